@@ -1,0 +1,3 @@
+from automod.cli import main
+
+raise SystemExit(main())

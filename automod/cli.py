@@ -1,0 +1,81 @@
+"""The ``automod`` command. Each sub-command loads settings and calls one library function.
+
+Expected failures print one ``Error: …`` line on stderr and exit 1; bad arguments exit 2.
+Machine-readable output goes to stdout, logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from automod import __version__
+from automod.errors import AutomodError
+
+__all__ = ["main"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from automod.moderator import RunOptions, run
+    from automod.settings import load_settings
+
+    settings = load_settings(args.settings)
+    run(settings, RunOptions(dry_run=args.dry_run, max_events=args.max_events,
+                             exit_after=args.exit_after), sys.stdout)
+    return 0
+
+
+def _cmd_sandbox_up(args: argparse.Namespace) -> int:
+    from automod import sandbox
+
+    info = sandbox.up(args.dir, port=args.port)
+    print(json.dumps(info.to_json(), indent=2))
+    return 0
+
+
+def _cmd_sandbox_down(args: argparse.Namespace) -> int:
+    from automod import sandbox
+
+    sandbox.down(args.dir)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="automod", description="Community-configured anti-vandalism bot for MediaWiki.")
+    parser.add_argument("--version", action="version", version=f"automod {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.")
+    run.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    run.add_argument("--dry-run", action="store_true", help="print candidate edits as JSON lines; change nothing")
+    run.add_argument("--max-events", type=int, default=None, help="stop after reading N stream events (canaries excluded)")
+    run.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
+    run.set_defaults(func=_cmd_run)
+
+    sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
+    sandbox_cmds = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
+    up = sandbox_cmds.add_parser("up", help="Install (once) and start the sandbox wiki and its stream relay.")
+    up.add_argument("--dir", type=Path, required=True, help="everything the sandbox writes goes here")
+    up.add_argument("--port", type=int, default=None, help="HTTP port of the wiki (default: a free one)")
+    up.set_defaults(func=_cmd_sandbox_up)
+    down = sandbox_cmds.add_parser("down", help="Stop the sandbox's processes (files stay).")
+    down.add_argument("--dir", type=Path, required=True)
+    down.set_defaults(func=_cmd_sandbox_down)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        return int(args.func(args))
+    except AutomodError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,206 @@
+"""Recent-change events, parsed strictly at the edge.
+
+The stream's JSON becomes a frozen :class:`RecentChange` here; nothing past this module
+sees a raw dict. Anything that does not look like a ``mediawiki/recentchange`` event
+raises :class:`~automod.errors.MalformedEvent` (one error type, whatever went wrong),
+which the follower logs and skips.
+
+MediaWiki's RCFeed calls the parent revision ``revision.old`` and this edit's revision
+``revision.new`` (``MachineReadableRCFeedFormatter``); we name them ``parent_id`` and
+``rev_id`` so no one has to remember that.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from automod.errors import MalformedEvent
+
+__all__ = ["CANARY_DOMAIN", "EventMeta", "RecentChange", "is_canary", "parse_event"]
+
+#: Wikimedia sends a canary event every minute with this ``meta.domain``; it is a
+#: liveness signal, never a real change.
+CANARY_DOMAIN = "canary"
+
+_KNOWN_TYPES = frozenset({"edit", "new", "log", "categorize", "external"})
+
+
+@dataclass(frozen=True, slots=True)
+class EventMeta:
+    """The EventBus envelope: where and when the event was produced."""
+
+    id: str
+    dt: str
+    domain: str
+    stream: str
+    uri: str | None = None
+    request_id: str | None = None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentChange:
+    """One row of Special:RecentChanges as the stream delivers it."""
+
+    meta: EventMeta
+    wiki: str
+    server_name: str
+    type: str
+    namespace: int
+    title: str
+    user: str
+    bot: bool
+    timestamp: int
+    comment: str
+    minor: bool
+    rc_id: int | None
+    rev_id: int | None
+    parent_id: int | None
+    length_old: int | None
+    length_new: int | None
+
+    @property
+    def is_canary(self) -> bool:
+        return self.meta.domain == CANARY_DOMAIN
+
+
+def is_canary(data: dict[str, Any]) -> bool:
+    """True for Wikimedia's minutely canary events (checked before strict parsing)."""
+    meta = data.get("meta")
+    return isinstance(meta, dict) and meta.get("domain") == CANARY_DOMAIN
+
+
+def parse_event(raw: str | bytes | dict[str, Any]) -> RecentChange:
+    """Return the :class:`RecentChange` in ``raw`` (JSON text or an already decoded dict).
+
+    Raises MalformedEvent for invalid JSON, a missing field or a field of the wrong type.
+    """
+    if isinstance(raw, dict):
+        data = raw
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedEvent(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise MalformedEvent(f"expected a JSON object, got {type(data).__name__}")
+    meta = _obj(data, "meta")
+    type_ = _str(data, "type")
+    if type_ not in _KNOWN_TYPES:
+        raise MalformedEvent(f"unknown change type {type_!r}")
+    revision = _opt_obj(data, "revision")
+    length = _opt_obj(data, "length")
+    rev_id = _opt_int(revision, "new", "revision.new")
+    parent_id = _opt_int(revision, "old", "revision.old")
+    if type_ in ("edit", "new") and rev_id is None:
+        raise MalformedEvent(f"a {type_} event needs revision.new")
+    if type_ == "edit" and parent_id is None:
+        raise MalformedEvent("an edit event needs revision.old")
+    return RecentChange(
+        meta=EventMeta(
+            id=_str(meta, "id", "meta.id"),
+            dt=_str(meta, "dt", "meta.dt"),
+            domain=_str(meta, "domain", "meta.domain"),
+            stream=_str(meta, "stream", "meta.stream"),
+            uri=_opt_str(meta, "uri", "meta.uri"),
+            request_id=_opt_str(meta, "request_id", "meta.request_id"),
+            topic=_opt_str(meta, "topic", "meta.topic"),
+            partition=_opt_int(meta, "partition", "meta.partition"),
+            offset=_opt_int(meta, "offset", "meta.offset"),
+        ),
+        wiki=_str(data, "wiki"),
+        server_name=_str(data, "server_name"),
+        type=type_,
+        namespace=_int(data, "namespace"),
+        title=_str(data, "title"),
+        user=_str(data, "user"),
+        bot=_bool(data, "bot"),
+        timestamp=_int(data, "timestamp"),
+        comment=_opt_str(data, "comment") or "",
+        minor=bool(_opt_bool(data, "minor")),
+        rc_id=_opt_int(data, "id"),
+        rev_id=rev_id,
+        parent_id=parent_id,
+        length_old=_opt_int(length, "old", "length.old"),
+        length_new=_opt_int(length, "new", "length.new"),
+    )
+
+
+# Field readers: each names the JSON path in its error so a bad event is easy to find.
+
+def _missing(path: str) -> MalformedEvent:
+    return MalformedEvent(f"missing field {path}")
+
+
+def _wrong(path: str, want: str, value: Any) -> MalformedEvent:
+    return MalformedEvent(f"field {path} should be {want}, got {type(value).__name__}")
+
+
+def _obj(data: dict[str, Any], key: str, path: str | None = None) -> dict[str, Any]:
+    if key not in data:
+        raise _missing(path or key)
+    value = data[key]
+    if not isinstance(value, dict):
+        raise _wrong(path or key, "an object", value)
+    return value
+
+
+def _opt_obj(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _wrong(key, "an object", value)
+    return value
+
+
+def _str(data: dict[str, Any], key: str, path: str | None = None) -> str:
+    if key not in data:
+        raise _missing(path or key)
+    value = data[key]
+    if not isinstance(value, str):
+        raise _wrong(path or key, "a string", value)
+    return value
+
+
+def _opt_str(data: dict[str, Any], key: str, path: str | None = None) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _wrong(path or key, "a string", value)
+    return value
+
+
+def _int(data: dict[str, Any], key: str, path: str | None = None) -> int:
+    if key not in data:
+        raise _missing(path or key)
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _wrong(path or key, "an integer", value)
+    return value
+
+
+def _opt_int(data: dict[str, Any], key: str, path: str | None = None) -> int | None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise _wrong(path or key, "an integer", value)
+    return value
+
+
+def _bool(data: dict[str, Any], key: str) -> bool:
+    if key not in data:
+        raise _missing(key)
+    value = data[key]
+    if not isinstance(value, bool):
+        raise _wrong(key, "a boolean", value)
+    return value
+
+
+def _opt_bool(data: dict[str, Any], key: str) -> bool | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise _wrong(key, "a boolean", value)
+    return value

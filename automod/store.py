@@ -1,0 +1,258 @@
+"""The SQLite store: where the stream stopped, and every decision the bot took.
+
+One file, WAL mode (a reader such as ``automod status`` never blocks the bot), numbered
+migrations recorded in ``schema_migrations`` and applied each in one transaction with its
+record, so a failed migration leaves the schema as it was and reopening applies each once.
+
+At-least-once handling: the stream position is saved in the same transaction as whatever
+the event led to (:meth:`Store.atomic`), and decisions are unique per ``(wiki, rev_id)``,
+so a re-delivered event is recognised instead of being acted on twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from automod.errors import MigrationError, StoreError
+
+__all__ = ["MIGRATIONS", "Store", "StreamPosition"]
+
+log = logging.getLogger("automod.store")
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE stream_positions (
+            stream_url TEXT PRIMARY KEY,
+            event_id   TEXT NOT NULL,   -- the SSE id, sent back as Last-Event-ID
+            event_dt   TEXT,            -- meta.dt of that event, for ?since= and lag
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE malformed_events (
+            id         INTEGER PRIMARY KEY,
+            stream_url TEXT NOT NULL,
+            event_id   TEXT,
+            raw        TEXT NOT NULL,   -- kept whole: bad input loses nothing
+            error      TEXT NOT NULL,
+            seen_at    REAL NOT NULL
+        );
+        CREATE TABLE config_revisions (
+            wiki       TEXT NOT NULL,
+            rev_id     INTEGER NOT NULL,
+            valid      INTEGER NOT NULL,
+            errors     TEXT,            -- JSON list of messages when invalid
+            content    TEXT,
+            applied_at REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id)
+        );
+        -- One row per candidate edit: what was decided and with which evidence.
+        CREATE TABLE decisions (
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,
+            parent_id     INTEGER,
+            title         TEXT NOT NULL,
+            user          TEXT NOT NULL,   -- by name: IPs and temporary accounts too
+            event_dt      TEXT NOT NULL,
+            outcome       TEXT NOT NULL,   -- candidate | skip | log-only | revert | error
+            reason        TEXT,
+            model         TEXT,
+            model_version TEXT,
+            probability   REAL,
+            threshold     REAL,
+            config_rev    INTEGER,
+            decided_at    REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id)
+        );
+        CREATE INDEX decisions_user ON decisions (wiki, user, decided_at);
+        CREATE TABLE scores (
+            wiki        TEXT NOT NULL,
+            rev_id      INTEGER NOT NULL,
+            model       TEXT NOT NULL,
+            version     TEXT,
+            probability REAL NOT NULL,
+            scored_at   REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id, model)
+        );
+        CREATE TABLE actions (
+            id            INTEGER PRIMARY KEY,
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,   -- the edit acted upon
+            kind          TEXT NOT NULL,      -- rollback | notice | ...
+            result        TEXT NOT NULL,      -- done | failed | raced | ...
+            result_rev_id INTEGER,            -- e.g. the revert's own revision
+            detail        TEXT,
+            acted_at      REAL NOT NULL
+        );
+        CREATE INDEX actions_rev ON actions (wiki, rev_id);
+        """
+    )
+
+
+Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
+
+#: Applied in order; never edit one that has shipped, add a new one.
+MIGRATIONS: tuple[Migration, ...] = ((1, "initial", _m001_initial),)
+
+
+@dataclass(frozen=True)
+class StreamPosition:
+    event_id: str
+    event_dt: str | None
+    updated_at: float
+
+
+class Store:
+    """The bot's SQLite file. Open one per process; not shared across threads."""
+
+    def __init__(self, path: str | Path, migrations: tuple[Migration, ...] = MIGRATIONS):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash
+        # can lose the last commits, which at-least-once handling then replays.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._depth = 0
+        self.migrate(migrations)
+
+    # -- transactions -------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """Run the block in one transaction (nested blocks join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.db
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- migrations ---------------------------------------------------------------
+
+    def migrate(self, migrations: tuple[Migration, ...]) -> list[int]:
+        """Apply pending migrations; return the numbers applied now."""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        done = self.applied_migrations()
+        applied = []
+        for number, name, apply in migrations:
+            if number in done:
+                continue
+            try:
+                with self.atomic() as db:
+                    apply(db)
+                    db.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, name, time.time())
+                    )
+            except sqlite3.Error as exc:
+                raise MigrationError(f"migration {number} ({name}) failed: {exc}") from exc
+            log.info("store %s: applied migration %d (%s)", self.path, number, name)
+            applied.append(number)
+        return applied
+
+    def applied_migrations(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT number FROM schema_migrations")}
+
+    # -- stream position ----------------------------------------------------------
+
+    def position(self, stream_url: str) -> StreamPosition | None:
+        row = self.db.execute(
+            "SELECT event_id, event_dt, updated_at FROM stream_positions WHERE stream_url = ?",
+            (stream_url,),
+        ).fetchone()
+        return StreamPosition(row[0], row[1], row[2]) if row else None
+
+    def save_position(self, stream_url: str, event_id: str, event_dt: str | None) -> None:
+        with self.atomic() as db:
+            db.execute(
+                "INSERT INTO stream_positions VALUES (?, ?, ?, ?) ON CONFLICT (stream_url) DO UPDATE"
+                " SET event_id = excluded.event_id, event_dt = excluded.event_dt,"
+                " updated_at = excluded.updated_at",
+                (stream_url, event_id, event_dt, time.time()),
+            )
+
+    # -- events and decisions -----------------------------------------------------
+
+    def record_malformed(self, stream_url: str, event_id: str | None, raw: str, error: str) -> None:
+        with self.atomic() as db:
+            db.execute(
+                "INSERT INTO malformed_events (stream_url, event_id, raw, error, seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (stream_url, event_id, raw, error, time.time()),
+            )
+
+    def malformed_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM malformed_events").fetchone()[0])
+
+    def has_decision(self, wiki: str, rev_id: int) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM decisions WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)
+        ).fetchone()
+        return row is not None
+
+    def record_decision(
+        self,
+        *,
+        wiki: str,
+        rev_id: int,
+        parent_id: int | None,
+        title: str,
+        user: str,
+        event_dt: str,
+        outcome: str,
+        reason: str | None = None,
+        model: str | None = None,
+        model_version: str | None = None,
+        probability: float | None = None,
+        threshold: float | None = None,
+        config_rev: int | None = None,
+    ) -> bool:
+        """Record the decision on one revision; False if that revision already had one."""
+        with self.atomic() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (wiki, rev_id, parent_id, title, user, event_dt, outcome, reason, model,
+                 model_version, probability, threshold, config_rev, time.time()),
+            )
+            return cur.rowcount == 1
+
+    def decision_count(self, outcome: str | None = None) -> int:
+        if outcome is None:
+            return int(self.db.execute("SELECT count(*) FROM decisions").fetchone()[0])
+        return int(
+            self.db.execute("SELECT count(*) FROM decisions WHERE outcome = ?", (outcome,)).fetchone()[0]
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
