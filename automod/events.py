@@ -88,38 +88,42 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> RecentChange:
             raise MalformedEvent(f"not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(data).__name__}")
-    meta = _obj(data, "meta")
+    meta_raw = _obj(data, "meta")
+    meta = EventMeta(
+        id=_str(meta_raw, "id", "meta.id"),
+        dt=_str(meta_raw, "dt", "meta.dt"),
+        domain=_str(meta_raw, "domain", "meta.domain"),
+        stream=_str(meta_raw, "stream", "meta.stream"),
+        uri=_opt_str(meta_raw, "uri", "meta.uri"),
+        request_id=_opt_str(meta_raw, "request_id", "meta.request_id"),
+        topic=_opt_str(meta_raw, "topic", "meta.topic"),
+        partition=_opt_int(meta_raw, "partition", "meta.partition"),
+        offset=_opt_int(meta_raw, "offset", "meta.offset"),
+    )
     type_ = _str(data, "type")
     if type_ not in _KNOWN_TYPES:
         raise MalformedEvent(f"unknown change type {type_!r}")
+    wiki, server_name = _str(data, "wiki"), _str(data, "server_name")
+    namespace, title = _int(data, "namespace"), _str(data, "title")
+    user, bot, timestamp = _str(data, "user"), _bool(data, "bot"), _int(data, "timestamp")
     revision = _opt_obj(data, "revision")
     length = _opt_obj(data, "length")
     rev_id = _opt_int(revision, "new", "revision.new")
     parent_id = _opt_int(revision, "old", "revision.old")
     if type_ in ("edit", "new") and rev_id is None:
-        raise MalformedEvent(f"a {type_} event needs revision.new")
+        raise MalformedEvent(f"missing field revision.new (required for type {type_!r})")
     if type_ == "edit" and parent_id is None:
-        raise MalformedEvent("an edit event needs revision.old")
+        raise MalformedEvent("missing field revision.old (required for type 'edit')")
     return RecentChange(
-        meta=EventMeta(
-            id=_str(meta, "id", "meta.id"),
-            dt=_str(meta, "dt", "meta.dt"),
-            domain=_str(meta, "domain", "meta.domain"),
-            stream=_str(meta, "stream", "meta.stream"),
-            uri=_opt_str(meta, "uri", "meta.uri"),
-            request_id=_opt_str(meta, "request_id", "meta.request_id"),
-            topic=_opt_str(meta, "topic", "meta.topic"),
-            partition=_opt_int(meta, "partition", "meta.partition"),
-            offset=_opt_int(meta, "offset", "meta.offset"),
-        ),
-        wiki=_str(data, "wiki"),
-        server_name=_str(data, "server_name"),
+        meta=meta,
+        wiki=wiki,
+        server_name=server_name,
         type=type_,
-        namespace=_int(data, "namespace"),
-        title=_str(data, "title"),
-        user=_str(data, "user"),
-        bot=_bool(data, "bot"),
-        timestamp=_int(data, "timestamp"),
+        namespace=namespace,
+        title=title,
+        user=user,
+        bot=bot,
+        timestamp=timestamp,
         comment=_opt_str(data, "comment") or "",
         minor=bool(_opt_bool(data, "minor")),
         rc_id=_opt_int(data, "id"),

@@ -26,8 +26,19 @@ __all__ = ["MIGRATIONS", "Store", "StreamPosition"]
 log = logging.getLogger("automod.store")
 
 
+def _statements(db: sqlite3.Connection, script: str) -> None:
+    """Run each statement of ``script`` inside the caller's transaction.
+
+    (``executescript`` would commit first, breaking all-or-nothing migrations.)
+    """
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _m001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _statements(
+        db,
         """
         CREATE TABLE stream_positions (
             stream_url TEXT PRIMARY KEY,
