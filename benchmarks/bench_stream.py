@@ -1,0 +1,86 @@
+"""How many recent-change events per second automod parses and filters on one core.
+
+Two figures, from the recorded Wikimedia events replayed in a loop:
+  * from memory: JSON text -> RecentChange -> intake filters (target >= 50,000/s);
+  * through SSE: the sandbox relay serving them over a local HTTP connection, the
+    StreamFollower reading, parsing and filtering (target >= 10,000/s).
+Wikimedia's recentchange stream carries roughly 30-100 events/s for all wikis together, so
+these targets leave room to follow everything and to replay a week of history quickly.
+
+Run: python benchmarks/bench_stream.py [--events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from automod.candidates import rejection_reason
+from automod.events import parse_event
+from automod.sandbox.relay import Relay
+from automod.stream import StreamFollower
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
+
+
+def from_memory(lines: list[str], n: int) -> float:
+    served = {"enwiki"}
+    start = time.perf_counter()
+    kept = 0
+    for i in range(n):
+        if rejection_reason(parse_event(lines[i % len(lines)]), served) is None:
+            kept += 1
+    elapsed = time.perf_counter() - start
+    if n % len(lines) == 0:
+        assert kept == n // len(lines) * 85, kept  # 85 of the 100 recorded events are candidates
+    return n / elapsed
+
+
+def through_sse(lines: list[str], n: int) -> float:
+    served = {"enwiki"}
+    with tempfile.TemporaryDirectory() as tmp:
+        history = Path(tmp) / "history.ndjson"
+        with history.open("w") as f:
+            for i in range(n):
+                f.write('{"event":' + lines[i % len(lines)] + "}\n")
+        relay = Relay(history, udp_port=0, http_host="127.0.0.1", http_port=0, canary_interval=0)
+        threading.Thread(target=relay.serve_forever, daemon=True).start()
+        follower = StreamFollower(f"http://127.0.0.1:{relay.http_port}/v2/stream/recentchange",
+                                  user_agent="automod-bench/0.1 (benchmark)", since="0")
+        start = time.perf_counter()
+        seen = kept = 0
+        for _, change in follower:
+            seen += 1
+            if rejection_reason(change, served) is None:
+                kept += 1
+            if seen == n:
+                break
+        elapsed = time.perf_counter() - start
+        follower.close()
+        relay.stop()
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    lines = FIXTURE.read_text(encoding="utf-8").splitlines()
+    json.loads(lines[0])
+    mem = max(from_memory(lines, args.events) for _ in range(3))
+    sse = max(through_sse(lines, args.events) for _ in range(2))
+    print(f"python {sys.version.split()[0]}, {args.events} events per run, one core (best of runs)")
+    print(f"from memory : {mem:>10,.0f} events/s  (target  50,000)  {'OK' if mem >= 50_000 else 'BELOW'}")
+    print(f"through SSE : {sse:>10,.0f} events/s  (target  10,000)  {'OK' if sse >= 10_000 else 'BELOW'}")
+
+
+if __name__ == "__main__":
+    main()
