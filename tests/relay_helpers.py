@@ -37,6 +37,9 @@ class RunningRelay:
         for packet in packets:
             self.relay.add_packet(json.dumps(packet).encode())
 
+    def clients(self) -> int:
+        return int(requests.get(f"{self.base}/health", timeout=5).json()["clients"])
+
     def control(self, **body: Any) -> dict[str, Any]:
         return requests.post(f"{self.base}/_control", json=body, timeout=5).json()
 

@@ -194,6 +194,8 @@ class Relay:
         self.server_name = server_name
         self.canary_interval = canary_interval
         self.drop_every = drop_every
+        self.clients = 0  # open stream connections, reported by /health for tests
+        self._clients_lock = threading.Lock()
         self.stopping = threading.Event()
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", udp_port))
@@ -259,7 +261,8 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             if url.path == "/health":
-                self._reply(200, {"events": len(relay.log), "drop_every": relay.drop_every})
+                self._reply(200, {"events": len(relay.log), "drop_every": relay.drop_every,
+                                 "clients": relay.clients})
             elif url.path == PATH:
                 since = parse_qs(url.query).get("since", [None])[0]
                 self._stream(relay.log.start_for(self.headers.get("Last-Event-ID"), since))
@@ -294,6 +297,8 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             drop_every, sent = relay.drop_every, 0
+            with relay._clients_lock:
+                relay.clients += 1
             try:
                 self._chunk(b":ok\n\n")
                 while not relay.stopping.is_set():
@@ -316,6 +321,9 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(b"0\r\n\r\n")
             except (BrokenPipeError, ConnectionResetError, OSError):
                 pass  # the client went away
+            finally:
+                with relay._clients_lock:
+                    relay.clients -= 1
             self.close_connection = True
 
     return Handler
