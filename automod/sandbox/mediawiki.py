@@ -550,6 +550,7 @@ def _stop(pid: int, argv: Sequence[str]) -> None:
         while time.monotonic() < deadline:
             _reap(pid)
             if not _running(pid, argv) and not _group_alive(pid):
+                _reap(pid)  # it may have turned zombie since the check above
                 return
             time.sleep(0.05)
         log.warning("pid %d survived %s", pid, sig.name)

@@ -1,0 +1,161 @@
+"""Shared fixtures: one real sandbox wiki per test run, and a tiny API client for tests.
+
+The client is plain ``requests`` on purpose: tests act as other editors (vandals, admins,
+anonymous users) independently of pywikibot, whose configuration is process-global.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import re
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+
+from automod.sandbox import Account, SandboxInfo, down, up
+from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
+
+ANON_TOKEN = "+\\"
+
+
+class ApiError(Exception):
+    """An Action API error response; ``code`` is MediaWiki's error code."""
+
+    def __init__(self, code: str, info: str) -> None:
+        super().__init__(f"{code}: {info}")
+        self.code = code
+        self.info = info
+
+
+class WikiClient:
+    """A logged-in (BotPassword, action=login) or anonymous session on the sandbox wiki."""
+
+    def __init__(self, sandbox: SandboxInfo, account: Account | None = None) -> None:
+        self.sandbox = sandbox
+        self.api_url = sandbox.api_url
+        self.account = account
+        self.session = requests.Session()
+        self.session.trust_env = False  # loopback only: never through an environment proxy
+        self.session.headers["User-Agent"] = USER_AGENT + " tests"
+        if account is not None:
+            self._login(account)
+
+    @property
+    def name(self) -> str:
+        return self.account.name if self.account else "127.0.0.1"
+
+    def _login(self, account: Account) -> None:
+        token = self.get(action="query", meta="tokens", type="login")["query"]["tokens"]["logintoken"]
+        res = self.post(action="login", lgname=account.botpassword_login,
+                        lgpassword=account.botpassword, lgtoken=token)["login"]
+        if res.get("result") != "Success":
+            raise ApiError("login-failed", str(res))
+
+    def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        params = {"format": "json", "formatversion": "2", **params}
+        if method == "GET":
+            resp = self.session.get(self.api_url, params=params, timeout=30)
+        else:
+            resp = self.session.post(self.api_url, data=params, timeout=30)
+        resp.raise_for_status()
+        data: dict[str, Any] = resp.json()
+        if "error" in data:
+            raise ApiError(data["error"].get("code", "?"), data["error"].get("info", ""))
+        return data
+
+    def get(self, **params: Any) -> dict[str, Any]:
+        return self._call("GET", params)
+
+    def post(self, **params: Any) -> dict[str, Any]:
+        return self._call("POST", params)
+
+    def token(self, kind: str = "csrf") -> str:
+        if self.account is None and kind == "csrf":
+            return ANON_TOKEN
+        return self.get(action="query", meta="tokens", type=kind)["query"]["tokens"][f"{kind}token"]
+
+    def edit(self, title: str, text: str, summary: str = "", **extra: Any) -> int:
+        """Save ``text`` to ``title``; return the new revision id."""
+        res = self.post(action="edit", title=title, text=text, summary=summary,
+                        token=self.token(), **extra)["edit"]
+        if res.get("result") != "Success":
+            raise ApiError("edit-failed", str(res))
+        if "nochange" in res:
+            raise ApiError("nochange", f"edit to {title!r} changed nothing")
+        return int(res["newrevid"])
+
+    def rollback(self, title: str, user: str, summary: str = "", **extra: Any) -> dict[str, Any]:
+        # No markbot: API booleans are true when present, whatever the value ("0" too).
+        return self.post(action="rollback", title=title, user=user, summary=summary,
+                         token=self.token("rollback"), **extra)["rollback"]
+
+    def revisions(self, title: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, with user, tags, sha1 and content."""
+        page = self.get(action="query", prop="revisions", titles=title, rvlimit=limit,
+                        rvprop="ids|user|tags|sha1|timestamp|comment|content", rvslots="main",
+                        )["query"]["pages"][0]
+        return list(page.get("revisions", []))
+
+    def user_info(self, *names: str) -> dict[str, dict[str, Any]]:
+        users = self.get(action="query", list="users", ususers="|".join(names),
+                         usprop="groups|rights")["query"]["users"]
+        return {u["name"]: u for u in users}
+
+    def run_jobs(self) -> str:
+        return run_jobs(self.sandbox)
+
+
+def run_jobs(sandbox: SandboxInfo) -> str:
+    """Run the job queue now (jobs never run after api.php requests, e.g. mw-reverted tags)."""
+    res = subprocess.run(["php", str(MW_DIR / "maintenance/runJobs.php")], env=sandbox.php_env(),
+                         capture_output=True, text=True, timeout=120, check=True)
+    return res.stdout
+
+
+def _safe_down(path: Path) -> None:
+    try:
+        down(path)
+    except Exception:  # interpreter exit: nothing left to report to
+        pass
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
+    """One running sandbox for the whole test run; stopped at the end, even on a crash."""
+    path = tmp_path_factory.mktemp("sandbox")
+    atexit.register(_safe_down, path)
+    started = time.monotonic()
+    info = up(path)
+    info = dataclasses.replace(info, startup_seconds=time.monotonic() - started)
+    try:
+        yield info
+    finally:
+        down(path)
+
+
+@pytest.fixture(scope="session")
+def wiki(sandbox: SandboxInfo) -> Callable[..., WikiClient]:
+    """``wiki(account)`` → a logged-in client (cached per account); ``wiki()`` → a fresh anonymous one."""
+    cache: dict[str, WikiClient] = {}
+
+    def make(account: Account | None = None) -> WikiClient:
+        if account is None:
+            return WikiClient(sandbox)
+        if account.name not in cache:
+            cache[account.name] = WikiClient(sandbox, account)
+        return cache[account.name]
+
+    return make
+
+
+@pytest.fixture
+def unique_title(request: pytest.FixtureRequest) -> str:
+    """A page title no other test (or earlier run on the same wiki) uses."""
+    name = re.sub(r"[^A-Za-z0-9 ]+", " ", request.node.name).strip()[:60]
+    return f"Automod test {name} {uuid.uuid4().hex[:8]}"
