@@ -10,14 +10,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import requests
 import yaml
 
 from automod.sandbox import SandboxInfo
-from conftest import WikiClient
 from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
