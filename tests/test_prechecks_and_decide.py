@@ -1,0 +1,131 @@
+"""The pure decision core: skip rules in order, each with its reason; thresholds; modes."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+
+from automod.community_config import CommunityConfig, ModelChoice
+from automod.decide import breaker_trips, decide
+from automod.events import EventMeta, RecentChange
+from automod.prechecks import BlockInfo, EditFacts, RevisionContext, cheap_skip, context_skip
+from automod.scoring.base import Score
+
+NOW = 1_800_000_000.0
+BOT = "AutomodBot"
+
+
+def change(**kw) -> RecentChange:
+    base = dict(meta=EventMeta(id="x", dt="2027-01-15T08:00:00Z", domain="127.0.0.1", stream="s"),
+                wiki="w", server_name="s", type="edit", namespace=0, title="Page", user="192.0.2.1",
+                bot=False, timestamp=int(NOW) - 30, comment="", minor=False, rc_id=1, rev_id=11,
+                parent_id=10, length_old=5, length_new=9)
+    return RecentChange(**{**base, **kw})
+
+
+def context(**kw) -> RevisionContext:
+    base = dict(rev_id=11, page_id=3, title="Page", namespace=0, user="192.0.2.1", tags=frozenset(),
+                parent_id=10, parent_user="Alice", editor_rights=frozenset({"edit", "read"}),
+                fully_protected=False, top_rev_id=11, top_user="192.0.2.1", bot_blocks=())
+    return RevisionContext(**{**base, **kw})
+
+
+def facts(change_kw=None, ctx_kw=None, config=None, reverts=0) -> EditFacts:
+    return EditFacts(change=change(**(change_kw or {})), config=config or CommunityConfig(enabled=True),
+                     bot_user=BOT, now=NOW, reverts_of_user_on_page_24h=reverts,
+                     context=context(**(ctx_kw or {})))
+
+
+def skip(f: EditFacts) -> str | None:
+    return cheap_skip(f) or context_skip(f)
+
+
+CASES = {
+    "ordinary-ip-edit-is-scored": ({}, {}, 0, None),
+    "sitewide-block-of-bot": ({}, {"bot_blocks": (BlockInfo(sitewide=True),)}, 0, "bot-blocked"),
+    "partial-block-on-this-page": ({}, {"bot_blocks": (BlockInfo(False, frozenset({3})),)}, 0, "bot-blocked"),
+    "partial-block-on-other-page": ({}, {"bot_blocks": (BlockInfo(False, frozenset({4})),)}, 0, None),
+    "partial-block-on-namespace": ({}, {"bot_blocks": (BlockInfo(False, namespaces=frozenset({0})),)}, 0, "bot-blocked"),
+    "bots-own-edit": ({"user": BOT}, {"user": BOT, "top_user": BOT}, 0, "own-edit"),
+    "page-creation": ({"type": "new", "parent_id": None}, {}, 0, "page-creation"),
+    "parent-zero-is-creation": ({"parent_id": 0}, {}, 0, "page-creation"),
+    "already-tagged-reverted": ({}, {"tags": frozenset({"mw-reverted"})}, 0, "already-reverted"),
+    "undo-of-the-bot": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": BOT}, 0, "revert-of-bot"),
+    "rollback-of-own-edit": ({}, {"tags": frozenset({"mw-rollback"}), "parent_user": "192.0.2.1"}, 0, "self-revert"),
+    "manual-revert-of-another-human-is-scored": ({}, {"tags": frozenset({"mw-manual-revert"})}, 0, None),
+    "revert-with-hidden-parent-user": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": None}, 0, "revert-of-unknown-parent"),
+    "redirect-change": ({}, {"tags": frozenset({"mw-changed-redirect-target"})}, 0, "redirect-change"),
+    "editor-with-autopatrol": ({}, {"editor_rights": frozenset({"edit", "autopatrol"})}, 0, "editor-has-right:autopatrol"),
+    "group-name-is-not-a-right": ({}, {"editor_rights": frozenset({"edit", "sysop"})}, 0, None),
+    "user-page": ({"namespace": 2}, {"namespace": 2}, 0, "not-namespace-0"),
+    "fully-protected": ({}, {"fully_protected": True}, 0, "fully-protected"),
+    "edit-older-than-limit": ({"timestamp": int(NOW) - 601}, {}, 0, "too-old"),
+    "edit-just-within-limit": ({"timestamp": int(NOW) - 600}, {}, 0, None),
+    "someone-edited-since": ({}, {"top_rev_id": 12, "top_user": "Bob"}, 0, "not-top-editor"),
+    "same-editor-edited-again": ({}, {"top_rev_id": 12}, 0, None),
+    "cap-reached": ({}, {}, 1, "cap-reached"),
+    # order: the kill switch beats everything; cheap reasons are found without the wiki
+    "blocked-and-old": ({"timestamp": 0}, {"bot_blocks": (BlockInfo(True),)}, 0, "too-old"),
+}
+
+
+@pytest.mark.parametrize(("change_kw", "ctx_kw", "reverts", "reason"), CASES.values(), ids=[f"prechecks:{k}" for k in CASES])
+def test_skip_rules_give_their_reason(change_kw, ctx_kw, reverts, reason):
+    assert skip(facts(change_kw, ctx_kw, reverts=reverts)) == reason
+
+
+def test_cheap_rules_never_need_the_wiki():
+    f = dataclasses.replace(facts({"timestamp": 0}), context=None)
+    assert cheap_skip(f) == "too-old"
+    with pytest.raises(RuntimeError):
+        context_skip(f)
+
+
+def test_cap_zero_means_unlimited():
+    assert skip(facts(config=CommunityConfig(enabled=True, max_reverts_per_user_per_page=0), reverts=50)) is None
+
+
+def test_cap_counts_per_user_name_so_ips_do_not_share_a_bucket():
+    # the count is per (user name, page): a different IP arrives with its own count of 0
+    assert skip(facts({"user": "192.0.2.99"}, {"user": "192.0.2.99", "top_user": "192.0.2.99"}, reverts=0)) is None
+
+
+def cfg(**kw) -> CommunityConfig:
+    return CommunityConfig(**{"enabled": True, "mode": "revert", **kw})
+
+
+def score(p: float, model="revertrisk-language-agnostic") -> Score:
+    return Score(probability=p, model=model, version="3")
+
+
+def test_score_equal_to_threshold_does_not_revert():
+    d = decide([score(0.99)], cfg())
+    assert d.outcome == "below-threshold" and d.threshold == 0.99
+
+
+def test_score_above_threshold_reverts():
+    d = decide([score(0.9901)], cfg())
+    assert (d.outcome, d.reason, d.probability) == ("revert", "above-threshold", 0.9901)
+
+
+@pytest.mark.parametrize(("kw", "reason"), [({"dry_run": True}, "dry-run"), ({"breaker_tripped": True}, "circuit-breaker")])
+def test_dry_run_and_breaker_turn_reverts_into_records(kw, reason):
+    d = decide([score(0.999)], cfg(), **kw)
+    assert (d.outcome, d.reason) == ("would-revert", reason)
+
+
+def test_log_only_mode_records_would_revert():
+    assert decide([score(0.999)], cfg(mode="log-only")).outcome == "would-revert"
+
+
+def test_every_model_must_agree():
+    two = cfg(models=(ModelChoice("revertrisk-language-agnostic", 0.95), ModelChoice("revertrisk-multilingual", 0.9)))
+    assert decide([score(0.99), score(0.95, "revertrisk-multilingual")], two).outcome == "revert"
+    d = decide([score(0.99), score(0.85, "revertrisk-multilingual")], two)
+    assert d.outcome == "below-threshold" and "revertrisk-multilingual" in d.reason
+
+
+def test_breaker_trips_when_one_more_revert_would_exceed_the_hourly_limit():
+    assert not breaker_trips(29, cfg()) and breaker_trips(30, cfg())
