@@ -35,26 +35,11 @@ import requests
 import urllib3.exceptions
 
 from automod.errors import ScoringError
-from automod.scoring.base import (
-    KNOWN_LIFTWING_MODELS,
-    Score,
-    ScorerTimeout,
-    ScorerUnavailable,
-    Unscorable,
-    UnknownModel,
-    wiki_lang,
-)
+from automod.scoring.base import (KNOWN_LIFTWING_MODELS, Score, ScorerTimeout, ScorerUnavailable,
+                                  Unscorable, UnknownModel, wiki_lang)
 
-__all__ = [
-    "DEFAULT_RETRY",
-    "DEFAULT_TIMEOUTS",
-    "DEFAULT_URL",
-    "LiftWingRetry",
-    "LiftWingScorer",
-    "LiftWingStats",
-    "Timeouts",
-    "parse_retry_after",
-]
+__all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "DEFAULT_URL", "LiftWingRetry", "LiftWingScorer",
+           "LiftWingStats", "Timeouts", "parse_retry_after"]
 
 log = logging.getLogger("automod.scoring.liftwing")
 
@@ -194,29 +179,32 @@ class LiftWingScorer:
             raise Unscorable(str(exc), code="unsupported_wiki") from exc
         body = json.dumps({"rev_id": rev_id, "lang": lang}).encode()
         attempts = self.retry.attempts
+        failure: _Failure | None = None
         for attempt in range(1, attempts + 1):
+            if failure is not None:
+                wait = self._wait(failure, attempt - 1)
+                log.warning("Lift Wing %s, %s rev %d, attempt %d/%d: %s; retrying in %.1f s",
+                            self.model, wiki, rev_id, attempt - 1, attempts, failure.error, wait)
+                self.stats.retries += 1
+                self._sleep(wait)
             result = self._attempt(body, rev_id, lang)
             if isinstance(result, Score):
                 self.stats.scored += 1
                 self.stats.last_success = time.time()
                 log.debug("%s rev %d: %s %.4f (v%s)", wiki, rev_id, self.model, result.probability, result.version)
                 return result
-            if attempt == attempts:
-                break
-            if result.retry_after is not None:
-                wait = min(result.retry_after, self.retry.retry_after_cap)
-            elif result.kind == "rate_limited":
-                wait = max(self.retry.retry_after_default, self.retry.delay(attempt))
-            else:
-                wait = self.retry.delay(attempt)
-            log.warning("Lift Wing %s, %s rev %d, attempt %d/%d: %s; retrying in %.1f s",
-                        self.model, wiki, rev_id, attempt, attempts, result.error, wait)
-            self.stats.retries += 1
-            self._sleep(wait)
+            failure = result
+        assert failure is not None
         log.warning("Lift Wing %s gave no score for %s rev %d after %d attempts: %s",
-                    self.model, wiki, rev_id, attempts, result.error)
-        error = type(result.error)(f"no score after {attempts} attempts: {result.error}")
-        raise error from result.cause
+                    self.model, wiki, rev_id, attempts, failure.error)
+        raise type(failure.error)(f"no score after {attempts} attempts: {failure.error}") from failure.cause
+
+    def _wait(self, failure: _Failure, failures: int) -> float:
+        """Retry-After when the server sent one (capped), else backoff (at least the 429 default)."""
+        if failure.retry_after is not None:
+            return min(failure.retry_after, self.retry.retry_after_cap)
+        wait = self.retry.delay(failures)
+        return max(wait, self.retry.retry_after_default) if failure.kind == "rate_limited" else wait
 
     # -- one HTTP attempt ------------------------------------------------------------
 
@@ -236,10 +224,11 @@ class LiftWingScorer:
                 timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False,
             )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            if _is_timeout(exc):
-                return self._failure(ScorerTimeout(f"timed out: {exc}"), "timeout", exc)
-            if _is_transient(exc):
-                return self._failure(ScorerUnavailable(f"connection failed: {exc}"), "connection", exc)
+            kind = _transport_failure(exc)
+            if kind == "timeout":
+                return self._failure(ScorerTimeout(f"timed out: {exc}"), kind, exc)
+            if kind == "connection":
+                return self._failure(ScorerUnavailable(f"connection failed: {exc}"), kind, exc)
             self.stats.errors["client_error"] += 1
             raise ScoringError(f"Lift Wing request could not be made: {exc}") from exc
         return self._handle(response, rev_id, lang)
@@ -263,8 +252,9 @@ class LiftWingScorer:
                                  "server_error", retry_after=retry_after)
         if status in (400, 422):
             self.stats.errors["unscorable"] += 1
-            log.info("Lift Wing cannot score rev %d (%s): HTTP %d %s", rev_id, lang, status, message)
-            raise Unscorable(message, code=_reason_code(message), status=status)
+            log.debug("Lift Wing cannot score rev %d (%s): HTTP %d %s", rev_id, lang, status, message)
+            match = _REASON.search(message)
+            raise Unscorable(message, code=match.group(1) if match else None, status=status)
         if status == 404:
             self.stats.errors["unknown_model"] += 1
             raise UnknownModel(f"Lift Wing has no model at {self.endpoint}: {message}")
@@ -316,19 +306,17 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
-def _is_timeout(exc: BaseException) -> bool:
-    """True for connect/read timeouts, including a read timeout while reading the body."""
-    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
-        return True
-    return any(isinstance(arg, urllib3.exceptions.TimeoutError) for arg in getattr(exc, "args", ()))
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """True for failures a retry may cure; False for a bad URL, schema or redirect loop."""
+def _transport_failure(exc: BaseException) -> str | None:
+    """``timeout`` or ``connection`` for failures a retry may cure; None for a bad URL etc."""
+    args = getattr(exc, "args", ())
+    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)) or any(
+            isinstance(a, urllib3.exceptions.TimeoutError) for a in args):  # timeout mid-body
+        return "timeout"
     if isinstance(exc, requests.RequestException):  # (an OSError too, so test it first)
-        return isinstance(exc, (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                                requests.exceptions.ContentDecodingError))
-    return True  # urllib3 or socket errors that slipped past requests
+        transient = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                     requests.exceptions.ContentDecodingError)
+        return "connection" if isinstance(exc, transient) else None
+    return "connection"  # urllib3 or socket errors that slipped past requests
 
 
 def _error_message(response: requests.Response) -> str:
@@ -337,29 +325,21 @@ def _error_message(response: requests.Response) -> str:
         data = json.loads(response.content)
     except ValueError:
         data = None
+    text = response.text.strip() or response.reason or f"HTTP {response.status_code}"
     if isinstance(data, dict):
         for key in ("detail", "error", "httpReason", "message"):
             if key in data:
-                value = data[key]
-                return value if isinstance(value, str) else json.dumps(value)
-    text = response.text.strip()
-    return text[:300] if text else (response.reason or f"HTTP {response.status_code}")
+                text = data[key] if isinstance(data[key], str) else json.dumps(data[key])
+                break
+    return text[:500]
 
 
+#: The reason code in either 422 wording: ``Reason: ['parent_revision_missing']`` (RRLA,
+#: batch class) or ``Reason: parent_revision_missing`` (RRML).
 _REASON = re.compile(r"Reason: \[?'?([A-Za-z_]+)")
-
-
-def _reason_code(message: str) -> str | None:
-    """``parent_revision_missing`` from either 422 wording (RRLA list or RRML plain)."""
-    match = _REASON.search(message)
-    return match.group(1) if match else None
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         return f"missing {exc.args[0]!r}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"body is not JSON ({exc.msg})"
-    if isinstance(exc, TypeError):
-        return f"wrong shape ({exc})"
-    return str(exc)
+    return f"body is not JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)

@@ -1,0 +1,281 @@
+"""A local stand-in for Lift Wing's revert-risk endpoints, for tests (loopback only).
+
+It speaks the contract in revert-risk-models.md §1 as served by LW
+``src/models/revert_risk_model/model_server/{base,batch}_model.py`` (commit ``ec57a4f``):
+
+* ``POST /service/lw/inference/v1/models/revertrisk-language-agnostic:predict`` (version "3")
+  and ``…/revertrisk-multilingual:predict`` (version "4"), body ``{"rev_id": N, "lang": "en"}``;
+* 400 ``{"error": …}`` for a body that is not a JSON dict, a missing ``lang``/``rev_id``, a
+  non-int ``rev_id``, a ``wiki`` suffix or an unknown ``lang`` (kserve ``InvalidInput``);
+* 422 ``{"detail": …}`` for revisions marked unscorable, worded per model;
+* 404 ``{"error": "Model with name … does not exist."}`` for other model paths.
+
+Tests script it: ``set_score``, ``set_unscorable``, ``fail_next`` (5xx/429 with an optional
+``Retry-After``), ``hang_next`` (sleep before answering), ``reply_next`` (raw bodies), and
+read back ``requests``, every request received (path, headers, body).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["BASE_PATH", "LiftWingStandin", "RecordedRequest", "running_standin"]
+
+BASE_PATH = "/service/lw/inference/v1/models/"
+MODEL_VERSIONS = {"revertrisk-language-agnostic": "3", "revertrisk-multilingual": "4"}
+MW_API_ERROR = ("An error happened while fetching info for revision from the MediaWiki API, "
+                "please contact the ML-Team if the issue persists.")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    received_at: float  # time.monotonic()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class _Scripted:
+    """One scripted reply; ``hang`` seconds are slept first. status None = answer normally."""
+
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    retry_after: str | None = None
+    hang: float = 0.0
+
+
+class LiftWingStandin:
+    """A threaded HTTP server on 127.0.0.1 (free port); ``url`` is the models base URL."""
+
+    def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None) -> None:
+        self.default_score = default_score
+        self.known_langs = set(known_langs) if known_langs is not None else None  # None: any
+        self.requests: list[RecordedRequest] = []
+        self._scores: dict[tuple[str, int], float] = {}
+        self._unscorable: dict[tuple[str, int], str] = {}
+        self._script: deque[_Scripted] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> LiftWingStandin:
+        handler = type("Handler", (_Handler,), {"standin": self})
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
+                                        name="liftwing-standin", daemon=True)  # quick shutdown()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes hanging handlers
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server.close_connections()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> LiftWingStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "stand-in not started"
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    # -- scripting -----------------------------------------------------------------
+
+    def set_score(self, rev_id: int, p: float, *, lang: str = "sandbox") -> None:
+        with self._lock:
+            self._scores[(lang, rev_id)] = p
+
+    def set_unscorable(self, rev_id: int, *, lang: str = "sandbox",
+                       reason: str = "parent_revision_missing") -> None:
+        with self._lock:
+            self._unscorable[(lang, rev_id)] = reason
+
+    def fail_next(self, status: int = 500, *, retry_after: float | str | None = None, times: int = 1,
+                  body: bytes | None = None) -> None:
+        """Answer the next ``times`` requests with ``status`` (and Retry-After if given)."""
+        if body is None:
+            body = _fault_body(status)
+        ra = None if retry_after is None else (retry_after if isinstance(retry_after, str)
+                                               else f"{retry_after:g}")
+        ctype = "application/json" if body.startswith(b"{") else "text/plain"
+        self._push(_Scripted(status, body, ctype, ra), times)
+
+    def hang_next(self, seconds: float, *, times: int = 1) -> None:
+        """Sleep ``seconds`` before answering the next ``times`` requests (normally)."""
+        self._push(_Scripted(hang=seconds), times)
+
+    def reply_next(self, body: bytes | str, *, status: int = 200, times: int = 1,
+                   content_type: str = "application/json") -> None:
+        """Answer the next ``times`` requests with exactly this body."""
+        raw = body.encode() if isinstance(body, str) else body
+        self._push(_Scripted(status, raw, content_type), times)
+
+    def _push(self, item: _Scripted, times: int) -> None:
+        with self._lock:
+            self._script.extend([item] * times)
+
+    # -- the contract ----------------------------------------------------------------
+
+    def _next_scripted(self) -> _Scripted | None:
+        with self._lock:
+            return self._script.popleft() if self._script else None
+
+    def predict(self, path: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        """Lift Wing's answer to a POST on ``path`` with body ``raw``: (status, JSON)."""
+        model = path[len(BASE_PATH):].removesuffix(":predict") if path.startswith(BASE_PATH) else ""
+        if not path.endswith(":predict") or model not in MODEL_VERSIONS:
+            return 404, {"error": f"Model with name {model or path} does not exist."}
+        try:
+            inputs = json.loads(raw)
+        except ValueError:
+            inputs = None
+        if not isinstance(inputs, dict):
+            return 400, {"error": "Please verify that request input is a json dict"}
+        lang, rev_id = inputs.get("lang"), inputs.get("rev_id")
+        for key, value in (("lang", lang), ("rev_id", rev_id)):
+            if value is None:
+                return 400, {"error": f"The parameter {key} is required."}
+        if not isinstance(rev_id, int):
+            return 400, {"error": 'Expected "rev_id" to be a int.'}
+        if not isinstance(lang, str):
+            return 400, {"error": 'Expected "lang" to be a string.'}
+        if lang.endswith("wiki"):
+            return 400, {"error": "Language field should not have a 'wiki' suffix, i.e. use 'en', not 'enwiki'"}
+        if self.known_langs is not None and lang not in self.known_langs:
+            return 400, {"error": f"lang '{lang}' does not exist in the canonical Wikipedia language list."}
+        with self._lock:
+            reason = self._unscorable.get((lang, rev_id))
+            p = self._scores.get((lang, rev_id), self.default_score)
+        if reason is not None:
+            if model == "revertrisk-language-agnostic":  # always served by the batch class
+                detail = (f"Could not make prediction for revisions dict_keys([({rev_id}, '{lang}')])."
+                          f" Reason: ['{reason}']")
+            else:
+                detail = f"Could not make prediction for revision {rev_id} ({lang}). Reason: {reason}"
+            return 422, {"detail": detail}
+        return 200, {
+            "model_name": model,
+            "model_version": MODEL_VERSIONS[model],
+            "wiki_db": lang + "wiki",
+            "revision_id": rev_id,
+            "output": {"prediction": p > 0.5, "probabilities": {"true": p, "false": 1 - p}},
+        }
+
+
+def _fault_body(status: int) -> bytes:
+    if status == 500:
+        return json.dumps({"error": MW_API_ERROR}).encode()
+    if status == 429:
+        return json.dumps({"httpCode": 429, "httpReason": "Too Many Requests"}).encode()
+    return b"upstream connect error or disconnect/reset before headers. reset reason: overflow"
+
+
+class _Server(ThreadingHTTPServer):
+    """Threads are daemons and not joined; stop() shuts kept-alive connections instead."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def close_connections(self) -> None:
+        with self.connections_lock:
+            for conn in self.connections:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: LiftWingStandin
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        standin = self.standin
+        with standin._lock:
+            standin.requests.append(RecordedRequest(
+                "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, raw,
+                time.monotonic()))
+        scripted = standin._next_scripted()
+        if scripted is not None and scripted.hang and standin._stopping.wait(scripted.hang):
+            return
+        if scripted is not None and scripted.status is not None:
+            assert scripted.body is not None
+            self._send(scripted.status, scripted.body, scripted.content_type, scripted.retry_after)
+            return
+        status, payload = standin.predict(self.path, raw)
+        self._send(status, json.dumps(payload).encode(), "application/json", None)
+
+    def do_GET(self) -> None:
+        self._send(405, b'{"detail": "Method Not Allowed"}', "application/json", None)
+
+    def _send(self, status: int, body: bytes, content_type: str, retry_after: str | None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (read timeout)
+            self.close_connection = True
+
+
+@contextmanager
+def running_standin(**kwargs: Any) -> Iterator[LiftWingStandin]:
+    """A started :class:`LiftWingStandin`, stopped on exit: ``with running_standin() as lw:``."""
+    with LiftWingStandin(**kwargs) as standin:
+        yield standin
