@@ -8,6 +8,7 @@
     │   ├── MalformedEvent   one event is not a valid recentchange (skipped, never fatal)
     │   └── StreamStalled    nothing arrived for the watchdog's window
     ├── WikiError            MediaWiki refused or could not be reached
+    │   └── WikiUnavailable  network failure, timeout, maxlag: worth retrying later
     ├── ScoringError         a scorer failed
     ├── StoreError           the SQLite store
     │   └── MigrationError
@@ -27,6 +28,7 @@ __all__ = [
     "StreamError",
     "StreamStalled",
     "WikiError",
+    "WikiUnavailable",
 ]
 
 
@@ -51,6 +53,10 @@ class StreamStalled(StreamError):
 
 
 class WikiError(AutomodError):
+    pass
+
+
+class WikiUnavailable(WikiError):
     pass
 
 

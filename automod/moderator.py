@@ -1,8 +1,10 @@
-"""The pipeline: stream → intake filters → (prechecks → score → decide → act) → store.
+"""The pipeline: stream → intake filters → skip rules → score → decide → act → record.
 
-Reading :func:`run` top to bottom should explain the bot. In this version the bot follows
-the stream and reports candidates (``--dry-run``); scoring and acting plug in after the
-intake filters.
+Reading :func:`run` and :meth:`Moderator.handle` top to bottom should explain the bot.
+Every candidate edit ends in exactly one recorded decision (``decisions`` table) and one
+JSON line on stdout; the stream position is committed with that record, so an event is
+handled at least once and acted on at most once (a rollback's intent is committed
+before the rollback is sent, and a re-delivered revision is recognised by its record).
 """
 
 from __future__ import annotations
@@ -12,28 +14,33 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from automod.candidates import rejection_reason
-from automod.errors import ConfigError
+from automod.decide import REVERT, breaker_trips, decide
+from automod.errors import ScoringError, WikiError
 from automod.events import RecentChange
+from automod.prechecks import EditFacts, cheap_skip, context_skip, too_old
+from automod.scoring.base import Score, Unscorable
+from automod.served_wiki import ServedWiki
 from automod.settings import Settings
 from automod.store import Store
 from automod.stream import RetryPolicy, StreamFollower
 
-__all__ = ["RunOptions", "RunSummary", "candidate_line", "run"]
+__all__ = ["Moderator", "RunOptions", "RunSummary", "render_summary", "run"]
 
 log = logging.getLogger("automod.moderator")
 
-#: Positions of events that need no action are saved at most this often; replaying a
-#: few rejected events after a crash is harmless, a commit per event is not free.
-POSITION_SAVE_INTERVAL = 1.0
+POSITION_SAVE_INTERVAL = 1.0  # for events that need no action; replaying them is harmless
+DAY, HOUR = 86400.0, 3600.0
+RETRY_DELAYS = (10.0, 30.0, 60.0, 120.0)  # rollbacks refused as ratelimited/maxlag
 
 
 @dataclass(frozen=True)
 class RunOptions:
-    dry_run: bool = True
+    dry_run: bool = False
     max_events: int | None = None
     exit_after: float | None = None
     retry: RetryPolicy = RetryPolicy()
@@ -45,50 +52,235 @@ class RunSummary:
     candidates: int = 0
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def candidate_line(change: RecentChange) -> dict[str, Any]:
-    """The JSON object printed for each candidate edit in dry-run mode."""
-    return {
-        "wiki": change.wiki,
-        "title": change.title,
-        "rev_id": change.rev_id,
-        "parent_id": change.parent_id,
-        "user": change.user,
-        "timestamp": change.timestamp,
-    }
+@dataclass
+class PendingRollback:
+    change: RecentChange
+    attempts: int
+    due: float
+    summary: str
+
+
+def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
+                   report_page: str, rev_id: int) -> str:
+    """The edit summary, from the community's template with ``$1``…``$6`` filled in."""
+    values = {"1": title, "2": user, "3": f"{probability:.3f}", "4": model, "5": report_page, "6": str(rev_id)}
+    out = template
+    for key in sorted(values, reverse=True):
+        out = out.replace(f"${key}", values[key])
+    return out[:500]
+
+
+class Moderator:
+    """Handles one candidate change at a time for all served wikis."""
+
+    def __init__(self, settings: Settings, store: Store, out: TextIO, *, dry_run: bool,
+                 wikis: dict[str, ServedWiki] | None = None, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.store = store
+        self.out = out
+        self.dry_run = dry_run
+        self.clock = clock
+        self.wikis = wikis if wikis is not None else {
+            w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
+        self.pending: list[PendingRollback] = []
+        self.summary = RunSummary()
+
+    # -- one event ---------------------------------------------------------------------------
+
+    def notice_config_edit(self, change: RecentChange) -> None:
+        served = self.wikis.get(change.wiki)
+        if served is not None and served.is_config_page(change.title) and change.type in ("edit", "new"):
+            log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
+            served.refresh_config(force=True)
+
+    def handle(self, change: RecentChange, event_id: str, stream_url: str) -> str:
+        """Decide on one candidate and record it with the stream position; return the outcome."""
+        assert change.rev_id is not None
+        if self.store.has_decision(change.wiki, change.rev_id):
+            self.summary.duplicates += 1
+            log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
+            self.store.save_position(stream_url, event_id, change.meta.dt)
+            return "duplicate"
+        record = self._decide(change)
+        if record["outcome"] == REVERT:
+            record = self._revert(change, record)
+        else:
+            self._record(change, record, stream_url, event_id)
+        if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
+            with self.store.atomic():
+                self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
+                self.store.save_position(stream_url, event_id, change.meta.dt)
+        self._emit(change, record)
+        return str(record["outcome"])
+
+    def _decide(self, change: RecentChange) -> dict[str, Any]:
+        served = self.wikis[change.wiki]
+        served.refresh_config()
+        applied = served.applied
+        base: dict[str, Any] = {"config_rev": applied.rev_id}
+        disabled = served.disabled_reason()
+        if disabled:
+            return {**base, "outcome": "disabled", "reason": disabled}
+        config = applied.config
+        assert config is not None and served.gateway is not None
+        now = self.clock()
+        facts = EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
+                          reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
+                              change.wiki, change.user, change.title, now - DAY))
+        reason = cheap_skip(facts)
+        if reason:
+            return {**base, "outcome": "skip", "reason": reason}
+        try:
+            facts = EditFacts(**{**facts.__dict__, "context": served.gateway.revision_context(change)})
+        except WikiError as exc:
+            return {**base, "outcome": "error", "reason": f"wiki-error: {exc}"}
+        reason = context_skip(facts)
+        if reason:
+            return {**base, "outcome": "skip", "reason": reason}
+        scores: list[Score] = []
+        for choice in config.models:
+            try:
+                score = served.scorer(choice.model).score(change.wiki, change.rev_id)
+            except Unscorable as exc:
+                return {**base, "outcome": "unscorable", "reason": str(exc), "model": choice.model}
+            except ScoringError as exc:
+                return {**base, "outcome": "error", "reason": f"scoring-error: {exc}", "model": choice.model}
+            self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
+            scores.append(score)
+        tripped = applied.rev_id is not None and self.store.breaker_tripped(change.wiki, applied.rev_id)
+        decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=tripped)
+        if decision.outcome == REVERT:
+            recent = self.store.reverts_since(change.wiki, now - HOUR)
+            if breaker_trips(recent, config) and applied.rev_id is not None:
+                self.store.trip_breaker(change.wiki, applied.rev_id, recent)
+                log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until "
+                          "the config page is edited", change.wiki, recent, config.max_reverts_per_hour)
+                decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
+        return {**base, "outcome": decision.outcome, "reason": decision.reason,
+                "model": scores[0].model, "model_version": scores[0].version,
+                "probability": decision.probability, "threshold": decision.threshold}
+
+    def _revert(self, change: RecentChange, record: dict[str, Any]) -> dict[str, Any]:
+        """Commit the intent, roll back, and say how it went (the caller records it)."""
+        served = self.wikis[change.wiki]
+        config = served.applied.config
+        assert served.gateway is not None and config is not None and change.rev_id is not None
+        self._record(change, {**record, "outcome": "reverting"}, None, None)
+        report_page = config.false_positive_page or f"User talk:{served.gateway.bot_user}"
+        summary = render_summary(config.summary, title=change.title, user=change.user,
+                                 probability=record["probability"], model=record["model"],
+                                 report_page=report_page, rev_id=change.rev_id)
+        return {**record, **self._rollback(change, summary, attempt=0)}
+
+    def _rollback(self, change: RecentChange, summary: str, attempt: int) -> dict[str, Any]:
+        served = self.wikis[change.wiki]
+        assert served.gateway is not None and change.rev_id is not None
+        started = time.monotonic()
+        result = served.gateway.rollback(change.title, change.user, summary)
+        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status,
+                                 result.revert_rev_id, result.code or result.info or None)
+        log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
+                 change.user, result.status, result.code or "", (time.monotonic() - started) * 1000)
+        if result.status == "done":
+            return {"outcome": "reverted", "reason": "above-threshold", "revert_rev_id": result.revert_rev_id}
+        if result.status == "beaten":
+            return {"outcome": "beaten", "reason": f"handled by someone else ({result.code})"}
+        if result.status == "retry-later" and attempt < len(RETRY_DELAYS):
+            self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
+            return {"outcome": "rollback-pending", "reason": f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s"}
+        return {"outcome": "rollback-failed", "reason": f"{result.code}: {result.info}"[:300]}
+
+    def retry_pending(self) -> None:
+        """Retry rollbacks that were refused for a passing reason, if still appropriate."""
+        now = time.monotonic()
+        due = [p for p in self.pending if p.due <= now]
+        self.pending = [p for p in self.pending if p.due > now]
+        for item in due:
+            change = item.change
+            served = self.wikis[change.wiki]
+            config, gateway = served.applied.config, served.gateway
+            assert change.rev_id is not None
+            if config is None or gateway is None or served.disabled_reason() or not config.reverting or self.dry_run:
+                outcome = {"outcome": "rollback-abandoned", "reason": "wiki disabled or no longer reverting"}
+            else:
+                facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
+                                  reverts_of_user_on_page_24h=0)
+                try:
+                    facts = EditFacts(**{**facts.__dict__, "context": gateway.revision_context(change)})
+                    reason = too_old(facts) or context_skip(facts)
+                except WikiError as exc:
+                    reason = f"wiki-error: {exc}"
+                if reason:
+                    outcome = {"outcome": "rollback-abandoned", "reason": reason}
+                else:
+                    outcome = self._rollback(change, item.summary, item.attempts)
+            self.store.update_decision(change.wiki, change.rev_id, outcome["outcome"], outcome.get("reason"))
+            self._emit(change, {**dict(self.store.decision(change.wiki, change.rev_id) or {}), **outcome})
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _record(self, change: RecentChange, record: dict[str, Any], stream_url: str | None,
+                event_id: str | None) -> None:
+        assert change.rev_id is not None
+        with self.store.atomic():
+            self.store.record_decision(
+                wiki=change.wiki, rev_id=change.rev_id, parent_id=change.parent_id, title=change.title,
+                user=change.user, event_dt=change.meta.dt, outcome=record["outcome"], reason=record.get("reason"),
+                model=record.get("model"), model_version=record.get("model_version"),
+                probability=record.get("probability"), threshold=record.get("threshold"),
+                config_rev=record.get("config_rev"))
+            if stream_url and event_id:
+                self.store.save_position(stream_url, event_id, change.meta.dt)
+
+    def _emit(self, change: RecentChange, record: dict[str, Any]) -> None:
+        outcome = str(record["outcome"])
+        self.summary.outcomes[outcome] = self.summary.outcomes.get(outcome, 0) + 1
+        line = {"wiki": change.wiki, "title": change.title, "rev_id": change.rev_id,
+                "parent_id": change.parent_id, "user": change.user, "timestamp": change.timestamp,
+                "decision": outcome, "reason": record.get("reason"), "model": record.get("model"),
+                "probability": record.get("probability"), "threshold": record.get("threshold"),
+                "config_rev": record.get("config_rev")}
+        if record.get("revert_rev_id"):
+            line["revert_rev_id"] = record["revert_rev_id"]
+        self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        for served in self.wikis.values():
+            served.close()
 
 
 def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     """Follow the stream until closed, ``max_events`` or ``exit_after``; return counts."""
-    if not options.dry_run:
-        raise ConfigError("only --dry-run is available in this version: scoring and reverting are not built yet")
     url = settings.stream.url
     served = settings.served_wikis
-    summary = RunSummary()
     with Store(settings.store) as store:
+        moderator = Moderator(settings, store, out, dry_run=options.dry_run)
+        summary = moderator.summary
+        for wiki in moderator.wikis.values():
+            wiki.refresh_config(force=True)
         position = store.position(url)
         follower = StreamFollower(
-            url,
-            user_agent=settings.user_agent,
+            url, user_agent=settings.user_agent,
             last_event_id=position.event_id if position else None,
-            stall_seconds=settings.stream.stall_seconds,
-            retry=options.retry,
-            on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)),
-        )
-        log.info("following %s for %s from %s", url, ", ".join(sorted(served)),
-                 f"event {position.event_id}" if position else "now")
+            stall_seconds=settings.stream.stall_seconds, retry=options.retry,
+            on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)))
+        log.info("following %s for %s from %s%s", url, ", ".join(sorted(served)),
+                 f"event {position.event_id}" if position else "now", " (dry run)" if options.dry_run else "")
         stop = _stop_on_signal_and_timer(follower, options.exit_after)
         unsaved: tuple[str, str] | None = None
         last_save = time.monotonic()
         try:
             for event_id, change in follower:
                 summary.events += 1
+                moderator.notice_config_edit(change)
                 reason = rejection_reason(change, served)
                 if reason is None:
-                    with store.atomic():  # the decision and the position commit together
-                        _handle_candidate(store, change, out, summary)
-                        store.save_position(url, event_id, change.meta.dt)
+                    summary.candidates += 1
+                    moderator.handle(change, event_id, url)
                     unsaved = None
                 else:
                     summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
@@ -96,35 +288,22 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                     if time.monotonic() - last_save >= POSITION_SAVE_INTERVAL:
                         store.save_position(url, *unsaved)
                         unsaved, last_save = None, time.monotonic()
+                if moderator.pending:
+                    moderator.retry_pending()
                 if options.max_events and summary.events >= options.max_events:
                     break
         finally:
             stop()
             follower.close()
+            moderator.close()
             if unsaved is not None:
                 store.save_position(url, *unsaved)
-    log.info("stopped after %d events: %d candidates, %d duplicates, rejected %s",
-             summary.events, summary.candidates, summary.duplicates, summary.rejected)
+    log.info("stopped after %d events: %d candidates, %d duplicates, outcomes %s, rejected %s",
+             summary.events, summary.candidates, summary.duplicates, summary.outcomes, summary.rejected)
     return summary
 
 
-def _handle_candidate(store: Store, change: RecentChange, out: TextIO, summary: RunSummary) -> None:
-    assert change.rev_id is not None  # guaranteed for edits by events.parse_event
-    if store.has_decision(change.wiki, change.rev_id):
-        # Re-delivered after a reconnect or restart: it was handled already.
-        summary.duplicates += 1
-        log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
-        return
-    out.write(json.dumps(candidate_line(change), ensure_ascii=False) + "\n")
-    out.flush()
-    store.record_decision(
-        wiki=change.wiki, rev_id=change.rev_id, parent_id=change.parent_id, title=change.title,
-        user=change.user, event_dt=change.meta.dt, outcome="candidate", reason="dry-run",
-    )
-    summary.candidates += 1
-
-
-def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None):  # type: ignore[no-untyped-def]
+def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None) -> Callable[[], None]:
     """Close the follower on SIGTERM/SIGINT or after ``exit_after`` s; return an undo."""
     timer = threading.Timer(exit_after, follower.close) if exit_after else None
     if timer:

@@ -11,6 +11,7 @@ so a re-delivered event is recognised instead of being acted on twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from automod.errors import MigrationError, StoreError
 
-__all__ = ["MIGRATIONS", "Store", "StreamPosition"]
+__all__ = ["MIGRATIONS", "REVERT_OUTCOMES", "Store", "StreamPosition"]
 
 log = logging.getLogger("automod.store")
 
@@ -106,10 +107,35 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_breaker_and_caps(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        -- The circuit breaker stays tripped for a config revision until a human edits the page.
+        CREATE TABLE breaker_trips (
+            wiki              TEXT NOT NULL,
+            config_rev        INTEGER NOT NULL,
+            reverts_last_hour INTEGER NOT NULL,
+            tripped_at        REAL NOT NULL,
+            PRIMARY KEY (wiki, config_rev)
+        );
+        CREATE INDEX decisions_page_user ON decisions (wiki, title, user, decided_at);
+        CREATE INDEX decisions_outcome ON decisions (wiki, outcome, decided_at);
+        """,
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Applied in order; never edit one that has shipped, add a new one.
-MIGRATIONS: tuple[Migration, ...] = ((1, "initial", _m001_initial),)
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, "initial", _m001_initial),
+    (2, "breaker and cap indexes", _m002_breaker_and_caps),
+)
+
+#: Outcomes that count as a revert for the per-user cap and the circuit breaker.
+#: "would-revert" counts too, so log-only mode shows what reverting mode would do.
+REVERT_OUTCOMES = ("reverted", "reverting", "would-revert")
 
 
 @dataclass(frozen=True)
@@ -258,6 +284,66 @@ class Store:
         return int(
             self.db.execute("SELECT count(*) FROM decisions WHERE outcome = ?", (outcome,)).fetchone()[0]
         )
+
+    def update_decision(self, wiki: str, rev_id: int, outcome: str, reason: str | None) -> None:
+        with self.atomic() as db:
+            db.execute("UPDATE decisions SET outcome = ?, reason = ?, decided_at = ? WHERE wiki = ? AND rev_id = ?",
+                       (outcome, reason, time.time(), wiki, rev_id))
+
+    def decision(self, wiki: str, rev_id: int) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM decisions WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchone()
+
+    def decisions_with_outcome(self, wiki: str, outcome: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM decisions WHERE wiki = ? AND outcome = ? ORDER BY decided_at",
+                               (wiki, outcome)).fetchall()
+
+    def reverts_of_user_on_page(self, wiki: str, user: str, title: str, since: float) -> int:
+        """Reverts (or would-reverts) of ``user``'s edits on ``title`` since ``since``, by name."""
+        marks = ",".join("?" * len(REVERT_OUTCOMES))
+        row = self.db.execute(
+            f"SELECT count(*) FROM decisions WHERE wiki = ? AND title = ? AND user = ?"
+            f" AND decided_at >= ? AND outcome IN ({marks})",
+            (wiki, title, user, since, *REVERT_OUTCOMES),
+        ).fetchone()
+        return int(row[0])
+
+    def reverts_since(self, wiki: str, since: float) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM decisions WHERE wiki = ? AND outcome IN ('reverted', 'reverting')"
+            " AND decided_at >= ?", (wiki, since)).fetchone()
+        return int(row[0])
+
+    def record_score(self, wiki: str, rev_id: int, model: str, version: str | None, probability: float) -> None:
+        with self.atomic() as db:
+            db.execute("INSERT OR REPLACE INTO scores VALUES (?, ?, ?, ?, ?, ?)",
+                       (wiki, rev_id, model, version, probability, time.time()))
+
+    def record_action(self, wiki: str, rev_id: int, kind: str, result: str,
+                      result_rev_id: int | None = None, detail: str | None = None) -> None:
+        with self.atomic() as db:
+            db.execute(
+                "INSERT INTO actions (wiki, rev_id, kind, result, result_rev_id, detail, acted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (wiki, rev_id, kind, result, result_rev_id, detail, time.time()))
+
+    def actions_for(self, wiki: str, rev_id: int) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM actions WHERE wiki = ? AND rev_id = ? ORDER BY id",
+                               (wiki, rev_id)).fetchall()
+
+    def record_config(self, wiki: str, rev_id: int, valid: bool, errors: list[str], content: str) -> None:
+        with self.atomic() as db:
+            db.execute("INSERT OR IGNORE INTO config_revisions VALUES (?, ?, ?, ?, ?, ?)",
+                       (wiki, rev_id, int(valid), json.dumps(errors), content, time.time()))
+
+    def breaker_tripped(self, wiki: str, config_rev: int) -> bool:
+        row = self.db.execute("SELECT 1 FROM breaker_trips WHERE wiki = ? AND config_rev = ?",
+                              (wiki, config_rev)).fetchone()
+        return row is not None
+
+    def trip_breaker(self, wiki: str, config_rev: int, reverts_last_hour: int) -> None:
+        with self.atomic() as db:
+            db.execute("INSERT OR IGNORE INTO breaker_trips VALUES (?, ?, ?, ?)",
+                       (wiki, config_rev, reverts_last_hour, time.time()))
 
     def close(self) -> None:
         self.db.close()

@@ -51,8 +51,10 @@ def test_dry_run_prints_one_json_line_per_candidate_and_nothing_else(tmp_path):
     assert result.returncode == 0, result.stderr
     out = lines(result.stdout)
     assert [(o["rev_id"], o["title"], o["user"]) for o in out] == [(2, "A", "Vandal1"), (6, "B", "192.0.2.7")]
-    assert set(out[0]) == {"wiki", "title", "rev_id", "parent_id", "user", "timestamp"}
+    assert set(out[0]) >= {"wiki", "title", "rev_id", "parent_id", "user", "timestamp", "decision", "reason"}
     assert out[0]["parent_id"] == 1 and out[0]["wiki"] == "sandboxwiki"
+    # the wiki in these settings does not answer: fail closed, and say why
+    assert out[0]["decision"] == "disabled" and out[0]["reason"].startswith("wiki-unavailable")
 
 
 def test_second_run_resumes_where_the_first_stopped(tmp_path):

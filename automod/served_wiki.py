@@ -1,0 +1,156 @@
+"""One served wiki's live state: its connection, its applied community config, its scorers.
+
+Fail closed: until the wiki answers and its config page holds a valid config, the wiki is
+*disabled* and :meth:`ServedWiki.disabled_reason` says why (recorded on every decision).
+The config is re-read when the stream shows an edit to the page (the moderator calls
+:meth:`ServedWiki.refresh_config` with ``force=True``) and every 10 minutes otherwise. An
+invalid revision disables the wiki until a valid one replaces it: never an older config.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+import requests
+
+from automod.community_config import CommunityConfig, ConfigProblem, config_page_problem, parse_config
+from automod.errors import AutomodError, WikiError
+from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer
+from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
+from automod.settings import Settings, WikiSettings
+from automod.store import Store
+from automod.wiki import WikiGateway
+
+__all__ = ["AppliedConfig", "ServedWiki"]
+
+log = logging.getLogger("automod.served_wiki")
+
+CONFIG_REFRESH_SECONDS = 600.0
+RECONNECT_SECONDS = 60.0
+#: A bot acting on live edits cannot wait a minute for one score: short timeouts, few tries.
+LIVE_TIMEOUTS = Timeouts(connect=3.0, read=5.0)
+LIVE_RETRY = LiftWingRetry(attempts=3, initial=0.5, cap=4.0)
+
+
+@dataclass(frozen=True)
+class AppliedConfig:
+    rev_id: int | None
+    config: CommunityConfig | None
+    problems: tuple[ConfigProblem, ...]
+
+
+def _same_title(a: str, b: str) -> bool:
+    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
+
+
+class ServedWiki:
+    def __init__(self, wiki: WikiSettings, settings: Settings, store: Store, *, login: bool = True):
+        self.wiki = wiki
+        self.settings = settings
+        self.store = store
+        self.login = login
+        self.gateway: WikiGateway | None = None
+        self.applied = AppliedConfig(None, None, (ConfigProblem("$page", "config not loaded yet"),))
+        self._connect_error: str | None = None
+        self._last_connect_try = -RECONNECT_SECONDS
+        self._last_config_read = -CONFIG_REFRESH_SECONDS
+        self._scorers: dict[str, Scorer] = {}
+
+    @property
+    def name(self) -> str:
+        return self.wiki.name
+
+    @property
+    def available_models(self) -> tuple[str, ...]:
+        return KNOWN_LIFTWING_MODELS
+
+    def is_config_page(self, title: str) -> bool:
+        return _same_title(title, self.wiki.config_page)
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connect(self) -> WikiGateway | None:
+        """The gateway, connecting first if needed (at most once a minute while it fails)."""
+        if self.gateway is not None:
+            return self.gateway
+        now = time.monotonic()
+        if now - self._last_connect_try < RECONNECT_SECONDS:
+            return None
+        self._last_connect_try = now
+        try:
+            # pywikibot retries an unreachable wiki for minutes; a quick probe fails fast.
+            requests.get(self.wiki.api, params={"action": "query", "meta": "siteinfo", "format": "json"},
+                         headers={"User-Agent": self.settings.user_agent}, timeout=5).raise_for_status()
+            self.gateway = WikiGateway(self.wiki, self.settings.pywikibot_dir, login=self.login)
+        except (requests.RequestException, AutomodError) as exc:
+            self._connect_error = f"wiki-unavailable: {exc}"
+            log.error("%s: cannot connect to %s: %s", self.name, self.wiki.api, exc)
+            return None
+        except Exception as exc:  # pywikibot setup errors (no user-config, unknown family...)
+            self._connect_error = f"wiki-unavailable: {type(exc).__name__}: {exc}"
+            log.error("%s: cannot set up pywikibot for %s: %s", self.name, self.wiki.api, exc)
+            return None
+        self._connect_error = None
+        log.info("%s: connected to %s as %s", self.name, self.wiki.api, self.gateway.bot_user or "(anonymous)")
+        return self.gateway
+
+    # -- config ------------------------------------------------------------------------------
+
+    def refresh_config(self, force: bool = False) -> AppliedConfig:
+        if not force and time.monotonic() - self._last_config_read < CONFIG_REFRESH_SECONDS:
+            return self.applied
+        gateway = self.connect()
+        if gateway is None:
+            return self.applied
+        try:
+            page = gateway.config_page(self.wiki.config_page)
+        except WikiError as exc:
+            log.error("%s: cannot read %s: %s", self.name, self.wiki.config_page, exc)
+            return self.applied  # the last applied revision is still the latest known one
+        self._last_config_read = time.monotonic()
+        if page is None:
+            applied = AppliedConfig(None, None, (ConfigProblem("$page", f"{self.wiki.config_page} does not exist"),))
+        else:
+            problem = config_page_problem(page.title, page.namespace, page.content_model, gateway.bot_user)
+            parsed = parse_config(page.text, self.available_models)
+            problems = ((problem,) if problem else ()) + parsed.problems
+            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems)
+            self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
+        if applied != self.applied:
+            if applied.config is not None:
+                log.info("%s: applied config revision %s (enabled=%s, mode=%s, model=%s, threshold=%s)",
+                         self.name, applied.rev_id, applied.config.enabled, applied.config.mode,
+                         applied.config.model, applied.config.threshold)
+            else:
+                log.error("%s: config revision %s is unusable, wiki disabled: %s", self.name, applied.rev_id,
+                          "; ".join(map(str, applied.problems)))
+        self.applied = applied
+        return applied
+
+    def disabled_reason(self) -> str | None:
+        """Why nothing may be scored or reverted on this wiki now, or None."""
+        if self.gateway is None and self._connect_error:
+            return self._connect_error
+        if self.applied.config is None:
+            return "config-invalid: " + "; ".join(map(str, self.applied.problems))
+        if not self.applied.config.enabled:
+            return "disabled-by-config"
+        return None
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def scorer(self, model: str) -> Scorer:
+        if model not in self._scorers:
+            token_env = self.settings.liftwing.token_env
+            self._scorers[model] = LiftWingScorer(
+                self.settings.liftwing.url, model, user_agent=self.settings.user_agent,
+                token=os.environ.get(token_env) if token_env else None,
+                timeouts=LIVE_TIMEOUTS, retry=LIVE_RETRY)
+        return self._scorers[model]
+
+    def close(self) -> None:
+        for scorer in self._scorers.values():
+            scorer.close()

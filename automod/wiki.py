@@ -1,0 +1,228 @@
+"""The only gateway to MediaWiki: reads what the skip rules need, rolls back, reads config.
+
+Built on pywikibot (login, tokens, maxlag, throttling), using raw Action API requests where
+pywikibot's helpers would hide what we need: ``action=rollback`` is sent *without*
+``markbot`` (an API boolean is true whenever present, and the bot account is in the
+``bot`` group), and with no internal retry, so a ``ratelimited`` answer comes back to the
+moderator, which retries later instead of sleeping inside the stream loop.
+
+Every pywikibot or network exception is translated here (:func:`_wiki_errors`) into
+:class:`~automod.errors.WikiError` / :class:`~automod.errors.WikiUnavailable`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from automod.errors import WikiError, WikiUnavailable
+from automod.events import RecentChange
+from automod.prechecks import BlockInfo, RevisionContext
+from automod.settings import WikiSettings
+
+__all__ = ["ConfigPage", "RollbackResult", "WikiGateway", "is_ip"]
+
+log = logging.getLogger("automod.wiki")
+
+#: Rollback errors meaning "someone else already dealt with it": recorded, never retried.
+BEATEN_CODES = frozenset({"alreadyrolled", "onlyauthor", "editconflict", "edit-conflict"})
+
+
+def is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ConfigPage:
+    title: str
+    namespace: int
+    rev_id: int
+    content_model: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    status: str  # done | beaten | retry-later | failed
+    revert_rev_id: int | None = None
+    code: str | None = None
+    info: str = ""
+
+
+def _load_pywikibot(pywikibot_dir: Path | None) -> Any:
+    """Import pywikibot with our base directory (its config is read once, at import)."""
+    if pywikibot_dir is not None:
+        current = os.environ.get("PYWIKIBOT_DIR")
+        if current and Path(current).resolve() != pywikibot_dir.resolve():
+            log.warning("PYWIKIBOT_DIR=%s overrides settings.pywikibot_dir=%s", current, pywikibot_dir)
+        os.environ.setdefault("PYWIKIBOT_DIR", str(pywikibot_dir))
+    import pywikibot  # noqa: PLC0415 - deliberately late: needs PYWIKIBOT_DIR first
+
+    return pywikibot
+
+
+@contextmanager
+def _wiki_errors(what: str) -> Iterator[None]:
+    """Translate pywikibot and network failures into automod's WikiError tree."""
+    import pywikibot.exceptions as pwb_exc
+    import requests
+
+    try:
+        yield
+    except (requests.RequestException, pwb_exc.TimeoutError, pwb_exc.ServerError,
+            pwb_exc.MaxlagTimeoutError, ConnectionError) as exc:
+        raise WikiUnavailable(f"{what}: {exc}") from exc
+    except pwb_exc.APIError as exc:
+        raise WikiError(f"{what}: {exc.code}: {exc.info}") from exc
+    except pwb_exc.Error as exc:
+        raise WikiError(f"{what}: {exc}") from exc
+
+
+class WikiGateway:
+    """One wiki, as the bot account sees it."""
+
+    def __init__(self, wiki: WikiSettings, pywikibot_dir: Path | None = None, *, login: bool = True):
+        self.wiki = wiki
+        self.pywikibot = _load_pywikibot(pywikibot_dir)
+        config = self.pywikibot.config
+        with _wiki_errors(f"connecting to {wiki.name}"):
+            if wiki.name in config.family_files:
+                self.site = self.pywikibot.Site(wiki.name, wiki.name)
+            else:
+                self.site = self.pywikibot.Site(url=wiki.api)
+            if login:
+                self.site.login()
+        self._anon_rights: frozenset[str] | None = None
+
+    @property
+    def bot_user(self) -> str:
+        return str(self.site.username() or "")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _query(self, **params: Any) -> dict[str, Any]:
+        with _wiki_errors(f"query on {self.wiki.name}"):
+            return dict(self.site.simple_request(action="query", formatversion=2, **params).submit())
+
+    def anonymous_rights(self) -> frozenset[str]:
+        """Rights of logged-out editors (group ``*``); cached, they rarely change."""
+        if self._anon_rights is None:
+            groups = self._query(meta="siteinfo", siprop="usergroups")["query"]["usergroups"]
+            self._anon_rights = frozenset(next((g["rights"] for g in groups if g["name"] == "*"), []))
+        return self._anon_rights
+
+    def revision_context(self, change: RecentChange) -> RevisionContext:
+        """What the skip rules need, in one API round trip (two if someone edited since)."""
+        assert change.rev_id is not None
+        revids = [change.rev_id] + ([change.parent_id] if change.parent_id else [])
+        params: dict[str, Any] = {
+            "revids": "|".join(map(str, revids)),
+            "prop": "revisions|info", "rvprop": "ids|user|tags|timestamp", "inprop": "protection",
+            "list": "blocks", "bkusers": self.bot_user or "-", "bkprop": "id|expiry|restrictions",
+        }
+        if not is_ip(change.user):
+            params["list"] = "blocks|users"
+            params["ususers"] = change.user
+            params["usprop"] = "rights"
+        data = self._query(**params)["query"]
+        pages = [p for p in data.get("pages", []) if "missing" not in p]
+        if not pages:
+            raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found (deleted?)")
+        page = pages[0]
+        revisions = {r["revid"]: r for p in pages for r in p.get("revisions", [])}
+        this = revisions.get(change.rev_id)
+        if this is None:
+            raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found")
+        parent = revisions.get(change.parent_id or -1)
+        top_rev_id = int(page.get("lastrevid", change.rev_id))
+        top_user = this.get("user", "")
+        if top_rev_id != change.rev_id:
+            top = self._query(revids=top_rev_id, prop="revisions", rvprop="ids|user")["query"]
+            top_user = top["pages"][0]["revisions"][0].get("user", "")
+        if is_ip(change.user):
+            rights = self.anonymous_rights()
+        else:
+            users = data.get("users", [{}])
+            rights = frozenset(users[0].get("rights", [])) if users else frozenset()
+        return RevisionContext(
+            rev_id=change.rev_id,
+            page_id=int(page["pageid"]),
+            title=page["title"],
+            namespace=int(page["ns"]),
+            user=this.get("user", change.user),
+            tags=frozenset(this.get("tags", [])),
+            parent_id=change.parent_id,
+            parent_user=parent.get("user") if parent else None,
+            editor_rights=rights,
+            fully_protected=any(p.get("type") == "edit" and p.get("level") not in ("autoconfirmed", "")
+                                for p in page.get("protection", [])),
+            top_rev_id=top_rev_id,
+            top_user=top_user,
+            bot_blocks=tuple(_block(b) for b in data.get("blocks", [])),
+        )
+
+    def config_page(self, title: str) -> ConfigPage | None:
+        """The latest revision of the community config page, or None if it does not exist."""
+        data = self._query(titles=title, prop="revisions|info",
+                           rvprop="ids|content|contentmodel", rvslots="main")["query"]
+        page = data["pages"][0]
+        if "missing" in page or "invalid" in page or not page.get("revisions"):
+            return None
+        rev = page["revisions"][0]
+        main = rev["slots"]["main"]
+        return ConfigPage(title=page["title"], namespace=int(page["ns"]), rev_id=int(rev["revid"]),
+                          content_model=main.get("contentmodel", page.get("contentmodel", "")),
+                          text=main.get("content", ""))
+
+    # -- acting ------------------------------------------------------------------------
+
+    def rollback(self, title: str, user: str, summary: str) -> RollbackResult:
+        """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
+
+        ``user`` must still be the top editor or MediaWiki refuses (``alreadyrolled``): the
+        race guard. Not retried here: transient failures come back as ``retry-later``.
+        """
+        import pywikibot.exceptions as pwb_exc
+        from pywikibot.data.api import Request
+
+        try:
+            token = self.site.tokens["rollback"]
+            request = Request(site=self.site, max_retries=0, parameters={
+                "action": "rollback", "title": title, "user": user, "summary": summary,
+                "token": token, "formatversion": 2,
+            })  # no "markbot" key at all: present means true
+            result = request.submit()["rollback"]
+        except pwb_exc.APIError as exc:
+            if exc.code in BEATEN_CODES:
+                return RollbackResult("beaten", code=exc.code, info=exc.info)
+            if exc.code in ("ratelimited", "readonly", "maxlag"):
+                return RollbackResult("retry-later", code=exc.code, info=exc.info)
+            return RollbackResult("failed", code=exc.code, info=exc.info)
+        except (pwb_exc.TimeoutError, pwb_exc.ServerError) as exc:
+            # With max_retries=0 a ratelimited/maxlag answer surfaces as a timeout error.
+            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
+        except Exception as exc:  # network: the rollback may or may not have happened
+            log.warning("rollback of %s by %s on %s: %s", title, user, self.wiki.name, exc)
+            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
+        return RollbackResult("done", revert_rev_id=int(result.get("revid", 0)) or None)
+
+
+def _block(raw: dict[str, Any]) -> BlockInfo:
+    restrictions = raw.get("restrictions") or {}
+    if not raw.get("partial"):
+        return BlockInfo(sitewide=True)
+    return BlockInfo(
+        sitewide=False,
+        page_ids=frozenset(int(p["id"]) for p in restrictions.get("pages", [])),
+        namespaces=frozenset(int(n) for n in restrictions.get("namespaces", [])),
+    )
