@@ -28,6 +28,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from automod.served_wiki import check_config
+    from automod.settings import load_settings
+
+    report = check_config(load_settings(args.settings), args.wiki)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if report["problems"]:
+        for problem in report["problems"]:
+            print(f"Error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from automod.moderator import score_revision
+    from automod.settings import load_settings
+
+    print(json.dumps(score_revision(load_settings(args.settings), args.wiki, args.rev_id), indent=2,
+                     ensure_ascii=False))
+    return 0
+
+
 def _cmd_sandbox_up(args: argparse.Namespace) -> int:
     from automod import sandbox
 
@@ -51,10 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.")
     run.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    run.add_argument("--dry-run", action="store_true", help="print candidate edits as JSON lines; change nothing")
+    run.add_argument("--dry-run", action="store_true", help="log-only everywhere: decide and record, change nothing on any wiki")
     run.add_argument("--max-events", type=int, default=None, help="stop after reading N stream events (canaries excluded)")
     run.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
     run.set_defaults(func=_cmd_run)
+
+    check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.")
+    check.add_argument("--settings", type=Path, required=True)
+    check.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    check.set_defaults(func=_cmd_check_config)
+
+    score = commands.add_parser("score", help="Score one revision and show the decision; change nothing.")
+    score.add_argument("--settings", type=Path, required=True)
+    score.add_argument("--wiki", required=True)
+    score.add_argument("rev_id", type=int)
+    score.set_defaults(func=_cmd_score)
 
     sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
     sandbox_cmds = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")

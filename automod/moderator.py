@@ -9,6 +9,7 @@ before the rollback is sent, and a re-delivered revision is recognised by its re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -29,7 +30,7 @@ from automod.settings import Settings
 from automod.store import Store
 from automod.stream import RetryPolicy, StreamFollower
 
-__all__ = ["Moderator", "RunOptions", "RunSummary", "render_summary", "run"]
+__all__ = ["Moderator", "RunOptions", "RunSummary", "render_summary", "run", "score_revision"]
 
 log = logging.getLogger("automod.moderator")
 
@@ -134,7 +135,7 @@ class Moderator:
         if reason:
             return {**base, "outcome": "skip", "reason": reason}
         try:
-            facts = EditFacts(**{**facts.__dict__, "context": served.gateway.revision_context(change)})
+            facts = dataclasses.replace(facts, context=served.gateway.revision_context(change))
         except WikiError as exc:
             return {**base, "outcome": "error", "reason": f"wiki-error: {exc}"}
         reason = context_skip(facts)
@@ -209,7 +210,7 @@ class Moderator:
                 facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
                                   reverts_of_user_on_page_24h=0)
                 try:
-                    facts = EditFacts(**{**facts.__dict__, "context": gateway.revision_context(change)})
+                    facts = dataclasses.replace(facts, context=gateway.revision_context(change))
                     reason = too_old(facts) or context_skip(facts)
                 except WikiError as exc:
                     reason = f"wiki-error: {exc}"
@@ -301,6 +302,27 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     log.info("stopped after %d events: %d candidates, %d duplicates, outcomes %s, rejected %s",
              summary.events, summary.candidates, summary.duplicates, summary.outcomes, summary.rejected)
     return summary
+
+
+def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str, Any]:
+    """Score one revision and say what the bot would decide; change nothing anywhere."""
+    import io
+
+    with Store(":memory:") as store:
+        out = io.StringIO()
+        moderator = Moderator(settings, store, out, dry_run=True,
+                              wikis={wiki_name: ServedWiki(settings.wiki(wiki_name), settings, store, login=False)})
+        served = moderator.wikis[wiki_name]
+        served.refresh_config(force=True)
+        gateway = served.connect()
+        if gateway is None:
+            raise WikiError(served.disabled_reason() or f"cannot connect to {wiki_name}")
+        change = gateway.revision_as_change(rev_id)
+        # Age is irrelevant when asking about one revision by hand: judge it as if it were new.
+        change = dataclasses.replace(change, timestamp=int(moderator.clock()))
+        record = moderator._decide(change)
+        moderator.close()
+    return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user, **record}
 
 
 def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None) -> Callable[[], None]:

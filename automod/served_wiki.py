@@ -154,3 +154,31 @@ class ServedWiki:
     def close(self) -> None:
         for scorer in self._scorers.values():
             scorer.close()
+
+
+def check_config(settings: Settings, wiki_name: str) -> dict[str, object]:
+    """Fetch and validate ``wiki_name``'s config page; the effective config or its problems."""
+    from automod.store import Store
+
+    served = ServedWiki(settings.wiki(wiki_name), settings, Store(":memory:"), login=False)
+    gateway = served.connect()
+    if gateway is None:
+        raise WikiError(served.disabled_reason() or f"cannot connect to {wiki_name}")
+    applied = served.refresh_config(force=True)
+    config = applied.config
+    report: dict[str, object] = {"wiki": wiki_name, "page": settings.wiki(wiki_name).config_page,
+                                 "revision": applied.rev_id, "problems": [str(p) for p in applied.problems]}
+    if config is not None:
+        report["effective"] = {
+            "enabled": config.enabled, "mode": config.mode,
+            "models": [{"model": m.model, "threshold": m.threshold} for m in config.models],
+            "skip_rights": sorted(config.skip_rights),
+            "max_reverts_per_user_per_page": config.max_reverts_per_user_per_page,
+            "max_edit_age_minutes": config.max_edit_age_minutes,
+            "max_reverts_per_hour": config.max_reverts_per_hour, "minor": config.minor,
+            "talk_notice": {"enabled": config.talk_notice_enabled,
+                            "registered_only": config.talk_notice_registered_only},
+            "false_positive_page": config.false_positive_page, "help_page": config.help_page,
+            "summary": config.summary,
+        }
+    return report

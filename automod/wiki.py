@@ -17,12 +17,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from automod.errors import WikiError, WikiUnavailable
-from automod.events import RecentChange
+from automod.events import EventMeta, RecentChange
 from automod.prechecks import BlockInfo, RevisionContext
 from automod.settings import WikiSettings
 
@@ -128,7 +129,7 @@ class WikiGateway:
         params: dict[str, Any] = {
             "revids": "|".join(map(str, revids)),
             "prop": "revisions|info", "rvprop": "ids|user|tags|timestamp", "inprop": "protection",
-            "list": "blocks", "bkusers": self.bot_user or "-", "bkprop": "id|expiry|restrictions",
+            "list": "blocks", "bkusers": self.bot_user or "-", "bkprop": "id|expiry|flags|restrictions",
         }
         if not is_ip(change.user):
             params["list"] = "blocks|users"
@@ -183,6 +184,23 @@ class WikiGateway:
         return ConfigPage(title=page["title"], namespace=int(page["ns"]), rev_id=int(rev["revid"]),
                           content_model=main.get("contentmodel", page.get("contentmodel", "")),
                           text=main.get("content", ""))
+
+    def revision_as_change(self, rev_id: int) -> RecentChange:
+        """A recent-change record for an existing revision (for ``automod score``)."""
+        data = self._query(revids=rev_id, prop="revisions|info", rvprop="ids|user|timestamp|comment|size|flags")
+        pages = data["query"].get("pages", [])
+        if not pages or "missing" in pages[0] or not pages[0].get("revisions"):
+            raise WikiError(f"revision {rev_id} not found on {self.wiki.name}")
+        page, rev = pages[0], pages[0]["revisions"][0]
+        stamp = datetime.fromisoformat(rev["timestamp"].replace("Z", "+00:00"))
+        return RecentChange(
+            meta=EventMeta(id=f"score-{rev_id}", dt=rev["timestamp"], domain=self.site.hostname(),
+                           stream="automod.score"),
+            wiki=self.wiki.name, server_name=self.site.hostname(),
+            type="edit" if rev.get("parentid") else "new", namespace=int(page["ns"]), title=page["title"],
+            user=rev.get("user", ""), bot=False, timestamp=int(stamp.timestamp()), comment=rev.get("comment", ""),
+            minor=bool(rev.get("minor")), rc_id=None, rev_id=rev_id, parent_id=rev.get("parentid") or None,
+            length_old=None, length_new=rev.get("size"))
 
     # -- acting ------------------------------------------------------------------------
 

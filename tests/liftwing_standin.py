@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Callable, Any
 
 __all__ = ["BASE_PATH", "LiftWingStandin", "RecordedRequest", "running_standin"]
 
@@ -62,8 +62,12 @@ class _Scripted:
 class LiftWingStandin:
     """A threaded HTTP server on 127.0.0.1 (free port); ``url`` is the models base URL."""
 
-    def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None) -> None:
+    def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None,
+                 score_function: Callable[[str, int], float | str | None] | None = None) -> None:
         self.default_score = default_score
+        # Like Lift Wing, which reads the revision from the wiki's API: a function of
+        # (lang, rev_id) returning a probability, a 422 reason string, or None (default).
+        self.score_function = score_function
         self.known_langs = set(known_langs) if known_langs is not None else None  # None: any
         self.requests: list[RecordedRequest] = []
         self._scores: dict[tuple[str, int], float] = {}
@@ -139,6 +143,11 @@ class LiftWingStandin:
         raw = body.encode() if isinstance(body, str) else body
         self._push(_Scripted(status, raw, content_type), times)
 
+    def clear_script(self) -> None:
+        """Forget scripted faults not yet used (so one test's faults never leak into the next)."""
+        with self._lock:
+            self._script.clear()
+
     def _push(self, item: _Scripted, times: int) -> None:
         with self._lock:
             self._script.extend([item] * times)
@@ -174,7 +183,15 @@ class LiftWingStandin:
             return 400, {"error": f"lang '{lang}' does not exist in the canonical Wikipedia language list."}
         with self._lock:
             reason = self._unscorable.get((lang, rev_id))
-            p = self._scores.get((lang, rev_id), self.default_score)
+            p = self._scores.get((lang, rev_id))
+        if p is None and reason is None and self.score_function is not None:
+            found = self.score_function(lang, rev_id)
+            if isinstance(found, str):
+                reason = found
+            elif found is not None:
+                p = found
+        if p is None:
+            p = self.default_score
         if reason is not None:
             if model == "revertrisk-language-agnostic":  # always served by the batch class
                 detail = (f"Could not make prediction for revisions dict_keys([({rev_id}, '{lang}')])."

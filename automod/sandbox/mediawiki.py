@@ -306,6 +306,8 @@ $wgShowExceptionDetails = true;
 # shared by the whole test run; registered and rollback limits stay at core defaults.
 $wgRateLimits['edit']['ip'] = [ 600, 60 ];
 $wgRateLimits['edit']['newbie'] = [ 600, 60 ];
+# Tests and demos may add settings here at run time (php -S reads this on every request).
+if ( is_readable( __DIR__ . '/extra.php' ) ) {{ require __DIR__ . '/extra.php'; }}
 {_END}
 """
     path.write_text(text.rstrip("\n") + "\n\n" + block)
