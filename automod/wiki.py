@@ -80,7 +80,7 @@ def _wiki_errors(what: str) -> Iterator[None]:
 
     try:
         yield
-    except (requests.RequestException, pwb_exc.TimeoutError, pwb_exc.ServerError,
+    except (requests.RequestException, pwb_exc.ApiTimeoutError, pwb_exc.ServerError,
             pwb_exc.MaxlagTimeoutError, ConnectionError) as exc:
         raise WikiUnavailable(f"{what}: {exc}") from exc
     except pwb_exc.APIError as exc:
@@ -213,9 +213,18 @@ class WikiGateway:
         import pywikibot.exceptions as pwb_exc
         from pywikibot.data.api import Request
 
+        class _RateLimited(Exception):
+            pass
+
+        class NoWaitRequest(Request):  # type: ignore[misc, valid-type]
+            """pywikibot would sleep and retry ``ratelimited`` here; we hand it back instead."""
+
+            def _ratelimited(self) -> None:
+                raise _RateLimited()
+
         try:
             token = self.site.tokens["rollback"]
-            request = Request(site=self.site, max_retries=0, parameters={
+            request = NoWaitRequest(site=self.site, max_retries=0, parameters={
                 "action": "rollback", "title": title, "user": user, "summary": summary,
                 "token": token, "formatversion": 2,
             })  # no "markbot" key at all: present means true
@@ -226,8 +235,10 @@ class WikiGateway:
             if exc.code in ("ratelimited", "readonly", "maxlag"):
                 return RollbackResult("retry-later", code=exc.code, info=exc.info)
             return RollbackResult("failed", code=exc.code, info=exc.info)
-        except (pwb_exc.TimeoutError, pwb_exc.ServerError) as exc:
-            # With max_retries=0 a ratelimited/maxlag answer surfaces as a timeout error.
+        except _RateLimited:
+            return RollbackResult("retry-later", code="ratelimited", info="rollback rate limit reached")
+        except (pwb_exc.ApiTimeoutError, pwb_exc.ServerError) as exc:
+            # With max_retries=0 a maxlag or server error surfaces as a timeout error.
             return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
         except Exception as exc:  # network: the rollback may or may not have happened
             log.warning("rollback of %s by %s on %s: %s", title, user, self.wiki.name, exc)

@@ -291,3 +291,32 @@ def test_score_command_prints_the_decision_and_changes_nothing(sandbox, wiki, li
     report = json.loads(result.stdout)
     assert (report["outcome"], report["probability"], report["threshold"]) == ("would-revert", 0.995, 0.99)
     assert top_revision(admin, unique_title)["revid"] == rev
+
+
+def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sandbox, wiki, liftwing, unique_title, bot_factory):
+    admin, vandal, patroller = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki(sandbox.patroller)
+    set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0})
+    pages = [f"{unique_title} {k}" for k in "ABC"]
+    for page in pages:
+        admin.edit(page, "Stable text.")
+    extra = sandbox.dir / "conf/extra.php"
+    generous = extra.read_text()
+    extra.write_text("<?php\n$wgRateLimits['rollback']['user'] = [ 1, 60 ];\n")  # core's is 10/min
+    try:
+        bot = bot_factory()
+        first = vandal.edit(pages[0], "Stable text. VANDALISM")
+        second = vandal.edit(pages[1], "Stable text. VANDALISM")
+        lines = [bot.decision(first, final=False), bot.decision(second, final=False)]
+        pending = [l for l in lines if l["decision"] == "rollback-pending"]
+        assert pending and pending[0]["reason"].startswith("ratelimited: retry in 10 s")
+        started = time.monotonic()
+        meanwhile = patroller.edit(pages[2], "Stable text. A trusted edit.")
+        assert bot.decision(meanwhile)["reason"] == "editor-has-right:autopatrol"
+        assert time.monotonic() - started < 3, "the stream goes on while a rollback waits"
+    finally:
+        extra.write_text(generous)
+    time.sleep(10.5)  # the first retry is due 10 s after the refusal
+    patroller.edit(pages[2], "Stable text. Another trusted edit.")  # the next event drives retries
+    for line in pending:
+        assert bot.decision(line["rev_id"], timeout=20)["decision"] == "reverted"
+        assert top_revision(admin, line["title"])["user"] == sandbox.bot.name

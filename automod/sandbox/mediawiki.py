@@ -307,7 +307,11 @@ $wgShowExceptionDetails = true;
 $wgRateLimits['edit']['ip'] = [ 600, 60 ];
 $wgRateLimits['edit']['newbie'] = [ 600, 60 ];
 # Tests and demos may add settings here at run time (php -S reads this on every request).
-if ( is_readable( __DIR__ . '/extra.php' ) ) {{ require __DIR__ . '/extra.php'; }}
+if ( is_readable( __DIR__ . '/extra.php' ) ) {{
+    // OPcache re-checks timestamps only every few seconds: always compile the current file.
+    if ( function_exists( 'opcache_invalidate' ) ) {{ opcache_invalidate( __DIR__ . '/extra.php', true ); }}
+    require __DIR__ . '/extra.php';
+}}
 {_END}
 """
     path.write_text(text.rstrip("\n") + "\n\n" + block)
