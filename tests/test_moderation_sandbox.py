@@ -29,16 +29,6 @@ def liftwing(sandbox):
         yield standin
 
 
-@pytest.fixture(scope="module", autouse=True)
-def generous_rollback_limit(sandbox):
-    """Core allows 10 rollbacks a minute; this module makes more than that in a minute."""
-    extra = sandbox.dir / "conf/extra.php"
-    extra.write_text("<?php\n$wgRateLimits['rollback']['user'] = [ 300, 60 ];\n"
-                     "$wgRateLimits['rollback']['newbie'] = [ 300, 60 ];\n")
-    yield
-    extra.unlink()
-
-
 @pytest.fixture
 def bot_factory(sandbox, liftwing, tmp_path):
     liftwing.clear_script()
