@@ -97,9 +97,32 @@ class Moderator:
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
 
+    def reconcile_interrupted(self) -> None:
+        """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
+        for name, served in self.wikis.items():
+            rows = self.store.decisions_with_outcome(name, "reverting")
+            gateway = served.connect() if rows else None
+            for row in rows:
+                if gateway is None:
+                    log.warning("%s: cannot check interrupted rollback of r%d yet", name, row["rev_id"])
+                    continue
+                try:
+                    revert = gateway.find_rollback(row["title"], row["rev_id"])
+                except WikiError as exc:
+                    log.warning("%s: cannot check interrupted rollback of r%d: %s", name, row["rev_id"], exc)
+                    continue
+                outcome = "reverted" if revert else "interrupted"
+                self.store.update_decision(name, row["rev_id"], outcome,
+                                           f"settled after restart (revert r{revert})" if revert else
+                                           "the bot stopped before the rollback; not retried")
+                if revert:
+                    self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
+                log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
+
     def handle(self, change: RecentChange, event_id: str, stream_url: str) -> str:
         """Decide on one candidate and record it with the stream position; return the outcome."""
         assert change.rev_id is not None
+        received = time.monotonic()
         if self.store.has_decision(change.wiki, change.rev_id):
             self.summary.duplicates += 1
             log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
@@ -110,6 +133,8 @@ class Moderator:
             record = self._revert(change, record)
         else:
             self._record(change, record, stream_url, event_id)
+        if record["outcome"] == "reverted":
+            record["latency_ms"] = round((time.monotonic() - received) * 1000, 1)
         if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
             with self.store.atomic():
                 self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
@@ -244,8 +269,9 @@ class Moderator:
                 "decision": outcome, "reason": record.get("reason"), "model": record.get("model"),
                 "probability": record.get("probability"), "threshold": record.get("threshold"),
                 "config_rev": record.get("config_rev")}
-        if record.get("revert_rev_id"):
-            line["revert_rev_id"] = record["revert_rev_id"]
+        for extra in ("revert_rev_id", "latency_ms"):
+            if record.get(extra):
+                line[extra] = record[extra]
         self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.out.flush()
 
@@ -263,6 +289,7 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
         summary = moderator.summary
         for wiki in moderator.wikis.values():
             wiki.refresh_config(force=True)
+        moderator.reconcile_interrupted()
         position = store.position(url)
         follower = StreamFollower(
             url, user_agent=settings.user_agent,

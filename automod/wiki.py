@@ -202,6 +202,15 @@ class WikiGateway:
             minor=bool(rev.get("minor")), rc_id=None, rev_id=rev_id, parent_id=rev.get("parentid") or None,
             length_old=None, length_new=rev.get("size"))
 
+    def find_rollback(self, title: str, after_rev_id: int) -> int | None:
+        """The bot's rollback revision on ``title`` after ``after_rev_id``, if there is one."""
+        data = self._query(titles=title, prop="revisions", rvstartid=after_rev_id, rvdir="newer",
+                           rvprop="ids|user|tags", rvlimit=50)
+        for rev in data["query"]["pages"][0].get("revisions", []):
+            if rev.get("user") == self.bot_user and "mw-rollback" in rev.get("tags", []):
+                return int(rev["revid"])
+        return None
+
     # -- acting ------------------------------------------------------------------------
 
     def rollback(self, title: str, user: str, summary: str) -> RollbackResult:

@@ -23,7 +23,8 @@ from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
 
 ANON_TOKEN = "+\\"
 GENEROUS_LIMITS = ("<?php\n$wgRateLimits['rollback']['user'] = [ 600, 60 ];\n"
-                   "$wgRateLimits['rollback']['newbie'] = [ 600, 60 ];\n")
+                   "$wgRateLimits['rollback']['newbie'] = [ 600, 60 ];\n"
+                   "$wgRateLimits['edit']['user'] = [ 600, 60 ];\n")  # a rollback counts as an edit too
 
 
 class ApiError(Exception):

@@ -310,3 +310,26 @@ def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sa
     for line in pending:
         assert bot.decision(line["rev_id"], timeout=20)["decision"] == "reverted"
         assert top_revision(admin, line["title"])["user"] == sandbox.bot.name
+
+
+def test_rollbacks_left_unknown_by_a_crash_are_settled_on_restart(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
+    admin, vandal, as_bot = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki(sandbox.bot)
+    set_config(admin, REVERTING)
+    done_page, lost_page = f"{unique_title} done", f"{unique_title} lost"
+    for page in (done_page, lost_page):
+        admin.edit(page, "Stable text.")
+    done = vandal.edit(done_page, "Stable text. VANDALISM")
+    lost = vandal.edit(lost_page, "Stable text. VANDALISM")
+    revert = as_bot.rollback(done_page, sandbox.vandals[0].name, "rolled back just before a crash")["revid"]
+    start_at_stream_end(sandbox, tmp_path)
+    with Store(tmp_path / "automod.sqlite") as store:  # what a crash mid-rollback leaves behind
+        for rev, page in ((done, done_page), (lost, lost_page)):
+            store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=page,
+                                  user=sandbox.vandals[0].name, event_dt="x", outcome="reverting")
+    bot = bot_factory(fresh_position=False)
+    bot.stop()
+    with Store(tmp_path / "automod.sqlite") as store:
+        assert store.decision("sandboxwiki", done)["outcome"] == "reverted"
+        assert store.actions_for("sandboxwiki", done)[0]["result_rev_id"] == revert
+        assert store.decision("sandboxwiki", lost)["outcome"] == "interrupted"
+    assert top_revision(admin, lost_page)["revid"] == lost  # never retried blindly

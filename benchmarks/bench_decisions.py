@@ -1,0 +1,78 @@
+"""Decision latency on the sandbox wiki: stream event received → rollback confirmed.
+
+Starts its own sandbox MediaWiki and a zero-latency Lift Wing stand-in (every revision
+scores 0.995), lets `automod run` follow the sandbox stream, makes N bad edits on N pages
+(one at a time, so the figure is latency, not queueing) and reads the `latency_ms` the bot
+reports for each revert. Target: p50 <= 150 ms, p99 <= 500 ms.
+
+Run: python benchmarks/bench_decisions.py [--edits 200] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from automod.sandbox import down, up  # noqa: E402
+from conftest import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from liftwing_standin import running_standin  # noqa: E402
+from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, set_config, start_at_stream_end, wait_connected  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
+    work = root / "run"
+    work.mkdir(parents=True, exist_ok=True)
+    sandbox = up(root / "sandbox")
+    try:
+        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS)
+        admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
+        set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "max_reverts_per_hour": 500})
+        pages = [f"Benchmark page {time.time_ns()} {i}" for i in range(args.edits)]
+        for page in pages:
+            admin.edit(page, "Stable text.")
+        with running_standin(default_score=0.995) as liftwing:
+            settings = bot_settings(sandbox, work, liftwing.url)
+            start_at_stream_end(sandbox, work)
+            before = relay_clients(sandbox)
+            bot = Bot(settings)
+            wait_connected(sandbox, before, bot)
+            started = time.monotonic()
+            for i, page in enumerate(pages):
+                rev = vandals[i % 2].edit(page, f"Stable text. VANDALISM {i}")
+                bot.decision(rev, timeout=30)
+            elapsed = time.monotonic() - started
+            bot.stop()
+        lines = [l for l in bot.lines if l["decision"] == "reverted"]
+        latencies = [float(l["latency_ms"]) for l in lines]
+        others = {l["decision"] for l in bot.lines} - {"reverted"}
+        print(f"{len(latencies)} reverts of {args.edits} bad edits in {elapsed:.1f} s (other outcomes: {sorted(others) or 'none'})")
+        print(f"decision latency, event received -> rollback confirmed (ms): "
+              f"p50 {percentile(latencies, 0.5):.1f}  p90 {percentile(latencies, 0.9):.1f}  "
+              f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.mean(latencies):.1f}")
+        print(f"targets: p50 <= 150 ms {'OK' if percentile(latencies, 0.5) <= 150 else 'MISSED'}, "
+              f"p99 <= 500 ms {'OK' if percentile(latencies, 0.99) <= 500 else 'MISSED'}")
+        (work / "latencies.json").write_text(json.dumps(latencies))
+    finally:
+        down(root / "sandbox")
+
+
+if __name__ == "__main__":
+    main()
