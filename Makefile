@@ -26,6 +26,7 @@ test: system-deps venv
 
 bench: venv
 	$(VENV)/bin/python benchmarks/bench_stream.py
+	$(VENV)/bin/python benchmarks/bench_decisions.py
 
 sandbox-up: system-deps venv
 	$(VENV)/bin/automod sandbox up --dir sandbox
