@@ -119,6 +119,12 @@ class Moderator:
                     self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
                 log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
 
+    def record_creation(self, change: RecentChange) -> None:
+        """Page creations are never scored (the models cannot), but the skip is recorded."""
+        if change.rev_id is not None and not self.store.has_decision(change.wiki, change.rev_id):
+            self._record(change, {"outcome": "skip", "reason": "page-creation",
+                                  "config_rev": self.wikis[change.wiki].applied.rev_id}, None, None)
+
     def handle(self, change: RecentChange, event_id: str, stream_url: str) -> str:
         """Decide on one candidate and record it with the stream position; return the outcome."""
         assert change.rev_id is not None
@@ -313,6 +319,8 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                 else:
                     summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
                     unsaved = (event_id, change.meta.dt)
+                    if reason == "page-creation" and change.wiki in served and change.namespace == 0:
+                        moderator.record_creation(change)
                     if time.monotonic() - last_save >= POSITION_SAVE_INTERVAL:
                         store.save_position(url, *unsaved)
                         unsaved, last_save = None, time.monotonic()

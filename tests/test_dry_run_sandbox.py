@@ -21,6 +21,13 @@ from relay_helpers import wait_for
 pytestmark = pytest.mark.sandbox
 
 
+@pytest.fixture(autouse=True)
+def bot_switched_off(sandbox, wiki):
+    """These tests follow the stream only: the community config says off (fail-fast decisions)."""
+    from moderation_helpers import set_config
+    set_config(wiki(sandbox.admin), {"enabled": False})
+
+
 def private_settings(sandbox: SandboxInfo, tmp_path: Path) -> Path:
     """The sandbox's settings with a store of this test's own (so runs do not share positions)."""
     data = yaml.safe_load(sandbox.settings.read_text())
@@ -140,9 +147,10 @@ def test_relay_dropping_the_connection_every_k_events_loses_and_repeats_nothing(
 
 def test_sandbox_edits_carry_the_eventstreams_envelope(sandbox, wiki, unique_title):
     rev = wiki(sandbox.vandals[0]).edit(unique_title, "Hello.")
-    line = wait_for(lambda: next((l for l in sandbox.history.read_text().splitlines()
-                                  if f'"new":{rev}' in l or f'"new": {rev}' in l), None))
-    event = json.loads(line)["event"]
+    def find():
+        events = [json.loads(l).get("event", {}) for l in sandbox.history.read_text().splitlines()]
+        return next((e for e in events if e.get("revision", {}).get("new") == rev), None)
+    event = wait_for(find)
     assert event["$schema"] == "/mediawiki/recentchange/1.0.0"
     assert set(event["meta"]) >= {"id", "dt", "domain", "stream", "topic", "partition", "offset", "uri", "request_id"}
     assert event["type"] == "new" and "old" not in event["revision"]  # nulls dropped, as EventBus does

@@ -98,7 +98,8 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
     not_top = vandal1.edit(t["top"], "Article top. VANDALISM")
     admin.edit(t["top"], "Article top. Fixed by an admin.")
     # An edit delivered long after it was made (after an outage): a copy of a real event.
-    old = json.loads([l for l in sandbox.history.read_text().splitlines() if f'"new":{not_top}' in l][0])["event"]
+    events = [json.loads(l).get("event", {}) for l in sandbox.history.read_text().splitlines()]
+    old = next(e for e in events if e.get("revision", {}).get("new") == not_top)
     old["revision"]["new"] = not_top + 100000
     old["timestamp"] -= 1200
     old["meta"]["dt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(old["timestamp"]))
@@ -127,6 +128,8 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
     for key in ("trusted", "self", "below"):  # nothing was reverted
         assert top_revision(admin, t[key])["user"] != sandbox.bot.name
     with Store(tmp_path / "automod.sqlite") as store:  # every decision is recorded with its reason
+        assert (store.decision("sandboxwiki", created)["outcome"], store.decision("sandboxwiki", created)["reason"]) \
+            == ("skip", "page-creation")
         row = store.decision("sandboxwiki", not_top)
         assert row["outcome"] == "skip" and row["reason"] == "not-top-editor" and row["config_rev"]
 
