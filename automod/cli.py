@@ -98,7 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     down = sandbox_cmds.add_parser("down", help="Stop the sandbox's processes (files stay).")
     down.add_argument("--dir", type=Path, required=True)
     down.set_defaults(func=_cmd_sandbox_down)
+    for module in _COMMAND_MODULES:
+        module.register(commands)
     return parser
+
+
+def _command_modules() -> list:  # type: ignore[type-arg]
+    """Sub-commands that live beside their library code (each module has ``register``)."""
+    import importlib
+
+    found = []
+    for name in ("automod.cli_models", "automod.cli_analysis", "automod.cli_ops"):
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return found
+
+
+_COMMAND_MODULES = _command_modules()
 
 
 def main(argv: list[str] | None = None) -> int:

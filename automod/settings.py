@@ -52,6 +52,8 @@ class Settings:
     wikis: tuple[WikiSettings, ...]
     liftwing: LiftWingSettings = field(default_factory=LiftWingSettings)
     pywikibot_dir: Path | None = None
+    #: Locally hosted models (``model: "local:<name>"`` → ``models_dir/<name>/``).
+    models_dir: Path = Path("models")
 
     @property
     def served_wikis(self) -> frozenset[str]:
@@ -77,7 +79,7 @@ def load_settings(path: str | Path) -> Settings:
 
 
 def parse_settings(data: Any, base: Path) -> Settings:
-    root = _Mapping(data, "settings", {"user_agent", "store", "stream", "liftwing", "wikis", "pywikibot_dir"})
+    root = _Mapping(data, "settings", {"user_agent", "store", "stream", "liftwing", "wikis", "pywikibot_dir", "models_dir"})
     user_agent = root.str("user_agent")
     if len(user_agent) < 10 or "(" not in user_agent:
         # Wikimedia's User-Agent policy asks for a name/version and a way to reach you.
@@ -111,6 +113,7 @@ def parse_settings(data: Any, base: Path) -> Settings:
         ),
         wikis=tuple(wikis),
         pywikibot_dir=(base / str(pwb)).resolve() if pwb else None,
+        models_dir=(base / str(root.get("models_dir", "models"))).resolve(),
     )
 
 

@@ -111,14 +111,14 @@ class WikiGateway:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _query(self, **params: Any) -> dict[str, Any]:
+    def query(self, **params: Any) -> dict[str, Any]:
         with _wiki_errors(f"query on {self.wiki.name}"):
             return dict(self.site.simple_request(action="query", formatversion=2, **params).submit())
 
     def anonymous_rights(self) -> frozenset[str]:
         """Rights of logged-out editors (group ``*``); cached, they rarely change."""
         if self._anon_rights is None:
-            groups = self._query(meta="siteinfo", siprop="usergroups")["query"]["usergroups"]
+            groups = self.query(meta="siteinfo", siprop="usergroups")["query"]["usergroups"]
             self._anon_rights = frozenset(next((g["rights"] for g in groups if g["name"] == "*"), []))
         return self._anon_rights
 
@@ -135,7 +135,7 @@ class WikiGateway:
             params["list"] = "blocks|users"
             params["ususers"] = change.user
             params["usprop"] = "rights"
-        data = self._query(**params)["query"]
+        data = self.query(**params)["query"]
         pages = [p for p in data.get("pages", []) if "missing" not in p]
         if not pages:
             raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found (deleted?)")
@@ -148,7 +148,7 @@ class WikiGateway:
         top_rev_id = int(page.get("lastrevid", change.rev_id))
         top_user = this.get("user", "")
         if top_rev_id != change.rev_id:
-            top = self._query(revids=top_rev_id, prop="revisions", rvprop="ids|user")["query"]
+            top = self.query(revids=top_rev_id, prop="revisions", rvprop="ids|user")["query"]
             top_user = top["pages"][0]["revisions"][0].get("user", "")
         if is_ip(change.user):
             rights = self.anonymous_rights()
@@ -174,7 +174,7 @@ class WikiGateway:
 
     def config_page(self, title: str) -> ConfigPage | None:
         """The latest revision of the community config page, or None if it does not exist."""
-        data = self._query(titles=title, prop="revisions|info",
+        data = self.query(titles=title, prop="revisions|info",
                            rvprop="ids|content|contentmodel", rvslots="main")["query"]
         page = data["pages"][0]
         if "missing" in page or "invalid" in page or not page.get("revisions"):
@@ -187,7 +187,7 @@ class WikiGateway:
 
     def revision_as_change(self, rev_id: int) -> RecentChange:
         """A recent-change record for an existing revision (for ``automod score``)."""
-        data = self._query(revids=rev_id, prop="revisions|info", rvprop="ids|user|timestamp|comment|size|flags")
+        data = self.query(revids=rev_id, prop="revisions|info", rvprop="ids|user|timestamp|comment|size|flags")
         pages = data["query"].get("pages", [])
         if not pages or "missing" in pages[0] or not pages[0].get("revisions"):
             raise WikiError(f"revision {rev_id} not found on {self.wiki.name}")
@@ -204,7 +204,7 @@ class WikiGateway:
 
     def find_rollback(self, title: str, after_rev_id: int) -> int | None:
         """The bot's rollback revision on ``title`` after ``after_rev_id``, if there is one."""
-        data = self._query(titles=title, prop="revisions", rvstartid=after_rev_id, rvdir="newer",
+        data = self.query(titles=title, prop="revisions", rvstartid=after_rev_id, rvdir="newer",
                            rvprop="ids|user|tags", rvlimit=50)
         for rev in data["query"]["pages"][0].get("revisions", []):
             if rev.get("user") == self.bot_user and "mw-rollback" in rev.get("tags", []):
@@ -212,6 +212,38 @@ class WikiGateway:
         return None
 
     # -- acting ------------------------------------------------------------------------
+
+    def edit(self, title: str, *, summary: str, text: str | None = None, appendtext: str | None = None,
+             section: str | None = None, sectiontitle: str | None = None, undo: int | None = None,
+             minor: bool = False, create_only: bool = False) -> int:
+        """Save an edit (never bot-flagged); return the new revision id.
+
+        ``appendtext`` needs no base revision, so appending cannot edit-conflict and never
+        rewrites what humans wrote. Raises WikiError (e.g. ``articleexists`` with
+        ``create_only``) or WikiUnavailable.
+        """
+        params: dict[str, Any] = {"action": "edit", "title": title, "summary": summary,
+                                  "token": self.site.tokens["csrf"], "formatversion": 2}
+        for key, value in (("text", text), ("appendtext", appendtext), ("section", section),
+                           ("sectiontitle", sectiontitle), ("undo", undo)):
+            if value is not None:
+                params[key] = value
+        params["minor" if minor else "notminor"] = 1
+        if create_only:
+            params["createonly"] = 1
+        with _wiki_errors(f"editing {title!r} on {self.wiki.name}"):
+            result = self.site.simple_request(**params).submit()["edit"]  # no "bot" key: not bot-flagged
+        if result.get("result") != "Success":
+            raise WikiError(f"edit of {title!r} refused: {result}")
+        return int(result.get("newrevid") or result.get("oldrevid") or 0)
+
+    def page_text(self, title: str) -> tuple[int, str] | None:
+        """(revision id, wikitext) of the latest revision of ``title``, or None if missing."""
+        page = self.query(titles=title, prop="revisions", rvprop="ids|content", rvslots="main")["query"]["pages"][0]
+        if "missing" in page or not page.get("revisions"):
+            return None
+        rev = page["revisions"][0]
+        return int(rev["revid"]), rev["slots"]["main"].get("content", "")
 
     def rollback(self, title: str, user: str, summary: str) -> RollbackResult:
         """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
