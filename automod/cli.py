@@ -50,6 +50,26 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from automod.settings import load_settings
+    from automod.store import Store
+
+    settings = load_settings(args.settings)
+    wiki = settings.wiki(args.wiki)
+    index = wiki.api.rsplit("/", 1)[0] + "/index.php"
+    with Store(settings.store) as store:
+        for row in store.reports(args.wiki, args.status):
+            print(json.dumps({
+                "rev_id": row["rev_id"], "kind": row["kind"], "status": row["status"], "title": row["title"],
+                "user": row["user"], "reporter": row["reporter"], "probability": row["probability"],
+                "model": row["model"], "model_version": row["model_version"], "threshold": row["threshold"],
+                "config_rev": row["config_rev"], "page": row["page"],
+                "diff": f"{index}?diff={row['rev_id']}",
+                "revert": f"{index}?diff={row['revert_rev_id']}" if row["revert_rev_id"] else None,
+            }, ensure_ascii=False))
+    return 0
+
+
 def _cmd_sandbox_up(args: argparse.Namespace) -> int:
     from automod import sandbox
 
@@ -88,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--wiki", required=True)
     score.add_argument("rev_id", type=int)
     score.set_defaults(func=_cmd_score)
+
+    reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.")
+    reports.add_argument("--settings", type=Path, required=True)
+    reports.add_argument("--wiki", required=True)
+    reports.add_argument("--status", choices=["open", "confirmed", "declined", "no-match"], default=None)
+    reports.set_defaults(func=_cmd_reports)
 
     sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
     sandbox_cmds = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")

@@ -23,7 +23,9 @@ from automod.candidates import rejection_reason
 from automod.decide import REVERT, breaker_trips, decide
 from automod.errors import ScoringError, WikiError
 from automod.events import RecentChange
-from automod.prechecks import EditFacts, cheap_skip, context_skip, too_old
+from automod.notices import send_notice
+from automod.prechecks import EditFacts, RevisionContext, cheap_skip, context_skip, too_old
+from automod.reports import ensure_preload, log_implicit_report, process_report_page
 from automod.scoring.base import Score, Unscorable
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings
@@ -64,6 +66,10 @@ class PendingRollback:
     summary: str
 
 
+def _same_title(a: str, b: str) -> bool:
+    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
+
+
 def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
                    report_page: str, rev_id: int) -> str:
     """The edit summary, from the community's template with ``$1``…``$6`` filled in."""
@@ -88,14 +94,28 @@ class Moderator:
             w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
         self.pending: list[PendingRollback] = []
         self.summary = RunSummary()
+        self._preloads: set[tuple[str, str]] = set()
+        #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
+        self.on_report_label: Callable[[Store, str, int, str], None] | None = None
 
     # -- one event ---------------------------------------------------------------------------
 
     def notice_config_edit(self, change: RecentChange) -> None:
+        """Edits to the config page or the report page are acted on whatever their namespace."""
         served = self.wikis.get(change.wiki)
-        if served is not None and served.is_config_page(change.title) and change.type in ("edit", "new"):
+        if served is None or change.type not in ("edit", "new"):
+            return
+        if served.is_config_page(change.title):
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
+        config, gateway = served.applied.config, served.gateway
+        if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
+                and _same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
+            try:
+                process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
+                                    editor=change.user, on_label=self.on_report_label)
+            except WikiError as exc:
+                log.error("%s: cannot process the report page: %s", change.wiki, exc)
 
     def reconcile_interrupted(self) -> None:
         """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
@@ -141,6 +161,7 @@ class Moderator:
             self._record(change, record, stream_url, event_id)
         if record["outcome"] == "reverted":
             record["latency_ms"] = round((time.monotonic() - received) * 1000, 1)
+            self._after_revert(change, record)
         if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
             with self.store.atomic():
                 self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
@@ -170,6 +191,8 @@ class Moderator:
         except WikiError as exc:
             return {**base, "outcome": "error", "reason": f"wiki-error: {exc}"}
         reason = context_skip(facts)
+        if reason == "revert-of-bot" and facts.context is not None:
+            self._implicit_report(change, served, facts.context)
         if reason:
             return {**base, "outcome": "skip", "reason": reason}
         scores: list[Score] = []
@@ -225,6 +248,44 @@ class Moderator:
             return {"outcome": "rollback-pending", "reason": f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s"}
         return {"outcome": "rollback-failed", "reason": f"{result.code}: {result.info}"[:300]}
 
+    def _after_revert(self, change: RecentChange, record: dict[str, Any]) -> None:
+        """Tell the editor (only after a rollback that really happened)."""
+        served = self.wikis[change.wiki]
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not config.talk_notice_enabled or not record.get("revert_rev_id"):
+            return
+        assert change.rev_id is not None
+        try:
+            if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
+                ensure_preload(gateway, config.false_positive_page)
+                self._preloads.add((change.wiki, config.false_positive_page))
+            result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
+                                 revert_rev=int(record["revert_rev_id"]), probability=float(record["probability"]))
+        except WikiError as exc:
+            log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
+            self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
+            return
+        self.store.record_action(change.wiki, change.rev_id, "notice", result.status, result.rev_id, result.detail)
+
+    def _implicit_report(self, change: RecentChange, served: ServedWiki, context: RevisionContext) -> None:
+        """A human (not the reverted editor) undid the bot's revert: a probable false positive."""
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not config.false_positive_page or self.dry_run:
+            return
+        if context.parent_id is None:
+            return
+        original = self.store.revert_of(change.wiki, context.parent_id)
+        if original is None or original["user"] == change.user:
+            return  # not the bot's revert, or the reverted editor re-adding their edit
+        try:
+            if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
+                                   reverted_rev=original["rev_id"], revert_rev=context.parent_id,
+                                   restorer=change.user, title=change.title):
+                log.info("%s: %s undid the revert of r%d: logged as a probable false positive",
+                         change.wiki, change.user, original["rev_id"])
+        except WikiError as exc:
+            log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
+
     def retry_pending(self) -> None:
         """Retry rollbacks that were refused for a passing reason, if still appropriate."""
         now = time.monotonic()
@@ -249,6 +310,9 @@ class Moderator:
                     outcome = {"outcome": "rollback-abandoned", "reason": reason}
                 else:
                     outcome = self._rollback(change, item.summary, item.attempts)
+                    if outcome["outcome"] == "reverted":
+                        row = self.store.decision(change.wiki, change.rev_id)
+                        self._after_revert(change, {**outcome, "probability": row["probability"] if row else 0.0})
             self.store.update_decision(change.wiki, change.rev_id, outcome["outcome"], outcome.get("reason"))
             self._emit(change, {**dict(self.store.decision(change.wiki, change.rev_id) or {}), **outcome})
 

@@ -125,12 +125,37 @@ def _m002_breaker_and_caps(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_reports(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        -- False-positive reports: explicit (a section on the report page) or implicit (a human
+        -- undid the bot's revert). One per reverted revision and kind.
+        CREATE TABLE reports (
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,   -- the reverted edit
+            kind          TEXT NOT NULL,      -- explicit | implicit
+            revert_rev_id INTEGER,            -- the bot's revert, when there was one
+            reporter      TEXT,
+            page          TEXT NOT NULL,      -- the report page
+            heading       TEXT,
+            status        TEXT NOT NULL,      -- open | confirmed | declined | no-match
+            logged        INTEGER NOT NULL DEFAULT 0,  -- the bot's line is on the page
+            created_at    REAL NOT NULL,
+            updated_at    REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id, kind)
+        );
+        """,
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Applied in order; never edit one that has shipped, add a new one.
 MIGRATIONS: tuple[Migration, ...] = (
     (1, "initial", _m001_initial),
     (2, "breaker and cap indexes", _m002_breaker_and_caps),
+    (3, "false-positive reports", _m003_reports),
 )
 
 #: Outcomes that count as a revert for the per-user cap and the circuit breaker.
@@ -344,6 +369,49 @@ class Store:
         with self.atomic() as db:
             db.execute("INSERT OR IGNORE INTO breaker_trips VALUES (?, ?, ?, ?)",
                        (wiki, config_rev, reverts_last_hour, time.time()))
+
+    def revert_of(self, wiki: str, revert_rev_id: int) -> sqlite3.Row | None:
+        """The decision whose rollback produced revision ``revert_rev_id``, if the bot made it."""
+        return self.db.execute(
+            "SELECT d.*, a.result_rev_id AS revert_rev_id FROM actions a JOIN decisions d USING (wiki, rev_id)"
+            " WHERE a.wiki = ? AND a.kind = 'rollback' AND a.result = 'done' AND a.result_rev_id = ?",
+            (wiki, revert_rev_id)).fetchone()
+
+    def rollback_of(self, wiki: str, rev_id: int) -> int | None:
+        row = self.db.execute("SELECT result_rev_id FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'rollback'"
+                              " AND result = 'done' ORDER BY id DESC LIMIT 1", (wiki, rev_id)).fetchone()
+        return int(row[0]) if row and row[0] else None
+
+    def upsert_report(self, *, wiki: str, rev_id: int, kind: str, page: str, status: str,
+                      revert_rev_id: int | None = None, reporter: str | None = None,
+                      heading: str | None = None) -> bool:
+        """Insert a report; True if it is new (an existing one keeps its status)."""
+        now = time.time()
+        with self.atomic() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO reports (wiki, rev_id, kind, revert_rev_id, reporter, page, heading,"
+                " status, logged, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                (wiki, rev_id, kind, revert_rev_id, reporter, page, heading, status, now, now))
+            return cur.rowcount == 1
+
+    def set_report(self, wiki: str, rev_id: int, kind: str, *, status: str | None = None,
+                   logged: bool | None = None) -> None:
+        with self.atomic() as db:
+            if status is not None:
+                db.execute("UPDATE reports SET status = ?, updated_at = ? WHERE wiki = ? AND rev_id = ? AND kind = ?",
+                           (status, time.time(), wiki, rev_id, kind))
+            if logged is not None:
+                db.execute("UPDATE reports SET logged = ? WHERE wiki = ? AND rev_id = ? AND kind = ?",
+                           (int(logged), wiki, rev_id, kind))
+
+    def reports(self, wiki: str, status: str | None = None) -> list[sqlite3.Row]:
+        sql = ("SELECT r.*, d.title, d.user, d.probability, d.model, d.model_version, d.threshold, d.config_rev"
+               " FROM reports r LEFT JOIN decisions d USING (wiki, rev_id) WHERE r.wiki = ?")
+        args: list[object] = [wiki]
+        if status:
+            sql += " AND r.status = ?"
+            args.append(status)
+        return self.db.execute(sql + " ORDER BY r.created_at", args).fetchall()
 
     def close(self) -> None:
         self.db.close()

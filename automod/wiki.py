@@ -245,6 +245,24 @@ class WikiGateway:
         rev = page["revisions"][0]
         return int(rev["revid"]), rev["slots"]["main"].get("content", "")
 
+    def sections(self, title: str) -> list[tuple[int, str]]:
+        """(index, heading text) of each section of ``title``'s current wikitext."""
+        with _wiki_errors(f"parsing {title!r} on {self.wiki.name}"):
+            data = self.site.simple_request(action="parse", page=title, prop="sections", formatversion=2).submit()
+        return [(int(s["index"]), str(s["line"])) for s in data["parse"]["sections"] if str(s.get("index", "")).isdigit()]
+
+    def month_names(self) -> list[str]:
+        """The wiki's own names for the 12 months (its content language), for notice headings."""
+        keys = ["january", "february", "march", "april", "may_long", "june", "july", "august",
+                "september", "october", "november", "december"]
+        data = self.query(meta="allmessages", ammessages="|".join(keys), amenableparser=1)
+        found = {m["name"]: m.get("content", "") for m in data["query"]["allmessages"]}
+        return [found.get(k) or k.title() for k in keys]
+
+    @property
+    def index_url(self) -> str:
+        return self.wiki.api.rsplit("/", 1)[0] + "/index.php"
+
     def rollback(self, title: str, user: str, summary: str) -> RollbackResult:
         """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
 
