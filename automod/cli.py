@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from automod.moderator import RunOptions, run
+    from automod.runner import RunOptions, run
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -42,7 +42,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from automod.moderator import score_revision
+    from automod.runner import score_revision
     from automod.settings import load_settings
 
     print(json.dumps(score_revision(load_settings(args.settings), args.wiki, args.rev_id), indent=2,

@@ -1,0 +1,135 @@
+"""Fetch what the 26 features need about one revision, in two API round trips.
+
+The Action API cannot ask for a revision and its parent before it knows the parent's id, so:
+
+1. ``revids=R``: the revision with content, size, comment, user, tags, its page (and, the
+   first time only, ``meta=siteinfo`` for the namespace names: no extra round trip);
+2. ``revids=P``: the parent with content, plus ``list=users`` (edit count, registration,
+   groups) and ``list=logevents`` (the page's creation entry, for ``page_age``).
+
+Only when the creation log does not name this page (imported or moved pages) does a third
+request read the page's first revision. Everything goes through a ``query(**params) ->
+dict`` callable answering in formatversion 2: ``WikiGateway.query`` in production (the only
+pywikibot gateway), a plain HTTP function in tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from automod.errors import ScoringError
+from automod.scoring.base import Unscorable
+from automod.scoring.features import EditData, NamespaceNames, RevisionInfo, UserInfo
+
+__all__ = ["Query", "RevisionFetcher", "parse_timestamp"]
+
+log = logging.getLogger("automod.scoring.revision_data")
+
+Query = Callable[..., dict[str, Any]]
+REVISION_PROPS = "ids|timestamp|size|comment|user|userid|content|tags|flags"
+
+
+def parse_timestamp(value: str) -> datetime:
+    """MediaWiki's ISO 8601 timestamps (``2024-01-31T12:00:00Z``) as aware datetimes."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _revision(raw: dict[str, Any]) -> RevisionInfo:
+    main = (raw.get("slots") or {}).get("main") or {}
+    return RevisionInfo(rev_id=int(raw["revid"]), timestamp=parse_timestamp(raw["timestamp"]),
+                        bytes=int(raw.get("size", 0)), text=str(main.get("content", raw.get("content", ""))),
+                        comment=str(raw.get("comment") or ""))
+
+
+def _one_revision(data: dict[str, Any], rev_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    query = data.get("query") or {}
+    if str(rev_id) in (query.get("badrevids") or {}):
+        raise Unscorable(f"revision {rev_id} does not exist", code="revision_missing")
+    for page in query.get("pages", []):
+        for rev in page.get("revisions", []):
+            if int(rev.get("revid", 0)) == rev_id:
+                return page, rev
+    raise Unscorable(f"revision {rev_id} not found", code="revision_missing")
+
+
+def _check_visible(rev: dict[str, Any]) -> None:
+    hidden = [k for k in ("texthidden", "userhidden", "commenthidden") if rev.get(k)]
+    main = (rev.get("slots") or {}).get("main") or {}
+    if hidden or main.get("texthidden") or "content" not in main:
+        raise Unscorable(f"revision {rev.get('revid')} is partly hidden ({', '.join(hidden) or 'text'})",
+                         code="revision_info_deleted")
+
+
+class RevisionFetcher:
+    """Turns a revision id into :class:`EditData`; caches the wiki's namespace names."""
+
+    def __init__(self, query: Query, names: NamespaceNames | None = None) -> None:
+        self.query = query
+        self.names = names
+        self.round_trips = 0
+
+    def _ask(self, **params: Any) -> dict[str, Any]:
+        self.round_trips += 1
+        return self.query(**params)
+
+    def fetch(self, rev_id: int) -> EditData:
+        """Return the edit data of ``rev_id``.
+
+        Raises :class:`~automod.scoring.base.Unscorable` for page creations
+        (``parent_revision_missing``), hidden revisions (``revision_info_deleted``) and
+        unknown ids; wiki errors (:class:`~automod.errors.WikiError`) pass through.
+        """
+        params: dict[str, Any] = {"revids": rev_id, "prop": "revisions|info", "rvprop": REVISION_PROPS,
+                                  "rvslots": "main"}
+        if self.names is None:
+            params.update(meta="siteinfo", siprop="namespaces|namespacealiases")
+        first = self._ask(**params)
+        if self.names is None:
+            self.names = NamespaceNames.from_siteinfo(first.get("query", {}))
+        page, rev = _one_revision(first, rev_id)
+        _check_visible(rev)
+        parent_id = int(rev.get("parentid") or 0)
+        if not parent_id:
+            raise Unscorable(f"revision {rev_id} creates a page", code="parent_revision_missing")
+        name = str(rev.get("user", ""))
+        anonymous = bool(rev.get("anon")) or int(rev.get("userid", 0)) == 0
+        params = {"revids": parent_id, "prop": "revisions", "rvprop": "ids|timestamp|size|content",
+                  "rvslots": "main", "list": "logevents", "letype": "create", "letitle": page["title"],
+                  "lelimit": 1, "leprop": "ids|timestamp"}
+        if not anonymous:
+            params.update(list="logevents|users", ususers=name, usprop="groups|editcount|registration")
+        second = self._ask(**params)
+        try:
+            _page, parent_raw = _one_revision(second, parent_id)
+        except Unscorable as exc:
+            raise Unscorable(f"parent {parent_id} of revision {rev_id} is missing",
+                             code="parent_revision_missing") from exc
+        parent = _revision(parent_raw)
+        query = second.get("query", {})
+        created = self._page_created(page, query.get("logevents", []))
+        user = self._user(name, anonymous, query.get("users", []))
+        return EditData(revision=_revision(rev), parent=parent, user=user, page_created=created)
+
+    def _page_created(self, page: dict[str, Any], logevents: list[dict[str, Any]]) -> datetime:
+        page_id = int(page["pageid"])
+        for event in logevents:
+            if int(event.get("logpage", event.get("pageid", -1))) == page_id:
+                return parse_timestamp(event["timestamp"])
+        data = self._ask(pageids=page_id, prop="revisions", rvdir="newer", rvlimit=1, rvprop="ids|timestamp")
+        revisions = (data.get("query", {}).get("pages") or [{}])[0].get("revisions") or []
+        if not revisions:
+            raise ScoringError(f"cannot find the first revision of page {page_id}")
+        return parse_timestamp(revisions[0]["timestamp"])
+
+    @staticmethod
+    def _user(name: str, anonymous: bool, users: list[dict[str, Any]]) -> UserInfo:
+        if anonymous:
+            return UserInfo(name=name, anonymous=True)
+        found = next((u for u in users if u.get("name") == name), {})
+        groups = frozenset(found.get("groups", []))
+        registration = found.get("registration")
+        return UserInfo(name=name, anonymous="temp" in groups, edit_count=int(found.get("editcount") or 0),
+                        registration=parse_timestamp(registration) if registration else None, groups=groups)

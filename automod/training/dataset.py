@@ -1,0 +1,125 @@
+"""A labelled dataset: one record per eligible edit, independent of where it was read.
+
+Both sources (the API, an XML dump) turn each page's history into :class:`PageRevision`
+values and call :func:`page_records`, which applies the same eligibility rules (article
+namespace, not a page creation, not a bot, inside the data window) and the same label
+(:mod:`automod.training.labels`). Texts are reduced to :class:`TextCounts` as soon as they
+are read, so a large dump never sits in memory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from automod.scoring.features import (
+    EditData, QualityMaxima, RevisionInfo, TextCounts, UserInfo, edit_features, feature_vector,
+)
+from automod.training.labels import HistoryRevision, reverted_by_others
+
+__all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "page_records"]
+
+#: Dumps carry no user groups: names ending in "bot" are taken as bots there (the naming
+#: rule most Wikipedias' bot policies set). API histories use the real ``bot`` group.
+BOT_NAME = re.compile(r"bot$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PageRevision:
+    """One revision of a page's history, its text already reduced to counts."""
+
+    rev_id: int
+    parent_id: int
+    timestamp: datetime
+    user: str
+    anonymous: bool
+    sha1: str | None
+    bytes: int
+    comment: str
+    counts: TextCounts | None
+    tags: frozenset[str] = frozenset()
+
+    def history(self) -> HistoryRevision:
+        return HistoryRevision(self.rev_id, self.timestamp, self.user, self.sha1, self.tags)
+
+    def info(self) -> RevisionInfo:
+        return RevisionInfo(rev_id=self.rev_id, timestamp=self.timestamp, bytes=self.bytes, comment=self.comment)
+
+
+@dataclass(frozen=True)
+class EditRecord:
+    """An eligible edit with its label; user facts are resolved later, for the whole set."""
+
+    page_id: int
+    title: str
+    revision: RevisionInfo
+    parent: RevisionInfo
+    counts: TextCounts
+    parent_counts: TextCounts
+    user: str
+    anonymous: bool
+    page_created: datetime
+    label: bool
+
+
+def page_records(page_id: int, title: str, history: Sequence[PageRevision], *,
+                 start: datetime, end: datetime, is_bot: Callable[[str], bool]) -> list[EditRecord]:
+    """Return the eligible, labelled edits of one page.
+
+    ``history`` is oldest first and starts at the page's first revision or far enough
+    before ``start`` to see the reverts of edits inside [``start``, ``end``]; it runs
+    past ``end`` by 48 hours where possible, so late-window edits get their labels.
+    """
+    if not history:
+        return []
+    reverted = reverted_by_others([r.history() for r in history])
+    by_id = {r.rev_id: r for r in history}
+    created = history[0].timestamp
+    out = []
+    for rev in history:
+        if not (start <= rev.timestamp <= end) or not rev.parent_id or is_bot(rev.user):
+            continue
+        parent = by_id.get(rev.parent_id)
+        if parent is None or rev.counts is None or parent.counts is None:
+            continue
+        out.append(EditRecord(page_id=page_id, title=title, revision=rev.info(), parent=parent.info(),
+                              counts=rev.counts, parent_counts=parent.counts, user=rev.user,
+                              anonymous=rev.anonymous, page_created=created, label=rev.rev_id in reverted))
+    return out
+
+
+@dataclass
+class Dataset:
+    """Records from one source, with what the model card says about them."""
+
+    wiki: str
+    source: str
+    start: datetime
+    end: datetime
+    records: list[EditRecord]
+    #: Resolves the editor of a record to a UserInfo as of the edit.
+    user_info: Callable[[EditRecord], UserInfo]
+    notes: tuple[str, ...] = ()
+
+    def labels(self) -> dict[int, bool]:
+        return {r.revision.rev_id: r.label for r in self.records}
+
+    def sorted_records(self) -> list[EditRecord]:
+        return sorted(self.records, key=lambda r: (r.revision.timestamp, r.revision.rev_id))
+
+    def quality_maxima(self) -> QualityMaxima:
+        return QualityMaxima.from_counts([r.counts for r in self.records])
+
+    def matrix(self, records: Sequence[EditRecord], maxima: QualityMaxima) -> list[list[float]]:
+        rows = []
+        for r in records:
+            edit = EditData(revision=r.revision, parent=r.parent, user=self.user_info(r), page_created=r.page_created)
+            rows.append(feature_vector(edit_features(edit, r.counts, r.parent_counts, maxima)))
+        return rows
+
+
+def label_summary(records: Sequence[EditRecord]) -> Mapping[str, int]:
+    positives = sum(r.label for r in records)
+    return {"edits": len(records), "reverted": positives, "not_reverted": len(records) - positives}
