@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,9 @@ class PendingRollback:
     attempts: int
     due: float
     summary: str
+
+
+_OUTPUT_LOCK = threading.Lock()
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -134,14 +138,15 @@ class Moderator:
             self._record(change, {"outcome": "skip", "reason": "page-creation",
                                   "config_rev": self.wikis[change.wiki].applied.rev_id}, None, None)
 
-    def handle(self, change: RecentChange, event_id: str, stream_url: str) -> str:
+    def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None) -> str:
         """Decide on one candidate and record it with the stream position; return the outcome."""
         assert change.rev_id is not None
         received = time.monotonic()
         if self.store.has_decision(change.wiki, change.rev_id):
             self.summary.duplicates += 1
             log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
-            self.store.save_position(stream_url, event_id, change.meta.dt)
+            if stream_url and event_id:
+                self.store.save_position(stream_url, event_id, change.meta.dt)
             return "duplicate"
         record = self._decide(change)
         if record["outcome"] == REVERT:
@@ -154,7 +159,8 @@ class Moderator:
         if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
             with self.store.atomic():
                 self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
-                self.store.save_position(stream_url, event_id, change.meta.dt)
+                if stream_url and event_id:
+                    self.store.save_position(stream_url, event_id, change.meta.dt)
         self._emit(change, record)
         return str(record["outcome"])
 
@@ -331,8 +337,9 @@ class Moderator:
         for extra in ("revert_rev_id", "latency_ms"):
             if record.get(extra):
                 line[extra] = record[extra]
-        self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self.out.flush()
+        with _OUTPUT_LOCK:  # one line at a time, whichever wiki's thread decided
+            self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.out.flush()
 
     def close(self) -> None:
         for served in self.wikis.values():

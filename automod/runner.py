@@ -1,8 +1,8 @@
-"""Running the bot: the stream feeding the :class:`~automod.moderator.Moderator`, signals,
-timers and the one-off ``automod score``.
+"""Running the bot: one stream thread feeding one worker thread per wiki, the heartbeat,
+signals and timers, and the one-off ``automod score``.
 
-Positions of events that need no action are saved at most once a second: replaying a few
-rejected events after a crash is harmless, a commit per event is not free.
+The stream position is committed at most once a second, and only up to the newest event
+below which every event is fully handled (``workers.CompletionTracker``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from automod.candidates import rejection_reason
-from automod.errors import WikiError
+from automod.errors import StoreError, WikiError
+from automod.health import Health, Heartbeat, heartbeat_path
 from automod.moderator import POSITION_SAVE_INTERVAL, Moderator, RunSummary
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings
 from automod.store import Store
 from automod.stream import RetryPolicy, StreamFollower
+from automod.workers import CompletionTracker, WikiWorker
 
 __all__ = ["RunOptions", "run", "score_revision"]
 
@@ -40,56 +42,110 @@ class RunOptions:
 
 
 def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
-    """Follow the stream until closed, ``max_events`` or ``exit_after``; return counts."""
+    """Follow the stream until closed, ``max_events`` or ``exit_after``; return counts.
+
+    SIGTERM/SIGINT: each wiki finishes the edit in hand, the position of everything fully
+    handled is committed, and the process exits within seconds. ``--max-events`` and
+    ``--exit-after`` instead let the wikis finish what they were given.
+    """
     url = settings.stream.url
     served = settings.served_wikis
+    tracker = CompletionTracker()
+    health = Health()
+    workers = {w.name: WikiWorker(w, settings, out, tracker, dry_run=options.dry_run, served=served)
+               for w in settings.wikis}
+    summary = RunSummary()
     with Store(settings.store) as store:
-        moderator = Moderator(settings, store, out, dry_run=options.dry_run)
-        summary = moderator.summary
-        for wiki in moderator.wikis.values():
-            wiki.refresh_config(force=True)
-        moderator.reconcile_interrupted()
         position = store.position(url)
+        for worker in workers.values():
+            worker.start()
+        for worker in workers.values():
+            worker.ready.wait(60)
         follower = StreamFollower(
             url, user_agent=settings.user_agent,
             last_event_id=position.event_id if position else None,
             stall_seconds=settings.stream.stall_seconds, retry=options.retry,
             on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)))
+        heartbeat = Heartbeat(heartbeat_path(settings.store), settings.health.interval_seconds,
+                              lambda: _collect(health, workers, follower))
+        heartbeat.start()
         log.info("following %s for %s from %s%s", url, ", ".join(sorted(served)),
                  f"event {position.event_id}" if position else "now", " (dry run)" if options.dry_run else "")
-        stop = _stop_on_signal_and_timer(follower, options.exit_after)
-        unsaved: tuple[str, str] | None = None
-        last_save = time.monotonic()
+        signalled = threading.Event()
+        stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)
+        last_save, seq = time.monotonic(), 0
         try:
             for event_id, change in follower:
+                seq += 1
                 summary.events += 1
-                moderator.notice_config_edit(change)
-                reason = rejection_reason(change, served)
-                if reason is None:
-                    summary.candidates += 1
-                    moderator.handle(change, event_id, url)
-                    unsaved = None
+                health.saw_event(change.meta.dt)
+                worker = workers.get(change.wiki)
+                tracker.add(seq, event_id, change.meta.dt, done=worker is None)
+                if worker is None:
+                    summary.rejected["wiki-not-served"] = summary.rejected.get("wiki-not-served", 0) + 1
                 else:
-                    summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
-                    unsaved = (event_id, change.meta.dt)
-                    if reason == "page-creation" and change.wiki in served and change.namespace == 0:
-                        moderator.record_creation(change)
-                    if time.monotonic() - last_save >= POSITION_SAVE_INTERVAL:
-                        store.save_position(url, *unsaved)
-                        unsaved, last_save = None, time.monotonic()
-                if moderator.pending:
-                    moderator.retry_pending()
+                    worker.put(seq, event_id, change)
+                if time.monotonic() - last_save >= POSITION_SAVE_INTERVAL:
+                    _commit(store, url, tracker)
+                    last_save = time.monotonic()
+                _raise_worker_error(workers)
                 if options.max_events and summary.events >= options.max_events:
                     break
         finally:
             stop()
             follower.close()
-            moderator.close()
-            if unsaved is not None:
-                store.save_position(url, *unsaved)
+            for worker in workers.values():
+                worker.stop() if signalled.is_set() else worker.drain()
+            for worker in workers.values():
+                worker.join(timeout=30 if not signalled.is_set() else 10)
+            _commit(store, url, tracker)
+            heartbeat.stop()
+            heartbeat.beat()
+    _raise_worker_error(workers)
+    for worker in workers.values():
+        summary.candidates += worker.summary.candidates
+        summary.duplicates += worker.summary.duplicates
+        for key, value in worker.summary.rejected.items():
+            summary.rejected[key] = summary.rejected.get(key, 0) + value
+        for key, value in worker.summary.outcomes.items():
+            summary.outcomes[key] = summary.outcomes.get(key, 0) + value
     log.info("stopped after %d events: %d candidates, %d duplicates, outcomes %s, rejected %s",
              summary.events, summary.candidates, summary.duplicates, summary.outcomes, summary.rejected)
     return summary
+
+
+def _commit(store: Store, url: str, tracker: CompletionTracker) -> None:
+    safe = tracker.take_safe()
+    if safe is not None:
+        store.save_position(url, safe[0], safe[1])
+
+
+def _raise_worker_error(workers: dict[str, WikiWorker]) -> None:
+    for worker in workers.values():
+        if worker.error is not None:
+            raise StoreError(f"{worker.wiki.name}: the wiki's worker failed: {worker.error}") from worker.error
+
+
+def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFollower) -> dict[str, Any]:
+    decisions: Counter[str] = Counter()
+    liftwing: Counter[str] = Counter()
+    wikis: dict[str, Any] = {}
+    for name, worker in workers.items():
+        decisions.update(worker.summary.outcomes)
+        moderator = worker.moderator
+        served = moderator.wikis.get(name) if moderator else None
+        if served is not None:
+            for scorer in list(served._scorers.values()):
+                stats = getattr(scorer, "stats", None)
+                if stats is not None:
+                    liftwing["requests"] += stats.requests
+                    liftwing["errors"] += sum(stats.errors.values())
+        wikis[name] = {"queue": worker.queue.qsize(), "alive": worker.is_alive(),
+                       "disabled": served.disabled_reason() if served else "starting",
+                       "config_rev": served.applied.rev_id if served else None}
+    activity = follower.stats.last_activity
+    wall = time.time() - (time.monotonic() - activity) if activity else None
+    return health.snapshot(decisions, dict(liftwing), wikis, stream_activity=wall)
 
 
 def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str, Any]:
@@ -112,7 +168,8 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
     return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user, **record}
 
 
-def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None) -> Callable[[], None]:
+def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None,
+                              signalled: threading.Event | None = None) -> Callable[[], None]:
     """Close the follower on SIGTERM/SIGINT or after ``exit_after`` s; return an undo."""
     timer = threading.Timer(exit_after, follower.close) if exit_after else None
     if timer:
@@ -121,7 +178,7 @@ def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, lambda *_: follower.close())
+            previous[sig] = signal.signal(sig, lambda *_: (signalled.set() if signalled else None, follower.close()))
 
     def undo() -> None:
         if timer:

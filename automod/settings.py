@@ -17,7 +17,7 @@ import yaml
 
 from automod.errors import ConfigError
 
-__all__ = ["LiftWingSettings", "Settings", "StreamSettings", "WikiSettings", "load_settings"]
+__all__ = ["HealthSettings", "LiftWingSettings", "Settings", "StreamSettings", "WikiSettings", "load_settings"]
 
 DEFAULT_CONFIG_PAGE = "MediaWiki:Automod-config.json"
 
@@ -37,11 +37,20 @@ class LiftWingSettings:
 
 
 @dataclass(frozen=True)
+class HealthSettings:
+    interval_seconds: float = 60.0
+    max_silence_seconds: float = 600.0
+    max_lag_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
 class WikiSettings:
     name: str
     api: str
     config_page: str = DEFAULT_CONFIG_PAGE
     lang: str = "en"
+    #: Where the daily statistics table goes ("" = not published).
+    stats_page: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,7 @@ class Settings:
     pywikibot_dir: Path | None = None
     #: Locally hosted models (``model: "local:<name>"`` → ``models_dir/<name>/``).
     models_dir: Path = Path("models")
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     @property
     def served_wikis(self) -> frozenset[str]:
@@ -79,7 +89,7 @@ def load_settings(path: str | Path) -> Settings:
 
 
 def parse_settings(data: Any, base: Path) -> Settings:
-    root = _Mapping(data, "settings", {"user_agent", "store", "stream", "liftwing", "wikis", "pywikibot_dir", "models_dir"})
+    root = _Mapping(data, "settings", {"user_agent", "store", "stream", "liftwing", "wikis", "pywikibot_dir", "models_dir", "health"})
     user_agent = root.str("user_agent")
     if len(user_agent) < 10 or "(" not in user_agent:
         # Wikimedia's User-Agent policy asks for a name/version and a way to reach you.
@@ -92,12 +102,13 @@ def parse_settings(data: Any, base: Path) -> Settings:
         raise ConfigError("settings.wikis should be a non-empty list")
     wikis = []
     for i, item in enumerate(wikis_raw):
-        w = _Mapping(item, f"settings.wikis[{i}]", {"name", "api", "config_page", "lang"})
+        w = _Mapping(item, f"settings.wikis[{i}]", {"name", "api", "config_page", "lang", "stats_page"})
         wikis.append(WikiSettings(
             name=w.str("name"),
             api=w.str("api"),
             config_page=w.str("config_page", DEFAULT_CONFIG_PAGE),
             lang=w.str("lang", "en"),
+            stats_page=str(w.get("stats_page", "") or ""),
         ))
     names = [w.name for w in wikis]
     if len(set(names)) != len(names):
@@ -114,7 +125,15 @@ def parse_settings(data: Any, base: Path) -> Settings:
         wikis=tuple(wikis),
         pywikibot_dir=(base / str(pwb)).resolve() if pwb else None,
         models_dir=(base / str(root.get("models_dir", "models"))).resolve(),
+        health=_health(root.get("health", {})),
     )
+
+
+def _health(raw: Any) -> HealthSettings:
+    h = _Mapping(raw or {}, "settings.health", {"interval_seconds", "max_silence_seconds", "max_lag_seconds"})
+    return HealthSettings(interval_seconds=h.number("interval_seconds", 60.0),
+                          max_silence_seconds=h.number("max_silence_seconds", 600.0),
+                          max_lag_seconds=h.number("max_lag_seconds", 300.0))
 
 
 class _Mapping:

@@ -248,17 +248,17 @@ def current_threshold(store: Store, wiki: str, model: str) -> float | None:
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _interval(row_value: float | None, low: float | None, high: float | None) -> str:
     if row_value is None:
-        return "–"
+        return "-"
     return f"{row_value:.3f} [{_fmt(low)}, {_fmt(high)}]"
 
 
 def _marks(table: ThresholdTable, t: float) -> str:
-    return ("◀ recommended " if t == table.recommended else "") + ("◀ current" if t == table.current else "")
+    return ("<- recommended " if t == table.recommended else "") + ("<- current" if t == table.current else "")
 
 
 def render_text(table: ThresholdTable) -> str:
@@ -342,7 +342,7 @@ def write_png(table: ThresholdTable, path: Path, title: str) -> None:
 
 def render_wikitext(table: ThresholdTable, title: str) -> str:
     """The table as a sortable wikitable, for ``--publish``."""
-    out = [f"== {title} ==", _summary(table).replace("◀ ", ""), "",
+    out = [f"== {title} ==", _summary(table), "",
            '{| class="wikitable sortable"',
            "! Threshold !! Reverts !! Per day !! Labelled !! Precision !! 95% CI !! Recall !! 95% CI"
            " !! False positives !! FP per day !! Note"]

@@ -3,6 +3,7 @@
 automod's I/O is tested against real parts, and operators try the bot here before a real
 wiki. Everything the wiki writes lives under DIR (``MW_CONFIG_FILE`` points every php step at
 ``DIR/conf/LocalSettings.php``), so sandboxes are disposable and can run side by side.
+``up(dir, wikis=N)`` runs N wikis feeding the one relay (see :mod:`automod.sandbox.instances`).
 
 ``up`` on a DIR whose sandbox is running raises :class:`SandboxError`; on a DIR whose sandbox
 was stopped it reuses the installed wiki and accounts and only restarts the servers.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -21,36 +21,40 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
 import automod
 from automod.errors import SandboxError
-from automod.sandbox.accounts import Account, create_accounts, new_accounts
+from automod.sandbox.accounts import Account, new_accounts
+from automod.sandbox.instances import (
+    MW_DIR, WIKI, WikiInstance, WikiSetup, is_installed, make_instance, php_env, set_up_wikis,
+    wiki_names, wiki_root,
+)
 from automod.sandbox.processes import (
     _loopback, _port_free, _reuse_or_free, _running, _spawn, _stop,
     _url_host, _wait_closed, _wait_ready,
 )
 
-__all__ = ["SandboxInfo", "up", "down", "is_running", "WIKI", "MW_DIR", "RELAY_MODULE"]
+__all__ = ["SandboxInfo", "WikiInstance", "up", "down", "is_running", "WIKI", "MW_DIR", "RELAY_MODULE"]
 
 log = logging.getLogger("automod.sandbox")
 
-MW_DIR = Path("/usr/share/mediawiki")
-WIKI = "sandboxwiki"  # dbname = the "wiki" field of RC events
 RELAY_MODULE = "automod.sandbox.relay"
 USER_AGENT = "automod-sandbox/0.1 (local test wiki; no contact)"
 LIFTWING_URL = "http://127.0.0.1:1/service/lw/inference/v1/models/"
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
 STATE_FILE = "sandbox.json"
 READY_TIMEOUT = 20.0
-_BEGIN, _END = "# BEGIN automod-sandbox", "# END automod-sandbox"
 
 
 @dataclass(frozen=True)
 class SandboxInfo:
-    """Where a running sandbox answers and who can log in to it."""
+    """Where a running sandbox answers and who can log in to it.
+
+    The top-level fields describe the first wiki; ``wikis`` lists every wiki, first included.
+    """
 
     dir: Path
     host: str
@@ -62,6 +66,19 @@ class SandboxInfo:
     accounts: dict[str, Account] = field(repr=False)
     startup_seconds: float = 0.0
     wiki: str = WIKI
+    wikis: tuple[WikiInstance, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.wikis:
+            first = make_instance(self.dir, self.wiki, self.server, self.port, self.php_pid)
+            object.__setattr__(self, "wikis", (first,))
+
+    def instance(self, name: str) -> WikiInstance:
+        """The wiki whose dbname is ``name``."""
+        for wiki in self.wikis:
+            if wiki.name == name:
+                return wiki
+        raise KeyError(name)
 
     @property
     def server(self) -> str:
@@ -117,10 +134,10 @@ class SandboxInfo:
 
     def php_env(self) -> dict[str, str]:
         """Environment for running maintenance scripts against this sandbox."""
-        return _php_env(self.dir)
+        return php_env(self.dir)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "api_url": self.api_url,
             "index_url": self.index_url,
             "stream_url": self.stream_url,
@@ -133,69 +150,91 @@ class SandboxInfo:
                 "vandals": [v.to_json() for v in self.vandals],
             },
         }
+        if len(self.wikis) > 1:  # a one-wiki sandbox keeps its historical shape
+            data["wikis"] = [w.to_json() for w in self.wikis]
+        return data
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def up(dir: Path, port: int | None = None, host: str = "127.0.0.1") -> SandboxInfo:
-    """Install (first time) and start the wiki and the relay; return once both answer."""
+def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int = 1) -> SandboxInfo:
+    """Install (first time) and start the wikis and the relay; return once all of them answer.
+
+    ``port`` is the first wiki's; further wikis (``wikis`` > 1) get free ports of their own.
+    """
     started = time.monotonic()
     bind = _loopback(host)
     if port is not None and not 0 < port < 65536:
         raise SandboxError(f"invalid port {port}")
+    names = wiki_names(wikis)
     php = _require_tools()
     root = Path(dir).expanduser().resolve()
     for sub in ("conf", "data", "logs", "pywikibot"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    for name in names[1:]:
+        for sub in ("conf", "data", "logs"):
+            (wiki_root(root, name) / sub).mkdir(parents=True, exist_ok=True)
 
     state = _load_state(root)
     if state and _running_procs(state):
         raise SandboxError(
             f"the sandbox in {root} is already running; stop it with `automod sandbox down --dir {root}`"
         )
-    installed = bool(
-        state and state.get("installed") and (root / "conf/LocalSettings.php").exists()
-        and (root / "data" / f"{WIKI}.sqlite").exists()
-    )
+    installed = bool(state and state.get("installed") and is_installed(root, WIKI))
     old = state or {}
+    # Further wikis share the first one's accounts: reinstalling it reinstalls them too.
+    old_extra: dict[str, Any] = old.get("wikis", {}) if installed else {}
     if port is not None and not _port_free(bind, port, socket.SOCK_STREAM):
         raise SandboxError(f"port {bind}:{port} is in use")
-    port = port or _reuse_or_free(bind, old.get("port") if installed else None, socket.SOCK_STREAM)
+    ports = {WIKI: port or _reuse_or_free(bind, old.get("port") if installed else None, socket.SOCK_STREAM)}
+    for name in names[1:]:
+        ports[name] = _reuse_or_free(bind, old_extra.get(name, {}).get("port"), socket.SOCK_STREAM,
+                                     avoid=set(ports.values()))
+    port = ports[WIKI]
     udp_port = _reuse_or_free("127.0.0.1", old.get("udp_port"), socket.SOCK_DGRAM)
-    relay_port = _reuse_or_free(bind, old.get("relay_port"), socket.SOCK_STREAM, avoid={port})
-    server = f"http://{_url_host(bind)}:{port}"
+    relay_port = _reuse_or_free(bind, old.get("relay_port"), socket.SOCK_STREAM, avoid=set(ports.values()))
+    servers = {name: f"http://{_url_host(bind)}:{p}" for name, p in ports.items()}
 
     if installed:
         accounts = {k: Account.from_state(v) for k, v in old["accounts"].items()}
         log.info("reusing the wiki installed in %s", root)
     else:
         accounts = new_accounts()
-        _install(php, root, server, accounts["admin"].password)
-    _write_local_settings(root, server, udp_port)
-    if not installed:
-        create_accounts(accounts, lambda script, args: _run_php(php, root, script, args))
+    ready = {n for n in names if installed and (n == WIKI or (
+        old_extra.get(n, {}).get("installed") and is_installed(wiki_root(root, n), n)))}
+    set_up_wikis(php, [WikiSetup(wiki_root(root, n), n, servers[n], n not in ready) for n in names],
+                 udp_port, accounts)
 
     state = {"version": 1, "installed": True, "host": bind, "port": port, "udp_port": udp_port,
              "relay_port": relay_port, "processes": {},
              "accounts": {k: a.to_state() for k, a in accounts.items()}}
+    extra = {**old_extra, **{n: {"port": ports[n], "installed": True} for n in names[1:]}}
+    if extra:
+        state["wikis"] = extra
     _save_state(root, state)
 
-    info = SandboxInfo(root, bind, port, udp_port, relay_port, 0, 0, accounts)
+    instances = tuple(make_instance(root, n, servers[n], ports[n]) for n in names)
+    info = SandboxInfo(root, bind, port, udp_port, relay_port, 0, 0, accounts, wikis=instances)
     _write_settings(info)
     _write_pywikibot(info)
 
-    php_argv = [php, "-S", f"{_url_host(bind)}:{port}", "-t", str(MW_DIR)]
     relay_argv = [sys.executable, "-m", RELAY_MODULE, "--history", str(info.history),
                   "--udp-port", str(udp_port), "--http-host", bind,
                   "--http-port", str(relay_port), "--server-name", "127.0.0.1"]
     procs: dict[str, subprocess.Popen[bytes]] = {}
+    checks = {"relay": (f"{info.relay_url}/health", False, root / "logs/relay.log")}
     try:
-        procs["php"] = _spawn(php_argv, root / "logs/php.log", _php_env(root), root)
-        procs["relay"] = _spawn(relay_argv, root / "logs/relay.log", _relay_env(), root)
+        for wiki in instances:
+            key = _proc_key(wiki.name)
+            php_argv = [php, "-S", f"{_url_host(bind)}:{wiki.port}", "-t", str(MW_DIR)]
+            procs[key] = _spawn(php_argv, wiki.log_file, wiki.php_env(), wiki.root)
+            checks[key] = (f"{wiki.api_url}?action=query&meta=siteinfo&format=json", True, wiki.log_file)
+            if key == "php":
+                procs["relay"] = _spawn(relay_argv, root / "logs/relay.log", _relay_env(), root)
         state["processes"] = {n: {"pid": p.pid, "argv": list(p.args)} for n, p in procs.items()}  # type: ignore[arg-type]
         _save_state(root, state)
-        _wait_ready(info, procs, started + READY_TIMEOUT)
+        _wait_ready(checks, procs, started + READY_TIMEOUT, root / "logs")
     except BaseException:
         for name, proc in procs.items():
             _stop(proc.pid, list(proc.args))  # type: ignore[arg-type]
@@ -203,30 +242,43 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1") -> SandboxIn
         _save_state(root, state)
         raise
     elapsed = time.monotonic() - started
-    log.info("sandbox up in %.2f s: %s, stream %s", elapsed, info.api_url, info.stream_url)
+    instances = tuple(make_instance(root, w.name, w.server, w.port, procs[_proc_key(w.name)].pid)
+                      for w in instances)
+    log.info("sandbox up in %.2f s: %s, stream %s", elapsed,
+             ", ".join(w.api_url for w in instances), info.stream_url)
     return SandboxInfo(root, bind, port, udp_port, relay_port, procs["php"].pid,
-                       procs["relay"].pid, accounts, elapsed)
+                       procs["relay"].pid, accounts, elapsed, wikis=instances)
 
 
 def down(dir: Path) -> None:
-    """Stop the sandbox's processes (TERM, then KILL) and check their ports are closed.
+    """Stop the sandbox's processes, every wiki's php server and the relay (TERM, then KILL),
+    and check their ports are closed.
 
-    Idempotent; leaves every file in DIR in place so ``up`` can restart the same wiki.
+    Idempotent; leaves every file in DIR in place so ``up`` can restart the same wikis.
     """
     root = Path(dir).expanduser().resolve()
     state = _load_state(root)
     if not state:
         log.info("no sandbox state in %s; nothing to stop", root)
         return
-    for name in ("relay", "php"):
-        proc = state.get("processes", {}).get(name)
-        if proc:
+    processes = state.get("processes", {})
+    failures = []
+    for name in sorted(processes, key=lambda n: n != "relay"):  # the relay first, then php
+        proc = processes[name]
+        try:
             _stop(int(proc["pid"]), proc["argv"])
-            log.info("stopped %s (pid %s)", name, proc["pid"])
+        except SandboxError as exc:
+            failures.append(f"{name}: {exc}")
+            continue
+        log.info("stopped %s (pid %s)", name, proc["pid"])
     host = state.get("host", "127.0.0.1")
-    for port in (state.get("port"), state.get("relay_port")):
+    ports = [state.get("port"), state.get("relay_port")]
+    ports += [state.get("wikis", {}).get(n[len("php:"):], {}).get("port") for n in processes if n.startswith("php:")]
+    for port in ports:
         if port and not _wait_closed(host, int(port), 3.0):
-            raise SandboxError(f"port {host}:{port} still accepts connections after stopping")
+            failures.append(f"port {host}:{port} still accepts connections after stopping")
+    if failures:
+        raise SandboxError("; ".join(failures))
     state["processes"] = {}
     _save_state(root, state)
 
@@ -240,6 +292,11 @@ def is_running(dir: Path) -> bool:
 # --------------------------------------------------------------------------- install
 
 
+def _proc_key(name: str) -> str:
+    """Key of a wiki's php server in the state file: "php" for the first (as ever), else php:NAME."""
+    return "php" if name == WIKI else f"php:{name}"
+
+
 def _require_tools() -> str:
     php = shutil.which("php")
     if not php:
@@ -249,72 +306,11 @@ def _require_tools() -> str:
     return php
 
 
-def _php_env(root: Path) -> dict[str, str]:
-    return {**os.environ, "MW_CONFIG_FILE": str(root / "conf/LocalSettings.php")}
-
-
 def _relay_env() -> dict[str, str]:
     # The relay must import automod even when it is not installed, only on sys.path.
     src = str(Path(automod.__file__).resolve().parent.parent)
     path = os.environ.get("PYTHONPATH")
     return {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{path}" if path else src}
-
-
-def _run_php(php: str, root: Path, script: str, args: Sequence[str]) -> str:
-    argv = [php, str(MW_DIR / "maintenance" / script), *args]
-    res = subprocess.run(argv, env=_php_env(root), cwd=root, capture_output=True, text=True,
-                         timeout=120, stdin=subprocess.DEVNULL)
-    if res.returncode != 0:
-        raise SandboxError(f"{script} failed ({res.returncode}): {(res.stdout + res.stderr)[-2000:]}")
-    return res.stdout
-
-
-def _install(php: str, root: Path, server: str, admin_password: str) -> None:
-    """Run install.php; leftovers of an earlier failed install are removed first."""
-    conf, data = root / "conf/LocalSettings.php", root / "data"
-    if conf.exists() or any(data.iterdir()):
-        log.warning("removing an incomplete install in %s", root)
-        conf.unlink(missing_ok=True)
-        shutil.rmtree(data)
-        data.mkdir()
-    _run_php(php, root, "install.php", [
-        "--dbtype=sqlite", f"--dbpath={data}", f"--dbname={WIKI}", f"--server={server}",
-        "--scriptpath=", f"--confpath={root / 'conf'}", "--lang=en", f"--pass={admin_password}",
-        "--skins=Vector", "SandboxWiki", "Admin",
-    ])
-
-
-def _write_local_settings(root: Path, server: str, udp_port: int) -> None:
-    """(Re)write our block at the end of LocalSettings.php; later assignments win."""
-    path = root / "conf/LocalSettings.php"
-    text = re.sub(rf"\n?{_BEGIN}.*?{_END}\n", "\n", path.read_text(), flags=re.S)
-    block = f"""{_BEGIN} (rewritten by `automod sandbox up`)
-$wgServer = {json.dumps(server)};
-$wgRCFeeds['automod'] = [ 'uri' => 'udp://127.0.0.1:{udp_port}', 'formatter' => 'JSONRCFeedFormatter' ];
-$wgGroupPermissions['rollbacker']['rollback'] = true;
-$wgGroupPermissions['autopatroller']['autopatrol'] = true;
-# Shared by php -S and CLI scripts (APCu is per process), and rate limits stay enforced.
-$wgMainCacheType = CACHE_DB;
-$wgEnableUploads = false;
-$wgEnableEmail = false;
-$wgEnableUserEmail = false;
-$wgEmailAuthentication = false;
-$wgEnotifUserTalk = false;
-$wgEnotifWatchlist = false;
-$wgShowExceptionDetails = true;
-# Every anonymous test edit comes from 127.0.0.1, so the per-IP edit limit (8/min) would be
-# shared by the whole test run; registered and rollback limits stay at core defaults.
-$wgRateLimits['edit']['ip'] = [ 600, 60 ];
-$wgRateLimits['edit']['newbie'] = [ 600, 60 ];
-# Tests and demos may add settings here at run time (php -S reads this on every request).
-if ( is_readable( __DIR__ . '/extra.php' ) ) {{
-    // OPcache re-checks timestamps only every few seconds: always compile the current file.
-    if ( function_exists( 'opcache_invalidate' ) ) {{ opcache_invalidate( __DIR__ . '/extra.php', true ); }}
-    require __DIR__ . '/extra.php';
-}}
-{_END}
-"""
-    path.write_text(text.rstrip("\n") + "\n\n" + block)
 
 
 def _write_settings(info: SandboxInfo) -> None:
@@ -323,7 +319,8 @@ def _write_settings(info: SandboxInfo) -> None:
         "store": str(info.dir / "automod.sqlite"),
         "stream": {"url": info.stream_url},
         "liftwing": {"url": LIFTWING_URL, "token_env": "LIFTWING_TOKEN"},
-        "wikis": [{"name": WIKI, "api": info.api_url, "config_page": CONFIG_PAGE, "lang": "en"}],
+        "wikis": [{"name": w.name, "api": w.api_url, "config_page": CONFIG_PAGE, "lang": "en"}
+                  for w in info.wikis],
         "pywikibot_dir": str(info.pywikibot_dir),
     }
     info.settings.write_text("# Written by `automod sandbox up` for the local test wiki.\n"
@@ -331,15 +328,18 @@ def _write_settings(info: SandboxInfo) -> None:
 
 
 def _write_pywikibot(info: SandboxInfo) -> None:
-    """pywikibot's own files: credentials stay there, never in settings.yaml."""
+    """pywikibot's own files: credentials stay there, never in settings.yaml.
+
+    One family per wiki (family name = code = dbname); the first wiki is the default site.
+    """
     pwb, bot = info.pywikibot_dir, info.bot
     password_file = pwb / "user-password.py"
+    families = "".join(f"family_files[{w.name!r}] = {w.api_url!r}\n" for w in info.wikis)
+    usernames = "".join(f"usernames[{w.name!r}]['*'] = {bot.name!r}\n" for w in info.wikis)
     (pwb / "user-config.py").write_text(f"""# Written by `automod sandbox up` for the local test wiki.
-family_files[{WIKI!r}] = {info.api_url!r}
-family = {WIKI!r}
+{families}family = {WIKI!r}
 mylang = {WIKI!r}
-usernames[{WIKI!r}]['*'] = {bot.name!r}
-password_file = {str(password_file)!r}
+{usernames}password_file = {str(password_file)!r}
 user_agent_description = {USER_AGENT!r}
 put_throttle = 0
 read_maxlag = 30
@@ -353,7 +353,6 @@ socket_timeout = (5, 30)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"({bot.name!r}, BotPassword({bot.appid!r}, {bot.botpassword!r}))\n")
     os.chmod(password_file, 0o600)
-
 
 # --------------------------------------------------------------------------- state
 

@@ -16,12 +16,9 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 from automod.errors import SandboxError
-
-if TYPE_CHECKING:
-    from automod.sandbox.mediawiki import SandboxInfo
 
 log = logging.getLogger("automod.sandbox")
 
@@ -90,19 +87,20 @@ def _probe(url: str, want_generator: bool) -> bool:
         return False
 
 
-def _wait_ready(info: SandboxInfo, procs: dict[str, subprocess.Popen[bytes]], deadline: float) -> None:
-    """Poll the API and the relay's /health; fail fast if a process dies."""
-    pending = {"php": (f"{info.api_url}?action=query&meta=siteinfo&format=json", True),
-               "relay": (f"{info.relay_url}/health", False)}
+def _wait_ready(checks: dict[str, tuple[str, bool, Path]], procs: dict[str, subprocess.Popen[bytes]],
+                deadline: float, logs: Path) -> None:
+    """Poll each process's URL (name -> url, expect a MediaWiki siteinfo, log file) until all
+    answer; fail fast if a process dies."""
+    pending = dict(checks)
     while pending:
-        for name, (url, gen) in list(pending.items()):
+        for name, (url, gen, _) in list(pending.items()):
             if _probe(url, gen):
                 del pending[name]
         for name, proc in procs.items():
             if proc.poll() is not None:
-                raise SandboxError(f"{name} exited with {proc.returncode}: {_tail(info.dir / 'logs' / f'{name}.log')}")
+                raise SandboxError(f"{name} exited with {proc.returncode}: {_tail(checks[name][2])}")
         if pending and time.monotonic() > deadline:
-            raise SandboxError(f"not ready in time: {', '.join(pending)}; see {info.dir / 'logs'}")
+            raise SandboxError(f"not ready in time: {', '.join(pending)}; see {logs}")
         if pending:
             time.sleep(0.05)
 
@@ -198,6 +196,8 @@ def _stop(pid: int, argv: Sequence[str]) -> None:
     for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 3.0)):
         try:
             os.killpg(pid, sig)  # start_new_session: the pgid is the pid
+            if sig == signal.SIGTERM:
+                os.killpg(pid, signal.SIGCONT)  # a stopped (SIGSTOP) server gets its TERM now
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + wait

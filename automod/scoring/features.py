@@ -73,12 +73,12 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _REF_SELF_CLOSED = re.compile(r"<ref(\s[^/>]*)?/>", re.IGNORECASE)
 _REF_PAIRED = re.compile(r"<ref(\s[^/>]*)?>[\s\S]*?</ref>", re.IGNORECASE)
 _HEADING = re.compile(r"(={2,})(.*?)(={2,})")
-_LINK = re.compile(r"(?<=\[\[)(.*?)(?=]])", re.DOTALL)
 # The published filename pattern is ([\w ',().-]+)(\.jpg|...)\b. Run as one regex it
-# backtracks quadratically over long prose; we find the same matches in linear time: within
-# each run of name characters, one match from the run's start to the run's *last* extension.
-_NAME_RUN = re.compile(r"[\w ',().-]+")
+# backtracks quadratically over long prose. Its matches are: in each run of name characters,
+# one match from the run's start to the end of the run's *last* extension. We find the
+# extensions first and walk back to the run's start (see _filenames), in linear time.
 _EXTENSION = re.compile(r"\.(?:jpg|png|svg|gif|jpeg|tif|bmp|webp|xcf|ogv|webm|mpg|mpeg|ogg|mp3|mid|flac|wav|oga)\b")
+_NOT_NAME_CHAR = re.compile(r"[^\w ',().-]")
 MAX_FILENAME_STEM = 240
 
 
@@ -136,18 +136,54 @@ class TextCounts:
     media_count: int = 0
 
 
+def _run_start(text: str, end: int) -> int | None:
+    """Start of the run of name characters ending at ``end``; None if longer than allowed."""
+    low = max(0, end - MAX_FILENAME_STEM - 1)
+    for i in range(end - 1, low - 1, -1):
+        c = text[i]
+        if not (c.isalnum() or c in "_ ',().-"):
+            return i + 1
+    return low if low == 0 else None
+
+
 def _filenames(text: str) -> set[str]:
     found: set[str] = set()
-    for run in _NAME_RUN.finditer(text):
-        start, end = run.span()
-        if "." not in run.group():
-            continue
-        last = None
-        for ext in _EXTENSION.finditer(text, start + 1, end):
-            last = ext
-        if last is not None and last.start() - start <= MAX_FILENAME_STEM:
-            found.add(text[start:last.end()].strip())
+    extensions = list(_EXTENSION.finditer(text))
+    for i, ext in enumerate(extensions):
+        following = extensions[i + 1] if i + 1 < len(extensions) else None
+        if following is not None and not _NOT_NAME_CHAR.search(text, ext.end(), following.start()):
+            continue  # not the last extension of its run
+        start = _run_start(text, ext.start())
+        if start is not None and start < ext.start():
+            found.add(text[start:ext.end()].strip())
     return found
+
+
+def _links(text: str) -> list[str]:
+    """Targets of ``(?<=\\[\\[)(.*?)(?=]])`` matches (DOTALL), without the regex's per-position scan."""
+    targets = []
+    pos = 0
+    while True:
+        opening = text.find("[[", pos)
+        if opening < 0:
+            return targets
+        start = opening + 2
+        end = text.find("]]", start)
+        if end < 0:
+            return targets
+        if end == start:  # "[[]]": an empty match, then Python retries for a non-empty one there
+            targets.append("")
+            end = text.find("]]", start + 1)
+            if end < 0:
+                return targets
+        targets.append(text[start:end].split("|", 1)[0])
+        pos = end - 2
+
+
+def _headings(text: str) -> int:
+    """H2 and H3 matches of ``(={2,})(.*?)(={2,})``; ``.`` stops at newlines, so by line."""
+    return sum(1 for line in text.split("\n") if "==" in line
+               for m in _HEADING.finditer(line) if len(m.group(1)) <= 3)
 
 
 def text_counts(wikitext: str, names: NamespaceNames = NamespaceNames()) -> TextCounts:
@@ -158,10 +194,10 @@ def text_counts(wikitext: str, names: NamespaceNames = NamespaceNames()) -> Text
     is a wikilink unless its prefix names the category or file/media namespace; media are
     the distinct bracketed files together with bare file names (infobox and gallery images).
     """
-    text = _COMMENT.sub("", wikitext).lower()
-    refs = len(_REF_SELF_CLOSED.findall(text)) + len(_REF_PAIRED.findall(text))
-    headings = sum(1 for m in _HEADING.finditer(text) if len(m.group(1)) <= 3)
-    links = [m.group(1).split("|", 1)[0] for m in _LINK.finditer(text)]
+    text = (_COMMENT.sub("", wikitext) if "<!--" in wikitext else wikitext).lower()
+    refs = len(_REF_SELF_CLOSED.findall(text)) + len(_REF_PAIRED.findall(text)) if "<ref" in text else 0
+    headings = _headings(text)
+    links = _links(text)
     categories = 0
     media: list[str] = []
     for link in links:

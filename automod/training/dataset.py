@@ -19,7 +19,7 @@ from automod.scoring.features import (
 )
 from automod.training.labels import HistoryRevision, reverted_by_others
 
-__all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "page_records"]
+__all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "label_summary", "page_records"]
 
 #: Dumps carry no user groups: names ending in "bot" are taken as bots there (the naming
 #: rule most Wikipedias' bot policies set). API histories use the real ``bot`` group.

@@ -1,0 +1,71 @@
+"""The Markdown model card: what a wiki's admins read before choosing ``local:<name>``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render_markdown", "write_markdown"]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    """Return the card as Markdown (the JSON card stays the source of truth)."""
+    data, ev = card["data"], card["evaluation"]
+    lines = [
+        f"# Model card: {card['name']}",
+        "",
+        f"- **Model version (id):** `{card['id']}`",
+        f"- **Wiki:** {card['wiki']}",
+        f"- **Created:** {card['created']}",
+        f"- **Algorithm:** XGBoost {card['xgboost_version']} ({card['model_format']}, `{card['model_file']}`, "
+        f"SHA-256 `{card['model_sha256'][:16]}…`), {card['rounds']} rounds",
+        f"- **Features:** the 26 language-agnostic revert-risk features, set `{card['feature_set']}`",
+        "",
+        "## Data",
+        "",
+        f"- **Source:** {data['source']}",
+        f"- **Window:** {data['window']['start']} to {data['window']['end']}",
+        f"- **Label:** {data['label']}",
+        f"- **Excluded:** {data['exclusions']}",
+        f"- **Split:** {data['split']}",
+        "",
+        "| part | edits | reverted | not reverted | first | last |",
+        "|---|---|---|---|---|---|",
+    ]
+    for part in ("train", "evaluation"):
+        d = data[part]
+        lines.append(f"| {part} | {d['edits']} | {d['reverted']} | {d['not_reverted']} | {_fmt(d['first'])} "
+                     f"| {_fmt(d['last'])} |")
+    lines += [""] + [f"- {note}" for note in data.get("notes", [])]
+    lines += [
+        "",
+        "## Evaluation (newest edits, never seen in training)",
+        "",
+        f"- **AUC:** {_fmt(ev['auc'])}",
+        f"- **Lowest threshold reaching 95% precision:** {_fmt(ev['threshold_for_precision'].get('0.95'))}",
+        f"- **Lowest threshold reaching 99% precision:** {_fmt(ev['threshold_for_precision'].get('0.99'))}",
+        "",
+        "An edit is flagged when its probability is strictly greater than the threshold.",
+        "",
+        "| threshold | flagged | precision | recall |",
+        "|---|---|---|---|",
+    ]
+    for row in ev["thresholds"]:
+        lines.append(f"| {row['threshold']} | {row['flagged']} | {_fmt(row['precision'])} | {_fmt(row['recall'])} |")
+    lines += ["", "## Feature importance (total gain)", "", "| feature | gain |", "|---|---|"]
+    lines += [f"| {name} | {gain} |" for name, gain in card["feature_importance"].items()]
+    lines += ["", "## Quality-score maxima used", ""]
+    lines += [f"- {k}: {_fmt(float(v))}" for k, v in card["quality_maxima"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(card: dict[str, Any], path: Path) -> None:
+    path.write_text(render_markdown(card), encoding="utf-8")

@@ -1,0 +1,169 @@
+"""One thread per served wiki, so a slow or failing wiki never delays the others.
+
+The stream is read by one thread; each event for a served wiki goes to that wiki's queue
+and its own :class:`~automod.moderator.Moderator` (own SQLite connection, own config,
+circuit breaker and scorers). The stream position may only move past an event once it is
+fully handled, whichever wiki it belongs to: :class:`CompletionTracker` commits the highest
+event below which everything is done. After a crash, events past that point come again and
+are recognised by their recorded decisions (at least once, acted on at most once).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TextIO
+
+from automod.candidates import rejection_reason
+from automod.events import RecentChange
+from automod.moderator import Moderator, RunSummary
+from automod.served_wiki import ServedWiki
+from automod.settings import Settings, WikiSettings
+from automod.store import Store
+
+__all__ = ["CompletionTracker", "WikiWorker"]
+
+log = logging.getLogger("automod.workers")
+
+
+class CompletionTracker:
+    """Sequence numbers of stream events, and the newest position safe to commit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[int, tuple[str, str | None, bool]] = {}  # seq -> (event id, dt, done)
+        self._next = 1  # lowest seq not yet committed
+        self._safe: tuple[str, str | None] | None = None
+
+    def add(self, seq: int, event_id: str, dt: str | None, done: bool = False) -> None:
+        with self._lock:
+            self._pending[seq] = (event_id, dt, done)
+            self._advance()
+
+    def done(self, seq: int) -> None:
+        with self._lock:
+            event_id, dt, _ = self._pending[seq]
+            self._pending[seq] = (event_id, dt, True)
+            self._advance()
+
+    def _advance(self) -> None:
+        while self._next in self._pending and self._pending[self._next][2]:
+            event_id, dt, _ = self._pending.pop(self._next)
+            self._safe = (event_id, dt)
+            self._next += 1
+
+    def take_safe(self) -> tuple[str, str | None] | None:
+        """The newest fully handled position not yet taken (None if nothing new)."""
+        with self._lock:
+            safe, self._safe = self._safe, None
+            return safe
+
+    @property
+    def outstanding(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+
+@dataclass
+class _Item:
+    seq: int
+    event_id: str
+    change: RecentChange
+
+
+_DRAIN = object()
+
+
+class WikiWorker(threading.Thread):
+    """Handles every event of one wiki, in stream order, on its own thread."""
+
+    def __init__(self, wiki: WikiSettings, settings: Settings, out: TextIO, tracker: CompletionTracker,
+                 *, dry_run: bool, served: Collection[str]):
+        super().__init__(name=f"wiki-{wiki.name}", daemon=True)
+        self.wiki = wiki
+        self.settings = settings
+        self.out = out
+        self.tracker = tracker
+        self.dry_run = dry_run
+        self.served = served
+        self.queue: queue.Queue[object] = queue.Queue()
+        self.stop_now = threading.Event()
+        self.ready = threading.Event()
+        self.summary = RunSummary()
+        self.moderator: Moderator | None = None
+        self.error: BaseException | None = None
+
+    def put(self, seq: int, event_id: str, change: RecentChange) -> None:
+        self.queue.put(_Item(seq, event_id, change))
+
+    def drain(self) -> None:
+        """Finish everything queued, then stop."""
+        self.queue.put(_DRAIN)
+
+    def stop(self) -> None:
+        """Finish the event in hand, then stop (the rest comes again after a restart)."""
+        self.stop_now.set()
+        self.queue.put(_DRAIN)
+
+    def run(self) -> None:
+        try:
+            with Store(self.settings.store) as store:
+                served = ServedWiki(self.wiki, self.settings, store, login=not self.dry_run)
+                self.moderator = Moderator(self.settings, store, self.out, dry_run=self.dry_run,
+                                           wikis={self.wiki.name: served})
+                self.summary = self.moderator.summary
+                self._start_on_hooks(store)
+                served.refresh_config(force=True)
+                self.moderator.reconcile_interrupted()
+                self.ready.set()
+                self._loop()
+                self.moderator.close()
+        except BaseException as exc:  # reported to the main thread, which exits non-zero
+            log.exception("%s: worker failed", self.wiki.name)
+            self.error = exc
+        finally:
+            self.ready.set()
+
+    def _start_on_hooks(self, store: Store) -> None:
+        """Optional hooks of other modules (outcome labels) for this wiki's moderator."""
+        try:
+            from automod.labels import record_report_label
+        except ImportError:
+            return
+        assert self.moderator is not None
+        self.moderator.on_report_label = record_report_label
+
+    def _loop(self) -> None:
+        moderator = self.moderator
+        assert moderator is not None
+        while True:
+            try:
+                item = self.queue.get(timeout=1.0)
+            except queue.Empty:
+                if moderator.pending:
+                    moderator.retry_pending()
+                continue
+            if item is _DRAIN or self.stop_now.is_set():
+                return
+            assert isinstance(item, _Item)
+            self._handle(item)
+            self.tracker.done(item.seq)
+            if moderator.pending:
+                moderator.retry_pending()
+
+    def _handle(self, item: _Item) -> None:
+        moderator = self.moderator
+        assert moderator is not None
+        change = item.change
+        moderator.notice_config_edit(change)
+        reason = rejection_reason(change, self.served)
+        if reason is None:
+            self.summary.candidates += 1
+            moderator.handle(change)
+        else:
+            self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + 1
+            if reason == "page-creation" and change.namespace == 0:
+                moderator.record_creation(change)
