@@ -31,10 +31,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automod.errors import WikiError, WikiUnavailable
-from automod.store import Migration, Store
+
+if TYPE_CHECKING:  # store.py registers migration_labels: no import cycle at run time
+    from automod.store import Migration, Store
 
 __all__ = [
     "LABELS", "LABELS_MIGRATION", "Label", "LabelRun", "Labeller", "Revision", "classify",
@@ -83,7 +85,7 @@ def migration_labels(db: sqlite3.Connection) -> None:
 
 
 #: For ``store.MIGRATIONS`` (number 3 is the reports table).
-LABELS_MIGRATION: Migration = (4, "labels", migration_labels)
+LABELS_MIGRATION: Migration = (4, "outcome labels", migration_labels)
 
 
 def with_labels(migrations: tuple[Migration, ...]) -> tuple[Migration, ...]:
@@ -139,9 +141,9 @@ def record_report_label(store: Store, wiki: str, rev_id: int, status: str) -> No
 
 def labels_for(store: Store, wiki: str, rev_id: int | None = None) -> list[Label]:
     """Stored facts for one revision, or for every revision of ``wiki``, by revision."""
-    sql, args = "SELECT * FROM labels WHERE wiki = ?", [wiki]
+    sql, args = "SELECT * FROM labels WHERE wiki = ?", (wiki,)
     if rev_id is not None:
-        sql, args = sql + " AND rev_id = ?", [wiki, rev_id]  # type: ignore[list-item]
+        sql, args = sql + " AND rev_id = ?", (wiki, rev_id)
     rows = store.db.execute(sql + " ORDER BY rev_id, label", args).fetchall()
     return [Label(*row) for row in rows]
 

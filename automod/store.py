@@ -149,6 +149,11 @@ def _m003_reports(db: sqlite3.Connection) -> None:
     )
 
 
+def _m005_stats(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE stats_published (wiki TEXT NOT NULL, day TEXT NOT NULL, published_at REAL NOT NULL,"
+               " PRIMARY KEY (wiki, day))")
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Applied in order; never edit one that has shipped, add a new one.
@@ -156,6 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (1, "initial", _m001_initial),
     (2, "breaker and cap indexes", _m002_breaker_and_caps),
     (3, "false-positive reports", _m003_reports),
+    (5, "statistics pages", _m005_stats),  # 4 is the outcome labels of automod.labels
 )
 
 #: Outcomes that count as a revert for the per-user cap and the circuit breaker.

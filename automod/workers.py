@@ -13,15 +13,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TextIO
 
 from automod.candidates import rejection_reason
+from automod.errors import AutomodError
 from automod.events import RecentChange
 from automod.moderator import Moderator, RunSummary
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings, WikiSettings
+from automod.stats import publish_day, yesterday_unpublished
 from automod.store import Store
 
 __all__ = ["CompletionTracker", "WikiWorker"]
@@ -140,6 +143,7 @@ class WikiWorker(threading.Thread):
         moderator = self.moderator
         assert moderator is not None
         while True:
+            self._daily_statistics()
             try:
                 item = self.queue.get(timeout=1.0)
             except queue.Empty:
@@ -153,6 +157,24 @@ class WikiWorker(threading.Thread):
             self.tracker.done(item.seq)
             if moderator.pending:
                 moderator.retry_pending()
+
+    _last_stats_check = 0.0
+
+    def _daily_statistics(self) -> None:
+        """Once an hour: publish yesterday's row if it is not on the page yet."""
+        if not self.wiki.stats_page or self.dry_run or time.monotonic() - self._last_stats_check < 3600:
+            return
+        self._last_stats_check = time.monotonic()
+        moderator = self.moderator
+        assert moderator is not None
+        gateway = moderator.wikis[self.wiki.name].gateway
+        day = yesterday_unpublished(moderator.store, self.wiki.name)
+        if gateway is None or day is None:
+            return
+        try:
+            publish_day(gateway, moderator.store, self.wiki.name, self.wiki.stats_page, day)
+        except AutomodError as exc:
+            log.error("%s: cannot publish statistics: %s", self.wiki.name, exc)
 
     def _handle(self, item: _Item) -> None:
         moderator = self.moderator

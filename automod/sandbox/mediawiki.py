@@ -273,7 +273,8 @@ def down(dir: Path) -> None:
         log.info("stopped %s (pid %s)", name, proc["pid"])
     host = state.get("host", "127.0.0.1")
     ports = [state.get("port"), state.get("relay_port")]
-    ports += [state.get("wikis", {}).get(n[len("php:"):], {}).get("port") for n in processes if n.startswith("php:")]
+    extra = state.get("wikis", {})
+    ports += [extra.get(n[len("php:"):], {}).get("port") for n in processes if n.startswith("php:")]
     for port in ports:
         if port and not _wait_closed(host, int(port), 3.0):
             failures.append(f"port {host}:{port} still accepts connections after stopping")

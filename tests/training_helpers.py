@@ -1,0 +1,135 @@
+"""A scripted sandbox history for training tests, and a plain-HTTP ``query`` function.
+
+The history is as small as gives a model something real to learn: articles created and
+improved by registered users, vandalism (blanking, insults, link spam) by IP editors and
+now and then by a registered vandal, each undone by another user, half by rollback and half
+by a manual revert that restores the earlier text; a few constructive IP edits too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+from automod.errors import WikiError, WikiUnavailable
+from automod.sandbox import SandboxInfo
+from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
+from conftest import WikiClient
+
+PAGES = 24
+CONSTRUCTIVE_PER_PAGE = 4
+VANDALISM_PER_PAGE = 3
+
+
+def query_function(api_url: str) -> Callable[..., dict[str, Any]]:
+    """``query(**params)`` → formatversion-2 JSON over plain HTTP (what WikiGateway.query does)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = USER_AGENT + " training tests"
+
+    def query(**params: Any) -> dict[str, Any]:
+        try:
+            resp = session.post(api_url, data={"action": "query", "format": "json", "formatversion": 2, **params},
+                                timeout=30)
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            raise WikiUnavailable(str(exc)) from exc
+        data: dict[str, Any] = resp.json()
+        if "error" in data:
+            raise WikiError(f"{data['error'].get('code')}: {data['error'].get('info')}")
+        return data
+
+    return query
+
+
+def article(topic: str, n: int) -> str:
+    return (f"'''{topic}''' is a [[place]] in the [[Sandbox Valley]] with [[river|rivers]] and [[hill]]s."
+            f"<ref>Survey of {topic}, page {n}.</ref>\n\n"
+            f"[[File:{topic} view.jpg|thumb|The view]]\n\n"
+            f"== History ==\nFounded in {1800 + n} by [[settlers]].<ref name=\"h{n}\">Annals, {n}.</ref>\n\n"
+            f"== Geography ==\nThe [[climate]] is mild.\n\n"
+            f"== References ==\n<references />\n\n[[Category:Places]]\n[[Category:{topic}]]\n")
+
+
+def constructive(text: str, page: int, step: int) -> str:
+    sentences = [
+        f"The [[population]] was {1000 + 37 * page + step} in the last [[census]].<ref>Census {step}.</ref>",
+        f"=== Economy ===\nLocal [[farming]] and [[tourism]] dominate ({step}).",
+        f"A [[bridge]] crosses the river since {1900 + step}.<ref>Bridges of the valley, {page}.</ref>",
+        f"Notable people include [[Person {page}-{step}]].",
+        f"The town has a [[library]] and a [[museum]] (opened {1950 + step}).",
+    ]
+    marker = "\n== References =="
+    head, _, tail = text.partition(marker)
+    return f"{head.rstrip()}\n{sentences[step % len(sentences)]}\n{marker}{tail}"
+
+
+def vandalism(text: str, kind: int, n: int) -> str:
+    if kind == 0:
+        return f"lol this page is rubbish {n}"
+    if kind == 1:
+        return f"YOU ARE ALL STUPID IDIOTS {n} HAHAHA\n" + text
+    spam = "\n".join(f"* [http://cheap-pills-{n}-{i}.example.com BUY CHEAP PILLS NOW]" for i in range(4))
+    return text + "\n" + spam
+
+
+@dataclass
+class ScriptedHistory:
+    titles: list[str] = field(default_factory=list)
+    vandal_revs: list[int] = field(default_factory=list)
+    good_revs: list[int] = field(default_factory=list)
+    revert_revs: list[int] = field(default_factory=list)
+
+    @property
+    def labels(self) -> dict[int, bool]:
+        """What every scripted non-creation edit should be labelled."""
+        return {**{r: True for r in self.vandal_revs}, **{r: False for r in self.good_revs + self.revert_revs}}
+
+
+def script_history(sandbox: SandboxInfo, wiki: Callable[..., WikiClient], prefix: str,
+                   pages: int = PAGES) -> ScriptedHistory:
+    """Write the scripted history on ``pages`` new pages titled ``prefix N``."""
+    admin, patroller = wiki(sandbox.admin), wiki(sandbox.patroller)
+    writers = itertools.cycle([wiki(sandbox.vandals[0]), patroller, admin])
+    anon = wiki()
+    registered_vandal = wiki(sandbox.vandals[1])
+    out = ScriptedHistory()
+    n = 0
+    for p in range(pages):
+        title = f"{prefix} {p}"
+        out.titles.append(title)
+        text = article(f"Town{p}", p)
+        next(writers).edit(title, text, summary="new article")
+        for step in range(CONSTRUCTIVE_PER_PAGE + VANDALISM_PER_PAGE):
+            if step % 2 == 0:
+                text = constructive(text, p, step)
+                out.good_revs.append(next(writers).edit(title, text, summary=f"expand ({step})"))
+                if p % 3 == 0 and step == 0:
+                    # A constructive IP edit; a registered edit follows, so no rollback of an
+                    # IP vandal edit later takes it along.
+                    text = text.replace("is mild.", "is mild and wet.", 1)
+                    out.good_revs.append(anon.edit(title, text, summary="typo"))
+                    text = constructive(text, p, 7)
+                    out.good_revs.append(next(writers).edit(title, text, summary="expand"))
+                continue
+            n += 1
+            vandal = registered_vandal if (p % 4 == 1 and step == 1) else anon
+            out.vandal_revs.append(vandal.edit(title, vandalism(text, n % 3, n), summary="" if n % 2 else "fix"))
+            if n % 2:
+                out.revert_revs.append(int(admin.rollback(title, vandal.name, summary="rv vandalism")["revid"]))
+            else:
+                out.revert_revs.append(patroller.edit(title, text, summary="Reverted vandalism"))
+    return out
+
+
+def dump_wiki(sandbox: SandboxInfo, path: Path) -> Path:
+    """Write ``dumpBackup.php --full`` of the whole sandbox wiki to ``path``."""
+    with path.open("wb") as out:
+        subprocess.run(["php", str(MW_DIR / "maintenance/dumpBackup.php"), "--full", "--quiet"],
+                       env=sandbox.php_env(), stdout=out, stderr=subprocess.PIPE, timeout=300, check=True)
+    return path
