@@ -73,7 +73,7 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 def _cmd_sandbox_up(args: argparse.Namespace) -> int:
     from automod import sandbox
 
-    info = sandbox.up(args.dir, port=args.port)
+    info = sandbox.up(args.dir, port=args.port, wikis=args.wikis)
     print(json.dumps(info.to_json(), indent=2))
     return 0
 
@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sandbox_cmds.add_parser("up", help="Install (once) and start the sandbox wiki and its stream relay.")
     up.add_argument("--dir", type=Path, required=True, help="everything the sandbox writes goes here")
     up.add_argument("--port", type=int, default=None, help="HTTP port of the wiki (default: a free one)")
+    up.add_argument("--wikis", type=int, default=1,
+                    help="number of wikis feeding the one stream (sandboxwiki, sandbox2wiki, ...)")
     up.set_defaults(func=_cmd_sandbox_up)
     down = sandbox_cmds.add_parser("down", help="Stop the sandbox's processes (files stay).")
     down.add_argument("--dir", type=Path, required=True)

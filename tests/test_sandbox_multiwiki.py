@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from automod.errors import SandboxError
 from automod.sandbox import SandboxInfo, WikiInstance, down, is_running, up
 from conftest import WikiClient
 from relay_helpers import wait_for
@@ -66,6 +67,14 @@ def _dead(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+@pytest.mark.parametrize("count", [0, -1, 10, True, 2.0])
+def test_invalid_number_of_wikis_refused(tmp_path: Path, count: Any) -> None:
+    target = tmp_path / "sb"
+    with pytest.raises(SandboxError, match="number of wikis"):
+        up(target, wikis=count)
+    assert not target.exists()
 
 
 def test_up_is_fast_and_describes_both_wikis(multi: SandboxInfo) -> None:
