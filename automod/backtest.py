@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,9 +39,15 @@ from automod.served_wiki import AppliedConfig, ServedWiki
 from automod.settings import Settings
 from automod.store import MIGRATIONS, Store
 from automod.stream import StreamFollower
-from automod.thresholds import ThresholdTable, build_table, current_threshold, models_in_store, observations_from_store
+from automod.thresholds import (
+    ThresholdTable,
+    build_table,
+    current_threshold,
+    models_in_store,
+    observations_from_store,
+)
 
-__all__ = ["AsOfEditGateway", "BacktestOptions", "BacktestWiki", "BacktestSummary", "backtest", "default_store_path"]
+__all__ = ["AsOfEditGateway", "BacktestOptions", "BacktestSummary", "BacktestWiki", "backtest", "default_store_path"]
 
 log = logging.getLogger("automod.backtest")
 
@@ -74,7 +80,7 @@ def _epoch(iso: str) -> float:
         stamp = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"{iso!r} is not an ISO 8601 date or date-time") from None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)).timestamp()
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 def default_store_path(settings: Settings, wiki: str, since: str) -> Path:

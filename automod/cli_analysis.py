@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ def parse_since(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date or date-time") from None
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
     return stamp.timestamp()
 
 
@@ -167,7 +167,7 @@ def register(commands: Any) -> None:
     """Add ``thresholds``, ``export`` and ``backtest`` to the ``automod`` sub-commands."""
     p = commands.add_parser("thresholds", help="Threshold table from scores and outcome labels.",
                             description="Would-reverts per day, precision, recall and false positives for "
-                            "thresholds 0.5-0.999, with 95%% Wilson intervals; writes PREFIX.csv and PREFIX.png.")
+                            "thresholds 0.5-0.999, with 95% Wilson intervals; writes PREFIX.csv and PREFIX.png.")
     p.add_argument("--settings", type=Path, help="operator settings (YAML): read the store")
     p.add_argument("--wiki", help="wiki name as in settings")
     p.add_argument("--input", type=Path, help="CSV or JSON lines with rev_id, probability, label[, timestamp]")

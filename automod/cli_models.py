@@ -43,7 +43,7 @@ def _siteinfo_from_api(api: str) -> dict[str, Any]:
 
 def features_of_files(old: Path, new: Path, *, lang: str | None = None, api: str | None = None,
                       siteinfo: Path | None = None) -> dict[str, float]:
-    """The 16 wikitext-derived features of the edit ``old`` → ``new`` (two wikitext files).
+    """The 17 wikitext-derived features of the edit ``old`` → ``new`` (two wikitext files).
 
     Namespace names come from ``siteinfo`` (a saved ``meta=siteinfo`` answer), else from
     the wiki at ``api``, else from the ``lang`` Wikipedia's API; with none of them, only

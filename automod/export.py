@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import requests
@@ -75,7 +75,8 @@ def stored_scores(store: Store, *, since: float | None = None, wiki: str | None 
 
     ``since`` (epoch seconds) filters on the edit's time (the score's time if unknown).
     """
-    where, args = ["1"], []  # type: ignore[var-annotated]
+    where: list[str] = ["1"]
+    args: list[object] = []
     for clause, value in (("s.wiki = ?", wiki), ("s.model = ?", model), ("edit_time >= ?", since)):
         if value is not None:
             where.append(clause)
@@ -100,7 +101,7 @@ def event_id(wiki: str, rev_id: int, model: str) -> str:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def to_event(score: StoredScore, *, stream: str = DEFAULT_STREAM, domain: str | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automod.errors import MigrationError, StoreError
+from automod.labels import migration_labels
 
 __all__ = ["MIGRATIONS", "REVERT_OUTCOMES", "Store", "StreamPosition"]
 
@@ -161,7 +162,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     (1, "initial", _m001_initial),
     (2, "breaker and cap indexes", _m002_breaker_and_caps),
     (3, "false-positive reports", _m003_reports),
-    (5, "statistics pages", _m005_stats),  # 4 is the outcome labels of automod.labels
+    (4, "outcome labels", migration_labels),
+    (5, "statistics pages", _m005_stats),
 )
 
 #: Outcomes that count as a revert for the per-user cap and the circuit breaker.

@@ -25,7 +25,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from automod.errors import AutomodError
@@ -168,7 +168,7 @@ def _parse_time(raw: object, where: str) -> float | None:
         except ValueError:
             raise ThresholdInputError(f"{where}: timestamp {raw!r} is neither ISO 8601 nor epoch seconds") from None
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
     return stamp.timestamp()
 
 

@@ -21,6 +21,7 @@ from typing import TextIO
 from automod.candidates import rejection_reason
 from automod.errors import AutomodError
 from automod.events import RecentChange
+from automod.labels import Labeller
 from automod.moderator import Moderator, RunSummary
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings, WikiSettings
@@ -98,6 +99,7 @@ class WikiWorker(threading.Thread):
         self.summary = RunSummary()
         self.moderator: Moderator | None = None
         self.error: BaseException | None = None
+        self.labeller = Labeller()
 
     def put(self, seq: int, event_id: str, change: RecentChange) -> None:
         self.queue.put(_Item(seq, event_id, change))
@@ -144,6 +146,7 @@ class WikiWorker(threading.Thread):
         assert moderator is not None
         while True:
             self._daily_statistics()
+            self._outcome_labels()
             try:
                 item = self.queue.get(timeout=1.0)
             except queue.Empty:
@@ -157,6 +160,16 @@ class WikiWorker(threading.Thread):
             self.tracker.done(item.seq)
             if moderator.pending:
                 moderator.retry_pending()
+
+    def _outcome_labels(self) -> None:
+        """Learn, a small batch at a time, what became of the edits the bot scored."""
+        moderator = self.moderator
+        assert moderator is not None
+        now = time.time()
+        gateway = moderator.wikis[self.wiki.name].gateway
+        if gateway is not None and self.labeller.due(now):
+            self.labeller.run_once(gateway.query, moderator.store, self.wiki.name, bot_user=gateway.bot_user,
+                                   now=now, budget_seconds=2.0)
 
     _last_stats_check = 0.0
 

@@ -32,6 +32,7 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
     vandal1, vandal2, anon = wiki(sandbox.vandals[0]), wiki(sandbox.vandals[1]), wiki()
     settings = bot_settings(sandbox, tmp_path, "http://127.0.0.1:9/")
     store = Store(tmp_path / "automod.sqlite", migrations=with_labels(MIGRATIONS))
+    thorough = Store(tmp_path / "thorough.sqlite", migrations=with_labels(MIGRATIONS))  # reads every history
     name = sandbox.wiki
     expected: dict[int, set[str]] = {}
     probability: dict[int, float] = {}
@@ -42,15 +43,17 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
         return title
 
     def scored(rev: int, title: str, user: str, p: float, labels: set[str], outcome: str = "below-threshold") -> None:
-        store.record_decision(wiki=name, rev_id=rev, parent_id=None, title=title, user=user,
-                              event_dt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), outcome=outcome,
-                              model=MODEL, model_version="3", probability=p, threshold=0.99)
-        store.record_score(name, rev, MODEL, "3", p)
+        for db in (store, thorough):
+            db.record_decision(wiki=name, rev_id=rev, parent_id=None, title=title, user=user,
+                               event_dt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), outcome=outcome,
+                               model=MODEL, model_version="3", probability=p, threshold=0.99)
+            db.record_score(name, rev, MODEL, "3", p)
         expected[rev], probability[rev] = labels, p
 
     def bot_rollback(title: str, rev: int, user: str) -> int:
         revert = int(bot.rollback(title, user, summary="automod: test revert")["revid"])
-        store.record_action(name, rev, "rollback", "done", revert)
+        for db in (store, thorough):
+            db.record_action(name, rev, "rollback", "done", revert)
         return revert
 
     # 1. Reverted by the bot; nobody objects.
@@ -88,6 +91,7 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
     bot_rollback(t, e7, vandal1.name)
     record_report_label(store, name, e7, "declined")
     record_report_label(store, name, e7, "confirmed")  # the later verdict replaces the first
+    record_report_label(thorough, name, e7, "confirmed")
     # 8. Undone by an admin after a later edit: no earlier text comes back, only mw-reverted says so.
     t = page("undo of an older edit")
     e8 = vandal2.edit(t, BASE.replace("Stable text", "Stable text BUY PILLS"))
@@ -118,6 +122,11 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
 
     table = {rev: {l.label for l in labels_for(store, name, rev)} for rev in expected}
     assert table == expected
+    # Reading every page history, not only those MediaWiki tagged, finds the same.
+    Labeller(min_age=0, history_always=True).run_once(query, thorough, name, bot_user=sandbox.bot.name,
+                                                      now=time.time() + HOURS_49, budget_seconds=60)
+    assert {rev: {l.label for l in labels_for(thorough, name, rev)} for rev in expected} == expected
+    thorough.close()
     by = {(l.rev_id, l.label): l for l in labels_for(store, name)}
     assert by[(e3, "human-reverted")].source == "identity-revert" and by[(e3, "human-reverted")].by_user == sandbox.admin.name
     assert by[(e4, "human-reverted")].by_user == sandbox.patroller.name

@@ -274,7 +274,7 @@ def quality_class(score: float) -> int:
 
 
 def text_features(new: TextCounts, old: TextCounts, maxima: QualityMaxima = QualityMaxima()) -> dict[str, float]:
-    """The 16 features that depend only on the two wikitexts (``automod features``)."""
+    """The 17 features that depend only on the two wikitexts (``automod features``)."""
     q_new, q_old = quality_score(new, maxima), quality_score(old, maxima)
     return {
         "quality_score": q_new, "parent_quality_score": q_old, "quality_change": q_new - q_old,

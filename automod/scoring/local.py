@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,12 @@ from typing import Any
 from automod.errors import ScoringError, WikiError, WikiUnavailable
 from automod.scoring.base import Score, ScorerUnavailable, UnknownModel
 from automod.scoring.features import (
-    FEATURE_NAMES, FEATURE_SET_VERSION, EditData, NamespaceNames, QualityMaxima, edit_features,
-    feature_vector, text_counts,
+    FEATURE_NAMES, FEATURE_SET_VERSION, EditData, NamespaceNames, QualityMaxima, RevisionInfo, TextCounts,
+    edit_features, feature_vector, text_counts,
 )
 from automod.scoring.revision_data import Query, RevisionFetcher
 
-__all__ = ["CARD_FILE", "MODEL_FILE", "CorruptModel", "LocalModel", "LocalScorer", "ModelCard",
+__all__ = ["CARD_FILE", "MODEL_FILE", "CorruptModel", "CountsCache", "LocalModel", "LocalScorer", "ModelCard",
            "local_model_names"]
 
 log = logging.getLogger("automod.scoring.local")
@@ -116,7 +117,10 @@ class LocalModel:
         if actual != card.model_sha256:
             raise CorruptModel(f"model file {model_path} does not match its card (SHA-256 {actual[:12]}…, "
                                f"card says {card.model_sha256[:12]}…): corrupt or replaced")
-        import xgboost  # late: only processes serving local models pay for it
+        try:
+            import xgboost  # late: only processes serving local models pay for it
+        except ImportError as exc:
+            raise UnknownModel(f"local models need xgboost: pip install 'automod[local]' ({exc})") from exc
 
         try:
             booster = xgboost.Booster(model_file=str(model_path))
@@ -134,13 +138,33 @@ class LocalModel:
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
         return [float(p) for p in self.booster.inplace_predict(matrix)]
 
-    def features(self, edit: EditData, names: NamespaceNames) -> dict[str, float]:
-        return edit_features(edit, text_counts(edit.revision.text, names), text_counts(edit.parent.text, names),
-                             self.card.quality_maxima)
+    def features(self, edit: EditData, names: NamespaceNames, cache: CountsCache | None = None) -> dict[str, float]:
+        counts = cache.counts(edit.revision, names) if cache else text_counts(edit.revision.text, names)
+        parent = cache.counts(edit.parent, names) if cache else text_counts(edit.parent.text, names)
+        return edit_features(edit, counts, parent, self.card.quality_maxima)
 
-    def score_edit(self, edit: EditData, names: NamespaceNames) -> float:
+    def score_edit(self, edit: EditData, names: NamespaceNames, cache: CountsCache | None = None) -> float:
         """Features plus prediction for one edit: the revert probability."""
-        return self.predict([feature_vector(self.features(edit, names))])[0]
+        return self.predict([feature_vector(self.features(edit, names, cache))])[0]
+
+
+class CountsCache:
+    """Text counts of recent revisions by id: an edit's parent is usually the edit scored
+    just before it on that page, so its (costly, text-sized) counts are reused."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[int, TextCounts] = OrderedDict()
+
+    def counts(self, revision: RevisionInfo, names: NamespaceNames) -> TextCounts:
+        found = self._items.get(revision.rev_id)
+        if found is None:
+            found = self._items[revision.rev_id] = text_counts(revision.text, names)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(revision.rev_id)
+        return found
 
 
 class LocalScorer:
@@ -156,6 +180,7 @@ class LocalScorer:
         self.model = LocalModel.load(self.model_dir)
         self.model_name = PREFIX + self.model_dir.name
         self.fetcher = RevisionFetcher(query, names)
+        self.cache = CountsCache()
         self.closed = False
 
     @property
@@ -172,7 +197,7 @@ class LocalScorer:
         except WikiError as exc:
             raise ScoringError(f"{self.model_name}: cannot read r{rev_id} from {wiki}: {exc}") from exc
         assert self.fetcher.names is not None
-        probability = self.model.score_edit(edit, self.fetcher.names)
+        probability = self.model.score_edit(edit, self.fetcher.names, self.cache)
         log.debug("%s: r%d scored %.4f by %s", wiki, rev_id, probability, self.model_name)
         return Score(probability=min(1.0, max(0.0, probability)), model=self.model_name, version=self.version)
 

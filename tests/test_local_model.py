@@ -1,0 +1,231 @@
+"""Local models without a wiki: training, the model card, loading (fail closed), scoring,
+labels and metrics. The wiki is a small in-memory stand-in answering the exact Action API
+queries (formatversion 2) that the fetcher sends."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automod.errors import WikiError, WikiUnavailable
+from automod.scoring.base import Scorer, ScorerUnavailable, Unscorable, UnknownModel
+from automod.scoring.features import FEATURE_NAMES, RevisionInfo, TextCounts, UserInfo
+from automod.scoring.local import CARD_FILE, MODEL_FILE, CorruptModel, LocalModel, LocalScorer, local_model_names
+from automod.scoring.revision_data import RevisionFetcher
+from automod.training import Dataset, EditRecord, HistoryRevision, reverted_by_others, train_model
+from automod.training.metrics import auc, precision_recall_at, threshold_for_precision
+
+T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
+
+
+def synthetic_dataset(n: int = 240, seed: int = 3) -> Dataset:
+    """IP edits that remove most of a page get reverted; registered additions do not."""
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        vandal = rng.random() < 0.35
+        size = rng.randint(2000, 9000)
+        new = rng.randint(10, 300) if vandal else size + rng.randint(20, 800)
+        when = T0 + timedelta(minutes=7 * i)
+        records.append(EditRecord(
+            page_id=i % 17, title=f"P{i % 17}",
+            revision=RevisionInfo(1000 + i, when, new, comment="" if vandal else "expand"),
+            parent=RevisionInfo(500 + i, when - timedelta(hours=3), size),
+            counts=TextCounts(new, 0 if vandal else 4, 0 if vandal else 3, 2 if vandal else 30, 0 if vandal else 2, 0),
+            parent_counts=TextCounts(size, 4, 3, 28, 2, 0),
+            user="127.0.0.1" if vandal or rng.random() < 0.1 else f"User{i % 9}",
+            anonymous=vandal or rng.random() < 0.1, page_created=T0 - timedelta(days=200),
+            label=vandal if rng.random() > 0.05 else not vandal))
+
+    def user_info(record: EditRecord) -> UserInfo:
+        if record.anonymous:
+            return UserInfo(record.user, anonymous=True)
+        return UserInfo(record.user, anonymous=False, edit_count=300, registration=T0 - timedelta(days=400))
+
+    return Dataset(wiki="testwiki", source="synthetic", start=T0, end=T0 + timedelta(days=2),
+                   records=records, user_info=user_info)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    result = train_model(synthetic_dataset(), "synthetic", tmp_path_factory.mktemp("models"), rounds=40)
+    return result.model_dir
+
+
+def test_training_writes_model_and_card_with_metrics(trained):
+    card = json.loads((trained / CARD_FILE).read_text())
+    assert (trained / MODEL_FILE).is_file() and (trained / "MODEL_CARD.md").is_file()
+    assert not list(trained.glob("*.pkl")) and json.loads((trained / MODEL_FILE).read_text())["learner"]
+    assert card["id"].startswith("synthetic-") and card["wiki"] == "testwiki"
+    assert card["feature_names"] == list(FEATURE_NAMES) and set(card["feature_importance"]) == set(FEATURE_NAMES)
+    data = card["data"]
+    assert data["train"]["edits"] == 168 and data["evaluation"]["edits"] == 72
+    assert data["train"]["last"] <= data["evaluation"]["first"]  # time-based split
+    assert card["evaluation"]["auc"] > 0.75  # 5% of labels are flipped on purpose
+    assert [row["threshold"] for row in card["evaluation"]["thresholds"]][0::9] == [0.5, 0.99]
+    assert set(card["evaluation"]["threshold_for_precision"]) == {"0.95", "0.99"}
+    markdown = (trained / "MODEL_CARD.md").read_text()
+    assert card["id"] in markdown and "AUC" in markdown and "reverted by another user within 48 hours" in markdown
+
+
+def test_local_model_names_lists_directories_with_a_card(tmp_path, trained):
+    assert local_model_names(tmp_path / "missing") == []
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / CARD_FILE).write_text("{}")
+    assert local_model_names(tmp_path) == ["b"]
+    assert local_model_names(trained.parent) == ["synthetic"]
+
+
+def _copy(model: Path, tmp_path: Path) -> Path:
+    target = tmp_path / model.name
+    target.mkdir()
+    for f in model.iterdir():
+        (target / f.name).write_bytes(f.read_bytes())
+    return target
+
+
+def test_missing_model_is_unknown(tmp_path):
+    with pytest.raises(UnknownModel, match="no local model"):
+        LocalScorer(tmp_path / "nothing", lambda **_: {})
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: (d / MODEL_FILE).write_text((d / MODEL_FILE).read_text()[:500]), "does not match its card"),
+    (lambda d: (d / MODEL_FILE).unlink(), "unreadable"),
+    (lambda d: (d / CARD_FILE).write_text("{not json"), "card .* is unreadable"),
+    (lambda d: (d / CARD_FILE).write_text(json.dumps({**json.loads((d / CARD_FILE).read_text()),
+                                                      "feature_set": "other"})), "retrain"),
+    (lambda d: (d / CARD_FILE).write_text(json.dumps({**json.loads((d / CARD_FILE).read_text()),
+                                                      "model_file": "model.pkl"})), "json or .ubj"),
+], ids=["truncated", "deleted", "bad-card", "other-features", "pickle"])
+def test_corrupt_model_fails_at_construction_with_a_clear_error(trained, tmp_path, damage, message):
+    model_dir = _copy(trained, tmp_path)
+    damage(model_dir)
+    with pytest.raises(CorruptModel, match=message):
+        LocalScorer(model_dir, lambda **_: {})
+
+
+def test_garbage_model_with_matching_hash_is_refused_by_xgboost(trained, tmp_path):
+    from automod.scoring.local import sha256_file
+
+    model_dir = _copy(trained, tmp_path)
+    (model_dir / MODEL_FILE).write_text('{"learner": 42}')
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    (model_dir / CARD_FILE).write_text(json.dumps({**card, "model_sha256": sha256_file(model_dir / MODEL_FILE)}))
+    with pytest.raises(CorruptModel, match="xgboost cannot load"):
+        LocalModel.load(model_dir)
+
+
+class FakeWiki:
+    """Answers the fetcher's queries from a few canned revisions; counts round trips."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        big = "'''Town''' is a [[place]].<ref>a</ref>\n== History ==\nOld [[things]].\n[[Category:Towns]]\n" * 40
+        self.revs = {
+            10: {"revid": 10, "parentid": 0, "user": "Ann", "userid": 3, "timestamp": "2024-03-01T00:00:00Z",
+                 "size": len(big), "comment": "new", "tags": [], "slots": {"main": {"content": big}}},
+            11: {"revid": 11, "parentid": 10, "user": "203.0.113.9", "anon": True, "userid": 0,
+                 "timestamp": "2024-03-01T01:00:00Z", "size": 12, "comment": "", "tags": [],
+                 "slots": {"main": {"content": "lol rubbish!"}}},
+            12: {"revid": 12, "parentid": 10, "user": "Ann", "userid": 3, "timestamp": "2024-03-01T02:00:00Z",
+                 "size": len(big) + 40, "comment": "expand", "tags": [],
+                 "slots": {"main": {"content": big + "More [[facts]].<ref>b</ref>"}}},
+            13: {"revid": 13, "parentid": 12, "user": "Bob", "userid": 4, "timestamp": "2024-03-01T03:00:00Z",
+                 "size": 5, "commenthidden": True, "slots": {"main": {"content": "x"}}},
+        }
+
+    def __call__(self, **params: Any) -> dict[str, Any]:
+        self.calls.append(params)
+        if "pageids" in params:
+            return {"query": {"pages": [{"pageid": 7, "revisions": [{"revid": 10, "timestamp": "2024-03-01T00:00:00Z"}]}]}}
+        rev_id = int(params["revids"])
+        query: dict[str, Any] = {"pages": [{"pageid": 7, "ns": 0, "title": "Town", "revisions": [self.revs[rev_id]]}]}
+        if params.get("meta") == "siteinfo":
+            query["namespaces"] = {"14": {"id": 14, "name": "Category", "canonical": "Category"}}
+            query["namespacealiases"] = []
+        if "users" in params.get("list", ""):
+            query["users"] = [{"userid": 3, "name": "Ann", "editcount": 250, "registration": "2023-01-01T00:00:00Z",
+                               "groups": ["*", "user", "autoconfirmed"]}]
+        if "logevents" in params.get("list", ""):
+            query["logevents"] = [{"logid": 1, "pageid": 7, "logpage": 7, "timestamp": "2023-08-15T00:00:00Z"}]
+        return {"batchcomplete": True, "query": query}
+
+
+def test_fetcher_needs_two_round_trips_and_reads_everything():
+    wiki = FakeWiki()
+    fetcher = RevisionFetcher(wiki)
+    edit = fetcher.fetch(12)
+    assert fetcher.round_trips == 2 and wiki.calls[0]["meta"] == "siteinfo"
+    assert wiki.calls[1]["list"] == "logevents|users" and wiki.calls[1]["revids"] == 10
+    assert edit.user == UserInfo("Ann", False, 250, datetime(2023, 1, 1, tzinfo=timezone.utc),
+                                 frozenset({"*", "user", "autoconfirmed"}))
+    assert edit.page_created == datetime(2023, 8, 15, tzinfo=timezone.utc)
+    assert edit.parent.rev_id == 10 and edit.revision.comment == "expand"
+    fetcher.fetch(11)  # anonymous: no list=users; siteinfo is cached
+    assert fetcher.round_trips == 4 and wiki.calls[3]["list"] == "logevents" and "meta" not in wiki.calls[2]
+
+
+@pytest.mark.parametrize("rev_id,code", [(10, "parent_revision_missing"), (13, "revision_info_deleted")])
+def test_unscorable_revisions_say_why(rev_id, code):
+    with pytest.raises(Unscorable) as info:
+        RevisionFetcher(FakeWiki()).fetch(rev_id)
+    assert info.value.code == code
+
+
+def test_local_scorer_scores_with_model_name_and_card_version(trained):
+    scorer = LocalScorer(trained, FakeWiki())
+    assert isinstance(scorer, Scorer)
+    bad, good = scorer.score("testwiki", 11), scorer.score("testwiki", 12)
+    card = json.loads((trained / CARD_FILE).read_text())
+    assert bad.model == "local:synthetic" and bad.version == card["id"]
+    assert bad.probability > 0.8 > 0.2 > good.probability
+    scorer.close()
+
+
+@pytest.mark.parametrize("error,expected", [(WikiUnavailable("down"), ScorerUnavailable), (WikiError("nope"), Exception)])
+def test_wiki_failures_become_scoring_errors(trained, error, expected):
+    from automod.errors import ScoringError
+
+    def failing(**_: Any) -> dict[str, Any]:
+        raise error
+
+    with pytest.raises(ScoringError) as info:
+        LocalScorer(trained, failing).score("testwiki", 11)
+    assert isinstance(info.value, expected)
+
+
+def _h(rev_id: int, minutes: float, user: str, sha1: str, *tags: str) -> HistoryRevision:
+    return HistoryRevision(rev_id, T0 + timedelta(minutes=minutes), user, sha1, frozenset(tags))
+
+
+def test_identity_revert_by_someone_else_within_48_hours_is_the_label():
+    history = [_h(1, 0, "Ann", "a"), _h(2, 1, "1.2.3.4", "b"), _h(3, 2, "1.2.3.4", "c"), _h(4, 3, "Bob", "a"),
+               _h(5, 4, "Cy", "d"), _h(6, 5, "Cy", "a"),                 # self-revert: not labelled
+               _h(7, 6, "1.2.3.4", "e"), _h(8, 6 + 49 * 60, "Bob", "a")]  # reverted after 49 h: not labelled
+    assert reverted_by_others(history) == {2, 3}
+
+
+def test_mw_reverted_tag_catches_undos_that_restore_no_earlier_text():
+    history = [_h(1, 0, "Ann", "a"), _h(2, 1, "1.2.3.4", "b", "mw-reverted"), _h(3, 2, "Ann", "c"),
+               _h(4, 3, "Bob", "d", "mw-undo"), _h(5, 4, "Ann", "e", "mw-reverted"), _h(6, 5, "Ann", "f", "mw-undo")]
+    assert reverted_by_others(history) == {2}  # 5 was undone by its own author
+
+
+def test_auc_and_precision_thresholds():
+    scores = [0.1, 0.4, 0.35, 0.8, 0.9, 0.95]
+    labels = [False, False, True, True, False, True]
+    assert auc(scores, labels) == pytest.approx(6 / 9)  # 1 + 2 + 3 of 9 pairs ordered right
+    assert auc([0.5, 0.5], [True, False]) == 0.5 and auc([0.3], [True]) is None
+    assert precision_recall_at(scores, labels, 0.5) == {"threshold": 0.5, "flagged": 3, "true_positives": 2,
+                                                       "precision": 2 / 3, "recall": 2 / 3}
+    assert threshold_for_precision(scores, labels, 0.95) == 0.9
+    assert threshold_for_precision(scores, labels, 0.6) == 0.1  # 3 of the 5 above 0.1
+    assert threshold_for_precision(scores, labels, 0.65) == 0.4  # 2 of the 3 above 0.4
+    assert threshold_for_precision([0.2], [False], 0.95) is None

@@ -1,0 +1,90 @@
+"""Two wikis, one process: a stalled wiki never delays the other's reverts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+import requests
+import yaml
+
+from automod.sandbox import down, up
+from conftest import GENEROUS_LIMITS, WikiClient
+from liftwing_standin import running_standin
+from moderation_helpers import REVERTING, Bot, score_from_wiki, set_config, start_at_stream_end, wait_connected
+from relay_helpers import wait_for
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(scope="module")
+def two_wikis(tmp_path_factory):
+    path = tmp_path_factory.mktemp("two-wikis")
+    info = up(path, wikis=2)
+    try:
+        for wiki in info.wikis:
+            wiki.extra_file.write_text(GENEROUS_LIMITS)
+        yield info
+    finally:
+        down(path)
+
+
+def client_for(info, wiki, account=None) -> WikiClient:
+    client = WikiClient(info)
+    client.api_url = wiki.api_url
+    if account is not None:
+        client.account = account
+        client._login(account)
+    return client
+
+
+def test_a_stalled_wiki_does_not_delay_the_other_wikis_reverts(two_wikis, tmp_path):
+    info = two_wikis
+    first, second = info.wikis
+    scorers = {w.name.removesuffix("wiki"): score_from_wiki(w.api_url) for w in info.wikis}
+    with running_standin(score_function=lambda lang, rev: scorers[lang](lang, rev)) as liftwing:
+        settings = tmp_path / "settings.yaml"
+        data = yaml.safe_load(info.settings.read_text())
+        data["store"] = str(tmp_path / "automod.sqlite")
+        data["liftwing"]["url"] = liftwing.url
+        settings.write_text(yaml.safe_dump(data))
+        admins = {w.name: client_for(info, w, info.admin) for w in info.wikis}
+        for admin in admins.values():
+            set_config(admin, REVERTING)
+        vandal = client_for(info, first, info.vandals[0])
+        pages = [f"Stall test {time.time_ns()} {i}" for i in range(4)]
+        for page in pages:
+            admins[first.name].edit(page, "Stable text.")
+        second_page = f"Stall test second {time.time_ns()}"
+        admins[second.name].edit(second_page, "Stable text.")
+        start_at_stream_end(info, tmp_path)
+        bot = Bot(settings)
+        wait_connected(info, 0, bot)
+
+        def revert_delay(page: str) -> float:
+            saved = time.monotonic()
+            rev = vandal.edit(page, "Stable text. VANDALISM")
+            line = bot.decision(rev, timeout=20)
+            assert line["decision"] == "reverted", line
+            return time.monotonic() - saved
+
+        baseline = revert_delay(pages[0])
+        # The second wiki's API stops answering while an edit of it is being handled.
+        events = [json.loads(l)["event"] for l in info.history.read_text().splitlines()]
+        template = next(e for e in events if e.get("wiki") == second.name)
+        os.kill(second.php_pid, signal.SIGSTOP)
+        try:
+            for n in range(3):
+                stuck = {**template, "type": "edit", "title": second_page, "timestamp": int(time.time()),
+                         "revision": {"old": 900000 + n, "new": 900001 + n}}
+                requests.post(f"{info.relay_url}/_control", json={"inject": json.dumps(stuck)}, timeout=5)
+            time.sleep(0.5)  # the second wiki's thread is now blocked on its API
+            delays = [revert_delay(page) for page in pages[1:]]
+            assert not bot.decisions(900001), "the second wiki should still be stuck on its API"
+        finally:
+            os.kill(second.php_pid, signal.SIGCONT)
+        bot.stop()
+    assert max(delays) < baseline + 1.0, (baseline, delays)
