@@ -62,29 +62,36 @@ def test_a_stalled_wiki_does_not_delay_the_other_wikis_reverts(two_wikis, tmp_pa
         admins[second.name].edit(second_page, "Stable text.")
         start_at_stream_end(info, tmp_path)
         bot = Bot(settings)
-        wait_connected(info, 0, bot)
-
-        def revert_delay(page: str) -> float:
-            saved = time.monotonic()
-            rev = vandal.edit(page, "Stable text. VANDALISM")
-            line = bot.decision(rev, timeout=20)
-            assert line["decision"] == "reverted", line
-            return time.monotonic() - saved
-
-        baseline = revert_delay(pages[0])
-        # The second wiki's API stops answering while an edit of it is being handled.
-        events = [json.loads(l)["event"] for l in info.history.read_text().splitlines()]
-        template = next(e for e in events if e.get("wiki") == second.name)
-        os.kill(second.php_pid, signal.SIGSTOP)
         try:
-            for n in range(3):
-                stuck = {**template, "type": "edit", "title": second_page, "timestamp": int(time.time()),
-                         "revision": {"old": 900000 + n, "new": 900001 + n}}
-                requests.post(f"{info.relay_url}/_control", json={"inject": json.dumps(stuck)}, timeout=5)
-            time.sleep(0.5)  # the second wiki's thread is now blocked on its API
-            delays = [revert_delay(page) for page in pages[1:]]
-            assert not bot.decisions(900001), "the second wiki should still be stuck on its API"
+            _scenario(info, bot, vandal, pages, second, second_page)
         finally:
-            os.kill(second.php_pid, signal.SIGCONT)
-        bot.stop()
+            bot.stop()
+
+
+def _scenario(info, bot, vandal, pages, second, second_page) -> None:
+    """Baseline revert delay on the first wiki, then the same while the second is stalled."""
+    wait_connected(info, 0, bot)
+
+    def revert_delay(page: str) -> float:
+        saved = time.monotonic()
+        rev = vandal.edit(page, "Stable text. VANDALISM")
+        line = bot.decision(rev, timeout=20)
+        assert line["decision"] == "reverted", line
+        return time.monotonic() - saved
+
+    baseline = revert_delay(pages[0])
+    # The second wiki's API stops answering while an edit of it is being handled.
+    events = [json.loads(l)["event"] for l in info.history.read_text().splitlines()]
+    template = next(e for e in events if e.get("wiki") == second.name)
+    os.kill(second.php_pid, signal.SIGSTOP)
+    try:
+        for n in range(3):
+            stuck = {**template, "type": "edit", "title": second_page, "timestamp": int(time.time()),
+                     "revision": {"old": 900000 + n, "new": 900001 + n}}
+            requests.post(f"{info.relay_url}/_control", json={"inject": json.dumps(stuck)}, timeout=5)
+        time.sleep(0.5)  # the second wiki's thread is now blocked on its API
+        delays = [revert_delay(page) for page in pages[1:]]
+        assert not bot.decisions(900001), "the second wiki should still be stuck on its API"
+    finally:
+        os.kill(second.php_pid, signal.SIGCONT)
     assert max(delays) < baseline + 1.0, (baseline, delays)

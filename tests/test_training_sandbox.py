@@ -15,15 +15,28 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import run_jobs
+from moderation_helpers import (
+    REVERTING,
+    Bot,
+    bot_settings,
+    relay_clients,
+    set_config,
+    start_at_stream_end,
+    top_revision,
+    wait_connected,
+)
+from training_helpers import (
+    article,
+    constructive,
+    dump_wiki,
+    query_function,
+    script_history,
+)
 
 from automod.scoring.local import CARD_FILE, MODEL_FILE, LocalScorer
 from automod.store import Store
 from automod.training import dataset_from_api, dataset_from_dump
-from conftest import run_jobs
-from moderation_helpers import (
-    REVERTING, Bot, bot_settings, relay_clients, set_config, start_at_stream_end, top_revision, wait_connected,
-)
-from training_helpers import article, constructive, dump_wiki, query_function, script_history
 
 pytestmark = pytest.mark.sandbox
 
@@ -92,7 +105,7 @@ def test_local_scorer_rates_new_vandalism_above_new_good_edits(sandbox, wiki, ap
     bad = anon.edit(unique_title, "lol rubbish page")
     scorer = LocalScorer(api_model, query_function(sandbox.api_url))
     p_good, p_bad = scorer.score(sandbox.wiki, good).probability, scorer.score(sandbox.wiki, bad).probability
-    assert p_bad > 0.85 > 0.5 > p_good
+    assert p_bad > 0.85 and p_good < 0.5
     assert scorer.fetcher.round_trips <= 4  # two per revision
 
 

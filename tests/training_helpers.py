@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
+from conftest import WikiClient
 
 from automod.errors import WikiError, WikiUnavailable
 from automod.sandbox import SandboxInfo
 from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
-from conftest import WikiClient
 
 PAGES = 24
 CONSTRUCTIVE_PER_PAGE = 4
