@@ -90,6 +90,9 @@ class Moderator:
         self._preloads: set[tuple[str, str]] = set()
         #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
         self.on_report_label: Callable[[Store, str, int, str], None] | None = None
+        if not dry_run:
+            for served in self.wikis.values():
+                served.on_config_change = self._config_notice_for(served)
 
     # -- one event ---------------------------------------------------------------------------
 
@@ -131,6 +134,14 @@ class Moderator:
                 if revert:
                     self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
                 log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
+
+    def _config_notice_for(self, served: ServedWiki) -> Callable[..., None]:
+        def notice(previous: Any, applied: Any, page: Any) -> None:
+            from automod.config_notice import post_config_notice
+
+            if served.gateway is not None:
+                post_config_notice(served.gateway, self.store, served.name, previous, applied, page)
+        return notice
 
     def record_creation(self, change: RecentChange) -> None:
         """Page creations are never scored (the models cannot), but the skip is recorded."""

@@ -24,14 +24,14 @@ from automod.store import Store
 from automod.wiki import WikiGateway
 
 __all__ = ["PRELOAD_TEXT", "ReportSection", "ensure_preload", "log_implicit_report", "parse_report_page",
-           "process_report_page", "report_line"]
+           "process_report_page", "reinstate", "report_line"]
 
 log = logging.getLogger("automod.reports")
 
 PRELOAD_TEXT = ("<!-- automod-report rev=$1 -->\n"
                 "Reverted edit: [[Special:Diff/$1]] on [[$2]].\n\n"
                 "Why it was a good edit: \n\n~~~~\n")
-STATUSES = ("open", "confirmed", "declined")
+STATUSES = ("open", "confirmed", "declined")  # "reinstated" is the bot's own, after "confirmed"
 _HEADING = re.compile(r"^==(?!=)\s*(.*?)\s*==\s*$", re.M)
 _MARKER = re.compile(r"<!--\s*automod-report rev=(\d+)\s*-->")
 _DIFF = re.compile(r"Special:Diff/(\d+)")
@@ -100,8 +100,8 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
             continue
         if section.logged_status is None:
             added += _answer(gateway, store, wiki, page, section, reporter=editor)
-        else:
-            _sync_status(store, wiki, section, on_label)
+        elif _sync_status(store, wiki, section, on_label) == "confirmed":
+            added += reinstate(gateway, store, wiki, page, section)
     return added
 
 
@@ -126,18 +126,53 @@ def _answer(gateway: WikiGateway, store: Store, wiki: str, page: str, section: R
     return 1
 
 
-def _sync_status(store: Store, wiki: str, section: ReportSection, on_label: LabelHook | None) -> None:
+def _sync_status(store: Store, wiki: str, section: ReportSection, on_label: LabelHook | None) -> str | None:
+    """Store the reviewers' status; return it if it changed."""
     assert section.rev_id is not None and section.logged_status is not None
     status = section.logged_status
     if status not in STATUSES:
-        return
+        return None
+    changed = None
     for row in store.db.execute("SELECT kind, status FROM reports WHERE wiki = ? AND rev_id = ?",
                                 (wiki, section.rev_id)).fetchall():
-        if row["status"] != status:
+        if row["status"] != status and row["status"] != "reinstated":
             store.set_report(wiki, section.rev_id, row["kind"], status=status)
             log.info("%s: report on r%d is now %s", wiki, section.rev_id, status)
             if on_label is not None and status in ("confirmed", "declined"):
                 on_label(store, wiki, section.rev_id, status)
+            changed = status
+    return changed
+
+
+def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section: ReportSection) -> int:
+    """Give a confirmed false positive its edit back, if nobody edited the page since; once."""
+    assert section.rev_id is not None
+    rev_id = section.rev_id
+    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'reinstate'",
+                        (wiki, rev_id)).fetchone():
+        return 0  # never twice
+    decision, revert = store.decision(wiki, rev_id), store.rollback_of(wiki, rev_id)
+    if decision is None or revert is None:
+        return 0
+    title = decision["title"]
+    top = gateway.query(titles=title, prop="revisions", rvprop="ids", rvlimit=1)["query"]["pages"][0]
+    top_rev = int(top["revisions"][0]["revid"]) if top.get("revisions") else None
+    if top_rev == revert:
+        new_rev = gateway.edit(title, undo=revert, summary=(
+            f"automod: restoring [[Special:Diff/{rev_id}|the edit]] I reverted by mistake "
+            f"(confirmed false positive: [[{page}#{section.heading}]])"))
+        store.record_action(wiki, rev_id, "reinstate", "done", new_rev, section.heading)
+        for row in store.db.execute("SELECT kind FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchall():
+            store.set_report(wiki, rev_id, row["kind"], status="reinstated")
+        line = (f": automod — revision {rev_id} reinstated: [[Special:Diff/{new_rev}]]. Thank you for the "
+                f"report. ~~~~")
+    else:
+        store.record_action(wiki, rev_id, "reinstate", "page-changed", None, f"top r{top_rev}")
+        line = (f": automod — revision {rev_id}: the page was edited after my revert, so I will not restore "
+                f"the edit myself; a human should restore it by hand if it is still wanted. ~~~~")
+    _append_under(gateway, page, section.heading, line)
+    log.info("%s: confirmed report on r%d: %s", wiki, rev_id, "reinstated" if top_rev == revert else "page changed")
+    return 1
 
 
 def log_implicit_report(gateway: WikiGateway, store: Store, wiki: str, page: str, *, reverted_rev: int,

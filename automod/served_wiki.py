@@ -12,17 +12,19 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 
 from automod.community_config import CommunityConfig, ConfigProblem, config_page_problem, parse_config
 from automod.errors import AutomodError, WikiError
-from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer
+from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
+from automod.scoring.ores import ORES_MODELS, OresScorer
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
-from automod.wiki import WikiGateway
+from automod.wiki import ConfigPage, WikiGateway
 
 __all__ = ["AppliedConfig", "ServedWiki"]
 
@@ -58,6 +60,10 @@ class ServedWiki:
         self._last_connect_try = -RECONNECT_SECONDS
         self._last_config_read = -CONFIG_REFRESH_SECONDS
         self._scorers: dict[str, Scorer] = {}
+        self._ores_available: tuple[str, ...] | None = None
+        self._loaded_once = False
+        #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
+        self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
 
     @property
     def name(self) -> str:
@@ -65,7 +71,30 @@ class ServedWiki:
 
     @property
     def available_models(self) -> tuple[str, ...]:
-        return KNOWN_LIFTWING_MODELS
+        """Models a config may name here: revert-risk, ORES-style ones this wiki has, local ones."""
+        if self._ores_available is None:
+            found = []
+            for model in ORES_MODELS:
+                try:
+                    if self._ores_scorer(model).available():
+                        found.append(model)
+                except AutomodError as exc:
+                    log.warning("%s: cannot check whether Lift Wing has %s here: %s", self.name, model, exc)
+            self._ores_available = tuple(found)
+        return KNOWN_LIFTWING_MODELS + self._ores_available + self._local_models()
+
+    def _local_models(self) -> tuple[str, ...]:
+        try:
+            from automod.scoring.local import local_model_names
+        except ImportError:  # the "local" extra is not installed
+            return ()
+        return tuple(f"local:{name}" for name in local_model_names(self.settings.models_dir))
+
+    def _ores_scorer(self, model: str) -> OresScorer:
+        token_env = self.settings.liftwing.token_env
+        return OresScorer(self.settings.liftwing.url, model, self.name, user_agent=self.settings.user_agent,
+                          token=os.environ.get(token_env) if token_env else None,
+                          timeouts=LIVE_TIMEOUTS, retry=LIVE_RETRY)
 
     def is_config_page(self, title: str) -> bool:
         return _same_title(title, self.wiki.config_page)
@@ -117,9 +146,18 @@ class ServedWiki:
             problem = config_page_problem(page.title, page.namespace, page.content_model, gateway.bot_user)
             parsed = parse_config(page.text, self.available_models)
             problems = ((problem,) if problem else ()) + parsed.problems
+            if not problems and parsed.config is not None:
+                problems = self._load_scorers(parsed.config)
             applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems)
             self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
         if applied != self.applied:
+            previous = self.applied
+            if self.on_config_change is not None and page is not None and previous.rev_id != applied.rev_id \
+                    and self._loaded_once:
+                try:
+                    self.on_config_change(previous, applied, page)
+                except AutomodError as exc:
+                    log.error("%s: cannot post the config-change notice: %s", self.name, exc)
             if applied.config is not None:
                 log.info("%s: applied config revision %s (enabled=%s, mode=%s, model=%s, threshold=%s)",
                          self.name, applied.rev_id, applied.config.enabled, applied.config.mode,
@@ -128,7 +166,22 @@ class ServedWiki:
                 log.error("%s: config revision %s is unusable, wiki disabled: %s", self.name, applied.rev_id,
                           "; ".join(map(str, applied.problems)))
         self.applied = applied
+        self._loaded_once = True
         return applied
+
+    def _load_scorers(self, config: CommunityConfig) -> tuple[ConfigProblem, ...]:
+        """Load local models now: a missing or corrupt model file disables the wiki."""
+        problems = []
+        for i, choice in enumerate(config.models):
+            if not choice.model.startswith("local:"):
+                continue
+            self._scorers.pop(choice.model, None)
+            try:
+                self.scorer(choice.model)
+            except AutomodError as exc:
+                path = "$.model" if len(config.models) == 1 else f"$.models[{i}].model"
+                problems.append(ConfigProblem(path, f"cannot load {choice.model}: {exc}"))
+        return tuple(problems)
 
     def disabled_reason(self) -> str | None:
         """Why nothing may be scored or reverted on this wiki now, or None."""
@@ -143,6 +196,15 @@ class ServedWiki:
     # -- scoring -------------------------------------------------------------------------------
 
     def scorer(self, model: str) -> Scorer:
+        if model not in self._scorers and model in ORES_MODELS:
+            self._scorers[model] = self._ores_scorer(model)
+        elif model not in self._scorers and model.startswith("local:"):
+            from automod.scoring.local import LocalScorer
+
+            gateway = self.connect()
+            if gateway is None:
+                raise ScorerUnavailable(f"{self.name} is not reachable for local scoring")
+            self._scorers[model] = LocalScorer(self.settings.models_dir / model.removeprefix("local:"), gateway.query)
         if model not in self._scorers:
             token_env = self.settings.liftwing.token_env
             self._scorers[model] = LiftWingScorer(

@@ -50,6 +50,7 @@ class ConfigPage:
     rev_id: int
     content_model: str
     text: str
+    user: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class WikiGateway:
     def config_page(self, title: str) -> ConfigPage | None:
         """The latest revision of the community config page, or None if it does not exist."""
         data = self.query(titles=title, prop="revisions|info",
-                           rvprop="ids|content|contentmodel", rvslots="main")["query"]
+                           rvprop="ids|content|contentmodel|user", rvslots="main")["query"]
         page = data["pages"][0]
         if "missing" in page or "invalid" in page or not page.get("revisions"):
             return None
@@ -183,7 +184,7 @@ class WikiGateway:
         main = rev["slots"]["main"]
         return ConfigPage(title=page["title"], namespace=int(page["ns"]), rev_id=int(rev["revid"]),
                           content_model=main.get("contentmodel", page.get("contentmodel", "")),
-                          text=main.get("content", ""))
+                          text=main.get("content", ""), user=rev.get("user", ""))
 
     def revision_as_change(self, rev_id: int) -> RecentChange:
         """A recent-change record for an existing revision (for ``automod score``)."""

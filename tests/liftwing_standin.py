@@ -63,7 +63,10 @@ class LiftWingStandin:
     """A threaded HTTP server on 127.0.0.1 (free port); ``url`` is the models base URL."""
 
     def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None,
-                 score_function: Callable[[str, int], float | str | None] | None = None) -> None:
+                 score_function: Callable[[str, int], float | str | None] | None = None,
+                 ores_models: dict[str, set[str]] | None = None) -> None:
+        # ORES-style models (revscoring) each wiki has: {"sandboxwiki": {"damaging", "goodfaith"}}
+        self.ores_models = ores_models or {}
         self.default_score = default_score
         # Like Lift Wing, which reads the revision from the wiki's API: a function of
         # (lang, rev_id) returning a probability, a 422 reason string, or None (default).
@@ -143,6 +146,9 @@ class LiftWingStandin:
         raw = body.encode() if isinstance(body, str) else body
         self._push(_Scripted(status, raw, content_type), times)
 
+    def _predict_ores(self, wiki: str, model: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+        return _ores_answer(self, wiki, model, raw)
+
     def clear_script(self) -> None:
         """Forget scripted faults not yet used (so one test's faults never leak into the next)."""
         with self._lock:
@@ -161,6 +167,9 @@ class LiftWingStandin:
     def predict(self, path: str, raw: bytes) -> tuple[int, dict[str, Any]]:
         """Lift Wing's answer to a POST on ``path`` with body ``raw``: (status, JSON)."""
         model = path[len(BASE_PATH):].removesuffix(":predict") if path.startswith(BASE_PATH) else ""
+        wiki, _, ores = model.rpartition("-")
+        if path.endswith(":predict") and ores in ("damaging", "goodfaith") and ores in self.ores_models.get(wiki, ()):
+            return self._predict_ores(wiki, ores, raw)
         if not path.endswith(":predict") or model not in MODEL_VERSIONS:
             return 404, {"error": f"Model with name {model or path} does not exist."}
         try:
@@ -206,6 +215,26 @@ class LiftWingStandin:
             "revision_id": rev_id,
             "output": {"prediction": p > 0.5, "probabilities": {"true": p, "false": 1 - p}},
         }
+
+
+def _ores_answer(standin: "LiftWingStandin", wiki: str, model: str, raw: bytes) -> tuple[int, dict[str, Any]]:
+    """Lift Wing's revscoring contract: body {"rev_id": N}; ORES-shaped answer."""
+    try:
+        rev_id = json.loads(raw)["rev_id"]
+    except (ValueError, KeyError, TypeError):
+        return 400, {"error": "Please verify that request input is a json dict with rev_id"}
+    if not isinstance(rev_id, int):
+        return 400, {"error": 'Expected "rev_id" to be a int.'}
+    lang = wiki.removesuffix("wiki")
+    p = standin._scores.get((lang, rev_id))
+    if p is None and standin.score_function is not None:
+        found = standin.score_function(lang, rev_id)
+        p = found if isinstance(found, float) else None
+    bad = standin.default_score if p is None else p  # probability that the edit is bad
+    true = bad if model == "damaging" else 1 - bad  # goodfaith: P(good faith)
+    return 200, {wiki: {"models": {model: {"version": "0.5.1"}},
+                        "scores": {str(rev_id): {model: {"score": {"prediction": true > 0.5,
+                                                                  "probability": {"true": true, "false": 1 - true}}}}}}}
 
 
 def _fault_body(status: int) -> bytes:

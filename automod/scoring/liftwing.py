@@ -172,12 +172,7 @@ class LiftWingScorer:
         :class:`ScorerUnavailable` / :class:`ScorerTimeout` (no answer after every retry),
         :class:`UnknownModel` (HTTP 404) or :class:`ScoringError` (refused, malformed answer).
         """
-        try:
-            lang = wiki_lang(wiki)
-        except ValueError as exc:
-            self.stats.errors["unscorable"] += 1
-            raise Unscorable(str(exc), code="unsupported_wiki") from exc
-        body = json.dumps({"rev_id": rev_id, "lang": lang}).encode()
+        body, lang = self._request_body(wiki, rev_id)
         attempts = self.retry.attempts
         failure: _Failure | None = None
         for attempt in range(1, attempts + 1):
@@ -198,6 +193,15 @@ class LiftWingScorer:
         log.warning("Lift Wing %s gave no score for %s rev %d after %d attempts: %s",
                     self.model, wiki, rev_id, attempts, failure.error)
         raise type(failure.error)(f"no score after {attempts} attempts: {failure.error}") from failure.cause
+
+    def _request_body(self, wiki: str, rev_id: int) -> tuple[bytes, str]:
+        """The JSON body for one revision, and the ``lang`` it names (for messages)."""
+        try:
+            lang = wiki_lang(wiki)
+        except ValueError as exc:
+            self.stats.errors["unscorable"] += 1
+            raise Unscorable(str(exc), code="unsupported_wiki") from exc
+        return json.dumps({"rev_id": rev_id, "lang": lang}).encode(), lang
 
     def _wait(self, failure: _Failure, failures: int) -> float:
         """Retry-After when the server sent one (capped), else backoff (at least the 429 default)."""

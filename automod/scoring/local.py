@@ -24,8 +24,16 @@ from typing import Any
 from automod.errors import ScoringError, WikiError, WikiUnavailable
 from automod.scoring.base import Score, ScorerUnavailable, UnknownModel
 from automod.scoring.features import (
-    FEATURE_NAMES, FEATURE_SET_VERSION, EditData, NamespaceNames, QualityMaxima, RevisionInfo, TextCounts,
-    edit_features, feature_vector, text_counts,
+    FEATURE_NAMES,
+    FEATURE_SET_VERSION,
+    EditData,
+    NamespaceNames,
+    QualityMaxima,
+    RevisionInfo,
+    TextCounts,
+    edit_features,
+    feature_vector,
+    text_counts,
 )
 from automod.scoring.revision_data import Query, RevisionFetcher
 
@@ -76,7 +84,7 @@ class ModelCard:
     quality_maxima: QualityMaxima
 
     @classmethod
-    def from_json(cls, data: Any) -> "ModelCard":
+    def from_json(cls, data: Any) -> ModelCard:
         if not isinstance(data, dict):
             raise ValueError("the card should be a JSON object")
         maxima = data.get("quality_maxima") or {}
@@ -94,7 +102,7 @@ class LocalModel:
         self.booster = booster
 
     @classmethod
-    def load(cls, model_dir: Path) -> "LocalModel":
+    def load(cls, model_dir: Path) -> LocalModel:
         """Load and verify ``model_dir``; raises UnknownModel or CorruptModel."""
         model_dir = Path(model_dir)
         card_path = model_dir / CARD_FILE

@@ -8,7 +8,11 @@ writes it with its model card (``model_card``, ``metrics``). Needs the ``local``
 from automod.training.dataset import Dataset, EditRecord, PageRevision
 from automod.training.from_api import dataset_from_api
 from automod.training.from_dump import DumpError, dataset_from_dump
-from automod.training.labels import LABEL_DEFINITION, HistoryRevision, reverted_by_others
+from automod.training.labels import (
+    LABEL_DEFINITION,
+    HistoryRevision,
+    reverted_by_others,
+)
 from automod.training.train import TrainingError, TrainingResult, train_model
 
 __all__ = [

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from automod.scoring.features import (
-    EditData, QualityMaxima, RevisionInfo, TextCounts, UserInfo, edit_features, feature_vector,
+    EditData,
+    QualityMaxima,
+    RevisionInfo,
+    TextCounts,
+    UserInfo,
+    edit_features,
+    feature_vector,
 )
 from automod.training.labels import HistoryRevision, reverted_by_others
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from automod.scoring.features import NamespaceNames, UserInfo, text_counts
@@ -35,7 +35,7 @@ CONTENT_BATCH = 50  # the API's limit for revisions with content per request
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _continued(query: Query, **params: Any) -> Iterator[dict[str, Any]]:
@@ -128,7 +128,7 @@ def _users(query: Query, names: set[str]) -> dict[str, dict[str, Any]]:
 def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | None = None,
                      show_progress: bool = True) -> Dataset:
     """Return the labelled namespace-0 edits of the last ``days`` days on the wiki behind ``query``."""
-    end = now or datetime.now(timezone.utc)
+    end = now or datetime.now(UTC)
     start = end - timedelta(days=days)
     site = query(meta="siteinfo", siprop="namespaces|namespacealiases")
     names = NamespaceNames.from_siteinfo(site.get("query", {}))

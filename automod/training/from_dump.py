@@ -22,20 +22,26 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from automod.errors import AutomodError
 from automod.scoring.features import NamespaceNames, UserInfo, text_counts
-from automod.training.dataset import BOT_NAME, Dataset, EditRecord, PageRevision, page_records
+from automod.training.dataset import (
+    BOT_NAME,
+    Dataset,
+    EditRecord,
+    PageRevision,
+    page_records,
+)
 from automod.training.progress import Progress
 
 __all__ = ["DumpError", "dataset_from_dump"]
 
 log = logging.getLogger("automod.training.from_dump")
 
-EARLIEST = datetime(2001, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(2001, 1, 1, tzinfo=UTC)
 
 
 class DumpError(AutomodError):
@@ -60,7 +66,7 @@ def _open(path: Path) -> Iterator[IO[bytes]]:
 
 
 def _moment(timestamp: Any) -> datetime:
-    return datetime.fromtimestamp(int(timestamp.unix()), timezone.utc)
+    return datetime.fromtimestamp(int(timestamp.unix()), UTC)
 
 
 def _names(dump: Any) -> NamespaceNames:
@@ -97,6 +103,7 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
     Raises :class:`DumpError` for unreadable files.
     """
     import mwxml
+    import mwxml.errors
 
     path = Path(path)
     edits: dict[str, list[datetime]] = defaultdict(list)
@@ -114,9 +121,10 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
                 if page.namespace != 0:
                     continue
                 records.extend(page_records(int(page.id), str(page.title), history, start=EARLIEST,
-                                            end=datetime.max.replace(tzinfo=timezone.utc),
+                                            end=datetime.max.replace(tzinfo=UTC),
                                             is_bot=lambda name: bool(BOT_NAME.search(name))))
-        except (ValueError, KeyError, AttributeError, SyntaxError) as exc:  # ParseError is a SyntaxError
+        except (mwxml.errors.MalformedXML, ValueError, KeyError, AttributeError, SyntaxError) as exc:
+            # (ElementTree's ParseError is a SyntaxError)
             raise DumpError(f"{path} is not a readable MediaWiki XML dump: {exc}") from exc
     if days is not None:
         start = newest - timedelta(days=days)

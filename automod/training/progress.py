@@ -58,7 +58,7 @@ class Progress:
             self.stream.write(("\r" if self.tty else "") + self._line() + "\n")
             self.stream.flush()
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:

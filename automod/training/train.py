@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class TrainingResult:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _check_name(name: str) -> None:
@@ -98,7 +98,7 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
         "thresholds": [precision_recall_at(scores, y_eval, t) for t in THRESHOLDS],
         "threshold_for_precision": {str(p): threshold_for_precision(scores, y_eval, p) for p in (0.95, 0.99)},
     }
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     card: dict[str, Any] = {
         "name": name, "wiki": dataset.wiki, "created": _iso(created),
         "feature_set": FEATURE_SET_VERSION, "feature_names": list(FEATURE_NAMES),

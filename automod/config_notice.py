@@ -1,0 +1,107 @@
+"""Telling the community what a config change does, on the config page's talk page.
+
+When a new valid revision is applied: who changed what (old → new for each key) and, from
+the last 30 days of scores, the expected would-revert edits per day and precision under the
+old and the new settings, with how many edits that rests on. An invalid revision gets a
+notice listing its errors and saying the bot is off on this wiki until it is fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from automod.community_config import CommunityConfig
+from automod.served_wiki import AppliedConfig
+from automod.store import Store
+from automod.thresholds import build_table, observations_from_store
+from automod.wiki import ConfigPage, WikiGateway
+
+__all__ = ["compose_notice", "post_config_notice", "talk_page_of"]
+
+log = logging.getLogger("automod.config_notice")
+
+WINDOW_DAYS = 30
+
+
+def talk_page_of(title: str) -> str:
+    namespace, sep, rest = title.partition(":")
+    if sep and namespace and " " not in namespace:
+        return f"{namespace} talk:{rest}"
+    return f"Talk:{title}"
+
+
+def _keys(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _impact(store: Store, wiki: str, config: CommunityConfig | None, now: float) -> dict[str, Any] | None:
+    if config is None:
+        return None
+    model, threshold = config.model, config.threshold
+    observations = observations_from_store(store, wiki, model, since=now - WINDOW_DAYS * 86400)
+    row = build_table(observations, grid=[threshold], days=WINDOW_DAYS).rows[0]
+    return {"model": model, "threshold": threshold, "scored": len(observations),
+            "would_revert": row.would_revert, "per_day": row.per_day, "labelled": row.labelled,
+            "precision": row.precision, "precision_low": row.precision_low, "precision_high": row.precision_high,
+            "mode": config.mode if config.enabled else "off"}
+
+
+def _impact_line(label: str, impact: dict[str, Any] | None) -> str:
+    if impact is None:
+        return f"* {label}: the bot was off (no valid configuration)."
+    precision = ("unknown (no labelled edits above the threshold yet)" if impact["precision"] is None else
+                 f"{impact['precision']:.1%} (95% interval {impact['precision_low']:.1%}–{impact['precision_high']:.1%},"
+                 f" {impact['labelled']} labelled edits)")
+    return (f"* {label}: {impact['model']} above {impact['threshold']} ({impact['mode']}) → about "
+            f"{impact['per_day']:.2f} would-revert edits a day ({impact['would_revert']} of {impact['scored']} "
+            f"scored edits in the last {WINDOW_DAYS} days); precision {precision}.")
+
+
+def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage,
+                   old_text: str | None, now: float | None = None) -> tuple[str, str]:
+    """(section title, wikitext) of the notice for ``applied`` replacing ``previous``."""
+    now = time.time() if now is None else now
+    who = f"[[User:{page.user}|{page.user}]]" if page.user else "someone"
+    if applied.config is None:
+        errors = "\n".join(f"* <code>{p.path}</code>: <nowiki>{p.message}</nowiki>" for p in applied.problems)
+        return (f"Configuration revision {page.rev_id} is invalid: automod is off",
+                f"{who} saved [[Special:Diff/{page.rev_id}|revision {page.rev_id}]] of [[{page.title}]], which "
+                f"cannot be used:\n{errors}\n\nThe bot does nothing on this wiki until a valid revision "
+                f"replaces it (it never falls back to an older configuration). ~~~~")
+    old, new = _keys(old_text), _keys(page.text)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k, "(default)") != new.get(k, "(default)"))
+    rows = "\n".join(f"|-\n| <code>{k}</code> || <code>{json.dumps(old[k]) if k in old else '(default)'}</code>"
+                     f" || <code>{json.dumps(new[k]) if k in new else '(default)'}</code>" for k in changed)
+    table = ('{| class="wikitable"\n! Key !! Old !! New\n' + rows + "\n|}") if changed else "No key changed."
+    before = _impact(store, wiki, previous.config, now)
+    after = _impact(store, wiki, applied.config, now)
+    return (f"Configuration revision {page.rev_id} applied",
+            f"{who} changed [[{page.title}]] ([[Special:Diff/{page.rev_id}|diff]]); automod applies it now.\n\n"
+            f"{table}\n\nExpected effect, from the scores automod kept for the last {WINDOW_DAYS} days:\n"
+            f"{_impact_line('Before', before)}\n{_impact_line('After', after)}\n~~~~")
+
+
+def post_config_notice(gateway: WikiGateway, store: Store, wiki: str, previous: AppliedConfig,
+                       applied: AppliedConfig, page: ConfigPage) -> bool:
+    """Post the notice once per config revision; False if it was posted already."""
+    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'config-notice'",
+                        (wiki, page.rev_id)).fetchone():
+        return False
+    old_text = None
+    if previous.rev_id is not None:
+        row = store.db.execute("SELECT content FROM config_revisions WHERE wiki = ? AND rev_id = ?",
+                               (wiki, previous.rev_id)).fetchone()
+        old_text = row["content"] if row else None
+    title, body = compose_notice(store, wiki, previous, applied, page, old_text)
+    revid = gateway.edit(talk_page_of(page.title), section="new", sectiontitle=title, text=body,
+                         summary=f"automod: {title}")
+    store.record_action(wiki, page.rev_id, "config-notice", "done", revid, title)
+    log.info("%s: posted %r on %s", wiki, title, talk_page_of(page.title))
+    return True
