@@ -115,9 +115,7 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
 
 
 def _commit(store: Store, url: str, tracker: CompletionTracker) -> None:
-    safe = tracker.take_safe()
-    if safe is not None:
-        store.save_position(url, safe[0], safe[1])
+    tracker.commit(store, url)
 
 
 def _raise_worker_error(workers: dict[str, WikiWorker]) -> None:

@@ -72,16 +72,20 @@ class ServedWiki:
     @property
     def available_models(self) -> tuple[str, ...]:
         """Models a config may name here: revert-risk, ORES-style ones this wiki has, local ones."""
-        if self._ores_available is None:
-            found = []
+        ores = self._ores_available
+        if ores is None:
+            found, unsure = [], False
             for model in ORES_MODELS:
                 try:
                     if self._ores_scorer(model).available():
                         found.append(model)
-                except AutomodError as exc:
+                except AutomodError as exc:  # Lift Wing down: not available now, ask again later
+                    unsure = True
                     log.warning("%s: cannot check whether Lift Wing has %s here: %s", self.name, model, exc)
-            self._ores_available = tuple(found)
-        return KNOWN_LIFTWING_MODELS + self._ores_available + self._local_models()
+            ores = tuple(found)
+            if not unsure:
+                self._ores_available = ores
+        return KNOWN_LIFTWING_MODELS + ores + self._local_models()
 
     def _local_models(self) -> tuple[str, ...]:
         try:

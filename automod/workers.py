@@ -59,6 +59,13 @@ class CompletionTracker:
             self._safe = (event_id, dt)
             self._next += 1
 
+    def commit(self, store: Store, url: str) -> None:
+        """Save the newest fully handled position, if it moved (serialised: never backwards)."""
+        with self._lock:
+            safe, self._safe = self._safe, None
+            if safe is not None:
+                store.save_position(url, safe[0], safe[1])
+
     def take_safe(self) -> tuple[str, str | None] | None:
         """The newest fully handled position not yet taken (None if nothing new)."""
         with self._lock:
@@ -158,6 +165,7 @@ class WikiWorker(threading.Thread):
             assert isinstance(item, _Item)
             self._handle(item)
             self.tracker.done(item.seq)
+            self.tracker.commit(moderator.store, self.settings.stream.url)  # handled → position saved
             if moderator.pending:
                 moderator.retry_pending()
 

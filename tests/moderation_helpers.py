@@ -18,7 +18,7 @@ import yaml
 from automod.sandbox import SandboxInfo
 from automod.store import Store
 from conftest import ApiError, WikiClient
-from relay_helpers import wait_for
+from relay_helpers import spawn, wait_for
 
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
 TOPIC = "sandbox.mediawiki.recentchange"
@@ -93,8 +93,8 @@ class Bot:
     def __init__(self, settings: Path, *extra: str):
         self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
         with self.log.open("w") as stderr:
-            self.proc = subprocess.Popen([sys.executable, "-m", "automod", "run", "--settings", str(settings), *extra],
-                                         stdout=subprocess.PIPE, stderr=stderr, text=True)
+            self.proc = spawn([sys.executable, "-m", "automod", "run", "--settings", str(settings), *extra],
+                              stdout=subprocess.PIPE, stderr=stderr, text=True)
         self.lines: list[dict[str, Any]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -59,6 +59,31 @@ def running_relay(tmp_path: Path, **kwargs: Any) -> Iterator[RunningRelay]:
         thread.join(5)
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the child gets SIGKILL when the test process dies, however it dies."""
+    import ctypes
+    import signal as _signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(_signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+_CHILDREN: list = []
+
+
+def spawn(argv: list[str], **kwargs: Any):
+    """Popen for bot processes in tests: never outlives the test run (a stray bot would
+    reconnect to a later sandbox that reuses its ports and act on it)."""
+    import atexit
+    import subprocess
+    proc = subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)
+    if not _CHILDREN:
+        atexit.register(lambda: [p.kill() for p in _CHILDREN if p.poll() is None])
+    _CHILDREN.append(proc)
+    return proc
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout

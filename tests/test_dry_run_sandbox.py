@@ -16,7 +16,7 @@ import requests
 import yaml
 
 from automod.sandbox import SandboxInfo
-from relay_helpers import wait_for
+from relay_helpers import spawn, wait_for
 
 pytestmark = pytest.mark.sandbox
 
@@ -43,7 +43,7 @@ class DryRun:
     def __init__(self, settings: Path):
         self.log = settings.parent / f"run-{time.monotonic_ns()}.log"
         with self.log.open("w") as stderr:
-            self.proc = subprocess.Popen(
+            self.proc = spawn(
                 [sys.executable, "-m", "automod", "run", "--settings", str(settings), "--dry-run"],
                 stdout=subprocess.PIPE, stderr=stderr, text=True)
         self.lines: list[tuple[float, dict]] = []

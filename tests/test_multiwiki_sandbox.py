@@ -15,7 +15,6 @@ from automod.sandbox import down, up
 from conftest import GENEROUS_LIMITS, WikiClient
 from liftwing_standin import running_standin
 from moderation_helpers import REVERTING, Bot, score_from_wiki, set_config, start_at_stream_end, wait_connected
-from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 

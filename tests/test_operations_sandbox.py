@@ -20,8 +20,8 @@ import yaml
 
 from automod.store import Store
 from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end, top_revision, wait_connected
-from relay_helpers import wait_for
+from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end, wait_connected
+from relay_helpers import spawn, wait_for
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,8 @@ class Job:
     def __init__(self, command: str, home: Path, log: Path):
         self.log = log
         with log.open("a") as err:
-            self.proc = subprocess.Popen(["bash", "-c", command], env={**os.environ, "HOME": str(home)},
-                                         stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
+            self.proc = spawn(["bash", "-c", command], env={**os.environ, "HOME": str(home)},
+                              stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True)
         self.lines: list[dict] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -145,13 +145,15 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     start_at_stream_end(sandbox, tmp_path)
     before = relay_clients(sandbox)
     bot = Bot(settings)
-    wait_connected(sandbox, before, bot)
-    admin.edit(unique_title, "Stable text.")
-    revs = [vandal.edit(unique_title, "Stable text. VANDALISM"), vandal.edit(unique_title, "Stable text. SCORE=0.4"),
-            wiki(sandbox.patroller).edit(unique_title, "Stable text. By a patroller.")]
-    for rev in revs:
-        bot.decision(rev)
-    bot.stop()
+    try:
+        wait_connected(sandbox, before, bot)
+        admin.edit(unique_title, "Stable text.")
+        revs = [vandal.edit(unique_title, "Stable text. VANDALISM"), vandal.edit(unique_title, "Stable text. SCORE=0.4"),
+                wiki(sandbox.patroller).edit(unique_title, "Stable text. By a patroller.")]
+        for rev in revs:
+            bot.decision(rev)
+    finally:
+        bot.stop()
     page = f"User:{sandbox.bot.name}/Statistics {unique_title[-8:]}"
     result = subprocess.run([sys.executable, "-m", "automod", "stats", "--settings", str(settings), "--wiki",
                              "sandboxwiki", "--publish", "--page", page], capture_output=True, text=True, timeout=60)

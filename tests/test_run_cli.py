@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from automod.store import Store
-from relay_helpers import rc_packet, running_relay, wait_for
+from relay_helpers import rc_packet, running_relay, spawn, wait_for
 
 
 def write_settings(tmp_path: Path, stream_url: str, wikis=("sandboxwiki",)) -> Path:
@@ -82,7 +82,7 @@ def test_exit_after_stops_an_idle_follower(tmp_path):
 def test_sigterm_stops_the_run_cleanly_and_keeps_its_position(tmp_path):
     with running_relay(tmp_path) as relay:
         settings = write_settings(tmp_path, relay.url)
-        proc = subprocess.Popen([sys.executable, "-m", "automod", "run", "--settings", str(settings), "--dry-run"],
+        proc = spawn([sys.executable, "-m", "automod", "run", "--settings", str(settings), "--dry-run"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(relay.clients)
         relay.add(rc_packet(2))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,7 @@ def vandalism(text: str, kind: int, n: int) -> str:
 
 @dataclass
 class ScriptedHistory:
+    started: float = field(default_factory=time.time)
     titles: list[str] = field(default_factory=list)
     vandal_revs: list[int] = field(default_factory=list)
     good_revs: list[int] = field(default_factory=list)
@@ -90,6 +92,11 @@ class ScriptedHistory:
     def labels(self) -> dict[int, bool]:
         """What every scripted non-creation edit should be labelled."""
         return {**{r: True for r in self.vandal_revs}, **{r: False for r in self.good_revs + self.revert_revs}}
+
+    def days(self, margin: float = 5.0) -> float:
+        """A data window (in days) reaching back just before this history began: the shared
+        sandbox holds other tests' edits too, which would teach the model their habits."""
+        return (time.time() - self.started + margin) / 86400
 
 
 def script_history(sandbox: SandboxInfo, wiki: Callable[..., WikiClient], prefix: str,

@@ -1,15 +1,18 @@
-"""A labelled dataset from a wiki's recent changes (``automod train --from-api --days N``).
+"""A labelled dataset from a wiki's recent edits (``automod train --from-api --days N``).
 
-Recent changes keep about 30 days. Per article edited in the window (namespace 0,
-``type=edit``, not bot-flagged) we read its history from a little before the window to now:
-the window's revisions with content, up to 15 older ones for revert detection (content
-only for the parent of the first window edit), and the page's first revision for
-``page_age``. Editors come from ``list=users``; bot-group members are excluded. An
-editor's edit count *at the time of the edit* is today's count minus their later changes in
-the window, which matches what serving sees (the count right after the edit).
+Few round trips, whatever the number of pages: ``list=allrevisions`` reads every article
+revision of the window with its text (50 per request); ``list=recentchanges`` (kept about
+30 days) says which edits were bot-flagged and how many edits each editor made since;
+``list=users`` gives edit counts, registration and groups (bot-group members are excluded).
+Per page edited in the window, the last revision before the window (the parent of its first
+window edit) is read in batches, and, for pages older than the window, the first revision's
+timestamp for ``page_age`` (one small request per such page).
 
-Edits younger than 48 hours are labelled with what is known now (they may be reverted
-later); the model card says so.
+An editor's edit count *at the time of the edit* is today's count minus their changes in the
+window after it, which matches what serving sees (the count right after the edit). Reverts
+that restore text older than the revision before the window are seen through MediaWiki's
+``mw-reverted`` tag only. Edits younger than 48 hours are labelled with what is known now
+(they may be reverted later); the model card says so.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from automod.scoring.features import NamespaceNames, UserInfo, text_counts
 from automod.scoring.revision_data import Query, parse_timestamp
 from automod.training.dataset import Dataset, EditRecord, PageRevision, page_records
-from automod.training.labels import REVERT_RADIUS
 from automod.training.progress import progress
 
 __all__ = ["dataset_from_api"]
@@ -74,45 +77,51 @@ def _recent_changes(query: Query, start: datetime, end: datetime) -> list[dict[s
     return changes
 
 
-def _page_history(query: Query, page_id: int, start: datetime, names: NamespaceNames) -> list[PageRevision]:
-    window: list[PageRevision] = []
-    for data in _continued(query, pageids=page_id, prop="revisions", rvdir="newer", rvstart=_iso(start),
-                           rvlimit=CONTENT_BATCH, rvprop=HISTORY_PROPS + "|content", rvslots="main"):
-        for page in data.get("query", {}).get("pages", []):
-            window.extend(_page_revision(r, names, True) for r in page.get("revisions", []))
-    older_raw = query(pageids=page_id, prop="revisions", rvdir="older", rvstart=_iso(start - timedelta(seconds=1)),
-                      rvlimit=REVERT_RADIUS + 1, rvprop=HISTORY_PROPS)
-    older = [_page_revision(r, names, False)
-             for p in older_raw.get("query", {}).get("pages", []) for r in p.get("revisions", [])]
-    history = sorted(older, key=lambda r: (r.timestamp, r.rev_id)) + window
-    if older and len(older) > REVERT_RADIUS:  # the page is older than what we read: find its creation
-        first = query(pageids=page_id, prop="revisions", rvdir="newer", rvlimit=1, rvprop=HISTORY_PROPS)
-        first_rev = _page_revision(first["query"]["pages"][0]["revisions"][0], names, False)
-        # Only its timestamp is used (page_age); without a SHA-1 it cannot fake a revert across the gap.
-        history.insert(0, PageRevision(**{**first_rev.__dict__, "sha1": None}))
-    return history
+def _window_revisions(query: Query, start: datetime, names: NamespaceNames) -> dict[int, tuple[str, list[PageRevision]]]:
+    pages: dict[int, tuple[str, list[PageRevision]]] = {}
+    for data in _continued(query, list="allrevisions", arvnamespace=0, arvdir="newer", arvstart=_iso(start),
+                           arvprop=HISTORY_PROPS + "|content", arvslots="main", arvlimit=CONTENT_BATCH):
+        for page in data.get("query", {}).get("allrevisions", []):
+            _title, revisions = pages.setdefault(int(page["pageid"]), (str(page["title"]), []))
+            revisions.extend(_page_revision(r, names, True) for r in page.get("revisions", []))
+    return pages
 
 
-def _fill_parent_texts(query: Query, histories: dict[int, list[PageRevision]], start: datetime,
-                       names: NamespaceNames) -> None:
-    """Fetch (50 at a time) the texts of pre-window parents of window edits."""
-    wanted: dict[int, tuple[int, int]] = {}
-    for page_id, history in histories.items():
-        by_id = {r.rev_id: i for i, r in enumerate(history)}
-        for rev in history:
-            if rev.timestamp >= start and rev.parent_id in by_id and history[by_id[rev.parent_id]].counts is None:
-                wanted[rev.parent_id] = (page_id, by_id[rev.parent_id])
-    ids = sorted(wanted)
+def _revisions_by_id(query: Query, ids: list[int], names: NamespaceNames) -> dict[int, PageRevision]:
+    found: dict[int, PageRevision] = {}
     for i in range(0, len(ids), CONTENT_BATCH):
         data = query(revids="|".join(map(str, ids[i:i + CONTENT_BATCH])), prop="revisions",
-                     rvprop="ids|content", rvslots="main")
+                     rvprop=HISTORY_PROPS + "|content", rvslots="main")
         for page in data.get("query", {}).get("pages", []):
             for raw in page.get("revisions", []):
-                text = _text(raw)
-                if text is not None and int(raw["revid"]) in wanted:
-                    page_id, index = wanted[int(raw["revid"])]
-                    old = histories[page_id][index]
-                    histories[page_id][index] = PageRevision(**{**old.__dict__, "counts": text_counts(text, names)})
+                found[int(raw["revid"])] = _page_revision(raw, names, True)
+    return found
+
+
+def _first_revision(query: Query, page_id: int, names: NamespaceNames) -> PageRevision | None:
+    data = query(pageids=page_id, prop="revisions", rvdir="newer", rvlimit=1, rvprop=HISTORY_PROPS)
+    revisions = (data.get("query", {}).get("pages") or [{}])[0].get("revisions") or []
+    if not revisions:
+        return None
+    # Only its timestamp is used (page_age); without a SHA-1 it cannot fake a revert across the gap.
+    return replace(_page_revision(revisions[0], names, False), sha1=None)
+
+
+def _histories(query: Query, pages: dict[int, tuple[str, list[PageRevision]]], names: NamespaceNames,
+               show_progress: bool) -> dict[int, list[PageRevision]]:
+    """Each page's window revisions, preceded by the revision before the window and its creation."""
+    histories = {pid: sorted(revs, key=lambda r: (r.timestamp, r.rev_id)) for pid, (_t, revs) in pages.items()}
+    before = _revisions_by_id(query, sorted({h[0].parent_id for h in histories.values() if h[0].parent_id}), names)
+    for page_id in progress(sorted(histories), "reading the pages' first revisions", enabled=show_progress):
+        history = histories[page_id]
+        parent = before.get(history[0].parent_id)
+        if parent is not None:
+            history.insert(0, parent)
+        if history[0].parent_id:
+            first = _first_revision(query, page_id, names)
+            if first is not None and first.rev_id != history[0].rev_id:
+                history.insert(0, first)
+    return histories
 
 
 def _users(query: Query, names: set[str]) -> dict[str, dict[str, Any]]:
@@ -134,11 +143,10 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
     names = NamespaceNames.from_siteinfo(site.get("query", {}))
     changes = _recent_changes(query, start, end)
     log.info("%s: %d recent changes since %s", wiki, len(changes), _iso(start))
-    pages = {int(c["pageid"]): c["title"] for c in changes
-             if c.get("ns") == 0 and c.get("type") == "edit" and not c.get("bot")}
-    histories = {page_id: _page_history(query, page_id, start, names)
-                 for page_id in progress(sorted(pages), "reading page histories", enabled=show_progress)}
-    _fill_parent_texts(query, histories, start, names)
+    wanted = {int(c["pageid"]) for c in changes if c.get("ns") == 0 and c.get("type") == "edit" and not c.get("bot")}
+    bot_flagged = {int(c.get("revid", 0)) for c in changes if c.get("bot")}
+    pages = {pid: page for pid, page in _window_revisions(query, start, names).items() if pid in wanted}
+    histories = _histories(query, pages, names, show_progress)
     users = _users(query, {r.user for h in histories.values() for r in h if not r.anonymous and r.user})
     later: dict[str, list[datetime]] = defaultdict(list)
     for change in changes:
@@ -149,7 +157,8 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
 
     records: list[EditRecord] = []
     for page_id, history in histories.items():
-        records.extend(page_records(page_id, pages[page_id], history, start=start, end=end, is_bot=is_bot))
+        records.extend(r for r in page_records(page_id, pages[page_id][0], history, start=start, end=end, is_bot=is_bot)
+                       if r.revision.rev_id not in bot_flagged)
 
     def user_info(record: EditRecord) -> UserInfo:
         if record.anonymous:
