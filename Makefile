@@ -8,7 +8,7 @@ SETTINGS ?= config/settings.example.yaml
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,local,analysis]'
 	touch $@
 
 venv: $(VENV)/.installed
