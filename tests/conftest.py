@@ -21,6 +21,9 @@ import requests
 from automod.sandbox import Account, SandboxInfo, down, up
 from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
 
+# Shared sandbox fixtures that need the helpers below (the liftwing stand-in, bot_factory).
+pytest_plugins = ["moderation_helpers"]
+
 ANON_TOKEN = "+\\"
 GENEROUS_LIMITS = ("<?php\n$wgRateLimits['rollback']['user'] = [ 600, 60 ];\n"
                    "$wgRateLimits['rollback']['newbie'] = [ 600, 60 ];\n"

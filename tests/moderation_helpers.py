@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import yaml
 
 from automod.sandbox import SandboxInfo
 from automod.store import Store
 from conftest import ApiError, WikiClient
+from liftwing_standin import running_standin
 from relay_helpers import spawn, wait_for
 
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
@@ -143,3 +145,34 @@ def relay_clients(sandbox: SandboxInfo) -> int:
 
 def top_revision(client: WikiClient, title: str) -> dict[str, Any]:
     return client.revisions(title, limit=1)[0]
+
+
+# Shared fixtures (imported by name into the sandbox test modules that use them).
+
+@pytest.fixture(scope="module")
+def liftwing(sandbox):
+    """A Lift Wing stand-in that scores by reading revisions from the sandbox wiki."""
+    with running_standin(score_function=score_from_wiki(sandbox.api_url),
+                         ores_models={"sandboxwiki": {"damaging", "goodfaith"}}) as standin:
+        yield standin
+
+
+@pytest.fixture
+def bot_factory(sandbox, liftwing, tmp_path):
+    """``start(*cli_args, fresh_position=True, standin=None, **wiki_settings)`` → a running Bot."""
+    liftwing.clear_script()
+    started: list[Bot] = []
+
+    def start(*extra: str, fresh_position: bool = True, standin=None, **wiki_overrides) -> Bot:
+        settings = bot_settings(sandbox, tmp_path, (standin or liftwing).url, **wiki_overrides)
+        if fresh_position:
+            start_at_stream_end(sandbox, tmp_path)
+        before = relay_clients(sandbox)
+        bot = Bot(settings, *extra)
+        started.append(bot)
+        wait_connected(sandbox, before, bot)
+        return bot
+
+    yield start
+    for bot in started:
+        bot.stop()

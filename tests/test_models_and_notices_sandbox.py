@@ -7,37 +7,15 @@ import pytest
 
 from automod.store import Store
 from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end, top_revision, wait_connected
+from moderation_helpers import (
+    REVERTING, score_from_wiki, set_config, top_revision,
+)
 from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 TALK = "MediaWiki talk:Automod-config.json"
 
 
-@pytest.fixture(scope="module")
-def liftwing(sandbox):
-    with running_standin(score_function=score_from_wiki(sandbox.api_url),
-                         ores_models={"sandboxwiki": {"damaging", "goodfaith"}}) as standin:
-        yield standin
-
-
-@pytest.fixture
-def bot_factory(sandbox, liftwing, tmp_path):
-    liftwing.clear_script()
-    started: list[Bot] = []
-
-    def start(standin=None) -> Bot:
-        settings = bot_settings(sandbox, tmp_path, (standin or liftwing).url)
-        start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
-        bot = Bot(settings)
-        started.append(bot)
-        wait_connected(sandbox, before, bot)
-        return bot
-
-    yield start
-    for bot in started:
-        bot.stop()
 
 
 def text_of(client, title: str) -> str:
@@ -70,7 +48,7 @@ def test_a_model_the_wiki_lacks_disables_the_wiki(sandbox, wiki, unique_title, b
     set_config(admin, {**REVERTING, "model": "goodfaith", "threshold": 0.9})
     with running_standin(score_function=score_from_wiki(sandbox.api_url),
                          ores_models={"sandboxwiki": {"damaging"}}) as only_damaging:
-        bot = bot_factory(only_damaging)
+        bot = bot_factory(standin=only_damaging)
         line = bot.decision(vandal.edit(unique_title, "Stable text. VANDALISM"))
         bot.stop()
     assert line["decision"] == "disabled" and "'goodfaith' is not available on this wiki" in line["reason"]

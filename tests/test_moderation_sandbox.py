@@ -13,40 +13,15 @@ import time
 import pytest
 
 from automod.store import Store
-from liftwing_standin import running_standin
 from moderation_helpers import (
-    REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end,
-    top_revision, wait_connected,
+    REVERTING, bot_settings, set_config, start_at_stream_end,
+    top_revision,
 )
 from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(scope="module")
-def liftwing(sandbox):
-    with running_standin(score_function=score_from_wiki(sandbox.api_url)) as standin:
-        yield standin
-
-
-@pytest.fixture
-def bot_factory(sandbox, liftwing, tmp_path):
-    liftwing.clear_script()
-    started: list[Bot] = []
-
-    def start(*extra: str, fresh_position: bool = True, **wiki_overrides) -> Bot:
-        settings = bot_settings(sandbox, tmp_path, liftwing.url, **wiki_overrides)
-        if fresh_position:
-            start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
-        bot = Bot(settings, *extra)
-        started.append(bot)
-        wait_connected(sandbox, before, bot)
-        return bot
-
-    yield start
-    for bot in started:
-        bot.stop()
 
 
 def test_two_bad_ip_edits_are_undone_by_one_rollback_that_is_not_bot_flagged(sandbox, wiki, liftwing, unique_title, bot_factory):

@@ -16,41 +16,19 @@ import pytest
 
 from automod.store import Store
 from conftest import WikiClient
-from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end, top_revision, wait_connected
+from moderation_helpers import (
+    REVERTING, set_config, top_revision,
+)
 from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 
-
-@pytest.fixture(scope="module")
-def liftwing(sandbox):
-    with running_standin(score_function=score_from_wiki(sandbox.api_url)) as standin:
-        yield standin
 
 
 @pytest.fixture
 def fp_page(unique_title, sandbox):
     return f"User:{sandbox.bot.name}/False positives {unique_title[-8:]}"
 
-
-@pytest.fixture
-def bot_factory(sandbox, liftwing, tmp_path):
-    liftwing.clear_script()
-    started: list[Bot] = []
-
-    def start(*extra: str) -> Bot:
-        settings = bot_settings(sandbox, tmp_path, liftwing.url)
-        start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
-        bot = Bot(settings, *extra)
-        started.append(bot)
-        wait_connected(sandbox, before, bot)
-        return bot
-
-    yield start
-    for bot in started:
-        bot.stop()
 
 
 def notices_config(fp_page: str, **talk) -> dict:
