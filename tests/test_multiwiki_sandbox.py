@@ -75,7 +75,7 @@ def _scenario(info, bot, vandal, pages, second, second_page) -> None:
         saved = time.monotonic()
         rev = vandal.edit(page, "Stable text. VANDALISM")
         line = bot.decision(rev, timeout=20)
-        assert line["decision"] == "reverted", line
+        assert line["decision"] == "reverted", (line["reason"], bot.log.read_text()[-3000:])
         return time.monotonic() - saved
 
     baseline = revert_delay(pages[0])

@@ -1,0 +1,315 @@
+"""The local multilingual model: edit texts on real edits, training, round trip, int8, errors.
+
+Every encoder here is a tiny BERT built in the test (2 layers, hidden 32) with a WordPiece
+tokenizer trained on the test corpus: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automod.scoring.multilingual.edit_texts import (
+    ACTION_FEATURES,
+    METADATA_FEATURES,
+    EditMeta,
+    diff_lines,
+    extract_edit_texts,
+    metadata_features,
+    split_sentences,
+)
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("xgboost")
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/edits"
+PAN = FIXTURES / "panwvc10_mini/test/revisions"
+
+# torch.ao.quantization and transformers' BERT emit deprecation notices we cannot act on.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::FutureWarning:transformers.*"),
+]
+
+
+def _pan(old: str, new: str) -> tuple[str, str]:
+    return ((PAN / old).read_text(encoding="utf-8"), (PAN / new).read_text(encoding="utf-8"))
+
+
+def _cluebot(name: str) -> tuple[str, str, str]:
+    edit = next(ET.parse(FIXTURES / "cluebot" / name).getroot().iter("WPEdit"))
+    return edit.findtext("previous/text") or "", edit.findtext("current/text") or "", edit.findtext("common/title") or ""
+
+
+# --- edit texts on real edits -------------------------------------------------------------
+
+def test_inserted_vandal_sentence_is_the_only_fragment_chinatown_328774110() -> None:
+    old, new = _pan("part-1/328774035.txt", "part-2/328774110.txt")
+    texts = extract_edit_texts(old, new, "Chinatown,_Manhattan")
+    assert texts.title == "Chinatown, Manhattan"
+    assert texts.inserted == ("okku is an ass hole",)
+    assert texts.removed == () and texts.changed == ()
+    assert texts.actions["insert_Word"] == 5 and texts.actions["insert_Sentence"] == 1
+    assert texts.actions["change_Section"] == 1
+
+
+def test_comma_space_edit_is_a_changed_sentence_pair_telephone_326978767() -> None:
+    old, new = _pan("part-1/326471754.txt", "part-2/326978767.txt")
+    texts = extract_edit_texts(old, new, "Invention of the telephone")
+    assert texts.inserted == () and texts.removed == ()
+    assert texts.changed == (("Comprising two diaphragms connected by a taut string or wire, sound waves are carried "
+                              "as vibrations along the string or wire from one diaphragm to the other",
+                              "Comprising two diaphragms connected by a taut string or wire,sound waves are carried "
+                              "as vibrations along the string or wire from one diaphragm to the other"),)
+    assert texts.actions["remove_Whitespace"] == 1
+
+
+def test_link_only_edit_has_no_text_but_counts_the_wikilink_soundstage_326873205() -> None:
+    old, new = _pan("part-2/307084144.txt", "part-1/326873205.txt")
+    texts = extract_edit_texts(old, new, "The Soundstage Sessions")
+    assert (texts.inserted, texts.removed, texts.changed) == ((), (), ())
+    assert dict(texts.actions) == {"insert_Wikilink": 1, "change_Section": 1}
+
+
+def test_category_rename_counts_one_category_change_cluebot_327799203() -> None:
+    texts = extract_edit_texts(*_cluebot("core_good_edit.xml"))
+    assert (texts.inserted, texts.removed, texts.changed) == ((), (), ())
+    assert dict(texts.actions) == {"change_Category": 1, "change_Section": 1}
+    assert texts.action_vector()[ACTION_FEATURES.index("change_Category")] == 1.0
+
+
+def test_section_blanking_with_shouted_heading_cluebot_326777166() -> None:
+    texts = extract_edit_texts(*_cluebot("core_bad_edit.xml"))
+    assert texts.inserted == ("== GABE ALON HAS A HUGE HEAD",)  # the lone "==" fragment is dropped
+    assert len(texts.removed) == 10 and texts.removed[0] == "==Anatomy generally=="
+    assert texts.actions["remove_Reference"] == 2 and texts.actions["insert_Word"] == 6
+
+
+def test_sentences_split_after_punctuation_keeping_the_last_mark() -> None:
+    assert split_sentences("One. Two! Three?") == ["One", "Two", "Three?"]
+    assert split_sentences("  ") == []
+
+
+def test_dissimilar_sentences_are_not_paired() -> None:
+    inserted, removed, changed = diff_lines("Paris is the capital of France.\nKeep.",
+                                            "Paris is the capitol of France.\nKeep.\npoop poop poop")
+    assert changed == [("Paris is the capital of France.", "Paris is the capitol of France.")]
+    assert inserted == ["poop poop poop"] and removed == []
+
+
+def test_metadata_features_for_an_ip_on_mobile() -> None:
+    meta = EditMeta(bytes_diff=-120, anonymous=True, groups=frozenset({"sysop"}), tags=frozenset({"mobile edit"}))
+    features = metadata_features(meta)
+    assert tuple(features) == METADATA_FEATURES
+    assert features["revision_text_bytes_diff"] == -120.0 and features["user_is_anonymous"] == 1.0
+    assert features["is_mobile_edit"] == 1.0 and features["is_visualeditor"] == 0.0
+    assert features["is_sysop"] == 0.0  # groups of anonymous editors are ignored
+
+
+# --- a tiny encoder and a synthetic labelled history ---------------------------------------
+
+BAD = ["poop", "stupid", "lol", "haha", "sucks", "idiot", "dumb", "fart", "loser", "smells"]
+GOOD = ["river", "census", "railway", "district", "founded", "published", "university", "population",
+        "station", "century"]
+FILLER = ["the", "was", "in", "and", "of", "is", "a", "it", "by", "this"]
+BASE = "'''{title}''' is a place.\n\n== History ==\nThe town grew around a mill.\n\nIt has a school.\n"
+
+
+def _sentence(rng: random.Random, words: list[str]) -> str:
+    picked = [rng.choice(words) if i % 2 else rng.choice(FILLER) for i in range(8)]
+    return " ".join(picked).capitalize() + "."
+
+
+def _history(n_titles: int, per_title: int, seed: int) -> list[Any]:
+    from automod.scoring.multilingual.train import LabelledEdit
+
+    rng = random.Random(seed)
+    out = []
+    for t in range(n_titles):
+        title = f"Place {seed}-{t}"
+        parent = BASE.format(title=title)
+        for _ in range(per_title):
+            bad = rng.random() < 0.5
+            sentence = _sentence(rng, BAD if bad else GOOD)
+            current = f"{parent}\n{sentence}\n"
+            meta = EditMeta(bytes_diff=50, anonymous=rng.random() < 0.5)  # uninformative: texts must decide
+            out.append(LabelledEdit(extract_edit_texts(parent, current, title), meta, bad))
+    return out
+
+
+def _make_encoder(path: Path) -> Path:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    corpus = [" ".join(BAD + GOOD + FILLER), BASE, "Place town grew around mill school history"] * 3
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials,
+                                                              show_progress=False))
+    # The trainer numbers tokens in hash order; renumber them so every run builds the same model.
+    learned = sorted(t for t in tok.get_vocab() if t not in specials)
+    tok.model = models.WordPiece({t: i for i, t in enumerate(specials + learned)}, unk_token="[UNK]")
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    tok.decoder = decoders.WordPiece()
+    BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                      sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(path))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=160)
+    BertModel(config).save_pretrained(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from automod.scoring.multilingual.train import TrainConfig, train_multilingual
+
+    root = tmp_path_factory.mktemp("multilingual")
+    base = _make_encoder(root / "tiny-bert")
+    config = TrainConfig(epochs=6, batch_size=16, encoder_lr=2e-3, head_lr=5e-3, booster_rounds=60,
+                         title_min_revisions=3)
+    return train_multilingual(base, _history(50, 6, seed=1), root / "models" / "tiny", config=config)
+
+
+@pytest.fixture(scope="module")
+def held_out() -> list[Any]:
+    return _history(10, 6, seed=2)
+
+
+def _predict(model: Any, edits: list[Any], quantize: str = "off") -> list[float]:
+    from automod.scoring.multilingual.inference import InferenceConfig, Predictor
+
+    return Predictor(model, InferenceConfig(quantize=quantize)).predict([(e.texts, e.meta) for e in edits])
+
+
+def test_training_separates_vandal_from_constructive_held_out_edits(trained: Any, held_out: list[Any]) -> None:
+    from automod.training.metrics import auc
+
+    scores = _predict(trained.model, held_out)
+    assert auc(scores, [e.label for e in held_out]) > 0.9
+    card = json.loads((trained.model_dir / "model_card.json").read_text())
+    assert card["kind"] == "multilingual" and card["evaluation"]["auc_held_out"] > 0.8
+    assert (trained.model_dir / "MODEL_CARD.md").read_text().startswith("# Model card: tiny")
+    assert not (trained.model_dir.parent / ".tiny.checkpoint.pt").exists()
+
+
+def test_saved_model_loads_back_with_identical_probabilities(trained: Any, held_out: list[Any]) -> None:
+    from automod.scoring.multilingual.model import MultilingualModel
+
+    loaded = MultilingualModel.load(trained.model_dir)
+    assert _predict(loaded, held_out) == _predict(trained.model, held_out)
+
+
+def test_int8_quantized_probabilities_stay_within_0_01_of_fp32(trained: Any, held_out: list[Any]) -> None:
+    from automod.scoring.multilingual.inference import Predictor
+
+    fp32, int8 = _predict(trained.model, held_out), _predict(trained.model, held_out, quantize="on")
+    assert max(abs(a - b) for a, b in zip(fp32, int8)) <= 0.01
+    measured = trained.card["quantization"]
+    assert measured["measured_on"] > 0
+    assert Predictor(trained.model).quantized == (measured["max_abs_diff"] <= 0.01)  # "auto" follows the card
+
+
+def test_micro_batch_scores_equal_one_at_a_time(trained: Any, held_out: list[Any]) -> None:
+    together = _predict(trained.model, held_out[:8])
+    alone = [_predict(trained.model, [e])[0] for e in held_out[:8]]
+    assert max(abs(a - b) for a, b in zip(together, alone)) < 1e-5
+
+
+def test_training_resumes_after_the_last_finished_epoch(trained: Any, tmp_path: Path) -> None:
+    from automod.scoring.multilingual.model import RevertRiskHeads, load_encoder
+    from automod.scoring.multilingual.train import TrainConfig, _train_heads
+
+    base = Path(trained.card["base"])
+    edits = _history(4, 3, seed=3)
+    config = TrainConfig(epochs=1, batch_size=8)
+    tokenizer, encoder = load_encoder(base)
+    net = RevertRiskHeads(encoder)
+    checkpoint = tmp_path / "ckpt.pt"
+    _train_heads(net, tokenizer, edits, config, checkpoint, "fp")
+    after_one = {k: v.clone() for k, v in net.state_dict().items()}
+    fresh = RevertRiskHeads(load_encoder(base)[1])
+    _train_heads(fresh, tokenizer, edits, config, checkpoint, "fp")  # epoch 0 done: loads, trains nothing
+    assert all(torch.equal(after_one[k], v) for k, v in fresh.state_dict().items())
+
+
+# --- the scorer and its failures -----------------------------------------------------------
+
+def _fake_wiki(parent: str, current: str, *, parent_id: int = 10) -> Any:
+    def query(**params: Any) -> dict[str, Any]:
+        if params["revids"] == 11:
+            rev = {"revid": 11, "parentid": parent_id, "timestamp": "2024-01-01T00:00:00Z", "size": len(current),
+                   "user": "192.0.2.7", "anon": True, "userid": 0, "tags": ["mobile edit"], "comment": "",
+                   "slots": {"main": {"content": current}}}
+            return {"query": {"pages": [{"pageid": 5, "title": "Place X", "revisions": [rev]}]}}
+        rev = {"revid": 10, "size": len(parent), "slots": {"main": {"content": parent}}}
+        return {"query": {"pages": [{"pageid": 5, "title": "Place X", "revisions": [rev]}]}}
+    return query
+
+
+def test_scorer_scores_a_vandal_edit_above_a_constructive_one(trained: Any) -> None:
+    from automod.scoring.base import Scorer
+    from automod.scoring.multilingual.scorer import MultilingualScorer
+
+    parent = BASE.format(title="Place X")
+    rng = random.Random(7)
+    bad, good = (f"{parent}\n{_sentence(rng, words)}\n" for words in (BAD, GOOD))
+    bad_scorer = MultilingualScorer(trained.model_dir, _fake_wiki(parent, bad))
+    assert isinstance(bad_scorer, Scorer)
+    bad_score = bad_scorer.score("enwiki", 11)
+    good_score = MultilingualScorer(trained.model_dir, _fake_wiki(parent, good)).score("enwiki", 11)
+    assert bad_score.model == "local:tiny" and bad_score.version == trained.card["id"]
+    assert bad_score.probability > good_score.probability
+
+
+def test_page_creation_is_unscorable(trained: Any) -> None:
+    from automod.scoring.base import Unscorable
+    from automod.scoring.multilingual.scorer import MultilingualScorer
+
+    scorer = MultilingualScorer(trained.model_dir, _fake_wiki("", "new page", parent_id=0))
+    with pytest.raises(Unscorable) as info:
+        scorer.score("enwiki", 11)
+    assert info.value.code == "parent_revision_missing"
+
+
+def test_missing_model_dir_is_an_unknown_model(tmp_path: Path) -> None:
+    from automod.scoring.base import UnknownModel
+    from automod.scoring.multilingual.scorer import MultilingualScorer
+
+    with pytest.raises(UnknownModel, match="missing model_card.json"):
+        MultilingualScorer(tmp_path / "nope", _fake_wiki("", ""))
+
+
+@pytest.mark.parametrize("damage", ["heads", "card", "kind", "booster"])
+def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, damage: str) -> None:
+    import shutil
+
+    from automod.scoring.multilingual.model import CorruptModel, MultilingualModel
+
+    copy = tmp_path / "tiny"
+    shutil.copytree(trained.model_dir, copy)
+    card_path = copy / "model_card.json"
+    if damage == "heads":
+        (copy / "heads.pt").write_bytes(b"not a tensor file")
+        match = "does not match its card"
+    elif damage == "card":
+        card_path.write_text("{not json")
+        match = "unreadable"
+    elif damage == "kind":
+        card_path.write_text(json.dumps({**json.loads(card_path.read_text()), "kind": "language-agnostic"}))
+        match = "kind is 'language-agnostic'"
+    else:
+        (copy / "booster.ubj").unlink()
+        match = "booster.ubj is missing"
+    with pytest.raises(CorruptModel, match=match):
+        MultilingualModel.load(copy)
