@@ -3,33 +3,41 @@ VENV ?= .venv
 PYTHON ?= python3
 SETTINGS ?= config/settings.example.yaml
 
-.PHONY: run test system-deps venv bench sandbox-up sandbox-down
+.PHONY: run test system-deps bench sandbox-up sandbox-down
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test,local,analysis]'
+
+# The light core: what the bot needs to run (fits a 512 MiB Toolforge job).
+$(VENV)/.installed-core: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e .
 	touch $@
 
-venv: $(VENV)/.installed
+# Everything the tests exercise. torch goes first, pinned: an unpinned torch pulls CUDA.
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[test,local,analysis,multilingual]'
+	touch $@
 
 # Dry-run against the live Wikimedia stream: prints candidate edits, edits nothing.
-run: venv
+run: $(VENV)/.installed-core
 	$(VENV)/bin/automod run --settings $(SETTINGS) --dry-run
 
 # MediaWiki 1.39 and PHP from Debian, for the sandbox wiki the tests start.
 system-deps:
 	./scripts/install-system-deps.sh
 
-test: system-deps venv
+test: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/pytest
 
-bench: venv
+bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bench_stream.py
 	$(VENV)/bin/python benchmarks/bench_decisions.py
+	$(VENV)/bin/python benchmarks/bench_local_model.py
 
-sandbox-up: system-deps venv
+sandbox-up: system-deps $(VENV)/.installed-core
 	$(VENV)/bin/automod sandbox up --dir sandbox
 
-sandbox-down: venv
+sandbox-down: $(VENV)/.installed-core
 	$(VENV)/bin/automod sandbox down --dir sandbox

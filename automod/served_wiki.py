@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
@@ -42,6 +43,15 @@ class AppliedConfig:
     rev_id: int | None
     config: CommunityConfig | None
     problems: tuple[ConfigProblem, ...]
+
+
+def _is_multilingual(model_dir: Path) -> bool:
+    """The model card says which kind of local model a folder holds (no torch import)."""
+    try:
+        from automod.scoring.multilingual import is_multilingual_model
+    except ImportError:
+        return False
+    return bool(is_multilingual_model(model_dir))
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -208,7 +218,13 @@ class ServedWiki:
             gateway = self.connect()
             if gateway is None:
                 raise ScorerUnavailable(f"{self.name} is not reachable for local scoring")
-            self._scorers[model] = LocalScorer(self.settings.models_dir / model.removeprefix("local:"), gateway.query)
+            model_dir = self.settings.models_dir / model.removeprefix("local:")
+            if _is_multilingual(model_dir):
+                from automod.scoring.multilingual.scorer import MultilingualScorer
+
+                self._scorers[model] = MultilingualScorer(model_dir, gateway.query)
+            else:
+                self._scorers[model] = LocalScorer(model_dir, gateway.query)
         if model not in self._scorers:
             token_env = self.settings.liftwing.token_env
             self._scorers[model] = LiftWingScorer(

@@ -62,12 +62,22 @@ class RollbackResult:
 
 
 def _load_pywikibot(pywikibot_dir: Path | None) -> Any:
-    """Import pywikibot with our base directory (its config is read once, at import)."""
+    """Import pywikibot with our base directory (its config is read once, at import).
+
+    The settings file is the operator's explicit choice, so it wins over a
+    ``PYWIKIBOT_DIR`` inherited from the environment (a stray one would point the bot at
+    another wiki's credentials and API).
+    """
+    import sys
+
     if pywikibot_dir is not None:
         current = os.environ.get("PYWIKIBOT_DIR")
         if current and Path(current).resolve() != pywikibot_dir.resolve():
-            log.warning("PYWIKIBOT_DIR=%s overrides settings.pywikibot_dir=%s", current, pywikibot_dir)
-        os.environ.setdefault("PYWIKIBOT_DIR", str(pywikibot_dir))
+            log.warning("settings.pywikibot_dir=%s replaces PYWIKIBOT_DIR=%s", pywikibot_dir, current)
+        if "pywikibot" in sys.modules and current and Path(current).resolve() != pywikibot_dir.resolve():
+            log.warning("pywikibot is already loaded from %s in this process", current)
+        else:
+            os.environ["PYWIKIBOT_DIR"] = str(pywikibot_dir)
     import pywikibot  # noqa: PLC0415 - deliberately late: needs PYWIKIBOT_DIR first
 
     return pywikibot

@@ -17,10 +17,15 @@ pytestmark = pytest.mark.sandbox
 
 @pytest.fixture(scope="module")
 def gateway(sandbox):
-    os.environ["PYWIKIBOT_DIR"] = str(sandbox.pywikibot_dir)
+    previous = os.environ.get("PYWIKIBOT_DIR")
     from automod.wiki import WikiGateway
 
-    return WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
+    yield WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
+    # Bots started later by other tests must not inherit this process's pywikibot directory.
+    if previous is None:
+        os.environ.pop("PYWIKIBOT_DIR", None)
+    else:
+        os.environ["PYWIKIBOT_DIR"] = previous
 
 
 def change_for(rev: int, parent: int, title: str, user: str) -> RecentChange:

@@ -191,5 +191,10 @@ def extract_edit_texts(prev_wikitext: str, curr_wikitext: str, title: str, lang:
     except Exception as exc:  # noqa: BLE001 - the differ's failures are data, not bugs of ours
         log.warning("mwedittypes failed on %r (%s: %s); scoring on metadata only", title, type(exc).__name__, exc)
         return EditTexts(title=title)
-    return EditTexts(title=title, inserted=tuple(inserted), removed=tuple(removed), changed=tuple(changed),
-                     actions=counts)
+    # Fragments without a letter or digit ("==", a lone quote) say nothing to a text model.
+    return EditTexts(title=title, inserted=tuple(filter(_wordy, inserted)), removed=tuple(filter(_wordy, removed)),
+                     changed=tuple(changed), actions=counts)
+
+
+def _wordy(text: str) -> bool:
+    return any(c.isalnum() for c in text)

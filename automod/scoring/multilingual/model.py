@@ -1,0 +1,225 @@
+"""The multilingual revert-risk model: one transformer encoder, four heads, one booster.
+
+Layout of ``models/<name>/`` (written by :mod:`.train`, read by :meth:`MultilingualModel.load`)::
+
+    encoder/          the (fine-tuned) encoder and its tokenizer, ``save_pretrained`` format
+    heads.pt          the head weights: a dict of tensors only, loaded with weights_only=True
+    booster.ubj       xgboost's own binary format (never pickle: loading must not run code)
+    model_card.json   ``"kind": "multilingual"``, the feature names, file SHA-256s, settings
+    MODEL_CARD.md     the same for people
+
+Where the published design (reference §3.1) runs four separate fine-tuned
+``bert-base-multilingual-cased`` classifiers, this one shares a single encoder between the
+insert, remove, change (text pairs) and title heads. That is what makes it fast: every
+fragment of a revision goes through the encoder in one batch, and the process holds one
+encoder in memory instead of four. Head outputs are aggregated per revision (max and mean
+of logits and probabilities, −1 when there is no text of that kind) and, with the edit-type
+counts and metadata, fed to an xgboost booster (instead of CatBoost: one dependency for
+both local models).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from automod.errors import ScoringError
+from automod.scoring.base import UnknownModel
+from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
+
+__all__ = ["AGGREGATES", "BOOSTER_FILE", "CARD_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE",
+           "KINDS", "CorruptModel", "MultilingualCard", "MultilingualModel", "RevertRiskHeads", "aggregate",
+           "load_encoder", "sha256_path"]
+
+log = logging.getLogger("automod.scoring.multilingual.model")
+
+ENCODER_DIR = "encoder"
+HEADS_FILE = "heads.pt"
+BOOSTER_FILE = "booster.ubj"
+CARD_FILE = "model_card.json"
+KIND = "multilingual"
+FEATURE_SET = "rrml-local-1"
+
+#: Head index of each text kind; ``title`` is a regressor (its score is column 0).
+KINDS = ("insert", "remove", "change", "title")
+AGGREGATES = ("s0_max", "s1_max", "p0_max", "p1_max", "s0_mean", "s1_mean", "p0_mean", "p1_mean")
+TEXT_FEATURES = (*(f"bert_{k}_{a}" for k in KINDS[:3] for a in AGGREGATES), "bert_title_score")
+FEATURE_NAMES = (*METADATA_FEATURES, *ACTION_FEATURES, *TEXT_FEATURES)
+
+
+class CorruptModel(ScoringError):
+    """The model directory exists but its files cannot be trusted or read."""
+
+
+def sha256_path(path: Path) -> str:
+    """SHA-256 of a file, or of every file below a directory (names and contents, sorted)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class RevertRiskHeads(nn.Module):
+    """An encoder with a 2-way head per text kind and a 1-output title regressor.
+
+    :meth:`forward` returns ``[n, 2]`` logits, row ``i`` from the head of ``kinds[i]``
+    (title rows: the regression score in column 0, 0 in column 1).
+    """
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+        super().__init__()
+        hidden = int(encoder.config.hidden_size)
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.insert = nn.Linear(hidden, 2)
+        self.remove = nn.Linear(hidden, 2)
+        self.change = nn.Linear(hidden, 2)
+        self.title = nn.Linear(hidden, 1)
+
+    def heads_state(self) -> dict[str, torch.Tensor]:
+        """The head weights only (the encoder is saved with ``save_pretrained``)."""
+        return {k: v.detach().clone() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor,
+                kinds: torch.Tensor) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        pooled = getattr(out, "pooler_output", None)
+        if pooled is None:
+            pooled = out.last_hidden_state[:, 0]
+        pooled = self.dropout(pooled)
+        logits = torch.zeros(pooled.shape[0], 2, dtype=pooled.dtype, device=pooled.device)
+        for index, head in enumerate((self.insert, self.remove, self.change)):
+            mask = kinds == index
+            if bool(mask.any()):
+                logits[mask] = head(pooled[mask]).to(logits.dtype)
+        mask = kinds == 3
+        if bool(mask.any()):
+            logits[mask, 0] = self.title(pooled[mask]).squeeze(-1).to(logits.dtype)
+        return logits
+
+
+def aggregate(logits: torch.Tensor) -> list[float]:
+    """The 8 per-revision features of one text kind from its ``[n, 2]`` logits, in
+    :data:`AGGREGATES` order; all −1 when there is no text of that kind (reference §3.1)."""
+    if logits.shape[0] == 0:
+        return [-1.0] * len(AGGREGATES)
+    logits = logits.float()
+    probs = torch.softmax(logits, dim=-1)
+    both = torch.cat([logits, probs], dim=-1)
+    return [float(v) for v in torch.cat([both.max(dim=0).values, both.mean(dim=0)])]
+
+
+@dataclass(frozen=True)
+class MultilingualCard:
+    """The parts of ``model_card.json`` that serving depends on."""
+
+    id: str
+    name: str
+    feature_names: tuple[str, ...]
+    sha256: dict[str, str]
+    max_length: int = 128
+    title_max_length: int = 32
+    max_texts: int = 16
+    quantization: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> MultilingualCard:
+        if not isinstance(data, dict):
+            raise ValueError("the card should be a JSON object")
+        if data.get("kind") != KIND:
+            raise ValueError(f"kind is {data.get('kind')!r}, not {KIND!r}")
+        if data.get("feature_set") != FEATURE_SET or tuple(data["feature_names"]) != FEATURE_NAMES:
+            raise ValueError(f"feature set {data.get('feature_set')!r} is not {FEATURE_SET!r}: retrain the model")
+        return cls(id=str(data["id"]), name=str(data["name"]), feature_names=tuple(data["feature_names"]),
+                   sha256={str(k): str(v) for k, v in data["sha256"].items()},
+                   max_length=int(data.get("max_length", 128)), title_max_length=int(data.get("title_max_length", 32)),
+                   max_texts=int(data.get("max_texts", 16)), quantization=dict(data.get("quantization") or {}),
+                   extra={k: v for k, v in data.items() if k not in cls.__dataclass_fields__})
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.extra, "id": self.id, "name": self.name, "kind": KIND, "feature_set": FEATURE_SET,
+                "feature_names": list(self.feature_names), "sha256": self.sha256, "max_length": self.max_length,
+                "title_max_length": self.title_max_length, "max_texts": self.max_texts,
+                "quantization": self.quantization}
+
+
+def load_encoder(path: Path) -> tuple[Any, nn.Module]:
+    """Tokenizer and encoder from a local Hugging Face checkpoint directory; never downloads."""
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a bot's log is no place for "Loading weights" bars
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
+    return tokenizer, encoder
+
+
+class MultilingualModel:
+    """A loaded tokenizer, encoder+heads network, booster and card; CPU, eval mode."""
+
+    def __init__(self, card: MultilingualCard, tokenizer: Any, net: RevertRiskHeads, booster: Any) -> None:
+        self.card = card
+        self.tokenizer = tokenizer
+        self.net = net
+        self.booster = booster
+
+    @classmethod
+    def load(cls, model_dir: Path) -> MultilingualModel:
+        """Load and verify ``model_dir``; raises UnknownModel (missing) or CorruptModel."""
+        model_dir = Path(model_dir)
+        card_path = model_dir / CARD_FILE
+        if not card_path.is_file():
+            raise UnknownModel(f"no multilingual model in {model_dir} (missing {CARD_FILE})")
+        try:
+            card = MultilingualCard.from_json(json.loads(card_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CorruptModel(f"model card {card_path} is unreadable: {exc}") from exc
+        for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE):
+            path = model_dir / name
+            if not path.exists():
+                raise CorruptModel(f"model {card.id}: {path} is missing")
+            if sha256_path(path) != card.sha256.get(name):
+                raise CorruptModel(f"model {card.id}: {path} does not match its card (corrupt or replaced)")
+        try:
+            import xgboost
+
+            tokenizer, encoder = load_encoder(model_dir / ENCODER_DIR)
+            net = RevertRiskHeads(encoder)
+            heads = torch.load(model_dir / HEADS_FILE, map_location="cpu", weights_only=True)
+            missing, unexpected = net.load_state_dict(heads, strict=False)
+            if unexpected or any(not k.startswith("encoder.") for k in missing):
+                raise ValueError(f"head weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+            booster = xgboost.Booster(model_file=str(model_dir / BOOSTER_FILE))
+        except ImportError as exc:
+            raise UnknownModel(f"multilingual models need: pip install 'automod[multilingual]' ({exc})") from exc
+        except Exception as exc:
+            raise CorruptModel(f"model {card.id} in {model_dir} cannot be loaded: {type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        if booster.num_features() != len(FEATURE_NAMES):
+            raise CorruptModel(f"model {card.id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
+        booster.set_param({"nthread": 1})
+        net.eval()
+        log.info("loaded multilingual model %s (%s) from %s", card.name, card.id, model_dir)
+        return cls(card, tokenizer, net, booster)
+
+    def predict_rows(self, rows: Sequence[Sequence[float]]) -> list[float]:
+        """Booster probabilities for rows in :data:`FEATURE_NAMES` order."""
+        import numpy as np
+        import xgboost
+
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
+        return [float(p) for p in self.booster.predict(xgboost.DMatrix(matrix, missing=np.nan))]

@@ -1,0 +1,203 @@
+"""Multilingual revert-risk inference: the reference's naive path against automod's, side by side.
+
+Usage: python benchmarks/bench_multilingual.py [--repeat N] [--micro-batch N]
+
+Both paths use the same bert-base-multilingual-cased-SHAPED encoder (12 layers, hidden 768,
+vocabulary 119,547, random weights from a fixed seed; nothing is downloaded) with a
+WordPiece tokenizer trained on the fixture texts, the same heads and the same booster, on
+the real edit pairs in ../shared/fixtures/edits/. Each path runs in its own process so
+peak RSS is its own:
+
+(a) naive: one text at a time, fp32, truncated at 512 tokens (as the reference server);
+(b) automod: ``Predictor`` — all fragments of a micro-batch of revisions in length-sorted
+    batches, 128-token fragments, int8 dynamic quantization, 2 threads.
+
+Text extraction (mwedittypes) is the same code in both and is timed separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/edits"
+
+
+def fixture_edits() -> list[tuple[str, str, str, str]]:
+    """(id, title, parent text, current text) of every real edit pair in the fixtures."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    for path in sorted((FIXTURES / "cluebot").glob("*.xml")):
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError:
+            continue
+        for e in root.iter("WPEdit"):
+            prev, cur = e.findtext("previous/text"), e.findtext("current/text")
+            if prev and cur and len(prev) > 200:  # skip placeholders and incomplete records
+                key = e.findtext("EditID") or path.name
+                out.setdefault(key, (key, e.findtext("common/title") or "", prev, cur))
+    pan = FIXTURES / "panwvc10_mini/test"
+    files = {p.stem: p for p in pan.glob("revisions/*/*.txt")}
+    for line in (pan / "ground-truth.txt").read_text().splitlines():
+        old, new, _ = line.split()
+        out.setdefault(new, (new, f"page {new}", files[old].read_text(), files[new].read_text()))
+    return list(out.values())
+
+
+def build_model(workdir: Path):  # type: ignore[no-untyped-def]
+    import numpy as np
+    import torch
+    import xgboost
+    from tokenizers import (
+        Tokenizer,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from automod.scoring.multilingual.model import (
+        FEATURE_NAMES,
+        MultilingualCard,
+        MultilingualModel,
+        RevertRiskHeads,
+    )
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    texts = [t for e in fixture_edits() for t in e[2:]]
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=8000, special_tokens=specials,
+                                                             show_progress=False))
+    learned = sorted(t for t in tok.get_vocab() if t not in specials)  # same ids in both processes
+    tok.model = models.WordPiece({t: i for i, t in enumerate(specials + learned)}, unk_token="[UNK]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                                       special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    tokenizer = BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                  sep_token="[SEP]", mask_token="[MASK]")
+    torch.manual_seed(0)
+    encoder = BertModel(BertConfig(vocab_size=119_547, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                                   intermediate_size=3072, max_position_embeddings=512))
+    net = RevertRiskHeads(encoder).eval()
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(200, len(FEATURE_NAMES))).astype(np.float32)
+    booster = xgboost.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 2, "seed": 0},
+                            xgboost.DMatrix(rows, label=(rows[:, -1] + rows[:, -10] > 0).astype(np.float32)), 30)
+    card = MultilingualCard(id="bench", name="bench", feature_names=FEATURE_NAMES, sha256={},
+                            quantization={"max_abs_diff": 0.0})
+    return MultilingualModel(card, tokenizer, net, booster)
+
+
+def naive_logits(model, texts):  # type: ignore[no-untyped-def]
+    """The reference's way: every text alone, fp32, 512 tokens."""
+    import torch
+
+    from automod.scoring.multilingual.model import KINDS
+
+    out = []
+    items = ([(0, t, None) for t in texts.inserted] + [(1, t, None) for t in texts.removed]
+             + [(2, o, n) for o, n in texts.changed] + [(3, texts.title, None)])
+    per_kind: list[list[torch.Tensor]] = [[] for _ in KINDS]
+    with torch.inference_mode():
+        for kind, text, pair in items:
+            enc = model.tokenizer(text, pair, truncation=True, max_length=512, return_tensors="pt",
+                                  return_token_type_ids=True)
+            logits = model.net(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"],
+                               torch.tensor([kind]))
+            per_kind[kind].append(logits[0])
+    out = [torch.stack(k) if k else torch.zeros(0, 2) for k in per_kind]
+    return out
+
+
+def run_phase(phase: str, repeat: int, micro_batch: int) -> dict[str, object]:
+    import torch
+
+    from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
+    from automod.scoring.multilingual.inference import (
+        InferenceConfig,
+        Predictor,
+        feature_row,
+    )
+
+    torch.set_num_threads(2)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = build_model(Path(tmp))
+    edits = fixture_edits()
+    started = time.perf_counter()
+    texts = [extract_edit_texts(prev, cur, title) for _, title, prev, cur in edits]
+    extract_ms = (time.perf_counter() - started) * 1000 / len(edits)
+    pairs = [(t, EditMeta(bytes_diff=len(c) - len(p), anonymous=False)) for t, (_, _, p, c) in zip(texts, edits)]
+    times: list[float] = []
+    probs: list[float] = []
+    if phase == "a":
+        for r in range(repeat):
+            probs = []
+            for t, meta in pairs:
+                t0 = time.perf_counter()
+                row = feature_row(t, meta, naive_logits(model, t))
+                probs.append(model.predict_rows([row])[0])
+                times.append((time.perf_counter() - t0) * 1000)
+        amortized = statistics.mean(times)
+    else:
+        predictor = Predictor(model, InferenceConfig(quantize="on", threads=2, keep_fp32=False))
+        predictor.predict(pairs[:2])  # warm-up
+        batch_times = []
+        for r in range(repeat):
+            for t, meta in pairs:  # one revision at a time: latency
+                t0 = time.perf_counter()
+                predictor.predict([(t, meta)])
+                times.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            probs = [p for i in range(0, len(pairs), micro_batch) for p in predictor.predict(pairs[i:i + micro_batch])]
+            batch_times.append((time.perf_counter() - t0) * 1000 / len(pairs))
+        amortized = statistics.mean(batch_times)
+    times.sort()
+    return {"phase": phase, "revisions": len(pairs), "repeat": repeat,
+            "fragments": sum(len(t.inserted) + len(t.removed) + len(t.changed) + 1 for t in texts),
+            "p50_ms": times[len(times) // 2], "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
+            "amortized_ms": amortized, "revisions_per_s": 1000 / amortized, "extract_ms": extract_ms,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "probabilities": probs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--micro-batch", type=int, default=8)
+    parser.add_argument("--phase", choices=["a", "b"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        import warnings
+
+        warnings.simplefilter("ignore")
+        print(json.dumps(run_phase(args.phase, args.repeat, args.micro_batch)))
+        return
+    results = {}
+    for phase in ("a", "b"):
+        out = subprocess.run([sys.executable, __file__, "--phase", phase, "--repeat", str(args.repeat),
+                              "--micro-batch", str(args.micro_batch)], capture_output=True, text=True, check=True)
+        results[phase] = json.loads(out.stdout.strip().splitlines()[-1])
+    a, b = results["a"], results["b"]
+    delta = max(abs(x - y) for x, y in zip(a["probabilities"], b["probabilities"]))
+    print(f"{a['revisions']} real edit pairs, {a['fragments']} text fragments (titles included), "
+          f"{args.repeat} repetitions, micro-batch {args.micro_batch}")
+    print(f"{'path':<34}{'p50 ms':>9}{'p99 ms':>9}{'amort. ms':>11}{'rev/s':>8}{'peak RSS MB':>13}")
+    for name, r in (("(a) naive, 1 text, fp32, 512 tok", a), ("(b) automod (int8, batched, 128)", b)):
+        print(f"{name:<34}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['amortized_ms']:>11.1f}"
+              f"{r['revisions_per_s']:>8.2f}{r['peak_rss_mb']:>13.0f}")
+    print(f"speed-up (amortized): {a['amortized_ms'] / b['amortized_ms']:.1f}x; "
+          f"text extraction (both): {a['extract_ms']:.1f} ms/revision; max |Δp| (a) vs (b): {delta:.4f}")
+
+
+if __name__ == "__main__":
+    main()
