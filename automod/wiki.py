@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from automod.errors import WikiError, WikiUnavailable
+from automod.errors import ConfigError, WikiError, WikiUnavailable
 from automod.events import EventMeta, RecentChange
 from automod.prechecks import BlockInfo, RevisionContext
 from automod.settings import WikiSettings
@@ -70,6 +70,13 @@ def _load_pywikibot(pywikibot_dir: Path | None) -> Any:
     """
     import sys
 
+    if pywikibot_dir is not None and not (pywikibot_dir / "user-config.py").exists():
+        raise ConfigError(f"settings.pywikibot_dir {pywikibot_dir} has no user-config.py "
+                          "(copy user-config.py.sample there and edit it)")
+    if pywikibot_dir is None and "PYWIKIBOT_DIR" not in os.environ \
+            and not (Path.home() / ".pywikibot/user-config.py").exists() and not Path("user-config.py").exists():
+        # No credentials anywhere: read-only use (dry runs on Wikimedia wikis) still works.
+        os.environ.setdefault("PYWIKIBOT_NO_USER_CONFIG", "2")
     if pywikibot_dir is not None:
         current = os.environ.get("PYWIKIBOT_DIR")
         if current and Path(current).resolve() != pywikibot_dir.resolve():
