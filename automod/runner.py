@@ -14,7 +14,8 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -57,10 +58,6 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     summary = RunSummary()
     with Store(settings.store) as store:
         position = store.position(url)
-        for worker in workers.values():
-            worker.start()
-        for worker in workers.values():
-            worker.ready.wait(60)
         follower = StreamFollower(
             url, user_agent=settings.user_agent,
             last_event_id=position.event_id if position else None,
@@ -68,11 +65,16 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
             on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)))
         heartbeat = Heartbeat(heartbeat_path(settings.store), settings.health.interval_seconds,
                               lambda: _collect(health, workers, follower))
-        heartbeat.start()
+        signalled = threading.Event()
+        with _signals_for_main_thread_only():
+            for worker in workers.values():
+                worker.start()
+            heartbeat.start()
+            stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)
+        for worker in workers.values():
+            worker.ready.wait(60)
         log.info("following %s for %s from %s%s", url, ", ".join(sorted(served)),
                  f"event {position.event_id}" if position else "now", " (dry run)" if options.dry_run else "")
-        signalled = threading.Event()
-        stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)
         last_save, seq = time.monotonic(), 0
         try:
             for event_id, change in follower:
@@ -164,6 +166,25 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
         record = moderator._decide(change)
         moderator.close()
     return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user, **record}
+
+
+@contextmanager
+def _signals_for_main_thread_only() -> Iterator[None]:
+    """Threads started in this block never receive SIGTERM/SIGINT (they inherit the mask).
+
+    The kernel may deliver a process signal to any thread that does not block it; if a
+    worker got SIGTERM, the main thread would stay blocked reading the stream and Python
+    would run the handler only when the next byte arrived.
+    """
+    signals = {signal.SIGTERM, signal.SIGINT}
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None,
