@@ -149,10 +149,15 @@ class Moderator:
             self._record(change, {"outcome": "skip", "reason": "page-creation",
                                   "config_rev": self.wikis[change.wiki].applied.rev_id}, None, None)
 
-    def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None) -> str:
-        """Decide on one candidate and record it with the stream position; return the outcome."""
+    def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
+               received: float | None = None) -> str:
+        """Decide on one candidate and record it (with the stream position if given).
+
+        ``received`` (``time.monotonic()``) is when the stream delivered the event, so the
+        reported latency includes any wait in the wiki's queue.
+        """
         assert change.rev_id is not None
-        received = time.monotonic()
+        received = time.monotonic() if received is None else received
         if self.store.has_decision(change.wiki, change.rev_id):
             self.summary.duplicates += 1
             log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)

@@ -83,6 +83,7 @@ class _Item:
     seq: int
     event_id: str
     change: RecentChange
+    received: float  # time.monotonic() when the stream thread read it
 
 
 _DRAIN = object()
@@ -109,7 +110,7 @@ class WikiWorker(threading.Thread):
         self.labeller = Labeller()
 
     def put(self, seq: int, event_id: str, change: RecentChange) -> None:
-        self.queue.put(_Item(seq, event_id, change))
+        self.queue.put(_Item(seq, event_id, change, time.monotonic()))
 
     def drain(self) -> None:
         """Finish everything queued, then stop."""
@@ -205,7 +206,7 @@ class WikiWorker(threading.Thread):
         reason = rejection_reason(change, self.served)
         if reason is None:
             self.summary.candidates += 1
-            moderator.handle(change)
+            moderator.handle(change, received=item.received)
         else:
             self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + 1
             if reason == "page-creation" and change.namespace == 0:
