@@ -72,13 +72,23 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
         settings.wiki(args.wiki)  # ConfigError for a wiki we do not serve
         with _open_store(settings.store) as store:
             models = th.models_in_store(store, args.wiki)
+            if args.combine:
+                wanted = [m.strip() for m in args.combine.split(",") if m.strip()]
+                missing = [m for m in wanted if m not in models]
+                if len(wanted) < 2 or missing:
+                    raise ConfigError(f"--combine needs two or more models with scores in the store"
+                                      f" (have: {', '.join(models) or 'none'}; missing: {', '.join(missing)})")
+                model = "+".join(wanted)
+                observations = th.combined_observations(store, args.wiki, wanted, args.since)
+                models = [model]
             model = args.model or (models[0] if models else None)
             if model is None or model not in models:
                 raise ConfigError(f"no scores for {args.wiki}" + (f" with model {model}" if model else "")
                                   + f" in {settings.store}" + (f" (models: {', '.join(models)})" if models else ""))
-            observations = th.observations_from_store(store, args.wiki, model, args.since)
-            if current is None:
-                current = th.current_threshold(store, args.wiki, model)
+            if not args.combine:
+                observations = th.observations_from_store(store, args.wiki, model, args.since)
+                if current is None:
+                    current = th.current_threshold(store, args.wiki, model)
         name = f"{args.wiki}-{model.replace(':', '_')}"
         print(f"{args.wiki}: model {model}", file=sys.stderr)
     if not observations:
@@ -172,6 +182,8 @@ def register(commands: Any) -> None:
     p.add_argument("--wiki", help="wiki name as in settings")
     p.add_argument("--input", type=Path, help="CSV or JSON lines with rev_id, probability, label[, timestamp]")
     p.add_argument("--model", help="model to analyse (default: the one with most scores)")
+    p.add_argument("--combine", metavar="M1,M2", help="model agreement: the table for reverting only when every "
+                   "listed model is above the threshold (each model alone: run once per --model)")
     p.add_argument("--since", type=parse_since, metavar="DATE", help="only edits made since (ISO 8601)")
     p.add_argument("--days", type=float, help="days the data covers (default: span of the timestamps, >= 1)")
     p.add_argument("--current", type=_probability, help="current threshold (default: the bot's latest)")

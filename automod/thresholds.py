@@ -229,6 +229,20 @@ def observations_from_store(store: Store, wiki: str, model: str, since: float | 
             for r in rows]
 
 
+def combined_observations(store: Store, wiki: str, models: Sequence[str],
+                          since: float | None = None) -> list[Observation]:
+    """Model agreement as one score: the lowest of the models' probabilities.
+
+    Under the combination an edit is reverted at threshold t only if every model scores it
+    above t — exactly when their minimum is above t. Only revisions scored by every model
+    count (the bot scores all configured models, so that is every revision it scored).
+    """
+    per_model = [{o.rev_id: o for o in observations_from_store(store, wiki, m, since)} for m in models]
+    common = set(per_model[0]).intersection(*per_model[1:]) if per_model else set()
+    return [Observation(rev, min(p[rev].probability for p in per_model), per_model[0][rev].label,
+                        per_model[0][rev].timestamp) for rev in sorted(common)]
+
+
 def models_in_store(store: Store, wiki: str) -> list[str]:
     """Models with scores on ``wiki``, the most used first."""
     rows = store.db.execute("SELECT model, count(*) AS n FROM scores WHERE wiki = ? GROUP BY model"

@@ -157,3 +157,28 @@ def test_neither_input_nor_store_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["thresholds", "--json"])
     assert exc.value.code == 2
+
+
+def test_combine_counts_an_edit_only_when_every_model_is_above_the_threshold(tmp_path, capsys):
+    """Two models' scores in the store: the combined table is model agreement, by hand."""
+    import json as _json
+
+    from automod.cli import main as automod_main
+    from automod.store import Store
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("user_agent: 'automod-t/1 (t@example.org)'\nstore: s.sqlite\n"
+                        "stream: {url: 'http://127.0.0.1:1/'}\nwikis: [{name: w, api: 'http://127.0.0.1:1/api.php'}]\n")
+    scores = {1: (0.99, 0.99), 2: (0.99, 0.80), 3: (0.80, 0.99), 4: (0.95, 0.96)}
+    with Store(tmp_path / "s.sqlite") as store:
+        for rev, (a, b) in scores.items():
+            store.record_score("w", rev, "revertrisk-language-agnostic", "3", a)
+            store.record_score("w", rev, "damaging", "0.5", b)
+        store.record_score("w", 5, "damaging", "0.5", 0.999)  # scored by one model only: not in the table
+    code = automod_main(["thresholds", "--settings", str(settings), "--wiki", "w", "--json", "--no-files",
+                         "--combine", "revertrisk-language-agnostic,damaging"])
+    assert code == 0
+    rows = {r["threshold"]: r for r in _json.loads(capsys.readouterr().out)}
+    assert rows[0.9]["would_revert"] == 2  # revisions 1 and 4: both models above 0.9
+    assert rows[0.95]["would_revert"] == 1  # revision 1 only (4 has 0.95, not above)
+    assert rows[0.5]["would_revert"] == 4
