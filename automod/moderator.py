@@ -29,6 +29,7 @@ from automod.scoring.base import Score, Unscorable
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings
 from automod.store import Store
+from automod.wiki import same_title
 
 __all__ = ["Moderator", "RunSummary", "render_summary"]
 
@@ -57,10 +58,6 @@ class PendingRollback:
 
 
 _OUTPUT_LOCK = threading.Lock()
-
-
-def _same_title(a: str, b: str) -> bool:
-    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
 
 
 def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
@@ -106,7 +103,7 @@ class Moderator:
             served.refresh_config(force=True)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
-                and _same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
+                and same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
                                     editor=change.user, on_label=self.on_report_label)

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import requests
@@ -25,7 +26,7 @@ from automod.scoring.ores import ORES_MODELS, OresScorer
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
-from automod.wiki import ConfigPage, WikiGateway
+from automod.wiki import ConfigPage, WikiGateway, same_title
 
 __all__ = ["AppliedConfig", "ServedWiki"]
 
@@ -52,10 +53,6 @@ def _is_multilingual(model_dir: Path) -> bool:
     except ImportError:
         return False
     return bool(is_multilingual_model(model_dir))
-
-
-def _same_title(a: str, b: str) -> bool:
-    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
 
 
 class ServedWiki:
@@ -104,14 +101,16 @@ class ServedWiki:
             return ()
         return tuple(f"local:{name}" for name in local_model_names(self.settings.models_dir))
 
-    def _ores_scorer(self, model: str) -> OresScorer:
+    def _liftwing_options(self) -> dict[str, Any]:
         token_env = self.settings.liftwing.token_env
-        return OresScorer(self.settings.liftwing.url, model, self.name, user_agent=self.settings.user_agent,
-                          token=os.environ.get(token_env) if token_env else None,
-                          timeouts=LIVE_TIMEOUTS, retry=LIVE_RETRY)
+        return {"user_agent": self.settings.user_agent, "timeouts": LIVE_TIMEOUTS, "retry": LIVE_RETRY,
+                "token": os.environ.get(token_env) if token_env else None}
+
+    def _ores_scorer(self, model: str) -> OresScorer:
+        return OresScorer(self.settings.liftwing.url, model, self.name, **self._liftwing_options())
 
     def is_config_page(self, title: str) -> bool:
-        return _same_title(title, self.wiki.config_page)
+        return same_title(title, self.wiki.config_page)
 
     # -- connection ------------------------------------------------------------------------
 
@@ -226,11 +225,7 @@ class ServedWiki:
             else:
                 self._scorers[model] = LocalScorer(model_dir, gateway.query)
         if model not in self._scorers:
-            token_env = self.settings.liftwing.token_env
-            self._scorers[model] = LiftWingScorer(
-                self.settings.liftwing.url, model, user_agent=self.settings.user_agent,
-                token=os.environ.get(token_env) if token_env else None,
-                timeouts=LIVE_TIMEOUTS, retry=LIVE_RETRY)
+            self._scorers[model] = LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options())
         return self._scorers[model]
 
     def close(self) -> None:

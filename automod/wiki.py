@@ -27,7 +27,7 @@ from automod.events import EventMeta, RecentChange
 from automod.prechecks import BlockInfo, RevisionContext
 from automod.settings import WikiSettings
 
-__all__ = ["ConfigPage", "RollbackResult", "WikiGateway", "is_ip"]
+__all__ = ["ConfigPage", "RollbackResult", "WikiGateway", "is_ip", "same_title"]
 
 log = logging.getLogger("automod.wiki")
 
@@ -41,6 +41,11 @@ def is_ip(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def same_title(a: str, b: str) -> bool:
+    """MediaWiki treats underscores and spaces in titles alike."""
+    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
 
 
 @dataclass(frozen=True)

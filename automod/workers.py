@@ -21,7 +21,7 @@ from typing import TextIO
 from automod.candidates import rejection_reason
 from automod.errors import AutomodError
 from automod.events import RecentChange
-from automod.labels import Labeller
+from automod.labels import Labeller, record_report_label
 from automod.moderator import Moderator, RunSummary
 from automod.served_wiki import ServedWiki
 from automod.settings import Settings, WikiSettings
@@ -65,12 +65,6 @@ class CompletionTracker:
             safe, self._safe = self._safe, None
             if safe is not None:
                 store.save_position(url, safe[0], safe[1])
-
-    def take_safe(self) -> tuple[str, str | None] | None:
-        """The newest fully handled position not yet taken (None if nothing new)."""
-        with self._lock:
-            safe, self._safe = self._safe, None
-            return safe
 
     @property
     def outstanding(self) -> int:
@@ -128,7 +122,7 @@ class WikiWorker(threading.Thread):
                 self.moderator = Moderator(self.settings, store, self.out, dry_run=self.dry_run,
                                            wikis={self.wiki.name: served})
                 self.summary = self.moderator.summary
-                self._start_on_hooks(store)
+                self.moderator.on_report_label = record_report_label  # reviewers' verdicts → labels
                 served.refresh_config(force=True)
                 self.moderator.reconcile_interrupted()
                 self.ready.set()
@@ -139,15 +133,6 @@ class WikiWorker(threading.Thread):
             self.error = exc
         finally:
             self.ready.set()
-
-    def _start_on_hooks(self, store: Store) -> None:
-        """Optional hooks of other modules (outcome labels) for this wiki's moderator."""
-        try:
-            from automod.labels import record_report_label
-        except ImportError:
-            return
-        assert self.moderator is not None
-        self.moderator.on_report_label = record_report_label
 
     def _loop(self) -> None:
         moderator = self.moderator
