@@ -1,4 +1,4 @@
-"""``automod features`` and ``automod train``: local language-agnostic models.
+"""``automod features`` and ``automod train``: locally hosted models.
 
 Registered into the ``automod`` command by :mod:`automod.cli`. Heavy imports (xgboost,
 mwxml) happen inside the commands, so the bot itself starts without them.
@@ -75,26 +75,53 @@ def _cmd_train(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     wiki = settings.wiki(args.wiki)
     models_dir = args.models_dir or settings.models_dir
+    multilingual = args.kind == "multilingual"
+    if multilingual and args.base is None:
+        raise ConfigError("--kind multilingual needs --base DIR: a Hugging Face encoder checkpoint directory")
+    if not multilingual and (args.base is not None or args.epochs is not None):
+        raise ConfigError("--base and --epochs are for --kind multilingual")
     try:
         from automod.training import dataset_from_api, dataset_from_dump, train_model
+
+        extract = None
+        if multilingual:
+            from automod.scoring.multilingual.train import TrainConfig
+            from automod.training.multilingual import (
+                text_extractor,
+                train_multilingual_model,
+            )
+
+            extract = text_extractor(wiki.lang or "en")
     except ImportError as exc:
-        raise ConfigError(f"training needs the 'local' extra (pip install 'automod[local]'): {exc}") from exc
+        extra = "multilingual" if multilingual else "local"
+        raise ConfigError(f"training needs the '{extra}' extra (pip install 'automod[{extra}]'): {exc}") from exc
     show = not args.quiet
     if args.days is not None and args.days <= 0:
         raise ConfigError("--days should be a positive number")
     if args.from_dump is not None:
-        dataset = dataset_from_dump(args.from_dump, wiki.name, args.days, show_progress=show)
+        dataset = dataset_from_dump(args.from_dump, wiki.name, args.days, show_progress=show, extract=extract)
     else:
         if args.days is None:
             raise ConfigError("--from-api needs --days N")
         from automod.wiki import WikiGateway
 
         gateway = WikiGateway(wiki, settings.pywikibot_dir, login=False)
-        dataset = dataset_from_api(gateway.query, wiki.name, args.days, show_progress=show)
+        dataset = dataset_from_api(gateway.query, wiki.name, args.days, show_progress=show, extract=extract)
+    if multilingual:
+        config = TrainConfig(**{k: v for k, v in (("epochs", args.epochs), ("device", args.device)) if v is not None},
+                             train_encoder=not args.freeze_encoder)
+        trained = train_multilingual_model(dataset, args.name, models_dir, args.base, config)
+        card = trained.card
+        print(json.dumps({"model": f"local:{card['name']}", "kind": "multilingual", "id": card["id"],
+                          "model_dir": str(trained.model_dir), "auc": trained.eval_auc,
+                          "data": {k: card["data"][k] for k in ("edits", "heads", "booster", "held_out", "reverted")},
+                          "int8_max_abs_diff": trained.quantized_max_abs_diff}, indent=2))
+        return 0
     result = train_model(dataset, args.name, models_dir)
     card = result.card
-    print(json.dumps({"model": f"local:{card['name']}", "id": card["id"], "model_dir": str(result.model_dir),
-                      "auc": card["evaluation"]["auc"], "data": {k: card["data"][k] for k in ("train", "evaluation")},
+    print(json.dumps({"model": f"local:{card['name']}", "kind": "language-agnostic", "id": card["id"],
+                      "model_dir": str(result.model_dir), "auc": card["evaluation"]["auc"],
+                      "data": {k: card["data"][k] for k in ("train", "evaluation")},
                       "threshold_for_precision": card["evaluation"]["threshold_for_precision"]}, indent=2))
     return 0
 
@@ -110,7 +137,10 @@ def register(commands: Any) -> None:
     names.add_argument("--siteinfo", type=Path, default=None, help="a saved meta=siteinfo answer (JSON)")
     features.set_defaults(func=_cmd_features)
 
-    train = commands.add_parser("train", help="Train a local revert-risk model from a wiki's own history.")
+    train = commands.add_parser("train", help="Train a local revert-risk model from a wiki's own history.",
+                                description="Train a local revert-risk model from a wiki's own history. Re-running "
+                                            "a multilingual training with unchanged data and settings (a dump; an API "
+                                            "window moves with time) resumes after the last finished epoch.")
     train.add_argument("--settings", type=Path, required=True)
     train.add_argument("--wiki", required=True, help="wiki name as in settings")
     train.add_argument("--name", required=True, help="model name: served as local:<name>")
@@ -120,5 +150,16 @@ def register(commands: Any) -> None:
     train.add_argument("--days", type=float, default=None,
                        help="data window in days (required with --from-api; with a dump, before its newest edit)")
     train.add_argument("--models-dir", type=Path, default=None, help="default: the settings' models_dir")
+    train.add_argument("--kind", choices=["language-agnostic", "multilingual"], default="language-agnostic",
+                       help="language-agnostic: xgboost on 26 features; multilingual: a transformer encoder on the "
+                            "edit's text fragments + xgboost (needs --base)")
+    train.add_argument("--base", type=Path, default=None, metavar="DIR",
+                       help="multilingual: the encoder to fine-tune, a local Hugging Face checkpoint directory "
+                            "(e.g. bert-base-multilingual-cased, downloaded once); nothing is downloaded")
+    train.add_argument("--epochs", type=int, default=None, help="multilingual: fine-tuning epochs (default 3)")
+    train.add_argument("--freeze-encoder", action="store_true",
+                       help="multilingual: train the heads only (much faster on a CPU, less accurate)")
+    train.add_argument("--device", default=None,
+                       help="multilingual: cpu, cuda, cuda:1… (default: a GPU when torch sees one)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_cmd_train)

@@ -221,7 +221,7 @@ class ServedWiki:
             if _is_multilingual(model_dir):
                 from automod.scoring.multilingual.scorer import MultilingualScorer
 
-                self._scorers[model] = MultilingualScorer(model_dir, gateway.query)
+                self._scorers[model] = MultilingualScorer(model_dir, gateway.query, lang=self.wiki.lang)
             else:
                 self._scorers[model] = LocalScorer(model_dir, gateway.query)
         if model not in self._scorers:

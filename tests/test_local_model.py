@@ -110,7 +110,7 @@ def test_missing_model_is_unknown(tmp_path):
 
 @pytest.mark.parametrize("damage,message", [
     (lambda d: (d / MODEL_FILE).write_text((d / MODEL_FILE).read_text()[:500]), "does not match its card"),
-    (lambda d: (d / MODEL_FILE).unlink(), "unreadable"),
+    (lambda d: (d / MODEL_FILE).unlink(), "model.json is missing"),
     (lambda d: (d / CARD_FILE).write_text("{not json"), "card .* is unreadable"),
     (lambda d: (d / CARD_FILE).write_text(json.dumps({**json.loads((d / CARD_FILE).read_text()),
                                                       "feature_set": "other"})), "retrain"),
@@ -125,7 +125,7 @@ def test_corrupt_model_fails_at_construction_with_a_clear_error(trained, tmp_pat
 
 
 def test_garbage_model_with_matching_hash_is_refused_by_xgboost(trained, tmp_path):
-    from automod.scoring.local import sha256_file
+    from automod.scoring.model_files import sha256_path as sha256_file
 
     model_dir = _copy(trained, tmp_path)
     (model_dir / MODEL_FILE).write_text('{"learner": 42}')

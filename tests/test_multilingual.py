@@ -259,15 +259,18 @@ def test_training_resumes_after_the_last_finished_epoch(trained: Any, tmp_path: 
 
 # --- the scorer and its failures -----------------------------------------------------------
 
-def _fake_wiki(parent: str, current: str, *, parent_id: int = 10) -> Any:
+def _fake_wiki(parent: str, current: str, *, parent_id: int = 10, parent_hidden: bool = False) -> Any:
+    """Answers the two round trips of RevisionFetcher as MediaWiki does (formatversion 2)."""
     def query(**params: Any) -> dict[str, Any]:
         if params["revids"] == 11:
             rev = {"revid": 11, "parentid": parent_id, "timestamp": "2024-01-01T00:00:00Z", "size": len(current),
                    "user": "192.0.2.7", "anon": True, "userid": 0, "tags": ["mobile edit"], "comment": "",
                    "slots": {"main": {"content": current}}}
             return {"query": {"pages": [{"pageid": 5, "title": "Place X", "revisions": [rev]}]}}
-        rev = {"revid": 10, "size": len(parent), "slots": {"main": {"content": parent}}}
-        return {"query": {"pages": [{"pageid": 5, "title": "Place X", "revisions": [rev]}]}}
+        main = {"texthidden": True} if parent_hidden else {"content": parent}
+        rev = {"revid": 10, "timestamp": "2023-12-31T00:00:00Z", "size": len(parent), "slots": {"main": main}}
+        created = {"logpage": 5, "timestamp": "2023-01-01T00:00:00Z"}
+        return {"query": {"pages": [{"pageid": 5, "title": "Place X", "revisions": [rev]}], "logevents": [created]}}
     return query
 
 
@@ -286,13 +289,15 @@ def test_scorer_scores_a_vandal_edit_above_a_constructive_one(trained: Any) -> N
     assert bad_score.probability > good_score.probability
 
 
-def test_page_creation_is_unscorable(trained: Any) -> None:
+@pytest.mark.parametrize("case", ["page creation", "hidden parent text"])
+def test_page_creation_and_hidden_parent_are_unscorable(trained: Any, case: str) -> None:
     from automod.scoring.base import Unscorable
     from automod.scoring.multilingual.scorer import MultilingualScorer
 
-    scorer = MultilingualScorer(trained.model_dir, _fake_wiki("", "new page", parent_id=0))
+    wiki = (_fake_wiki("", "new page", parent_id=0) if case == "page creation"
+            else _fake_wiki("secret", "new text", parent_hidden=True))
     with pytest.raises(Unscorable) as info:
-        scorer.score("enwiki", 11)
+        MultilingualScorer(trained.model_dir, wiki).score("enwiki", 11)
     assert info.value.code == "parent_revision_missing"
 
 
@@ -308,7 +313,7 @@ def test_missing_model_dir_is_an_unknown_model(tmp_path: Path) -> None:
 def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, damage: str) -> None:
     import shutil
 
-    from automod.scoring.multilingual.model import CorruptModel, MultilingualModel
+    from automod.scoring.multilingual.model import CorruptModel, MultilingualModel  # one class for both kinds
 
     copy = tmp_path / "tiny"
     shutil.copytree(trained.model_dir, copy)

@@ -307,6 +307,7 @@ class RevisionInfo:
     bytes: int
     text: str = ""
     comment: str = ""
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -326,12 +327,13 @@ class UserInfo:
 
 @dataclass(frozen=True)
 class EditData:
-    """Everything the 26 features need about one edit."""
+    """Everything the 26 features (and the multilingual model) need about one edit."""
 
     revision: RevisionInfo
     parent: RevisionInfo
     user: UserInfo
     page_created: datetime
+    title: str = ""
 
 
 def _days(later: datetime, earlier: datetime) -> float:

@@ -12,8 +12,6 @@ The model is loaded once, at construction. A missing model raises
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,20 +33,21 @@ from automod.scoring.features import (
     feature_vector,
     text_counts,
 )
+from automod.scoring.model_files import (
+    CARD_FILE,
+    CorruptModel,
+    read_card,
+    verify_sha256,
+)
 from automod.scoring.revision_data import Query, RevisionFetcher
 
 __all__ = ["CARD_FILE", "MODEL_FILE", "CorruptModel", "CountsCache", "LocalModel", "LocalScorer", "ModelCard",
-           "local_model_names"]
+           "local_model_names"]  # CARD_FILE and CorruptModel: from model_files, shared with multilingual models
 
 log = logging.getLogger("automod.scoring.local")
 
 MODEL_FILE = "model.json"
-CARD_FILE = "model_card.json"
 PREFIX = "local:"
-
-
-class CorruptModel(ScoringError):
-    """The model directory exists but its files cannot be trusted or read."""
 
 
 def local_model_names(models_dir: Path) -> list[str]:
@@ -60,14 +59,6 @@ def local_model_names(models_dir: Path) -> list[str]:
     if not models_dir.is_dir():
         return []
     return sorted(p.name for p in models_dir.iterdir() if p.is_dir() and (p / CARD_FILE).is_file())
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -105,26 +96,14 @@ class LocalModel:
     def load(cls, model_dir: Path) -> LocalModel:
         """Load and verify ``model_dir``; raises UnknownModel or CorruptModel."""
         model_dir = Path(model_dir)
-        card_path = model_dir / CARD_FILE
-        if not card_path.is_file():
-            raise UnknownModel(f"no local model in {model_dir} (missing {CARD_FILE}; train one with `automod train`)")
-        try:
-            card = ModelCard.from_json(json.loads(card_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CorruptModel(f"model card {card_path} is unreadable: {exc}") from exc
+        card = read_card(model_dir, ModelCard.from_json, "local model (train one with `automod train`)")
         if card.feature_set != FEATURE_SET_VERSION or card.feature_names != FEATURE_NAMES:
             raise CorruptModel(f"model {card.id} was trained on feature set {card.feature_set!r}; "
                                f"this automod computes {FEATURE_SET_VERSION!r}: retrain it")
         model_path = model_dir / card.model_file
         if model_path.suffix not in (".json", ".ubj") or model_path.parent != model_dir:
             raise CorruptModel(f"model file {card.model_file!r} must be a .json or .ubj file in {model_dir}")
-        try:
-            actual = sha256_file(model_path)
-        except OSError as exc:
-            raise CorruptModel(f"model file {model_path} is unreadable: {exc}") from exc
-        if actual != card.model_sha256:
-            raise CorruptModel(f"model file {model_path} does not match its card (SHA-256 {actual[:12]}…, "
-                               f"card says {card.model_sha256[:12]}…): corrupt or replaced")
+        verify_sha256(model_path, card.model_sha256, card.id)
         try:
             import xgboost  # late: only processes serving local models pay for it
         except ImportError as exc:

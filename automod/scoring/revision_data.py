@@ -1,4 +1,4 @@
-"""Fetch what the 26 features need about one revision, in two API round trips.
+"""Fetch what a local model needs about one revision, in two API round trips.
 
 The Action API cannot ask for a revision and its parent before it knows the parent's id, so:
 
@@ -41,7 +41,7 @@ def _revision(raw: dict[str, Any]) -> RevisionInfo:
     main = (raw.get("slots") or {}).get("main") or {}
     return RevisionInfo(rev_id=int(raw["revid"]), timestamp=parse_timestamp(raw["timestamp"]),
                         bytes=int(raw.get("size", 0)), text=str(main.get("content", raw.get("content", ""))),
-                        comment=str(raw.get("comment") or ""))
+                        comment=str(raw.get("comment") or ""), tags=frozenset(str(t) for t in raw.get("tags", [])))
 
 
 def _one_revision(data: dict[str, Any], rev_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,14 +104,16 @@ class RevisionFetcher:
         second = self._ask(**params)
         try:
             _page, parent_raw = _one_revision(second, parent_id)
+            _check_visible(parent_raw)  # a hidden parent text would read as a blank page
         except Unscorable as exc:
-            raise Unscorable(f"parent {parent_id} of revision {rev_id} is missing",
+            raise Unscorable(f"parent {parent_id} of revision {rev_id} is missing or hidden",
                              code="parent_revision_missing") from exc
         parent = _revision(parent_raw)
         query = second.get("query", {})
         created = self._page_created(page, query.get("logevents", []))
         user = self._user(name, anonymous, query.get("users", []))
-        return EditData(revision=_revision(rev), parent=parent, user=user, page_created=created)
+        return EditData(revision=_revision(rev), parent=parent, user=user, page_created=created,
+                        title=str(page.get("title", "")))
 
     def _page_created(self, page: dict[str, Any], logevents: list[dict[str, Any]]) -> datetime:
         page_id = int(page["pageid"])

@@ -4,7 +4,9 @@ Both sources (the API, an XML dump) turn each page's history into :class:`PageRe
 values and call :func:`page_records`, which applies the same eligibility rules (article
 namespace, not a page creation, not a bot, inside the data window) and the same label
 (:mod:`automod.training.labels`). Texts are reduced to :class:`TextCounts` as soon as they
-are read, so a large dump never sits in memory.
+are read, so a large dump never sits in memory; for the multilingual model a source also
+keeps each page's texts until :func:`page_records` has turned every eligible edit into its
+:class:`~automod.scoring.multilingual.edit_texts.EditTexts` (the fragments only).
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from automod.scoring.features import (
     edit_features,
     feature_vector,
 )
+from automod.scoring.multilingual.edit_texts import EditTexts
 from automod.training.labels import HistoryRevision, reverted_by_others
 
-__all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "label_summary", "page_records"]
+__all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "TextExtractor", "label_summary", "page_records"]
+
+#: ``(parent wikitext, wikitext, title) -> EditTexts``: what multilingual training reads of an edit.
+TextExtractor = Callable[[str, str, str], EditTexts]
 
 #: Dumps carry no user groups: names ending in "bot" are taken as bots there (the naming
 #: rule most Wikipedias' bot policies set). API histories use the real ``bot`` group.
@@ -46,12 +52,15 @@ class PageRevision:
     comment: str
     counts: TextCounts | None
     tags: frozenset[str] = frozenset()
+    #: The wikitext itself, kept only when the source was given a TextExtractor.
+    text: str | None = None
 
     def history(self) -> HistoryRevision:
         return HistoryRevision(self.rev_id, self.timestamp, self.user, self.sha1, self.tags)
 
     def info(self) -> RevisionInfo:
-        return RevisionInfo(rev_id=self.rev_id, timestamp=self.timestamp, bytes=self.bytes, comment=self.comment)
+        return RevisionInfo(rev_id=self.rev_id, timestamp=self.timestamp, bytes=self.bytes, comment=self.comment,
+                            tags=self.tags)
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,13 @@ class EditRecord:
     anonymous: bool
     page_created: datetime
     label: bool
+    #: The edit's text fragments, when the source was given a TextExtractor.
+    texts: EditTexts | None = None
 
 
 def page_records(page_id: int, title: str, history: Sequence[PageRevision], *,
-                 start: datetime, end: datetime, is_bot: Callable[[str], bool]) -> list[EditRecord]:
+                 start: datetime, end: datetime, is_bot: Callable[[str], bool],
+                 extract: TextExtractor | None = None) -> list[EditRecord]:
     """Return the eligible, labelled edits of one page.
 
     ``history`` is oldest first and starts at the page's first revision or far enough
@@ -90,9 +102,15 @@ def page_records(page_id: int, title: str, history: Sequence[PageRevision], *,
         parent = by_id.get(rev.parent_id)
         if parent is None or rev.counts is None or parent.counts is None:
             continue
+        texts = None
+        if extract is not None:
+            if rev.text is None or parent.text is None:
+                continue
+            texts = extract(parent.text, rev.text, title)
         out.append(EditRecord(page_id=page_id, title=title, revision=rev.info(), parent=parent.info(),
                               counts=rev.counts, parent_counts=parent.counts, user=rev.user,
-                              anonymous=rev.anonymous, page_created=created, label=rev.rev_id in reverted))
+                              anonymous=rev.anonymous, page_created=created, label=rev.rev_id in reverted,
+                              texts=texts))
     return out
 
 

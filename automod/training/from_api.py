@@ -26,7 +26,13 @@ from typing import Any
 
 from automod.scoring.features import NamespaceNames, UserInfo, text_counts
 from automod.scoring.revision_data import Query, parse_timestamp
-from automod.training.dataset import Dataset, EditRecord, PageRevision, page_records
+from automod.training.dataset import (
+    Dataset,
+    EditRecord,
+    PageRevision,
+    TextExtractor,
+    page_records,
+)
 from automod.training.progress import progress
 
 __all__ = ["dataset_from_api"]
@@ -58,7 +64,8 @@ def _text(raw: dict[str, Any]) -> str | None:
     return None if content is None else str(content)
 
 
-def _page_revision(raw: dict[str, Any], names: NamespaceNames, with_text: bool) -> PageRevision:
+def _page_revision(raw: dict[str, Any], names: NamespaceNames, with_text: bool,
+                   keep_text: bool = False) -> PageRevision:
     text = _text(raw) if with_text else None
     return PageRevision(
         rev_id=int(raw["revid"]), parent_id=int(raw.get("parentid") or 0),
@@ -66,7 +73,7 @@ def _page_revision(raw: dict[str, Any], names: NamespaceNames, with_text: bool) 
         anonymous=bool(raw.get("anon")) or int(raw.get("userid", 0)) == 0,
         sha1=raw.get("sha1") if not raw.get("sha1hidden") else None, bytes=int(raw.get("size", 0)),
         comment=str(raw.get("comment") or ""), counts=text_counts(text, names) if text is not None else None,
-        tags=frozenset(raw.get("tags", [])))
+        tags=frozenset(raw.get("tags", [])), text=text if keep_text else None)
 
 
 def _recent_changes(query: Query, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -77,24 +84,25 @@ def _recent_changes(query: Query, start: datetime, end: datetime) -> list[dict[s
     return changes
 
 
-def _window_revisions(query: Query, start: datetime, names: NamespaceNames) -> dict[int, tuple[str, list[PageRevision]]]:
+def _window_revisions(query: Query, start: datetime, names: NamespaceNames,
+                      keep_text: bool) -> dict[int, tuple[str, list[PageRevision]]]:
     pages: dict[int, tuple[str, list[PageRevision]]] = {}
     for data in _continued(query, list="allrevisions", arvnamespace=0, arvdir="newer", arvstart=_iso(start),
                            arvprop=HISTORY_PROPS + "|content", arvslots="main", arvlimit=CONTENT_BATCH):
         for page in data.get("query", {}).get("allrevisions", []):
             _title, revisions = pages.setdefault(int(page["pageid"]), (str(page["title"]), []))
-            revisions.extend(_page_revision(r, names, True) for r in page.get("revisions", []))
+            revisions.extend(_page_revision(r, names, True, keep_text) for r in page.get("revisions", []))
     return pages
 
 
-def _revisions_by_id(query: Query, ids: list[int], names: NamespaceNames) -> dict[int, PageRevision]:
+def _revisions_by_id(query: Query, ids: list[int], names: NamespaceNames, keep_text: bool) -> dict[int, PageRevision]:
     found: dict[int, PageRevision] = {}
     for i in range(0, len(ids), CONTENT_BATCH):
         data = query(revids="|".join(map(str, ids[i:i + CONTENT_BATCH])), prop="revisions",
                      rvprop=HISTORY_PROPS + "|content", rvslots="main")
         for page in data.get("query", {}).get("pages", []):
             for raw in page.get("revisions", []):
-                found[int(raw["revid"])] = _page_revision(raw, names, True)
+                found[int(raw["revid"])] = _page_revision(raw, names, True, keep_text)
     return found
 
 
@@ -108,10 +116,11 @@ def _first_revision(query: Query, page_id: int, names: NamespaceNames) -> PageRe
 
 
 def _histories(query: Query, pages: dict[int, tuple[str, list[PageRevision]]], names: NamespaceNames,
-               show_progress: bool) -> dict[int, list[PageRevision]]:
+               show_progress: bool, keep_text: bool) -> dict[int, list[PageRevision]]:
     """Each page's window revisions, preceded by the revision before the window and its creation."""
     histories = {pid: sorted(revs, key=lambda r: (r.timestamp, r.rev_id)) for pid, (_t, revs) in pages.items()}
-    before = _revisions_by_id(query, sorted({h[0].parent_id for h in histories.values() if h[0].parent_id}), names)
+    before = _revisions_by_id(query, sorted({h[0].parent_id for h in histories.values() if h[0].parent_id}), names,
+                              keep_text)
     for page_id in progress(sorted(histories), "reading the pages' first revisions", enabled=show_progress):
         history = histories[page_id]
         parent = before.get(history[0].parent_id)
@@ -135,8 +144,13 @@ def _users(query: Query, names: set[str]) -> dict[str, dict[str, Any]]:
 
 
 def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | None = None,
-                     show_progress: bool = True) -> Dataset:
-    """Return the labelled namespace-0 edits of the last ``days`` days on the wiki behind ``query``."""
+                     show_progress: bool = True, extract: TextExtractor | None = None) -> Dataset:
+    """Return the labelled namespace-0 edits of the last ``days`` days on the wiki behind ``query``.
+
+    With ``extract``, the window's texts are held in memory until every record has its
+    :class:`~automod.training.dataset.EditRecord.texts` (multilingual training).
+    """
+    keep_text = extract is not None
     end = now or datetime.now(UTC)
     start = end - timedelta(days=days)
     site = query(meta="siteinfo", siprop="namespaces|namespacealiases")
@@ -145,8 +159,8 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
     log.info("%s: %d recent changes since %s", wiki, len(changes), _iso(start))
     wanted = {int(c["pageid"]) for c in changes if c.get("ns") == 0 and c.get("type") == "edit" and not c.get("bot")}
     bot_flagged = {int(c.get("revid", 0)) for c in changes if c.get("bot")}
-    pages = {pid: page for pid, page in _window_revisions(query, start, names).items() if pid in wanted}
-    histories = _histories(query, pages, names, show_progress)
+    pages = {pid: page for pid, page in _window_revisions(query, start, names, keep_text).items() if pid in wanted}
+    histories = _histories(query, pages, names, show_progress, keep_text)
     users = _users(query, {r.user for h in histories.values() for r in h if not r.anonymous and r.user})
     later: dict[str, list[datetime]] = defaultdict(list)
     for change in changes:
@@ -157,8 +171,11 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
 
     records: list[EditRecord] = []
     for page_id, history in histories.items():
-        records.extend(r for r in page_records(page_id, pages[page_id][0], history, start=start, end=end, is_bot=is_bot)
+        records.extend(r for r in page_records(page_id, pages[page_id][0], history, start=start, end=end,
+                                               is_bot=is_bot, extract=extract)
                        if r.revision.rev_id not in bot_flagged)
+    pages.clear()
+    histories.clear()  # the texts: only the records' fragments are kept
 
     def user_info(record: EditRecord) -> UserInfo:
         if record.anonymous:

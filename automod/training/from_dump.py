@@ -33,6 +33,7 @@ from automod.training.dataset import (
     Dataset,
     EditRecord,
     PageRevision,
+    TextExtractor,
     page_records,
 )
 from automod.training.progress import Progress
@@ -77,7 +78,8 @@ def _names(dump: Any) -> NamespaceNames:
     return NamespaceNames.from_names(category=by_id[14], media=by_id[6] + by_id[-2])
 
 
-def _revisions(page: Any, names: NamespaceNames, edits: dict[str, list[datetime]]) -> list[PageRevision]:
+def _revisions(page: Any, names: NamespaceNames, edits: dict[str, list[datetime]],
+               keep_text: bool) -> list[PageRevision]:
     out: list[PageRevision] = []
     previous = 0
     for rev in page:
@@ -90,17 +92,20 @@ def _revisions(page: Any, names: NamespaceNames, edits: dict[str, list[datetime]
             rev_id=int(rev.id), parent_id=int(rev.parent_id or previous), timestamp=moment, user=user,
             anonymous=rev.user is None or not rev.user.id, sha1=rev.sha1 or None,
             bytes=int(rev.bytes if rev.bytes is not None else len((text or "").encode("utf-8"))),
-            comment=str(rev.comment or ""), counts=text_counts(text, names) if text is not None else None))
+            comment=str(rev.comment or ""), counts=text_counts(text, names) if text is not None else None,
+            text=text if keep_text else None))
         previous = int(rev.id)
     out.sort(key=lambda r: (r.timestamp, r.rev_id))
     return out
 
 
-def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_progress: bool = True) -> Dataset:
+def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_progress: bool = True,
+                      extract: TextExtractor | None = None) -> Dataset:
     """Return the labelled namespace-0 edits in the dump at ``path``.
 
     With ``days``, only edits in the last ``days`` days before the dump's newest revision.
-    Raises :class:`DumpError` for unreadable files.
+    With ``extract``, each record also gets its text fragments (one page's texts in memory
+    at a time). Raises :class:`DumpError` for unreadable files.
     """
     import mwxml
     import mwxml.errors
@@ -114,7 +119,7 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
             dump = mwxml.Dump.from_file(fh)
             names = _names(dump)
             for page in dump:
-                history = _revisions(page, names, edits)
+                history = _revisions(page, names, edits, keep_text=extract is not None and page.namespace == 0)
                 bar.update()
                 if history:
                     newest = max(newest, history[-1].timestamp)
@@ -122,7 +127,7 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
                     continue
                 records.extend(page_records(int(page.id), str(page.title), history, start=EARLIEST,
                                             end=datetime.max.replace(tzinfo=UTC),
-                                            is_bot=lambda name: bool(BOT_NAME.search(name))))
+                                            is_bot=lambda name: bool(BOT_NAME.search(name)), extract=extract))
         except (mwxml.errors.MalformedXML, ValueError, KeyError, AttributeError, SyntaxError) as exc:
             # (ElementTree's ParseError is a SyntaxError)
             raise DumpError(f"{path} is not a readable MediaWiki XML dump: {exc}") from exc

@@ -14,7 +14,8 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,15 @@ from typing import Any
 
 from automod.errors import AutomodError
 from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION
-from automod.scoring.local import CARD_FILE, MODEL_FILE, sha256_file
+from automod.scoring.local import CARD_FILE, MODEL_FILE
+from automod.scoring.model_files import sha256_path
 from automod.training.dataset import Dataset, label_summary
 from automod.training.labels import LABEL_DEFINITION
 from automod.training.metrics import auc, precision_recall_at, threshold_for_precision
 from automod.training.model_card import write_markdown
 
-__all__ = ["PARAMS", "THRESHOLDS", "TrainingError", "TrainingResult", "train_model"]
+__all__ = ["MIN_EDITS", "PARAMS", "THRESHOLDS", "TrainingError", "TrainingResult", "check_model_name",
+           "staged_model_dir", "train_model"]
 
 log = logging.getLogger("automod.training.train")
 
@@ -59,7 +62,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_name(name: str) -> None:
+def check_model_name(name: str) -> None:
+    """Raise TrainingError unless ``name`` can be a directory name and a ``local:`` model name."""
     if not name or name.startswith(".") or any(c in name for c in "/\\:") or name != name.strip():
         raise TrainingError(f"invalid model name {name!r}: use letters, digits, '-', '_' or '.'")
 
@@ -72,7 +76,7 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
     import numpy as np
     import xgboost
 
-    _check_name(name)
+    check_model_name(name)
     records = dataset.sorted_records()
     if len(records) < MIN_EDITS:
         raise TrainingError(f"only {len(records)} labelled edits in {dataset.source}; need at least {MIN_EDITS}")
@@ -128,15 +132,25 @@ def _span(records: Sequence[Any]) -> dict[str, str | None]:
 
 def _write(booster: Any, card: dict[str, Any], name: str, models_dir: Path,
            created: datetime) -> tuple[Path, dict[str, Any]]:
-    """Write the model next to its final place, then swap it in (a reader never sees half)."""
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=models_dir))
-    try:
+    with staged_model_dir(models_dir, name) as staging:
         booster.save_model(str(staging / MODEL_FILE))
-        digest = sha256_file(staging / MODEL_FILE)
+        digest = sha256_path(staging / MODEL_FILE)
         card = {"id": f"{name}-{created.strftime('%Y%m%dT%H%M%SZ')}-{digest[:8]}", **card, "model_sha256": digest}
         (staging / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         write_markdown(card, staging / "MODEL_CARD.md")
+    log.info("wrote model %s to %s (AUC %s)", card["id"], models_dir / name, card["evaluation"]["auc"])
+    return models_dir / name, card
+
+
+@contextmanager
+def staged_model_dir(models_dir: Path, name: str) -> Iterator[Path]:
+    """A fresh directory next to ``models_dir/name`` that replaces it when the block ends
+    without an error (a serving process never reads half a model); removed otherwise."""
+    check_model_name(name)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=models_dir))
+    try:
+        yield staging
         final = models_dir / name
         old = models_dir / f".{name}.old"
         if final.exists():
@@ -147,5 +161,3 @@ def _write(booster: Any, card: dict[str, Any], name: str, models_dir: Path,
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("wrote model %s to %s (AUC %s)", card["id"], final, card["evaluation"]["auc"])
-    return final, card

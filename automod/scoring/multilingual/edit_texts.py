@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from automod.scoring.features import EditData
+
 __all__ = [
     "ACTION_FEATURES",
     "EDIT_ACTIONS",
@@ -39,6 +41,7 @@ __all__ = [
     "EditMeta",
     "EditTexts",
     "diff_lines",
+    "edit_meta",
     "extract_edit_texts",
     "metadata_features",
     "split_sentences",
@@ -90,6 +93,12 @@ class EditMeta:
     anonymous: bool
     groups: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+
+
+def edit_meta(edit: EditData) -> EditMeta:
+    """What the metadata features read of an edit fetched for (or recorded by) training/serving."""
+    return EditMeta(bytes_diff=edit.revision.bytes - edit.parent.bytes, anonymous=edit.user.anonymous,
+                    groups=edit.user.groups, tags=edit.revision.tags)
 
 
 def metadata_features(meta: EditMeta) -> dict[str, float]:

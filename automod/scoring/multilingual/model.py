@@ -20,8 +20,6 @@ both local models).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +29,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from automod.errors import ScoringError
 from automod.scoring.base import UnknownModel
+from automod.scoring.model_files import (
+    CARD_FILE,
+    CorruptModel,
+    read_card,
+    sha256_path,
+    verify_sha256,
+)
 from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
 
 __all__ = ["AGGREGATES", "BOOSTER_FILE", "CARD_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE",
@@ -44,7 +48,6 @@ log = logging.getLogger("automod.scoring.multilingual.model")
 ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.pt"
 BOOSTER_FILE = "booster.ubj"
-CARD_FILE = "model_card.json"
 KIND = "multilingual"
 FEATURE_SET = "rrml-local-1"
 
@@ -53,23 +56,6 @@ KINDS = ("insert", "remove", "change", "title")
 AGGREGATES = ("s0_max", "s1_max", "p0_max", "p1_max", "s0_mean", "s1_mean", "p0_mean", "p1_mean")
 TEXT_FEATURES = (*(f"bert_{k}_{a}" for k in KINDS[:3] for a in AGGREGATES), "bert_title_score")
 FEATURE_NAMES = (*METADATA_FEATURES, *ACTION_FEATURES, *TEXT_FEATURES)
-
-
-class CorruptModel(ScoringError):
-    """The model directory exists but its files cannot be trusted or read."""
-
-
-def sha256_path(path: Path) -> str:
-    """SHA-256 of a file, or of every file below a directory (names and contents, sorted)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(str(file.relative_to(path)).encode() + b"\0")
-        with file.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 class RevertRiskHeads(nn.Module):
@@ -181,19 +167,9 @@ class MultilingualModel:
     def load(cls, model_dir: Path) -> MultilingualModel:
         """Load and verify ``model_dir``; raises UnknownModel (missing) or CorruptModel."""
         model_dir = Path(model_dir)
-        card_path = model_dir / CARD_FILE
-        if not card_path.is_file():
-            raise UnknownModel(f"no multilingual model in {model_dir} (missing {CARD_FILE})")
-        try:
-            card = MultilingualCard.from_json(json.loads(card_path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CorruptModel(f"model card {card_path} is unreadable: {exc}") from exc
+        card = read_card(model_dir, MultilingualCard.from_json, "multilingual model")
         for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE):
-            path = model_dir / name
-            if not path.exists():
-                raise CorruptModel(f"model {card.id}: {path} is missing")
-            if sha256_path(path) != card.sha256.get(name):
-                raise CorruptModel(f"model {card.id}: {path} does not match its card (corrupt or replaced)")
+            verify_sha256(model_dir / name, card.sha256.get(name), card.id)
         try:
             import xgboost
 

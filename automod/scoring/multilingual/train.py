@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import random
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from automod.scoring.multilingual.edit_texts import EditMeta, EditTexts
 from automod.scoring.multilingual.inference import (
     encode_texts,
     feature_row,
+    pad_batch,
     quantize_linear,
     run_heads,
 )
@@ -81,6 +81,13 @@ class TrainConfig:
     max_texts: int = 16
     booster_rounds: int = 200
     seed: int = 42
+    #: "auto": the first CUDA GPU when torch sees one, else the CPU; or "cpu", "cuda:1"...
+    device: str = "auto"
+
+    def torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,8 @@ def _split(edits: Sequence[LabelledEdit], config: TrainConfig) -> tuple[list[Lab
 
 
 def _fingerprint(base: Path, edits: Sequence[LabelledEdit], config: TrainConfig) -> str:
-    digest = hashlib.sha256(json.dumps(asdict(config), sort_keys=True).encode() + str(base.resolve()).encode())
+    settings = {k: v for k, v in asdict(config).items() if k != "device"}  # a GPU may resume a CPU run
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode() + str(base.resolve()).encode())
     for e in edits:
         digest.update(repr((e.texts.title, e.texts.inserted, e.texts.removed, e.texts.changed, e.label)).encode())
     return digest.hexdigest()
@@ -140,15 +148,14 @@ def _head_samples(tokenizer: Any, edits: Sequence[LabelledEdit], config: TrainCo
 
 def _train_heads(net: RevertRiskHeads, tokenizer: Any, edits: Sequence[LabelledEdit], config: TrainConfig,
                  checkpoint: Path, fingerprint: str) -> None:
-    from automod.scoring.multilingual.inference import _pad
-
     samples = _head_samples(tokenizer, edits, config)
     if not samples:
         log.warning("no text fragments to fine-tune the heads on; the heads stay as initialised")
         return
     positives = sum(1 for f, y in samples if f.kind < 3 and y > 0.5)
     negatives = sum(1 for f, _ in samples if f.kind < 3) - positives
-    weight = torch.tensor([1.0, negatives / positives if positives and negatives else 1.0])
+    device = next(net.parameters()).device
+    weight = torch.tensor([1.0, negatives / positives if positives and negatives else 1.0], device=device)
     groups = [{"params": [p for n, p in net.named_parameters() if not n.startswith("encoder.")], "lr": config.head_lr}]
     if config.train_encoder:
         groups.append({"params": list(net.encoder.parameters()), "lr": config.encoder_lr})
@@ -174,12 +181,13 @@ def _train_heads(net: RevertRiskHeads, tokenizer: Any, edits: Sequence[LabelledE
         with Progress(f"epoch {epoch + 1}/{config.epochs}", len(order)) as bar:
             for start in range(0, len(order), config.batch_size):
                 batch = [samples[i] for i in order[start:start + config.batch_size]]
-                inputs = _pad([f for f, _ in batch], int(tokenizer.pad_token_id or 0))
-                targets = torch.tensor([y for _, y in batch])
+                inputs = {k: v.to(device) for k, v in
+                          pad_batch([f for f, _ in batch], int(tokenizer.pad_token_id or 0)).items()}
+                targets = torch.tensor([y for _, y in batch], device=device)
                 logits = net(**inputs)
                 kinds = inputs["kinds"]
                 text, title = kinds < 3, kinds == 3
-                loss = torch.zeros(())
+                loss = torch.zeros((), device=device)
                 if bool(text.any()):
                     loss = loss + classify(logits[text], (targets[text] > 0.5).long())
                 if bool(title.any()):
@@ -202,7 +210,7 @@ def _rows(net: nn.Module, tokenizer: Any, edits: Sequence[LabelledEdit], config:
             chunk = edits[start:start + 16]
             fragments = encode_texts(tokenizer, [e.texts for e in chunk], config.max_length,
                                      config.title_max_length, config.max_texts)
-            logits = run_heads(net, tokenizer, fragments, len(chunk), 32)
+            logits = run_heads(net, tokenizer, fragments, len(chunk), device=next(net.parameters()).device)
             rows += [feature_row(e.texts, e.meta, lg) for e, lg in zip(chunk, logits)]
             bar.update(len(chunk))
     return rows
@@ -228,57 +236,66 @@ def _predict(booster: Any, rows: list[list[float]]) -> list[float]:
 
 
 def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path, *,
-                       config: TrainConfig = TrainConfig(), wiki: str = "", overwrite: bool = False) -> TrainResult:
-    """Train on ``edits`` starting from the checkpoint directory ``base`` and write ``out_dir``.
+                       config: TrainConfig = TrainConfig(), wiki: str = "", overwrite: bool = False,
+                       data: dict[str, Any] | None = None) -> TrainResult:
+    """Train on ``edits`` starting from the checkpoint directory ``base`` and write ``out_dir``
+    (swapped in whole when everything is written). ``data`` describes the source for the card.
 
     Raises ValueError when a part of the split has only one label, FileExistsError when
     ``out_dir`` exists (unless ``overwrite``).
     """
+    from automod.training.train import staged_model_dir
+
     out_dir, base = Path(out_dir), Path(base)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise FileExistsError(f"{out_dir} exists; choose another name or overwrite")
     torch.manual_seed(config.seed)
     heads_part, fit_part, held_part = _split(edits, config)
     if len({e.label for e in fit_part}) < 2:
-        raise ValueError(f"the booster part ({len(fit_part)} edits) needs both reverted and kept edits")
-    log.info("training on %d edits: %d for the heads, %d for the booster, %d held out",
-             len(edits), len(heads_part), len(fit_part), len(held_part))
+        raise ValueError(f"the booster part ({len(fit_part)} edits, titles not used for the heads) needs both "
+                         "reverted and kept edits")
+    device = config.torch_device()
+    log.info("training on %d edits (%s): %d for the heads, %d for the booster, %d held out",
+             len(edits), device, len(heads_part), len(fit_part), len(held_part))
     tokenizer, encoder = load_encoder(base)
-    net = RevertRiskHeads(encoder)
+    net = RevertRiskHeads(encoder).to(device)
     checkpoint = out_dir.parent / f".{out_dir.name}.checkpoint.pt"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _train_heads(net, tokenizer, heads_part, config, checkpoint, _fingerprint(base, edits, config))
     booster = _fit_booster(_rows(net, tokenizer, fit_part, config), [e.label for e in fit_part], config)
+    net.to("cpu")  # served on the CPU; int8 quantization is CPU-only
     eval_auc = diff = None
     if held_part:
         fp32 = _predict(booster, _rows(net, tokenizer, held_part, config))
         int8 = _predict(booster, _rows(quantize_linear(net), tokenizer, held_part, config))
         eval_auc = auc(fp32, [e.label for e in held_part])
         diff = max(abs(a - b) for a, b in zip(fp32, int8))
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    tokenizer.save_pretrained(str(out_dir / ENCODER_DIR))
-    net.encoder.save_pretrained(str(out_dir / ENCODER_DIR))
-    torch.save(net.heads_state(), out_dir / HEADS_FILE)
-    booster.save_model(str(out_dir / BOOSTER_FILE))
-    sha = {name: sha256_path(out_dir / name) for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE)}
     created = datetime.now(UTC)
-    card = MultilingualCard(
-        id=f"{out_dir.name}-{created:%Y%m%d%H%M%S}-{sha[HEADS_FILE][:8]}", name=out_dir.name,
-        feature_names=FEATURE_NAMES, sha256=sha, max_length=config.max_length,
-        title_max_length=config.title_max_length, max_texts=config.max_texts,
-        quantization={"max_abs_diff": diff, "measured_on": len(held_part), "method": "quantize_dynamic qint8 Linear"},
-        extra={"wiki": wiki, "created": created.isoformat(), "base": str(base), "mwedittypes": "3.1.0",
-               "torch": torch.__version__, "training": asdict(config),
-               "data": {"edits": len(edits), "heads": len(heads_part), "booster": len(fit_part),
-                        "held_out": len(held_part), "reverted": sum(e.label for e in edits)},
-               "evaluation": {"auc_held_out": eval_auc}}).to_json()
-    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    (out_dir / "MODEL_CARD.md").write_text(_markdown(card), encoding="utf-8")
+    with staged_model_dir(out_dir.parent, out_dir.name) as staging:
+        tokenizer.save_pretrained(str(staging / ENCODER_DIR))
+        net.encoder.save_pretrained(str(staging / ENCODER_DIR))
+        torch.save(net.heads_state(), staging / HEADS_FILE)
+        booster.save_model(str(staging / BOOSTER_FILE))
+        sha = {name: sha256_path(staging / name) for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE)}
+        card = MultilingualCard(
+            id=f"{out_dir.name}-{created:%Y%m%dT%H%M%SZ}-{sha[HEADS_FILE][:8]}", name=out_dir.name,
+            feature_names=FEATURE_NAMES, sha256=sha, max_length=config.max_length,
+            title_max_length=config.title_max_length, max_texts=config.max_texts,
+            quantization={"max_abs_diff": diff, "measured_on": len(held_part),
+                          "method": "quantize_dynamic qint8 Linear"},
+            extra={"wiki": wiki, "created": created.isoformat(), "base": str(base), "mwedittypes": "3.1.0",
+                   "torch": torch.__version__, "device": str(device),
+                   "training": {k: v for k, v in asdict(config).items() if k != "device"},
+                   "data": {**(data or {}), "edits": len(edits), "heads": len(heads_part), "booster": len(fit_part),
+                            "held_out": len(held_part), "reverted": sum(e.label for e in edits),
+                            "split": f"by title: {config.head_fraction:.0%} of titles for the heads, the rest "
+                                     f"for the booster with {config.eval_fraction:.0%} of them held out"},
+                   "evaluation": {"auc_held_out": eval_auc}}).to_json()
+        (staging / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+        (staging / "MODEL_CARD.md").write_text(_markdown(card), encoding="utf-8")
     checkpoint.unlink(missing_ok=True)
     log.info("wrote %s (held-out AUC %s, int8 max |Δp| %s)", out_dir, eval_auc, diff)
-    model = MultilingualModel(MultilingualCard.from_json(card), tokenizer, net, booster)
+    model = MultilingualModel(MultilingualCard.from_json(card), tokenizer, net.eval(), booster)
     return TrainResult(model_dir=out_dir, card=card, eval_auc=eval_auc, quantized_max_abs_diff=diff, model=model)
 
 
@@ -292,6 +309,8 @@ def _markdown(card: dict[str, Any]) -> str:
         f"aggregates, xgboost booster; feature set `{FEATURE_SET}` ({len(card['feature_names'])} features)",
         f"- **Truncation:** {card['max_length']} tokens per fragment, {card['title_max_length']} per title, "
         f"first {card['max_texts']} fragments of each kind",
+        f"- **Source:** {data.get('source', '(edits given by the caller)')}",
+        f"- **Label:** {data.get('label', 'given by the caller')}",
         f"- **Data:** {data['edits']} edits ({data['reverted']} reverted); heads {data['heads']}, booster "
         f"{data['booster']}, held out {data['held_out']}",
         f"- **Held-out AUC:** {card['evaluation']['auc_held_out']}",
