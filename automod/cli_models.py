@@ -78,8 +78,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     multilingual = args.kind == "multilingual"
     if multilingual and args.base is None:
         raise ConfigError("--kind multilingual needs --base DIR: a Hugging Face encoder checkpoint directory")
-    if not multilingual and (args.base is not None or args.epochs is not None):
-        raise ConfigError("--base and --epochs are for --kind multilingual")
+    if not multilingual and any(v is not None for v in (args.base, args.epochs, args.device, args.encoder_lr,
+                                                         args.head_lr)):
+        raise ConfigError("--base, --epochs, --device and the learning rates are for --kind multilingual")
     try:
         from automod.training import dataset_from_api, dataset_from_dump, train_model
 
@@ -108,8 +109,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         gateway = WikiGateway(wiki, settings.pywikibot_dir, login=False)
         dataset = dataset_from_api(gateway.query, wiki.name, args.days, show_progress=show, extract=extract)
     if multilingual:
-        config = TrainConfig(**{k: v for k, v in (("epochs", args.epochs), ("device", args.device)) if v is not None},
-                             train_encoder=not args.freeze_encoder)
+        given = {"epochs": args.epochs, "device": args.device, "encoder_lr": args.encoder_lr, "head_lr": args.head_lr}
+        config = TrainConfig(**{k: v for k, v in given.items() if v is not None}, train_encoder=not args.freeze_encoder)
         trained = train_multilingual_model(dataset, args.name, models_dir, args.base, config)
         card = trained.card
         print(json.dumps({"model": f"local:{card['name']}", "kind": "multilingual", "id": card["id"],
@@ -157,6 +158,8 @@ def register(commands: Any) -> None:
                        help="multilingual: the encoder to fine-tune, a local Hugging Face checkpoint directory "
                             "(e.g. bert-base-multilingual-cased, downloaded once); nothing is downloaded")
     train.add_argument("--epochs", type=int, default=None, help="multilingual: fine-tuning epochs (default 3)")
+    train.add_argument("--encoder-lr", type=float, default=None, help="multilingual: encoder learning rate (2e-5)")
+    train.add_argument("--head-lr", type=float, default=None, help="multilingual: heads' learning rate (1e-3)")
     train.add_argument("--freeze-encoder", action="store_true",
                        help="multilingual: train the heads only (much faster on a CPU, less accurate)")
     train.add_argument("--device", default=None,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from multilingual_helpers import make_tiny_encoder
 
 from automod.scoring.multilingual.edit_texts import (
     ACTION_FEATURES,
@@ -144,38 +145,8 @@ def _history(n_titles: int, per_title: int, seed: int) -> list[Any]:
 
 
 def _make_encoder(path: Path) -> Path:
-    from tokenizers import (
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    corpus = [" ".join(BAD + GOOD + FILLER), BASE, "Place town grew around mill school history"] * 3
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials,
-                                                              show_progress=False))
-    # The trainer numbers tokens in hash order; renumber them so every run builds the same model.
-    learned = sorted(t for t in tok.get_vocab() if t not in specials)
-    tok.model = models.WordPiece({t: i for i, t in enumerate(specials + learned)}, unk_token="[UNK]")
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    tok.decoder = decoders.WordPiece()
-    BertTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                      sep_token="[SEP]", mask_token="[MASK]").save_pretrained(str(path))
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=160)
-    BertModel(config).save_pretrained(str(path))
-    return path
+    return make_tiny_encoder(path, [" ".join(BAD + GOOD + FILLER), BASE,
+                                    "Place town grew around mill school history"] * 3)
 
 
 @pytest.fixture(scope="module")

@@ -107,16 +107,17 @@ def _bucket(title: str, seed: int) -> float:
 
 
 def _split(edits: Sequence[LabelledEdit], config: TrainConfig) -> tuple[list[LabelledEdit], ...]:
-    heads, fit, held = [], [], []
+    """Title-disjoint parts: titles in a seeded pseudo-random order, the first
+    ``head_fraction`` of them for the heads, the last ``eval_fraction`` of the rest held out.
+    By rank, not by threshold, so even a dozen titles split in the stated proportions."""
+    titles = sorted({e.texts.title for e in edits}, key=lambda t: _bucket(t, config.seed))
+    n_heads = round(len(titles) * config.head_fraction)
+    n_held = round((len(titles) - n_heads) * config.eval_fraction)
+    part = {t: 0 if i < n_heads else (2 if i >= len(titles) - n_held else 1) for i, t in enumerate(titles)}
+    parts: tuple[list[LabelledEdit], ...] = ([], [], [])
     for e in edits:
-        b = _bucket(e.texts.title, config.seed)
-        if b < config.head_fraction:
-            heads.append(e)
-        elif b < config.head_fraction + (1 - config.head_fraction) * (1 - config.eval_fraction):
-            fit.append(e)
-        else:
-            held.append(e)
-    return heads, fit, held
+        parts[part[e.texts.title]].append(e)
+    return parts
 
 
 def _fingerprint(base: Path, edits: Sequence[LabelledEdit], config: TrainConfig) -> str:
@@ -221,8 +222,11 @@ def _fit_booster(rows: list[list[float]], labels: list[bool], config: TrainConfi
     import xgboost
 
     positives = sum(labels)
+    # Half the features per tree: with few edits, one text aggregate that happens to separate
+    # the booster's part perfectly would otherwise be the only feature it ever uses.
     params = {"objective": "binary:logistic", "eval_metric": "auc", "max_depth": 4, "eta": 0.1, "nthread": 2,
-              "seed": config.seed, "scale_pos_weight": (len(labels) - positives) / max(1, positives)}
+              "colsample_bytree": 0.5, "seed": config.seed,
+              "scale_pos_weight": (len(labels) - positives) / max(1, positives)}
     # No feature names in the booster: serving passes plain arrays in FEATURE_NAMES order.
     matrix = xgboost.DMatrix(np.asarray(rows, dtype=np.float32), label=np.asarray(labels, dtype=np.float32))
     return xgboost.train(params, matrix, num_boost_round=config.booster_rounds)
