@@ -135,11 +135,9 @@ def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFol
         moderator = worker.moderator
         served = moderator.wikis.get(name) if moderator else None
         if served is not None:
-            for scorer in list(served._scorers.values()):
-                stats = getattr(scorer, "stats", None)
-                if stats is not None:
-                    liftwing["requests"] += stats.requests
-                    liftwing["errors"] += sum(stats.errors.values())
+            for stats in served.liftwing_stats():
+                liftwing["requests"] += stats.requests
+                liftwing["errors"] += sum(stats.errors.values())
         wikis[name] = {"queue": worker.queue.qsize(), "alive": worker.is_alive(),
                        "disabled": served.disabled_reason() if served else "starting",
                        "config_rev": served.applied.rev_id if served else None}

@@ -228,6 +228,11 @@ class ServedWiki:
             self._scorers[model] = LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options())
         return self._scorers[model]
 
+    def liftwing_stats(self) -> list[Any]:
+        """Request/error counters of the scorers that call Lift Wing (for the heartbeat);
+        safe to call from another thread while this wiki's worker adds scorers."""
+        return [s.stats for s in list(self._scorers.values()) if getattr(s, "stats", None) is not None]
+
     def close(self) -> None:
         for scorer in self._scorers.values():
             scorer.close()

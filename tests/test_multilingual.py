@@ -185,8 +185,24 @@ def test_training_separates_vandal_from_constructive_held_out_edits(trained: Any
 def test_saved_model_loads_back_with_identical_probabilities(trained: Any, held_out: list[Any]) -> None:
     from automod.scoring.multilingual.model import MultilingualModel
 
-    loaded = MultilingualModel.load(trained.model_dir)
+    loaded = MultilingualModel.load(trained.model_dir, runtime="torch")
+    assert loaded.runtime == "torch"
     assert _predict(loaded, held_out) == _predict(trained.model, held_out)
+
+
+def test_onnx_int8_encoder_is_served_where_training_measured_it_within_0_01(trained: Any, held_out: list[Any]) -> None:
+    from automod.scoring.multilingual.model import MultilingualModel
+    from automod.training.metrics import auc
+
+    onnx = trained.card["onnx"]
+    assert onnx["file"] == "encoder.int8.onnx" and onnx["measured_on"] > 0
+    assert (trained.model_dir / onnx["file"]).stat().st_size > 0 and onnx["file"] in trained.card["sha256"]
+    served = MultilingualModel.load(trained.model_dir)
+    assert served.runtime == ("onnxruntime-int8" if onnx["max_abs_diff"] <= 0.01 else "torch")
+    if served.runtime == "onnxruntime-int8":
+        fp32, int8 = _predict(trained.model, held_out), _predict(served, held_out)
+        assert max(abs(a - b) for a, b in zip(fp32, int8)) <= 0.01
+        assert auc(int8, [e.label for e in held_out]) > 0.9
 
 
 def test_int8_is_served_only_where_it_was_measured_within_0_01_of_fp32(trained: Any, held_out: list[Any]) -> None:
@@ -280,7 +296,7 @@ def test_missing_model_dir_is_an_unknown_model(tmp_path: Path) -> None:
         MultilingualScorer(tmp_path / "nope", _fake_wiki("", ""))
 
 
-@pytest.mark.parametrize("damage", ["heads", "card", "kind", "booster"])
+@pytest.mark.parametrize("damage", ["heads", "card", "kind", "booster", "onnx"])
 def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, damage: str) -> None:
     import shutil
 
@@ -298,8 +314,12 @@ def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, dama
     elif damage == "kind":
         card_path.write_text(json.dumps({**json.loads(card_path.read_text()), "kind": "language-agnostic"}))
         match = "kind is 'language-agnostic'"
-    else:
+    elif damage == "booster":
         (copy / "booster.ubj").unlink()
         match = "booster.ubj is missing"
+    else:
+        with (copy / "encoder.int8.onnx").open("ab") as fh:
+            fh.write(b"\0")
+        match = "encoder.int8.onnx does not match its card"
     with pytest.raises(CorruptModel, match=match):
         MultilingualModel.load(copy)

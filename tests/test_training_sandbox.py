@@ -236,6 +236,8 @@ def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wik
     card = json.loads((multilingual_model / CARD_FILE).read_text())
     assert line["decision"] == "reverted", line
     assert line["model"] == f"local:{ML_MODEL}" and line["probability"] > 0.85
+    onnx_served = "encoder on onnxruntime-int8" in bot.log.read_text()
+    assert onnx_served == (card["onnx"]["max_abs_diff"] <= 0.01)  # the int8 ONNX encoder where measured good
     with Store(tmp_path / "automod.sqlite") as store:
         assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]
     top = top_revision(admin, unique_title)

@@ -33,15 +33,17 @@ from automod.scoring.multilingual.edit_texts import (
     EditTexts,
     metadata_features,
 )
-from automod.scoring.multilingual.model import KINDS, MultilingualModel, aggregate
+from automod.scoring.multilingual.model import (
+    KINDS,
+    QUANTIZATION_TOLERANCE,
+    MultilingualModel,
+    aggregate,
+)
 
 __all__ = ["QUANTIZATION_TOLERANCE", "InferenceConfig", "Predictor", "encode_texts", "length_batches", "pad_batch",
            "quantize_linear", "run_heads"]
 
 log = logging.getLogger("automod.scoring.multilingual.inference")
-
-#: Largest |Δp| between int8 and fp32 revert probabilities at which int8 is used.
-QUANTIZATION_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,13 @@ class Predictor:
         measured = model.card.quantization.get("max_abs_diff")
         wanted = config.quantize == "on" or (
             config.quantize == "auto" and measured is not None and float(measured) <= QUANTIZATION_TOLERANCE)
-        self.quantized = wanted
+        # An ONNX Runtime encoder is int8 already; torch quantization applies to a torch encoder.
+        self.quantized = wanted and model.runtime == "torch"
         self.net = quantize_linear(model.net, inplace=not config.keep_fp32) if self.quantized else model.net
         self.net.eval()
-        log.info("multilingual predictor: %d threads, %s (card: max |Δp| %s)", threads,
-                 "int8" if self.quantized else "fp32", measured)
+        self.runtime = "torch int8" if self.quantized else ("torch fp32" if model.runtime == "torch" else model.runtime)
+        log.info("multilingual predictor: %d threads, %s (card: torch int8 max |Δp| %s, onnx %s)", threads,
+                 self.runtime, measured, model.card.onnx.get("max_abs_diff"))
 
     def head_logits(self, texts: Sequence[EditTexts]) -> list[list[torch.Tensor]]:
         card = self.model.card

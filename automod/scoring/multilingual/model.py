@@ -24,7 +24,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -40,8 +40,8 @@ from automod.scoring.model_files import (
 from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
 
 __all__ = ["AGGREGATES", "BOOSTER_FILE", "CARD_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE",
-           "KINDS", "CorruptModel", "MultilingualCard", "MultilingualModel", "RevertRiskHeads", "aggregate",
-           "load_encoder", "sha256_path"]
+           "KINDS", "QUANTIZATION_TOLERANCE", "CorruptModel", "MultilingualCard", "MultilingualModel",
+           "RevertRiskHeads", "TextHeads", "aggregate", "load_encoder", "load_tokenizer", "sha256_path"]
 
 log = logging.getLogger("automod.scoring.multilingual.model")
 
@@ -50,6 +50,9 @@ HEADS_FILE = "heads.pt"
 BOOSTER_FILE = "booster.ubj"
 KIND = "multilingual"
 FEATURE_SET = "rrml-local-1"
+#: Largest |Δp| between a quantized path and fp32 (revert probabilities on held-out edits,
+#: measured by training) at which the quantized path is served.
+QUANTIZATION_TOLERANCE = 0.01
 
 #: Head index of each text kind; ``title`` is a regressor (its score is column 0).
 KINDS = ("insert", "remove", "change", "title")
@@ -58,34 +61,29 @@ TEXT_FEATURES = (*(f"bert_{k}_{a}" for k in KINDS[:3] for a in AGGREGATES), "ber
 FEATURE_NAMES = (*METADATA_FEATURES, *ACTION_FEATURES, *TEXT_FEATURES)
 
 
-class RevertRiskHeads(nn.Module):
-    """An encoder with a 2-way head per text kind and a 1-output title regressor.
+class TextHeads(nn.Module):
+    """A 2-way head per text kind and a 1-output title regressor on a pooled encoding.
 
     :meth:`forward` returns ``[n, 2]`` logits, row ``i`` from the head of ``kinds[i]``
-    (title rows: the regression score in column 0, 0 in column 1).
+    (title rows: the regression score in column 0, 0 in column 1). Subclasses say where
+    the pooled encoding comes from (:meth:`pooled`).
     """
 
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+    def __init__(self, hidden: int, dropout: float = 0.1) -> None:
         super().__init__()
-        hidden = int(encoder.config.hidden_size)
-        self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.insert = nn.Linear(hidden, 2)
         self.remove = nn.Linear(hidden, 2)
         self.change = nn.Linear(hidden, 2)
         self.title = nn.Linear(hidden, 1)
 
-    def heads_state(self) -> dict[str, torch.Tensor]:
-        """The head weights only (the encoder is saved with ``save_pretrained``)."""
-        return {k: v.detach().clone() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+               token_type_ids: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor,
                 kinds: torch.Tensor) -> torch.Tensor:
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        pooled = getattr(out, "pooler_output", None)
-        if pooled is None:
-            pooled = out.last_hidden_state[:, 0]
-        pooled = self.dropout(pooled)
+        pooled = self.dropout(self.pooled(input_ids, attention_mask, token_type_ids))
         logits = torch.zeros(pooled.shape[0], 2, dtype=pooled.dtype, device=pooled.device)
         for index, head in enumerate((self.insert, self.remove, self.change)):
             mask = kinds == index
@@ -95,6 +93,24 @@ class RevertRiskHeads(nn.Module):
         if bool(mask.any()):
             logits[mask, 0] = self.title(pooled[mask]).squeeze(-1).to(logits.dtype)
         return logits
+
+
+class RevertRiskHeads(TextHeads):
+    """The heads on a torch (Hugging Face) encoder: what is trained, and served in fp32."""
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+        super().__init__(int(encoder.config.hidden_size), dropout)
+        self.encoder = encoder
+
+    def heads_state(self) -> dict[str, torch.Tensor]:
+        """The head weights only (the encoder is saved with ``save_pretrained``)."""
+        return {k: v.detach().clone() for k, v in self.state_dict().items() if not k.startswith("encoder.")}
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+               token_type_ids: torch.Tensor) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        pooled = getattr(out, "pooler_output", None)
+        return out.last_hidden_state[:, 0] if pooled is None else pooled
 
 
 def aggregate(logits: torch.Tensor) -> list[float]:
@@ -120,7 +136,13 @@ class MultilingualCard:
     title_max_length: int = 32
     max_texts: int = 16
     quantization: dict[str, Any] = field(default_factory=dict)
+    #: The int8 ONNX Runtime encoder, when exported: ``file`` and the measured ``max_abs_diff``.
+    onnx: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def onnx_within_tolerance(self) -> bool:
+        measured = self.onnx.get("max_abs_diff")
+        return bool(self.onnx.get("file")) and measured is not None and float(measured) <= QUANTIZATION_TOLERANCE
 
     @classmethod
     def from_json(cls, data: Any) -> MultilingualCard:
@@ -134,51 +156,79 @@ class MultilingualCard:
                    sha256={str(k): str(v) for k, v in data["sha256"].items()},
                    max_length=int(data.get("max_length", 128)), title_max_length=int(data.get("title_max_length", 32)),
                    max_texts=int(data.get("max_texts", 16)), quantization=dict(data.get("quantization") or {}),
+                   onnx=dict(data.get("onnx") or {}),
                    extra={k: v for k, v in data.items() if k not in cls.__dataclass_fields__})
 
     def to_json(self) -> dict[str, Any]:
         return {**self.extra, "id": self.id, "name": self.name, "kind": KIND, "feature_set": FEATURE_SET,
                 "feature_names": list(self.feature_names), "sha256": self.sha256, "max_length": self.max_length,
                 "title_max_length": self.title_max_length, "max_texts": self.max_texts,
-                "quantization": self.quantization}
+                "quantization": self.quantization, "onnx": self.onnx}
+
+
+def load_tokenizer(path: Path) -> Any:
+    """The tokenizer of a local Hugging Face checkpoint directory; never downloads."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
 
 
 def load_encoder(path: Path) -> tuple[Any, nn.Module]:
     """Tokenizer and encoder from a local Hugging Face checkpoint directory; never downloads."""
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a bot's log is no place for "Loading weights" bars
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
-    return tokenizer, encoder
+    return load_tokenizer(path), AutoModel.from_pretrained(str(path), local_files_only=True)
 
 
 class MultilingualModel:
-    """A loaded tokenizer, encoder+heads network, booster and card; CPU, eval mode."""
+    """A loaded tokenizer, heads network, booster and card; CPU, eval mode.
 
-    def __init__(self, card: MultilingualCard, tokenizer: Any, net: RevertRiskHeads, booster: Any) -> None:
+    ``runtime`` says what computes the encoding: ``"onnxruntime-int8"`` (the exported
+    graph, when the card measured it within tolerance and onnxruntime is installed) or
+    ``"torch"`` (the fine-tuned checkpoint, fp32; :class:`~.inference.Predictor` may
+    still quantize it).
+    """
+
+    def __init__(self, card: MultilingualCard, tokenizer: Any, net: TextHeads, booster: Any,
+                 runtime: str = "torch") -> None:
         self.card = card
         self.tokenizer = tokenizer
         self.net = net
         self.booster = booster
+        self.runtime = runtime
 
     @classmethod
-    def load(cls, model_dir: Path) -> MultilingualModel:
+    def load(cls, model_dir: Path, *, runtime: Literal["auto", "torch"] = "auto", threads: int = 2) -> MultilingualModel:
         """Load and verify ``model_dir``; raises UnknownModel (missing) or CorruptModel."""
+        from automod.scoring.multilingual.onnx_encoder import (
+            ONNX_FILE,
+            OnnxRevertRisk,
+            onnx_available,
+        )
+
         model_dir = Path(model_dir)
         card = read_card(model_dir, MultilingualCard.from_json, "multilingual model")
-        for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE):
+        use_onnx = runtime == "auto" and card.onnx_within_tolerance() and onnx_available()
+        for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((ONNX_FILE,) if ONNX_FILE in card.sha256 else ())):
             verify_sha256(model_dir / name, card.sha256.get(name), card.id)
         try:
             import xgboost
+            from transformers import AutoConfig
 
-            tokenizer, encoder = load_encoder(model_dir / ENCODER_DIR)
-            net = RevertRiskHeads(encoder)
             heads = torch.load(model_dir / HEADS_FILE, map_location="cpu", weights_only=True)
-            missing, unexpected = net.load_state_dict(heads, strict=False)
-            if unexpected or any(not k.startswith("encoder.") for k in missing):
-                raise ValueError(f"head weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
+            if use_onnx:
+                tokenizer = load_tokenizer(model_dir / ENCODER_DIR)
+                hidden = int(AutoConfig.from_pretrained(str(model_dir / ENCODER_DIR), local_files_only=True).hidden_size)
+                net: TextHeads = OnnxRevertRisk(model_dir / ONNX_FILE, hidden, threads)
+                net.load_state_dict(heads, strict=True)
+            else:
+                tokenizer, encoder = load_encoder(model_dir / ENCODER_DIR)
+                net = RevertRiskHeads(encoder)
+                missing, unexpected = net.load_state_dict(heads, strict=False)
+                if unexpected or any(not k.startswith("encoder.") for k in missing):
+                    raise ValueError(f"head weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
             booster = xgboost.Booster(model_file=str(model_dir / BOOSTER_FILE))
         except ImportError as exc:
             raise UnknownModel(f"multilingual models need: pip install 'automod[multilingual]' ({exc})") from exc
@@ -189,8 +239,10 @@ class MultilingualModel:
             raise CorruptModel(f"model {card.id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
         booster.set_param({"nthread": 1})
         net.eval()
-        log.info("loaded multilingual model %s (%s) from %s", card.name, card.id, model_dir)
-        return cls(card, tokenizer, net, booster)
+        runtime_used = "onnxruntime-int8" if use_onnx else "torch"
+        log.info("loaded multilingual model %s (%s) from %s, encoder on %s", card.name, card.id, model_dir,
+                 runtime_used)
+        return cls(card, tokenizer, net, booster, runtime_used)
 
     def predict_rows(self, rows: Sequence[Sequence[float]]) -> list[float]:
         """Booster probabilities for rows in :data:`FEATURE_NAMES` order."""

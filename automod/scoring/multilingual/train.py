@@ -83,6 +83,8 @@ class TrainConfig:
     seed: int = 42
     #: "auto": the first CUDA GPU when torch sees one, else the CPU; or "cpu", "cuda:1"...
     device: str = "auto"
+    #: Also export the encoder as an int8 ONNX Runtime graph (served when measured within tolerance).
+    onnx: bool = True
 
     def torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -269,6 +271,7 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
     booster = _fit_booster(_rows(net, tokenizer, fit_part, config), [e.label for e in fit_part], config)
     net.to("cpu")  # served on the CPU; int8 quantization is CPU-only
     eval_auc = diff = None
+    fp32: list[float] = []
     if held_part:
         fp32 = _predict(booster, _rows(net, tokenizer, held_part, config))
         int8 = _predict(booster, _rows(quantize_linear(net), tokenizer, held_part, config))
@@ -280,13 +283,15 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
         net.encoder.save_pretrained(str(staging / ENCODER_DIR))
         torch.save(net.heads_state(), staging / HEADS_FILE)
         booster.save_model(str(staging / BOOSTER_FILE))
-        sha = {name: sha256_path(staging / name) for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE)}
+        onnx = _export_onnx(net, tokenizer, booster, held_part, fp32, staging, config)
+        files = (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((onnx["file"],) if onnx.get("file") else ()))
+        sha = {name: sha256_path(staging / name) for name in files}
         card = MultilingualCard(
             id=f"{out_dir.name}-{created:%Y%m%dT%H%M%SZ}-{sha[HEADS_FILE][:8]}", name=out_dir.name,
             feature_names=FEATURE_NAMES, sha256=sha, max_length=config.max_length,
             title_max_length=config.title_max_length, max_texts=config.max_texts,
             quantization={"max_abs_diff": diff, "measured_on": len(held_part),
-                          "method": "quantize_dynamic qint8 Linear"},
+                          "method": "torch quantize_dynamic qint8 Linear"}, onnx=onnx,
             extra={"wiki": wiki, "created": created.isoformat(), "base": str(base), "mwedittypes": "3.1.0",
                    "torch": torch.__version__, "device": str(device),
                    "training": {k: v for k, v in asdict(config).items() if k != "device"},
@@ -298,13 +303,41 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
         (staging / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
         (staging / "MODEL_CARD.md").write_text(_markdown(card), encoding="utf-8")
     checkpoint.unlink(missing_ok=True)
-    log.info("wrote %s (held-out AUC %s, int8 max |Δp| %s)", out_dir, eval_auc, diff)
+    log.info("wrote %s (held-out AUC %s, int8 max |Δp|: torch %s, onnx %s)", out_dir, eval_auc, diff,
+             onnx.get("max_abs_diff"))
     model = MultilingualModel(MultilingualCard.from_json(card), tokenizer, net.eval(), booster)
     return TrainResult(model_dir=out_dir, card=card, eval_auc=eval_auc, quantized_max_abs_diff=diff, model=model)
 
 
+def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, held: Sequence[LabelledEdit],
+                 fp32: list[float], staging: Path, config: TrainConfig) -> dict[str, Any]:
+    """Export the int8 ONNX encoder into ``staging`` and measure it against fp32 on ``held``."""
+    from automod.scoring.multilingual.onnx_encoder import (
+        ONNX_FILE,
+        OnnxRevertRisk,
+        export_int8,
+        onnx_available,
+    )
+
+    if not config.onnx:
+        return {}
+    if not onnx_available():
+        log.warning("onnxruntime is not installed: no ONNX encoder (served with torch)")
+        return {"skipped": "onnxruntime not installed"}
+    export_int8(net, staging / ONNX_FILE)
+    served = OnnxRevertRisk(staging / ONNX_FILE, int(net.encoder.config.hidden_size))
+    served.load_state_dict(net.heads_state(), strict=True)
+    served.eval()
+    diff = None
+    if held:
+        int8 = _predict(booster, _rows(served, tokenizer, held, config))
+        diff = max(abs(a - b) for a, b in zip(fp32, int8))
+    return {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(held),
+            "method": "onnxruntime quantize_dynamic QInt8 (encoder to the pooled output)"}
+
+
 def _markdown(card: dict[str, Any]) -> str:
-    data, q = card["data"], card["quantization"]
+    data, q, o = card["data"], card["quantization"], card.get("onnx") or {}
     return "\n".join([
         f"# Model card: {card['name']} (multilingual revert risk)", "",
         f"- **Model version (id):** `{card['id']}`", f"- **Wiki:** {card['wiki'] or '(any)'}",
@@ -318,5 +351,9 @@ def _markdown(card: dict[str, Any]) -> str:
         f"- **Data:** {data['edits']} edits ({data['reverted']} reverted); heads {data['heads']}, booster "
         f"{data['booster']}, held out {data['held_out']}",
         f"- **Held-out AUC:** {card['evaluation']['auc_held_out']}",
-        f"- **int8 quantization:** max |Δp| vs fp32 = {q.get('max_abs_diff')} on {q.get('measured_on')} edits "
-        f"(used when ≤ 0.01)", ""])
+        f"- **int8, torch dynamic quantization:** max |Δp| vs fp32 = {q.get('max_abs_diff')} on "
+        f"{q.get('measured_on')} held-out edits",
+        f"- **int8, ONNX Runtime encoder:** max |Δp| vs fp32 = {o.get('max_abs_diff')} on {o.get('measured_on')} "
+        f"held-out edits{'' if o.get('file') else ' (not exported)'}",
+        "- **Served:** the ONNX Runtime encoder when its |Δp| ≤ 0.01, else torch (int8 when its |Δp| ≤ 0.01, "
+        "else fp32)", ""])
