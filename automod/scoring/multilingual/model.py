@@ -41,7 +41,8 @@ from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FE
 
 __all__ = ["AGGREGATES", "BOOSTER_FILE", "CARD_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE",
            "KINDS", "QUANTIZATION_TOLERANCE", "CorruptModel", "MultilingualCard", "MultilingualModel",
-           "RevertRiskHeads", "TextHeads", "aggregate", "load_encoder", "load_tokenizer", "sha256_path"]
+           "RevertRiskHeads", "TextHeads", "aggregate", "load_encoder", "load_tokenizer", "save_model_files",
+           "sha256_path"]
 
 log = logging.getLogger("automod.scoring.multilingual.model")
 
@@ -132,7 +133,7 @@ class MultilingualCard:
     name: str
     feature_names: tuple[str, ...]
     sha256: dict[str, str]
-    max_length: int = 128
+    max_length: int = 64
     title_max_length: int = 32
     max_texts: int = 16
     quantization: dict[str, Any] = field(default_factory=dict)
@@ -154,7 +155,7 @@ class MultilingualCard:
             raise ValueError(f"feature set {data.get('feature_set')!r} is not {FEATURE_SET!r}: retrain the model")
         return cls(id=str(data["id"]), name=str(data["name"]), feature_names=tuple(data["feature_names"]),
                    sha256={str(k): str(v) for k, v in data["sha256"].items()},
-                   max_length=int(data.get("max_length", 128)), title_max_length=int(data.get("title_max_length", 32)),
+                   max_length=int(data.get("max_length", 64)), title_max_length=int(data.get("title_max_length", 32)),
                    max_texts=int(data.get("max_texts", 16)), quantization=dict(data.get("quantization") or {}),
                    onnx=dict(data.get("onnx") or {}),
                    extra={k: v for k, v in data.items() if k not in cls.__dataclass_fields__})
@@ -164,6 +165,14 @@ class MultilingualCard:
                 "feature_names": list(self.feature_names), "sha256": self.sha256, "max_length": self.max_length,
                 "title_max_length": self.title_max_length, "max_texts": self.max_texts,
                 "quantization": self.quantization, "onnx": self.onnx}
+
+
+def save_model_files(model_dir: Path, tokenizer: Any, net: RevertRiskHeads, booster: Any) -> None:
+    """Write the encoder (with its tokenizer), the head weights and the booster."""
+    tokenizer.save_pretrained(str(model_dir / ENCODER_DIR))
+    net.encoder.save_pretrained(str(model_dir / ENCODER_DIR))
+    torch.save(net.heads_state(), model_dir / HEADS_FILE)
+    booster.save_model(str(model_dir / BOOSTER_FILE))
 
 
 def load_tokenizer(path: Path) -> Any:
@@ -200,8 +209,13 @@ class MultilingualModel:
         self.runtime = runtime
 
     @classmethod
-    def load(cls, model_dir: Path, *, runtime: Literal["auto", "torch"] = "auto", threads: int = 2) -> MultilingualModel:
-        """Load and verify ``model_dir``; raises UnknownModel (missing) or CorruptModel."""
+    def load(cls, model_dir: Path, *, runtime: Literal["auto", "torch", "onnx"] = "auto",
+             threads: int = 2) -> MultilingualModel:
+        """Load and verify ``model_dir``; raises UnknownModel (missing) or CorruptModel.
+
+        ``runtime``: "auto" follows the card's measurement; "torch" and "onnx" force one
+        (benchmarks, an operator's check; "onnx" needs the exported graph).
+        """
         from automod.scoring.multilingual.onnx_encoder import (
             ONNX_FILE,
             OnnxRevertRisk,
@@ -210,7 +224,7 @@ class MultilingualModel:
 
         model_dir = Path(model_dir)
         card = read_card(model_dir, MultilingualCard.from_json, "multilingual model")
-        use_onnx = runtime == "auto" and card.onnx_within_tolerance() and onnx_available()
+        use_onnx = runtime == "onnx" or (runtime == "auto" and card.onnx_within_tolerance() and onnx_available())
         for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((ONNX_FILE,) if ONNX_FILE in card.sha256 else ())):
             verify_sha256(model_dir / name, card.sha256.get(name), card.id)
         try:

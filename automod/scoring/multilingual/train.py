@@ -45,6 +45,7 @@ from automod.scoring.multilingual.model import (
     MultilingualModel,
     RevertRiskHeads,
     load_encoder,
+    save_model_files,
     sha256_path,
 )
 from automod.training.metrics import auc
@@ -76,7 +77,7 @@ class TrainConfig:
     head_fraction: float = 0.6
     eval_fraction: float = 0.2
     title_min_revisions: int = 5
-    max_length: int = 128
+    max_length: int = 64
     title_max_length: int = 32
     max_texts: int = 16
     booster_rounds: int = 200
@@ -279,10 +280,7 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
         diff = max(abs(a - b) for a, b in zip(fp32, int8))
     created = datetime.now(UTC)
     with staged_model_dir(out_dir.parent, out_dir.name) as staging:
-        tokenizer.save_pretrained(str(staging / ENCODER_DIR))
-        net.encoder.save_pretrained(str(staging / ENCODER_DIR))
-        torch.save(net.heads_state(), staging / HEADS_FILE)
-        booster.save_model(str(staging / BOOSTER_FILE))
+        save_model_files(staging, tokenizer, net, booster)
         onnx = _export_onnx(net, tokenizer, booster, held_part, fp32, staging, config)
         files = (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((onnx["file"],) if onnx.get("file") else ()))
         sha = {name: sha256_path(staging / name) for name in files}
