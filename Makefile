@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bench_stream.py
 	$(VENV)/bin/python benchmarks/bench_decisions.py
 	$(VENV)/bin/python benchmarks/bench_local_model.py
+	$(VENV)/bin/python benchmarks/bench_multilingual.py
 
 sandbox-up: system-deps $(VENV)/.installed-core
 	$(VENV)/bin/automod sandbox up --dir sandbox
