@@ -326,3 +326,21 @@ def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, dama
         match = "encoder.int8.onnx does not match its card"
     with pytest.raises(CorruptModel, match=match):
         MultilingualModel.load(copy)
+
+
+def test_an_encoder_that_will_not_export_to_onnx_still_gives_a_model_served_with_torch(
+        trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from automod.scoring.multilingual import onnx_encoder
+    from automod.scoring.multilingual.model import MultilingualModel
+    from automod.scoring.multilingual.train import TrainConfig, train_multilingual
+
+    def unsupported(net: Any, out: Path) -> Path:
+        out.write_bytes(b"half a graph")
+        raise RuntimeError("operator not supported by the exporter")
+
+    monkeypatch.setattr(onnx_encoder, "export_int8", unsupported)
+    config = TrainConfig(epochs=1, batch_size=16, booster_rounds=10, title_min_revisions=3)
+    result = train_multilingual(Path(trained.card["base"]), _history(20, 4, seed=5), tmp_path / "m", config=config)
+    assert result.card["onnx"]["skipped"].startswith("export failed: RuntimeError")
+    assert not (result.model_dir / "encoder.int8.onnx").exists()
+    assert MultilingualModel.load(result.model_dir).runtime == "torch"

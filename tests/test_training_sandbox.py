@@ -99,6 +99,78 @@ def test_dump_gives_the_same_labels_as_the_api(sandbox, history, tmp_path):
     assert summary["auc"] > 0.8 and summary["model"] == "local:from-dump"
 
 
+# --- the multilingual model, trained on the same history ---------------------------------
+
+ML_MODEL = "sandbox-ml"
+
+
+@pytest.fixture(scope="module")
+def multilingual_model(sandbox, history, tmp_path_factory) -> Path:
+    """`automod train --kind multilingual --from-api` on a tiny encoder built from the sandbox's words.
+
+    Its tests come before the ones that edit the wiki, so the window holds the scripted
+    history only (every title with both labels: the held-out part has an AUC)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    root = tmp_path_factory.mktemp("multilingual")
+    page = article("Town", 1)
+    corpus = [article(f"Town{p}", p) for p in range(4)] + [constructive(page, 1, s) for s in range(8)]
+    corpus += [vandalism(page, kind, kind) for kind in range(3)] + history.titles
+    base = make_tiny_encoder(root / "tiny-bert", corpus * 2, vocab_size=600)
+    summary = automod("train", "--kind", "multilingual", "--base", str(base), "--settings", str(sandbox.settings),
+                      "--wiki", sandbox.wiki, "--name", ML_MODEL, "--from-api", "--days", f"{history.days():.8f}",
+                      "--models-dir", str(root / "models"), "--epochs", "4", "--encoder-lr", "2e-3",
+                      "--head-lr", "5e-3", "--quiet")
+    assert summary["model"] == f"local:{ML_MODEL}" and summary["kind"] == "multilingual"
+    return Path(summary["model_dir"])
+
+
+def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox, wiki, history, multilingual_model,
+                                                                        unique_title):
+    from automod.scoring.multilingual.scorer import MultilingualScorer
+
+    card = json.loads((multilingual_model / CARD_FILE).read_text())
+    assert card["kind"] == "multilingual" and card["wiki"] == sandbox.wiki and "api" in card["data"]["source"]
+    assert card["data"]["edits"] >= len(history.labels) and card["data"]["reverted"] >= PAGES * 3
+    assert card["data"]["held_out"] > 0 and card["evaluation"]["auc_held_out"] > 0.8, card["evaluation"]
+    # New edits on a page the model never saw: each kind of scripted vandalism, undone in between.
+    writer, anon = wiki(sandbox.vandals[0]), wiki()
+    text = article("Newville", 55)
+    writer.edit(unique_title, text)
+    text = constructive(text, 55, 2)
+    good = writer.edit(unique_title, text)
+    bad = []
+    for kind in range(3):
+        bad.append(anon.edit(unique_title, vandalism(text, kind, 555)))
+        writer.edit(unique_title, text)
+    scorer = MultilingualScorer(multilingual_model, query_function(sandbox.api_url))
+    p_good, *p_bad = (s.probability for s in scorer.score_many(sandbox.wiki, [good, *bad]))
+    assert min(p_bad) > 0.5 > p_good, (p_bad, p_good)
+
+
+def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wiki, multilingual_model, unique_title,
+                                                                     local_bot, tmp_path):
+    admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
+    set_config(admin, {**REVERTING, "model": f"local:{ML_MODEL}", "threshold": 0.85})
+    text = article("Multitown", 66)
+    writer.edit(unique_title, text)
+    text = constructive(text, 66, 4)
+    good = writer.edit(unique_title, text)
+    bot = local_bot(multilingual_model.parent)
+    bad = anon.edit(unique_title, vandalism(text, 2, 66))  # link spam
+    line = bot.decision(bad, timeout=60)
+    card = json.loads((multilingual_model / CARD_FILE).read_text())
+    assert line["decision"] == "reverted", line
+    assert line["model"] == f"local:{ML_MODEL}" and line["probability"] > 0.85
+    onnx_served = "encoder on onnxruntime-int8" in bot.log.read_text()
+    assert onnx_served == (card["onnx"]["max_abs_diff"] <= 0.01)  # the int8 ONNX encoder where measured good
+    with Store(tmp_path / "automod.sqlite") as store:
+        assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]
+    top = top_revision(admin, unique_title)
+    assert top["user"] == sandbox.bot.name and "mw-rollback" in top["tags"] and top["parentid"] == bad
+    assert top["slots"]["main"]["content"] == text.rstrip() and good < bad
+
+
 def test_local_scorer_rates_new_vandalism_above_new_good_edits(sandbox, wiki, api_model, unique_title):
     writer, anon = wiki(sandbox.vandals[0]), wiki()
     text = article("Newtown", 77)
@@ -174,72 +246,3 @@ def test_corrupt_local_model_disables_scoring_without_a_crash(sandbox, wiki, api
     assert "does not match its card" in line["reason"]
     assert top_revision(admin, unique_title)["revid"] == bad  # nothing reverted
     assert bot.proc.poll() is None  # still running
-
-
-# --- the multilingual model, trained on the same history ---------------------------------
-
-ML_MODEL = "sandbox-ml"
-
-
-@pytest.fixture(scope="module")
-def multilingual_model(sandbox, history, tmp_path_factory) -> Path:
-    """`automod train --kind multilingual --from-api` on a tiny encoder built from the sandbox's words."""
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    root = tmp_path_factory.mktemp("multilingual")
-    page = article("Town", 1)
-    corpus = [article(f"Town{p}", p) for p in range(4)] + [constructive(page, 1, s) for s in range(8)]
-    corpus += [vandalism(page, kind, kind) for kind in range(3)] + history.titles
-    base = make_tiny_encoder(root / "tiny-bert", corpus * 2, vocab_size=600)
-    summary = automod("train", "--kind", "multilingual", "--base", str(base), "--settings", str(sandbox.settings),
-                      "--wiki", sandbox.wiki, "--name", ML_MODEL, "--from-api", "--days", f"{history.days():.8f}",
-                      "--models-dir", str(root / "models"), "--epochs", "4", "--encoder-lr", "2e-3",
-                      "--head-lr", "5e-3", "--quiet")
-    assert summary["model"] == f"local:{ML_MODEL}" and summary["kind"] == "multilingual"
-    return Path(summary["model_dir"])
-
-
-def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox, wiki, history, multilingual_model,
-                                                                        unique_title):
-    from automod.scoring.multilingual.scorer import MultilingualScorer
-
-    card = json.loads((multilingual_model / CARD_FILE).read_text())
-    assert card["kind"] == "multilingual" and card["wiki"] == sandbox.wiki and "api" in card["data"]["source"]
-    assert card["data"]["edits"] >= len(history.labels) and card["data"]["reverted"] >= PAGES * 3
-    assert card["data"]["held_out"] > 0 and card["evaluation"]["auc_held_out"] > 0.8, card["evaluation"]
-    # New edits on a page the model never saw: each kind of scripted vandalism, undone in between.
-    writer, anon = wiki(sandbox.vandals[0]), wiki()
-    text = article("Newville", 55)
-    writer.edit(unique_title, text)
-    text = constructive(text, 55, 2)
-    good = writer.edit(unique_title, text)
-    bad = []
-    for kind in range(3):
-        bad.append(anon.edit(unique_title, vandalism(text, kind, 555)))
-        writer.edit(unique_title, text)
-    scorer = MultilingualScorer(multilingual_model, query_function(sandbox.api_url))
-    p_good, *p_bad = (s.probability for s in scorer.score_many(sandbox.wiki, [good, *bad]))
-    assert min(p_bad) > 0.5 > p_good, (p_bad, p_good)
-
-
-def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wiki, multilingual_model, unique_title,
-                                                                     local_bot, tmp_path):
-    admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
-    set_config(admin, {**REVERTING, "model": f"local:{ML_MODEL}", "threshold": 0.85})
-    text = article("Multitown", 66)
-    writer.edit(unique_title, text)
-    text = constructive(text, 66, 4)
-    good = writer.edit(unique_title, text)
-    bot = local_bot(multilingual_model.parent)
-    bad = anon.edit(unique_title, vandalism(text, 2, 66))  # link spam
-    line = bot.decision(bad, timeout=60)
-    card = json.loads((multilingual_model / CARD_FILE).read_text())
-    assert line["decision"] == "reverted", line
-    assert line["model"] == f"local:{ML_MODEL}" and line["probability"] > 0.85
-    onnx_served = "encoder on onnxruntime-int8" in bot.log.read_text()
-    assert onnx_served == (card["onnx"]["max_abs_diff"] <= 0.01)  # the int8 ONNX encoder where measured good
-    with Store(tmp_path / "automod.sqlite") as store:
-        assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]
-    top = top_revision(admin, unique_title)
-    assert top["user"] == sandbox.bot.name and "mw-rollback" in top["tags"] and top["parentid"] == bad
-    assert top["slots"]["main"]["content"] == text.rstrip() and good < bad

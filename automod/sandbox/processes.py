@@ -149,6 +149,19 @@ def _reap(pid: int) -> None:
         pass
 
 
+def _wait_reaped(pid: int) -> None:
+    """Reap our own child for good: a leader thread shows as a zombie while its other
+    threads still exit, and cannot be reaped until they have (kill 0 would still answer)."""
+    proc = _CHILDREN.pop(pid, None)
+    if proc is None:
+        _reap(pid)
+        return
+    try:
+        proc.wait(timeout=3.0)
+    except subprocess.TimeoutExpired:
+        log.warning("pid %d stopped but could not be reaped", pid)
+
+
 def _running(pid: int, argv: Sequence[str]) -> bool:
     """Alive, not a zombie, and still running our command line (pids get reused)."""
     _reap(pid)
@@ -204,7 +217,7 @@ def _stop(pid: int, argv: Sequence[str]) -> None:
         while time.monotonic() < deadline:
             _reap(pid)
             if not _running(pid, argv) and not _group_alive(pid):
-                _reap(pid)  # it may have turned zombie since the check above
+                _wait_reaped(pid)
                 return
             time.sleep(0.05)
         log.warning("pid %d survived %s", pid, sig.name)

@@ -269,26 +269,28 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
     checkpoint = out_dir.parent / f".{out_dir.name}.checkpoint.pt"
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     _train_heads(net, tokenizer, heads_part, config, checkpoint, _fingerprint(base, edits, config))
-    booster = _fit_booster(_rows(net, tokenizer, fit_part, config), [e.label for e in fit_part], config)
+    fit_rows = _rows(net, tokenizer, fit_part, config)
+    booster = _fit_booster(fit_rows, [e.label for e in fit_part], config)
     net.to("cpu")  # served on the CPU; int8 quantization is CPU-only
-    eval_auc = diff = None
-    fp32: list[float] = []
-    if held_part:
-        fp32 = _predict(booster, _rows(net, tokenizer, held_part, config))
-        int8 = _predict(booster, _rows(quantize_linear(net), tokenizer, held_part, config))
-        eval_auc = auc(fp32, [e.label for e in held_part])
-        diff = max(abs(a - b) for a, b in zip(fp32, int8))
+    # int8 is measured on every edit the heads never saw (booster part and held out): the
+    # booster is a step function, so the more edits, the likelier a borderline one is seen.
+    measured = [*fit_part, *held_part]
+    held_fp32 = _predict(booster, _rows(net, tokenizer, held_part, config)) if held_part else []
+    fp32 = _predict(booster, fit_rows) + held_fp32
+    int8 = _predict(booster, _rows(quantize_linear(net), tokenizer, measured, config))
+    diff = max(abs(a - b) for a, b in zip(fp32, int8))
+    eval_auc = auc(held_fp32, [e.label for e in held_part]) if held_part else None
     created = datetime.now(UTC)
     with staged_model_dir(out_dir.parent, out_dir.name) as staging:
         save_model_files(staging, tokenizer, net, booster)
-        onnx = _export_onnx(net, tokenizer, booster, held_part, fp32, staging, config)
+        onnx = _export_onnx(net, tokenizer, booster, measured, fp32, staging, config)
         files = (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((onnx["file"],) if onnx.get("file") else ()))
         sha = {name: sha256_path(staging / name) for name in files}
         card = MultilingualCard(
             id=f"{out_dir.name}-{created:%Y%m%dT%H%M%SZ}-{sha[HEADS_FILE][:8]}", name=out_dir.name,
             feature_names=FEATURE_NAMES, sha256=sha, max_length=config.max_length,
             title_max_length=config.title_max_length, max_texts=config.max_texts,
-            quantization={"max_abs_diff": diff, "measured_on": len(held_part),
+            quantization={"max_abs_diff": diff, "measured_on": len(measured),
                           "method": "torch quantize_dynamic qint8 Linear"}, onnx=onnx,
             extra={"wiki": wiki, "created": created.isoformat(), "base": str(base), "mwedittypes": "3.1.0",
                    "torch": torch.__version__, "device": str(device),
@@ -309,7 +311,8 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
 
 def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, held: Sequence[LabelledEdit],
                  fp32: list[float], staging: Path, config: TrainConfig) -> dict[str, Any]:
-    """Export the int8 ONNX encoder into ``staging`` and measure it against fp32 on ``held``."""
+    """Export the int8 ONNX encoder into ``staging`` and measure it against fp32 on ``held``
+    (the edits the heads never saw)."""
     from automod.scoring.multilingual.onnx_encoder import (
         ONNX_FILE,
         OnnxRevertRisk,
@@ -322,14 +325,20 @@ def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, held: Seque
     if not onnx_available():
         log.warning("onnxruntime is not installed: no ONNX encoder (served with torch)")
         return {"skipped": "onnxruntime not installed"}
-    export_int8(net, staging / ONNX_FILE)
-    served = OnnxRevertRisk(staging / ONNX_FILE, int(net.encoder.config.hidden_size))
-    served.load_state_dict(net.heads_state(), strict=True)
-    served.eval()
-    diff = None
-    if held:
-        int8 = _predict(booster, _rows(served, tokenizer, held, config))
-        diff = max(abs(a - b) for a, b in zip(fp32, int8))
+    try:
+        export_int8(net, staging / ONNX_FILE)
+        served = OnnxRevertRisk(staging / ONNX_FILE, int(net.encoder.config.hidden_size))
+        served.load_state_dict(net.heads_state(), strict=True)
+        served.eval()
+        diff = None
+        if held:
+            int8 = _predict(booster, _rows(served, tokenizer, held, config))
+            diff = max(abs(a - b) for a, b in zip(fp32, int8))
+    except Exception as exc:  # noqa: BLE001 - an encoder that will not export must not cost the training
+        log.warning("cannot export the encoder to ONNX (%s: %s); the model is served with torch",
+                    type(exc).__name__, exc)
+        (staging / ONNX_FILE).unlink(missing_ok=True)
+        return {"skipped": f"export failed: {type(exc).__name__}: {exc}"[:300]}
     return {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(held),
             "method": "onnxruntime quantize_dynamic QInt8 (encoder to the pooled output)"}
 
@@ -350,8 +359,8 @@ def _markdown(card: dict[str, Any]) -> str:
         f"{data['booster']}, held out {data['held_out']}",
         f"- **Held-out AUC:** {card['evaluation']['auc_held_out']}",
         f"- **int8, torch dynamic quantization:** max |Δp| vs fp32 = {q.get('max_abs_diff')} on "
-        f"{q.get('measured_on')} held-out edits",
+        f"{q.get('measured_on')} edits the heads never saw",
         f"- **int8, ONNX Runtime encoder:** max |Δp| vs fp32 = {o.get('max_abs_diff')} on {o.get('measured_on')} "
-        f"held-out edits{'' if o.get('file') else ' (not exported)'}",
+        f"edits the heads never saw{'' if o.get('file') else ' (not exported)'}",
         "- **Served:** the ONNX Runtime encoder when its |Δp| ≤ 0.01, else torch (int8 when its |Δp| ≤ 0.01, "
         "else fp32)", ""])
