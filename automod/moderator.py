@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -176,6 +176,35 @@ class Moderator:
                     self.store.save_position(stream_url, event_id, change.meta.dt)
         self._emit(change, record)
         return str(record["outcome"])
+
+    def prefetch(self, changes: Sequence[RecentChange]) -> None:
+        """Let a scorer that batches (the local multilingual model) score, in one go, the
+        candidates waiting in the queue that no cheap skip rule drops; each is then decided
+        as usual, its score answered from memory. Failures here only cost the batch."""
+        by_wiki: dict[str, list[RecentChange]] = {}
+        for change in changes:
+            by_wiki.setdefault(change.wiki, []).append(change)
+        for wiki, group in by_wiki.items():
+            served = self.wikis.get(wiki)
+            if served is None or served.disabled_reason() or served.gateway is None or len(group) < 2:
+                continue
+            config = served.applied.config
+            assert config is not None
+            now = self.clock()
+            keep = [c.rev_id for c in group if c.rev_id is not None and not self.store.has_decision(wiki, c.rev_id)
+                    and not cheap_skip(EditFacts(change=c, config=config, bot_user=served.gateway.bot_user, now=now,
+                                                 reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
+                                                     wiki, c.user, c.title, now - DAY)))]
+            if len(keep) < 2:
+                continue
+            for choice in config.models:
+                try:
+                    prefetch = getattr(served.scorer(choice.model), "prefetch", None)
+                    if prefetch is not None:
+                        scored = prefetch(wiki, keep)
+                        log.info("%s: %s scored %d queued revisions in one batch", wiki, choice.model, scored)
+                except (ScoringError, WikiError) as exc:
+                    log.warning("%s: batch scoring with %s failed (%s); scoring one by one", wiki, choice.model, exc)
 
     def _decide(self, change: RecentChange) -> dict[str, Any]:
         served = self.wikis[change.wiki]

@@ -81,6 +81,9 @@ class _Item:
 
 
 _DRAIN = object()
+#: Events taken from the queue at once when several are waiting, so a scorer that batches
+#: (the multilingual model) can run their texts through its encoder together.
+BATCH_MAX = 8
 
 
 class WikiWorker(threading.Thread):
@@ -146,14 +149,25 @@ class WikiWorker(threading.Thread):
                 if moderator.pending:
                     moderator.retry_pending()
                 continue
-            if item is _DRAIN or self.stop_now.is_set():
-                return
-            assert isinstance(item, _Item)
-            self._handle(item)
-            self.tracker.done(item.seq)
-            self.tracker.commit(moderator.store, self.settings.stream.url)  # handled → position saved
-            if moderator.pending:
-                moderator.retry_pending()
+            batch = [item]
+            while len(batch) < BATCH_MAX:  # what is already waiting: no added latency
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            candidates = [i.change for i in batch
+                          if isinstance(i, _Item) and rejection_reason(i.change, self.served) is None]
+            if len(candidates) > 1:
+                moderator.prefetch(candidates)
+            for item in batch:
+                if item is _DRAIN or self.stop_now.is_set():
+                    return
+                assert isinstance(item, _Item)
+                self._handle(item)
+                self.tracker.done(item.seq)
+                self.tracker.commit(moderator.store, self.settings.stream.url)  # handled → position saved
+                if moderator.pending:
+                    moderator.retry_pending()
 
     def _outcome_labels(self) -> None:
         """Learn, a small batch at a time, what became of the edits the bot scored."""

@@ -303,7 +303,10 @@ def test_missing_model_dir_is_an_unknown_model(tmp_path: Path) -> None:
 def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, damage: str) -> None:
     import shutil
 
-    from automod.scoring.multilingual.model import CorruptModel, MultilingualModel  # one class for both kinds
+    from automod.scoring.multilingual.model import (  # one class for both kinds
+        CorruptModel,
+        MultilingualModel,
+    )
 
     copy = tmp_path / "tiny"
     shutil.copytree(trained.model_dir, copy)
@@ -344,3 +347,19 @@ def test_an_encoder_that_will_not_export_to_onnx_still_gives_a_model_served_with
     assert result.card["onnx"]["skipped"].startswith("export failed: RuntimeError")
     assert not (result.model_dir / "encoder.int8.onnx").exists()
     assert MultilingualModel.load(result.model_dir).runtime == "torch"
+
+
+def test_prefetched_revisions_are_scored_once_in_a_batch_and_answered_from_memory(trained: Any) -> None:
+    from automod.scoring.multilingual.scorer import MultilingualScorer
+
+    parent = BASE.format(title="Place X")
+    rng = random.Random(11)
+    current = f"{parent}\n{_sentence(rng, BAD)}\n"
+    scorer = MultilingualScorer(trained.model_dir, _fake_wiki(parent, current))
+    alone = MultilingualScorer(trained.model_dir, _fake_wiki(parent, current)).score("enwiki", 11)
+    assert scorer.prefetch("enwiki", [11, 12345]) == 1  # 12345 cannot be read: left for score() to report
+    trips = scorer.fetcher.round_trips
+    assert abs(scorer.score("enwiki", 11).probability - alone.probability) < 1e-6
+    assert scorer.fetcher.round_trips == trips  # answered from memory
+    scorer.score("enwiki", 11)
+    assert scorer.fetcher.round_trips == trips + 2  # used once: asked again, fetched again

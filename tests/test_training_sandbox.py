@@ -8,6 +8,7 @@ this module's own revisions.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -171,6 +172,26 @@ def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wik
     assert top["slots"]["main"]["content"] == text.rstrip() and good < bad
 
 
+def test_edits_waiting_in_the_queue_are_scored_in_one_batch_and_all_reverted(sandbox, wiki, multilingual_model,
+                                                                             local_bot, tmp_path):
+    """Edits made while the bot was away arrive together on restart: their texts go
+    through the encoder as one micro-batch, and each is still decided on its own."""
+    admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
+    set_config(admin, {**REVERTING, "model": f"local:{ML_MODEL}", "threshold": 0.85})
+    titles = [f"Automod batch {uuid.uuid4().hex[:8]} {n}" for n in range(4)]
+    texts = {t: constructive(article(f"Batchtown{n}", n), n, 4) for n, t in enumerate(titles)}
+    for title, text in texts.items():
+        writer.edit(title, text)
+    start_at_stream_end(sandbox, tmp_path)
+    bad = [anon.edit(title, vandalism(text, 2, 70 + n)) for n, (title, text) in enumerate(texts.items())]
+    bot = local_bot(multilingual_model.parent, from_end=False)
+    lines = [bot.decision(rev, timeout=60) for rev in bad]
+    assert [line["decision"] for line in lines] == ["reverted"] * 4, lines
+    batches = [int(n) for n in re.findall(r"local:sandbox-ml scored (\d+) queued revisions in one batch",
+                                          bot.log.read_text())]
+    assert batches and max(batches) >= 2, bot.log.read_text()[-2000:]
+
+
 def test_local_scorer_rates_new_vandalism_above_new_good_edits(sandbox, wiki, api_model, unique_title):
     writer, anon = wiki(sandbox.vandals[0]), wiki()
     text = article("Newtown", 77)
@@ -189,12 +210,13 @@ def local_bot(sandbox, wiki, tmp_path):
     """`automod run` serving models from a given directory; the config page reset afterwards."""
     started: list[Bot] = []
 
-    def start(models_dir: Path) -> Bot:
+    def start(models_dir: Path, *, from_end: bool = True) -> Bot:
         settings = bot_settings(sandbox, tmp_path, "http://127.0.0.1:1/")
         data = yaml.safe_load(settings.read_text())
         data["models_dir"] = str(models_dir)
         settings.write_text(yaml.safe_dump(data))
-        start_at_stream_end(sandbox, tmp_path)
+        if from_end:  # else: from the position the test saved
+            start_at_stream_end(sandbox, tmp_path)
         before = relay_clients(sandbox)
         bot = Bot(settings)
         started.append(bot)

@@ -31,6 +31,7 @@ __all__ = ["MultilingualScorer"]
 
 log = logging.getLogger("automod.scoring.multilingual.scorer")
 PREFIX = "local:"
+PREFETCHED_MAX = 256
 
 
 class MultilingualScorer:
@@ -44,6 +45,7 @@ class MultilingualScorer:
         self.predictor = Predictor(self.model, config)
         self.model_name = PREFIX + self.model_dir.name
         self.fetcher = RevisionFetcher(query)
+        self._ready: dict[int, Score] = {}  # prefetched scores, oldest first
         self.closed = False
 
     @property
@@ -58,26 +60,50 @@ class MultilingualScorer:
         except WikiError as exc:
             raise ScoringError(f"{self.model_name}: cannot read r{rev_id} from {wiki}: {exc}") from exc
 
-    def score_many(self, wiki: str, rev_ids: Sequence[int]) -> list[Score]:
-        """Scores of revisions arriving together, run through the encoder as one micro-batch.
+    def _edit(self, wiki: str, rev_id: int) -> tuple[EditTexts, EditMeta]:
+        edit = self._fetch(wiki, rev_id)
+        return extract_edit_texts(edit.parent.text, edit.revision.text, edit.title, self.lang), edit_meta(edit)
 
-        Raises the first fetch error (callers wanting per-revision errors use :meth:`score`).
-        """
-        if self.closed:
-            raise ScoringError(f"{self.model_name} is closed")
-        edits: list[tuple[EditTexts, EditMeta]] = []
-        for rev_id in rev_ids:
-            edit = self._fetch(wiki, rev_id)
-            texts = extract_edit_texts(edit.parent.text, edit.revision.text, edit.title, self.lang)
-            edits.append((texts, edit_meta(edit)))
+    def _scores(self, edits: Sequence[tuple[EditTexts, EditMeta]]) -> list[Score]:
         probabilities = self.predictor.predict(edits)
-        for rev_id, p in zip(rev_ids, probabilities):
-            log.debug("%s: r%d scored %.4f by %s", wiki, rev_id, p, self.model_name)
         return [Score(probability=min(1.0, max(0.0, p)), model=self.model_name, version=self.version)
                 for p in probabilities]
 
+    def score_many(self, wiki: str, rev_ids: Sequence[int]) -> list[Score]:
+        """Scores of revisions arriving together, run through the encoder as one micro-batch.
+
+        Raises the first fetch error (callers wanting per-revision errors use :meth:`prefetch`
+        and :meth:`score`).
+        """
+        if self.closed:
+            raise ScoringError(f"{self.model_name} is closed")
+        return self._scores([self._edit(wiki, rev_id) for rev_id in rev_ids])
+
+    def prefetch(self, wiki: str, rev_ids: Sequence[int]) -> int:
+        """Score, in one encoder batch, revisions waiting to be decided; their :meth:`score`
+        then answers from memory. A revision that cannot be read is left for :meth:`score`
+        to report. Returns how many were scored."""
+        if self.closed:
+            return 0
+        ready: list[int] = []
+        edits: list[tuple[EditTexts, EditMeta]] = []
+        for rev_id in rev_ids:
+            if rev_id in self._ready:
+                continue
+            try:
+                edits.append(self._edit(wiki, rev_id))
+            except ScoringError:
+                continue
+            ready.append(rev_id)
+        if edits:
+            self._ready.update(zip(ready, self._scores(edits)))
+        while len(self._ready) > PREFETCHED_MAX:  # scored but never asked for (skipped later)
+            self._ready.pop(next(iter(self._ready)))
+        return len(ready)
+
     def score(self, wiki: str, rev_id: int) -> Score:
-        return self.score_many(wiki, [rev_id])[0]
+        ready = self._ready.pop(rev_id, None)
+        return ready if ready is not None else self.score_many(wiki, [rev_id])[0]
 
     def close(self) -> None:
         self.closed = True
