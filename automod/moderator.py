@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from automod.community_config import CommunityConfig
 from automod.decide import REVERT, breaker_trips, decide
 from automod.errors import ScoringError, WikiError
 from automod.events import RecentChange
@@ -177,6 +178,13 @@ class Moderator:
         self._emit(change, record)
         return str(record["outcome"])
 
+    def _facts(self, change: RecentChange, served: ServedWiki, config: CommunityConfig, now: float) -> EditFacts:
+        """What the skip rules that need no API call read about an edit."""
+        assert served.gateway is not None
+        return EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
+                         reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
+                             change.wiki, change.user, change.title, now - DAY))
+
     def prefetch(self, changes: Sequence[RecentChange]) -> None:
         """Let a scorer that batches (the local multilingual model) score, in one go, the
         candidates waiting in the queue that no cheap skip rule drops; each is then decided
@@ -192,9 +200,7 @@ class Moderator:
             assert config is not None
             now = self.clock()
             keep = [c.rev_id for c in group if c.rev_id is not None and not self.store.has_decision(wiki, c.rev_id)
-                    and not cheap_skip(EditFacts(change=c, config=config, bot_user=served.gateway.bot_user, now=now,
-                                                 reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
-                                                     wiki, c.user, c.title, now - DAY)))]
+                    and not cheap_skip(self._facts(c, served, config, now))]
             if len(keep) < 2:
                 continue
             for choice in config.models:
@@ -217,9 +223,7 @@ class Moderator:
         config = applied.config
         assert config is not None and served.gateway is not None
         now = self.clock()
-        facts = EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
-                          reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
-                              change.wiki, change.user, change.title, now - DAY))
+        facts = self._facts(change, served, config, now)
         reason = cheap_skip(facts)
         if reason:
             return {**base, "outcome": "skip", "reason": reason}

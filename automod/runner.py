@@ -14,8 +14,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -66,11 +65,11 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
         heartbeat = Heartbeat(heartbeat_path(settings.store), settings.health.interval_seconds,
                               lambda: _collect(health, workers, follower))
         signalled = threading.Event()
-        with _signals_for_main_thread_only():
-            for worker in workers.values():
-                worker.start()
-            heartbeat.start()
-        stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)  # keeps them blocked here
+        # First: every thread started from here on inherits the blocked SIGTERM/SIGINT.
+        stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)
+        for worker in workers.values():
+            worker.start()
+        heartbeat.start()
         for worker in workers.values():
             worker.ready.wait(60)
         log.info("following %s for %s from %s%s", url, ", ".join(sorted(served)),
@@ -166,44 +165,26 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
     return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user, **record}
 
 
-@contextmanager
-def _signals_for_main_thread_only() -> Iterator[None]:
-    """Threads started in this block never receive SIGTERM/SIGINT (they inherit the mask).
-
-    The kernel may deliver a process signal to any thread that does not block it; if a
-    worker got SIGTERM, the main thread would stay blocked reading the stream and Python
-    would run the handler only when the next byte arrived.
-    """
-    signals = {signal.SIGTERM, signal.SIGINT}
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None,
                               signalled: threading.Event | None = None) -> Callable[[], None]:
-    """Close the follower on SIGTERM/SIGINT or after ``exit_after`` s; return an undo."""
+    """Close the follower on SIGTERM/SIGINT or after ``exit_after`` s; return an undo.
+
+    A Python-level handler runs only when the main thread next executes bytecode: a signal
+    landing just before it blocks in recv() waited for the next byte or the stall timeout
+    (seen: SIGTERM ignored for 10 s, 1 run in 8), and one delivered to another thread was
+    not seen at all. So, from the main thread, the signals are blocked in this thread and
+    every thread it starts afterwards, and a dedicated thread takes them synchronously and
+    closes the stream (a socket shutdown, which ends a blocked read at once).
+    """
+    signals = {signal.SIGTERM, signal.SIGINT}
+    use_sigwait = threading.current_thread() is threading.main_thread() and hasattr(signal, "sigwait")
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals) if use_sigwait else None
     timer = threading.Timer(exit_after, follower.close) if exit_after else None
     if timer:
         timer.daemon = True
         timer.start()
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "sigwait"):
-        def undo_timer() -> None:
-            if timer:
-                timer.cancel()
-        return undo_timer
-    # A Python-level handler runs only when the main thread next executes bytecode; a signal
-    # landing just before it blocks in recv() would wait for the next byte or the stall
-    # timeout (seen: SIGTERM ignored for 10 s, 1 run in 8). So the signals are blocked in
-    # every thread and a dedicated thread takes them synchronously and closes the stream.
-    signals = {signal.SIGTERM, signal.SIGINT}
-    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     finished = threading.Event()
+    waiter: threading.Thread | None = None
 
     def wait_for_signal() -> None:
         while True:
@@ -215,15 +196,18 @@ def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None
                 signalled.set()
             follower.close()
 
-    waiter = threading.Thread(target=wait_for_signal, name="signals", daemon=True)
-    waiter.start()
+    if use_sigwait:
+        waiter = threading.Thread(target=wait_for_signal, name="signals", daemon=True)
+        waiter.start()
 
     def undo() -> None:
         if timer:
             timer.cancel()
-        finished.set()
-        signal.pthread_kill(waiter.ident, signal.SIGINT)  # wakes its sigwait; it then exits
-        waiter.join(2)
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        if waiter is not None and waiter.ident is not None:
+            finished.set()
+            signal.pthread_kill(waiter.ident, signal.SIGINT)  # wakes its sigwait; it then exits
+            waiter.join(2)
+        if previous_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
     return undo

@@ -147,6 +147,22 @@ def top_revision(client: WikiClient, title: str) -> dict[str, Any]:
     return client.revisions(title, limit=1)[0]
 
 
+def launch_bot(sandbox: SandboxInfo, tmp_path: Path, settings: Path, *extra: str,
+               fresh_position: bool = True) -> Bot:
+    """`automod run` with ``settings``, returned once it follows the relay; from the
+    stream's end unless ``fresh_position`` is false (then from the position saved)."""
+    if fresh_position:
+        start_at_stream_end(sandbox, tmp_path)
+    before = relay_clients(sandbox)
+    bot = Bot(settings, *extra)
+    try:
+        wait_connected(sandbox, before, bot)
+    except BaseException:
+        bot.stop()
+        raise
+    return bot
+
+
 # Shared fixtures (imported by name into the sandbox test modules that use them).
 
 @pytest.fixture(scope="module")
@@ -165,12 +181,8 @@ def bot_factory(sandbox, liftwing, tmp_path):
 
     def start(*extra: str, fresh_position: bool = True, standin=None, **wiki_overrides) -> Bot:
         settings = bot_settings(sandbox, tmp_path, (standin or liftwing).url, **wiki_overrides)
-        if fresh_position:
-            start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
-        bot = Bot(settings, *extra)
+        bot = launch_bot(sandbox, tmp_path, settings, *extra, fresh_position=fresh_position)
         started.append(bot)
-        wait_connected(sandbox, before, bot)
         return bot
 
     yield start

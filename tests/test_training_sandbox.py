@@ -21,11 +21,10 @@ from moderation_helpers import (
     REVERTING,
     Bot,
     bot_settings,
-    relay_clients,
+    launch_bot,
     set_config,
     start_at_stream_end,
     top_revision,
-    wait_connected,
 )
 from multilingual_helpers import make_tiny_encoder
 from training_helpers import (
@@ -184,7 +183,7 @@ def test_edits_waiting_in_the_queue_are_scored_in_one_batch_and_all_reverted(san
         writer.edit(title, text)
     start_at_stream_end(sandbox, tmp_path)
     bad = [anon.edit(title, vandalism(text, 2, 70 + n)) for n, (title, text) in enumerate(texts.items())]
-    bot = local_bot(multilingual_model.parent, from_end=False)
+    bot = local_bot(multilingual_model.parent, fresh_position=False)
     lines = [bot.decision(rev, timeout=60) for rev in bad]
     assert [line["decision"] for line in lines] == ["reverted"] * 4, lines
     batches = [int(n) for n in re.findall(r"local:sandbox-ml scored (\d+) queued revisions in one batch",
@@ -210,17 +209,13 @@ def local_bot(sandbox, wiki, tmp_path):
     """`automod run` serving models from a given directory; the config page reset afterwards."""
     started: list[Bot] = []
 
-    def start(models_dir: Path, *, from_end: bool = True) -> Bot:
+    def start(models_dir: Path, *, fresh_position: bool = True) -> Bot:
         settings = bot_settings(sandbox, tmp_path, "http://127.0.0.1:1/")
         data = yaml.safe_load(settings.read_text())
         data["models_dir"] = str(models_dir)
         settings.write_text(yaml.safe_dump(data))
-        if from_end:  # else: from the position the test saved
-            start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
-        bot = Bot(settings)
+        bot = launch_bot(sandbox, tmp_path, settings, fresh_position=fresh_position)
         started.append(bot)
-        wait_connected(sandbox, before, bot)
         return bot
 
     yield start

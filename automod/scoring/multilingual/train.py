@@ -309,10 +309,10 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
     return TrainResult(model_dir=out_dir, card=card, eval_auc=eval_auc, quantized_max_abs_diff=diff, model=model)
 
 
-def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, held: Sequence[LabelledEdit],
+def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, measured: Sequence[LabelledEdit],
                  fp32: list[float], staging: Path, config: TrainConfig) -> dict[str, Any]:
-    """Export the int8 ONNX encoder into ``staging`` and measure it against fp32 on ``held``
-    (the edits the heads never saw)."""
+    """Export the int8 ONNX encoder into ``staging`` and measure it against ``fp32``, the
+    probabilities of ``measured`` (the edits the heads never saw)."""
     from automod.scoring.multilingual.onnx_encoder import (
         ONNX_FILE,
         OnnxRevertRisk,
@@ -331,15 +331,15 @@ def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, held: Seque
         served.load_state_dict(net.heads_state(), strict=True)
         served.eval()
         diff = None
-        if held:
-            int8 = _predict(booster, _rows(served, tokenizer, held, config))
+        if measured:
+            int8 = _predict(booster, _rows(served, tokenizer, measured, config))
             diff = max(abs(a - b) for a, b in zip(fp32, int8))
     except Exception as exc:  # noqa: BLE001 - an encoder that will not export must not cost the training
         log.warning("cannot export the encoder to ONNX (%s: %s); the model is served with torch",
                     type(exc).__name__, exc)
         (staging / ONNX_FILE).unlink(missing_ok=True)
         return {"skipped": f"export failed: {type(exc).__name__}: {exc}"[:300]}
-    return {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(held),
+    return {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(measured),
             "method": "onnxruntime quantize_dynamic QInt8 (encoder to the pooled output)"}
 
 
