@@ -1,7 +1,7 @@
 """Local language-agnostic model: features + prediction per revision pair, and memory.
 
 Builds ~100 KB and ~1 MB wikitext pairs from a real article (PAN-WVC-10's "Invention of the
-telephone", shared/fixtures; CC BY-SA, Wikipedia contributors) repeated, with a small edit
+telephone", tests/data/fixtures; CC BY-SA, Wikipedia contributors) repeated, with a small edit
 between old and new; trains a small model on synthetic edits (or loads --model-dir); then
 times, per pair, what LocalScorer does after the API answers: both texts' counts, the 26
 features and one prediction. Also the resident memory of the process before and after
@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-FIXTURE = HERE.parents[1] / "shared/fixtures/edits/panwvc10_mini/training/revisions/part-1/326471754.txt"
+FIXTURE = HERE.parents[0] / "tests/data/fixtures/edits/panwvc10_mini/training/revisions/part-1/326471754.txt"
 
 
 def rss_mib() -> float:

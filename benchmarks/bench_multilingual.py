@@ -7,7 +7,7 @@ bert-base-multilingual-cased-SHAPED encoder (12 layers, hidden 768, vocabulary 1
 random weights from a fixed seed; nothing is downloaded) with a WordPiece tokenizer trained
 on the fixture texts, the heads, a booster, and the int8 ONNX Runtime export. Both paths
 load it, each in its own process (so peak RSS is its own), and score the real edit pairs
-in ../shared/fixtures/edits/:
+in tests/data/fixtures/edits/:
 
 (a) naive, as the reference server: one text at a time, fp32 torch, truncated at 512 tokens;
 (b) automod, as ``automod run`` serves it: ``MultilingualModel.load`` + ``Predictor`` — the
@@ -39,7 +39,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/edits"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests/data/fixtures/edits"
 
 
 def fixture_edits() -> list[tuple[str, str, str, str]]:

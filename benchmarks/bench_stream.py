@@ -26,7 +26,7 @@ from automod.events import parse_event
 from automod.sandbox.relay import Relay
 from automod.stream import StreamFollower
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
+FIXTURE = Path(__file__).resolve().parents[1] / "tests/data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 
 
 def from_memory(lines: list[str], n: int) -> float:

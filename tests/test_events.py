@@ -12,9 +12,7 @@ from automod.candidates import rejection_reason
 from automod.errors import MalformedEvent
 from automod.events import RecentChange, is_canary, parse_event
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
-if not FIXTURE.exists():  # CI clones the repo with shared/ beside it
-    FIXTURE = Path(__file__).resolve().parents[1] / "../shared/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
+FIXTURE = Path(__file__).resolve().parent / "data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 EXPECTED = Path(__file__).parent / "data/enwiki_2023-07-29_candidates.txt"
 
 

@@ -1,7 +1,7 @@
 """The 26 language-agnostic features: counts on real edit pairs checked by hand.
 
-Fixtures: ../shared/fixtures/edits (Wikipedia text, CC BY-SA, Wikipedia contributors; see
-the README there). Every expected count below was worked out by reading the wikitext; the
+Fixtures: tests/data/fixtures/edits (Wikipedia text, CC BY-SA, Wikipedia contributors; see
+tests/data/fixtures/README.md). Every expected count below was worked out by reading the wikitext; the
 comments list what was counted.
 """
 
@@ -33,7 +33,7 @@ from automod.scoring.features import (
     text_counts,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/edits"
+FIXTURES = Path(__file__).resolve().parent / "data/fixtures/edits"
 CLUEBOT = FIXTURES / "cluebot"
 PAN = FIXTURES / "panwvc10_mini/training/revisions"
 

@@ -29,7 +29,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("xgboost")
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/edits"
+FIXTURES = Path(__file__).resolve().parent / "data/fixtures/edits"
 PAN = FIXTURES / "panwvc10_mini/test/revisions"
 
 # torch.ao.quantization and transformers' BERT emit deprecation notices we cannot act on.
