@@ -124,9 +124,23 @@ def parse_settings(data: Any, base: Path) -> Settings:
         ),
         wikis=tuple(wikis),
         pywikibot_dir=(base / str(pwb)).resolve() if pwb else None,
-        models_dir=(base / str(root.get("models_dir", "models"))).resolve(),
+        models_dir=(base / str(root["models_dir"])).resolve() if root.get("models_dir") else default_models_dir(base),
         health=_health(root.get("health", {})),
     )
+
+
+#: The repository's top-level ``models/`` folder, when automod runs from a checkout.
+CHECKOUT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def default_models_dir(base: Path) -> Path:
+    """Where ``automod train`` writes and ``local:<name>`` is read when settings name no
+    ``models_dir``: the checkout's ``models/`` (whatever the settings file's folder, so the
+    sandbox, the examples and the README agree), else ``models/`` beside the settings file
+    (an installed, non-editable package has no checkout)."""
+    if (CHECKOUT_MODELS_DIR / "README.md").is_file():
+        return CHECKOUT_MODELS_DIR
+    return (base / "models").resolve()
 
 
 def _health(raw: Any) -> HealthSettings:
