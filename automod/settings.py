@@ -1,7 +1,7 @@
 """Operator settings: the YAML file that says which wikis the bot serves and where things are.
 
-Contract (DESIGN.md 4.2): ``user_agent``, ``store``, ``stream.url``, ``liftwing.url``,
-``liftwing.token_env`` and ``wikis`` (``name``, ``api``, ``config_page``, ``lang``).
+Contract (docs/ARCHITECTURE.md, operator settings): ``user_agent``, ``store``, ``stream.url``,
+``liftwing.url``, ``liftwing.token_env`` and ``wikis`` (``name``, ``api``, ``config_page``, ``lang``).
 Credentials never live here: they stay in pywikibot's own files (``pywikibot_dir``).
 Relative paths are resolved against the settings file's folder, so a settings file and its
 store can move together.
@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from automod.errors import ConfigError
+from automod.schemas import SETTINGS, SchemaProblem, load_schema, schema_problems
 
 __all__ = ["HealthSettings", "LiftWingSettings", "Settings", "StreamSettings", "WikiSettings", "load_settings"]
 
@@ -89,44 +90,51 @@ def load_settings(path: str | Path) -> Settings:
 
 
 def parse_settings(data: Any, base: Path) -> Settings:
-    root = _Mapping(data, "settings", {"user_agent", "store", "stream", "liftwing", "wikis", "pywikibot_dir", "models_dir", "health"})
-    user_agent = root.str("user_agent")
-    if len(user_agent) < 10 or "(" not in user_agent:
-        # Wikimedia's User-Agent policy asks for a name/version and a way to reach you.
-        raise ConfigError("settings.user_agent should look like 'automod/0.1 (https://… ; you@example.org)'")
-    stream = _Mapping(root.get("stream"), "settings.stream", {"url", "stall_seconds"})
-    liftwing_raw = root.get("liftwing", {})
-    liftwing = _Mapping(liftwing_raw, "settings.liftwing", {"url", "token_env"})
-    wikis_raw = root.get("wikis")
-    if not isinstance(wikis_raw, list) or not wikis_raw:
-        raise ConfigError("settings.wikis should be a non-empty list")
-    wikis = []
-    for i, item in enumerate(wikis_raw):
-        w = _Mapping(item, f"settings.wikis[{i}]", {"name", "api", "config_page", "lang", "stats_page"})
-        wikis.append(WikiSettings(
-            name=w.str("name"),
-            api=w.str("api"),
-            config_page=w.str("config_page", DEFAULT_CONFIG_PAGE),
-            lang=w.str("lang", "en"),
-            stats_page=str(w.get("stats_page", "") or ""),
-        ))
+    """Validate ``data`` against ``settings.schema.json`` (every problem named), then type it."""
+    problems = schema_problems(data, SETTINGS, root="settings")
+    if problems:
+        raise ConfigError("; ".join(_describe(problems)))
+    user_agent = data["user_agent"]
+    props = load_schema(SETTINGS)["properties"]
+    stream = _with_defaults(data["stream"], props["stream"])
+    liftwing = _with_defaults(data.get("liftwing") or {}, props["liftwing"])
+    health = _with_defaults(data.get("health") or {}, props["health"])
+    wikis = tuple(WikiSettings(**{**_with_defaults(w, props["wikis"]["items"]), "stats_page": w.get("stats_page") or ""})
+                  for w in data["wikis"])
     names = [w.name for w in wikis]
     if len(set(names)) != len(names):
         raise ConfigError(f"settings.wikis names a wiki twice: {names}")
-    pwb = root.get("pywikibot_dir")
+    pwb = data.get("pywikibot_dir")
     return Settings(
         user_agent=user_agent,
-        store=(base / root.str("store")).resolve(),
-        stream=StreamSettings(url=stream.str("url"), stall_seconds=stream.number("stall_seconds", 120.0)),
-        liftwing=LiftWingSettings(
-            url=liftwing.str("url", LiftWingSettings.url),
-            token_env=liftwing.get("token_env"),
-        ),
-        wikis=tuple(wikis),
+        store=(base / data["store"]).resolve(),
+        stream=StreamSettings(url=stream["url"], stall_seconds=float(stream["stall_seconds"])),
+        liftwing=LiftWingSettings(url=liftwing["url"], token_env=liftwing["token_env"]),
+        wikis=wikis,
         pywikibot_dir=(base / str(pwb)).resolve() if pwb else None,
-        models_dir=(base / str(root["models_dir"])).resolve() if root.get("models_dir") else default_models_dir(base),
-        health=_health(root.get("health", {})),
+        models_dir=(base / str(data["models_dir"])).resolve() if data.get("models_dir") else default_models_dir(base),
+        health=HealthSettings(**{key: float(value) for key, value in health.items()}),
     )
+
+
+def _with_defaults(given: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``given`` with the schema's default for every property it leaves out."""
+    defaults = {k: p["default"] for k, p in schema["properties"].items() if "default" in p}
+    return {**defaults, **given}
+
+
+def _describe(problems: list[SchemaProblem]) -> list[str]:
+    """One phrase per problem; unknown keys of one mapping are listed together."""
+    unknown: dict[str, list[str]] = {}
+    out: list[str] = []
+    for problem in problems:
+        if problem.rule == "additionalProperties":
+            parent, _, key = problem.path.rpartition(".")
+            unknown.setdefault(parent, []).append(key)
+        else:
+            out.append(f"{problem.path} {problem.message}")
+    out += [f"{parent} has unknown keys: {', '.join(keys)}" for parent, keys in unknown.items()]
+    return out
 
 
 #: The repository's top-level ``models/`` folder, when automod runs from a checkout.
@@ -141,37 +149,3 @@ def default_models_dir(base: Path) -> Path:
     if (CHECKOUT_MODELS_DIR / "README.md").is_file():
         return CHECKOUT_MODELS_DIR
     return (base / "models").resolve()
-
-
-def _health(raw: Any) -> HealthSettings:
-    h = _Mapping(raw or {}, "settings.health", {"interval_seconds", "max_silence_seconds", "max_lag_seconds"})
-    return HealthSettings(interval_seconds=h.number("interval_seconds", 60.0),
-                          max_silence_seconds=h.number("max_silence_seconds", 600.0),
-                          max_lag_seconds=h.number("max_lag_seconds", 300.0))
-
-
-class _Mapping:
-    """A YAML mapping read with typed getters that name the offending key."""
-
-    def __init__(self, data: Any, path: str, allowed: set[str]):
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path} should be a mapping, got {type(data).__name__}")
-        unknown = set(data) - allowed
-        if unknown:
-            raise ConfigError(f"{path} has unknown keys: {', '.join(sorted(map(str, unknown)))}")
-        self.data, self.path = data, path
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def str(self, key: str, default: str | None = None) -> str:
-        value = self.data.get(key, default)
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{self.path}.{key} should be a non-empty string")
-        return value
-
-    def number(self, key: str, default: float) -> float:
-        value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(f"{self.path}.{key} should be a positive number")
-        return float(value)
