@@ -1,7 +1,9 @@
 """The community's on-wiki configuration: one JSON page per wiki, parsed and validated.
 
-Contract: DESIGN.md 4.1; machine-readable schema in ``config/community-config.schema.json``
-(kept equal to :data:`DEFAULTS` and the checks below by ``tests/test_community_config.py``).
+Contract: docs/ARCHITECTURE.md (community config). The keys, types, limits and defaults are
+defined once, in ``automod/schemas/community-config.schema.json`` (``config/`` links to it),
+and checked with ``jsonschema``; only rules that span several keys (``models`` against
+``model``, the report page a talk notice needs, models this wiki has) are written here.
 
 Fail closed, always: invalid JSON, an unknown key, a wrong type, an out-of-range value, a
 model this wiki cannot use, or a page that ordinary users could edit each produce a
@@ -12,10 +14,11 @@ no fallback to an older revision: a vandalised page can only switch the bot off.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
+
+from automod.schemas import COMMUNITY_CONFIG, load_schema, schema_defaults, schema_problems
 
 __all__ = [
     "CAUTION_LEVELS",
@@ -35,37 +38,13 @@ CAUTION_LEVELS: dict[str, float] = {
     "somewhat-cautious": 0.980,
     "less-cautious": 0.975,
 }
-#: Explicit thresholds outside this range are refused (AutoModerator's multilingual floor
-#: is 0.85, commit 8728e7f); below it the models' precision is too low to act unattended.
-THRESHOLD_MIN, THRESHOLD_MAX = 0.85, 0.999
-DEFAULT_SUMMARY = (
-    "Reverted edit by [[Special:Contributions/$2|$2]] (score $3 with $4). "
-    "Wrong? [[$5|Report it]]"
-)
-
-DEFAULTS: dict[str, Any] = {
-    "enabled": False,
-    "mode": "log-only",
-    "model": "revertrisk-language-agnostic",
-    "models": None,
-    "caution_level": "very-cautious",
-    "threshold": None,
-    "skip_rights": ["bot", "autopatrol"],
-    "max_reverts_per_user_per_page": 1,
-    "max_edit_age_minutes": 10,
-    "max_reverts_per_hour": 30,
-    "minor": False,
-    "talk_notice": {"enabled": False, "registered_only": False},
-    "false_positive_page": "",
-    "help_page": "",
-    "summary": DEFAULT_SUMMARY,
-}
-# Upper bounds, so that a vandalised page cannot make the bot revert much more.
-LIMITS = {
-    "max_reverts_per_user_per_page": (0, 10),
-    "max_edit_age_minutes": (1, 1440),
-    "max_reverts_per_hour": (1, 500),
-}
+_PROPERTIES = load_schema(COMMUNITY_CONFIG)["properties"]
+#: Explicit thresholds outside this range are refused (the schema's limits).
+THRESHOLD_MIN: float = _PROPERTIES["threshold"]["minimum"]
+THRESHOLD_MAX: float = _PROPERTIES["threshold"]["maximum"]
+#: Every key's default, read from the schema.
+DEFAULTS: dict[str, Any] = schema_defaults(COMMUNITY_CONFIG)
+DEFAULT_SUMMARY: str = DEFAULTS["summary"]
 
 
 @dataclass(frozen=True)
@@ -152,148 +131,65 @@ def config_page_problem(title: str, namespace: int, content_model: str | None, b
 def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
     """Return the config in ``text`` (the page's JSON), or every problem found in it."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         return ParsedConfig(None, (ConfigProblem("$", f"not valid JSON: {exc}"),))
-    problems: list[ConfigProblem] = []
     if not isinstance(data, dict):
         return ParsedConfig(None, (ConfigProblem("$", "the page should hold a JSON object"),))
-    for key in sorted(set(data) - set(DEFAULTS)):
-        problems.append(ConfigProblem(f"$.{key}", "unknown key"))
-    v = _Validator(data, problems)
-    enabled = v.boolean("enabled")
-    mode = v.choice("mode", ("revert", "log-only"))
-    models = _models(v, data, problems, available_models)
-    skip_rights = v.string_list("skip_rights")
-    minor = v.boolean("minor")
-    limits = {key: v.integer(key, *LIMITS[key]) for key in LIMITS}
-    talk = _talk_notice(data.get("talk_notice", DEFAULTS["talk_notice"]), problems)
-    fp_page = v.string("false_positive_page")
-    if talk[0] and not fp_page.strip():
-        problems.append(ConfigProblem("$.false_positive_page", "required when talk_notice.enabled is true"))
-    help_page = v.string("help_page")
-    summary = v.string("summary")
-    if not summary.strip():
-        problems.append(ConfigProblem("$.summary", "must not be empty"))
+    problems = [ConfigProblem(p.path, p.message) for p in schema_problems(data, COMMUNITY_CONFIG)]
+    page = {**DEFAULTS, **data}
+    problems += _cross_key_problems(data, page, available_models, problems)
     if problems:
         return ParsedConfig(None, tuple(problems))
+    talk = {**DEFAULTS["talk_notice"], **page["talk_notice"]}
     return ParsedConfig(CommunityConfig(
-        enabled=enabled, mode=mode, models=models, skip_rights=frozenset(skip_rights),
-        max_reverts_per_user_per_page=limits["max_reverts_per_user_per_page"],
-        max_edit_age_minutes=limits["max_edit_age_minutes"],
-        max_reverts_per_hour=limits["max_reverts_per_hour"],
-        minor=minor, talk_notice_enabled=talk[0], talk_notice_registered_only=talk[1],
-        false_positive_page=fp_page, help_page=help_page, summary=summary,
+        enabled=page["enabled"], mode=page["mode"], models=_model_choices(data),
+        skip_rights=frozenset(page["skip_rights"]),
+        max_reverts_per_user_per_page=int(page["max_reverts_per_user_per_page"]),
+        max_edit_age_minutes=int(page["max_edit_age_minutes"]),
+        max_reverts_per_hour=int(page["max_reverts_per_hour"]),
+        minor=page["minor"], talk_notice_enabled=talk["enabled"], talk_notice_registered_only=talk["registered_only"],
+        false_positive_page=page["false_positive_page"], help_page=page["help_page"], summary=page["summary"],
     ))
 
 
-def _models(v: _Validator, data: dict[str, Any], problems: list[ConfigProblem],
-            available: Collection[str]) -> tuple[ModelChoice, ...]:
-    if data.get("models") is not None:
-        raw = data["models"]
-        if "model" in data or "threshold" in data or "caution_level" in data:
-            problems.append(ConfigProblem("$.models", "use either models or model/threshold/caution_level, not both"))
-        if not isinstance(raw, list) or not raw:
-            problems.append(ConfigProblem("$.models", "should be a non-empty list"))
-            return ()
-        out = []
-        for i, item in enumerate(raw):
-            path = f"$.models[{i}]"
-            if not isinstance(item, dict):
-                problems.append(ConfigProblem(path, "should be an object"))
-                continue
-            for key in sorted(set(item) - {"model", "threshold", "caution_level"}):
-                problems.append(ConfigProblem(f"{path}.{key}", "unknown key"))
-            sub = _Validator(item, problems, prefix=path, defaults={"caution_level": "very-cautious"})
-            out.append(ModelChoice(_model_name(sub, available), _threshold(sub)))
-        names = [m.model for m in out]
+def _refuse_constant(name: str) -> float:
+    """NaN and Infinity are not JSON, and no limit can compare with them."""
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _model_choices(data: dict[str, Any]) -> tuple[ModelChoice, ...]:
+    entries = data["models"] if data.get("models") is not None else [data]
+    return tuple(ModelChoice(str(entry.get("model", DEFAULTS["model"])), _threshold(entry)) for entry in entries)
+
+
+def _threshold(entry: dict[str, Any]) -> float:
+    if entry.get("threshold") is not None:
+        return float(entry["threshold"])
+    return CAUTION_LEVELS[entry.get("caution_level", DEFAULTS["caution_level"])]
+
+
+def _cross_key_problems(data: dict[str, Any], page: dict[str, Any], available: Collection[str],
+                        found: list[ConfigProblem]) -> list[ConfigProblem]:
+    """The rules no single key's schema can say; skipped for keys the schema already refused."""
+    refused = {p.path.split("[")[0].split(".")[1] if "." in p.path else "" for p in found}
+    problems: list[ConfigProblem] = []
+    if data.get("models") is not None and {"model", "threshold", "caution_level"} & set(data):
+        problems.append(ConfigProblem("$.models", "use either models or model/threshold/caution_level, not both"))
+    if "models" not in refused and "model" not in refused:
+        entries = data["models"] if data.get("models") is not None else [data]
+        paths = [f"$.models[{i}].model" for i in range(len(entries))] if data.get("models") is not None else ["$.model"]
+        names = [str(entry.get("model", DEFAULTS["model"])) for entry in entries]
+        for path, name in zip(paths, names):
+            if name not in available:
+                problems.append(ConfigProblem(
+                    path, f"model {name!r} is not available on this wiki (available: {', '.join(sorted(available))})"))
         if len(set(names)) != len(names):
             problems.append(ConfigProblem("$.models", "lists a model twice"))
-        return tuple(out)
-    return (ModelChoice(_model_name(v, available), _threshold(v)),)
-
-
-def _model_name(v: _Validator, available: Collection[str]) -> str:
-    name = v.string("model", default="revertrisk-language-agnostic")
-    if name and name not in available:
-        v.problem("model", f"model {name!r} is not available on this wiki (available: {', '.join(sorted(available))})")
-    return name
-
-
-def _threshold(v: _Validator) -> float:
-    level = v.choice("caution_level", tuple(CAUTION_LEVELS))
-    if v.data.get("threshold") is None:
-        return CAUTION_LEVELS.get(level, 1.0)
-    return v.number("threshold", THRESHOLD_MIN, THRESHOLD_MAX)
-
-
-def _talk_notice(raw: Any, problems: list[ConfigProblem]) -> tuple[bool, bool]:
-    if not isinstance(raw, dict):
-        problems.append(ConfigProblem("$.talk_notice", "should be an object"))
-        return False, False
-    for key in sorted(set(raw) - {"enabled", "registered_only"}):
-        problems.append(ConfigProblem(f"$.talk_notice.{key}", "unknown key"))
-    v = _Validator(raw, problems, prefix="$.talk_notice", defaults={"enabled": False, "registered_only": False})
-    return v.boolean("enabled"), v.boolean("registered_only")
-
-
-class _Validator:
-    """Typed reads of one JSON object; each failure becomes a ConfigProblem with its path."""
-
-    def __init__(self, data: dict[str, Any], problems: list[ConfigProblem], prefix: str = "$",
-                 defaults: dict[str, Any] | None = None):
-        self.data, self.problems, self.prefix = data, problems, prefix
-        self.defaults = DEFAULTS if defaults is None else defaults
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(ConfigProblem(f"{self.prefix}.{key}", message))
-
-    def _get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, self.defaults.get(key, default))
-
-    def boolean(self, key: str) -> bool:
-        value = self._get(key)
-        if not isinstance(value, bool):
-            self.problem(key, f"should be true or false, got {json.dumps(value)}")
-            return False
-        return value
-
-    def string(self, key: str, default: str = "") -> str:
-        value = self._get(key, default)
-        if not isinstance(value, str):
-            self.problem(key, f"should be a string, got {json.dumps(value)}")
-            return ""
-        return value
-
-    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self._get(key)
-        if value not in allowed:
-            self.problem(key, f"should be one of {', '.join(allowed)}; got {json.dumps(value)}")
-            return ""
-        return str(value)
-
-    def string_list(self, key: str) -> list[str]:
-        value = self._get(key)
-        if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
-            self.problem(key, "should be a list of right names")
-            return []
-        return list(value)
-
-    def integer(self, key: str, low: int, high: int) -> int:
-        value = self._get(key)
-        if not isinstance(value, int) or isinstance(value, bool):
-            self.problem(key, f"should be an integer, got {json.dumps(value)}")
-            return 0
-        if not low <= value <= high:
-            self.problem(key, f"should be between {low} and {high}, got {value}")
-        return value
-
-    def number(self, key: str, low: float, high: float) -> float:
-        value = self.data.get(key)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            self.problem(key, f"should be a number, got {json.dumps(value)}")
-            return 1.0
-        if not low <= value <= high:
-            self.problem(key, f"should be between {low} and {high}, got {value}")
-            return 1.0
-        return float(value)
+    talk = page["talk_notice"] if isinstance(page["talk_notice"], dict) else {}
+    fp_page = page["false_positive_page"]
+    if talk.get("enabled") is True and isinstance(fp_page, str) and not fp_page.strip():
+        problems.append(ConfigProblem("$.false_positive_page", "required when talk_notice.enabled is true"))
+    if "summary" not in refused and not page["summary"].strip():
+        problems.append(ConfigProblem("$.summary", "must not be empty"))
+    return problems
