@@ -66,7 +66,13 @@ def schema_problems(document: Any, name: str, root: str = "$") -> list[SchemaPro
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
         seen = {(p.path, p.message) for p in problems}
         problems.extend(p for p in _explain(error, root) if (p.path, p.message) not in seen)
-    return problems
+    order = list(load_schema(name).get("properties", {}))
+
+    def schema_order(problem: SchemaProblem) -> int:
+        """Problems in the order the schema lists its keys (user_agent before store…)."""
+        key = problem.path[len(root):].lstrip(".").split(".")[0].split("[")[0]
+        return order.index(key) if key in order else len(order)
+    return sorted(problems, key=schema_order)
 
 
 def _path(root: str, parts: Any) -> str:
