@@ -54,6 +54,16 @@ def _open_store(path: Path) -> Any:
 # -- thresholds ---------------------------------------------------------------------------------------
 
 
+def _files_prefix(out: Path | None, settings: Any, name: str) -> Path | None:
+    """Where the CSV and PNG go: ``--out``, else a ``thresholds/`` folder beside the store,
+    else nowhere — never the current directory, which may be anyone's checkout or home."""
+    if out is not None:
+        return out.resolve()
+    if settings is not None:
+        return Path(settings.store).resolve().parent / "thresholds" / f"thresholds-{name}"
+    return None
+
+
 def _cmd_thresholds(args: argparse.Namespace) -> int:
     from automod import thresholds as th
     from automod.settings import load_settings
@@ -95,8 +105,10 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
         raise ConfigError("no observations to analyse")
     table = th.build_table(observations, target_precision=args.target_precision, current=current, days=args.days)
     print(th.render_json(table) if args.json else th.render_text(table))
-    if not args.no_files:
-        prefix = args.out or Path(f"thresholds-{name}")
+    prefix = None if args.no_files else _files_prefix(args.out, settings, name)
+    if prefix is None and not args.no_files:
+        print("no CSV or PNG written: give --out PREFIX (or --settings, to write beside the store)", file=sys.stderr)
+    if prefix is not None:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         csv_path, png_path = prefix.with_name(prefix.name + ".csv"), prefix.with_name(prefix.name + ".png")
         th.write_csv(table, csv_path)
@@ -104,7 +116,8 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
         try:
             th.write_png(table, png_path, f"automod thresholds: {name}")
         except ImportError:
-            print("PNG skipped: matplotlib is not installed (pip install 'automod[analysis]')", file=sys.stderr)
+            print("PNG skipped: matplotlib is not installed (pip install -e '.[analysis]' in the checkout)",
+                  file=sys.stderr)
         else:
             print(f"wrote {png_path}", file=sys.stderr)
     if args.publish:
@@ -177,7 +190,8 @@ def register(commands: Any) -> None:
     """Add ``thresholds``, ``export`` and ``backtest`` to the ``automod`` sub-commands."""
     p = commands.add_parser("thresholds", help="Threshold table from scores and outcome labels.",
                             description="Would-reverts per day, precision, recall and false positives for "
-                            "thresholds 0.5-0.999, with 95% Wilson intervals; writes PREFIX.csv and PREFIX.png.")
+                            "thresholds 0.5-0.999, with 95% Wilson intervals; writes PREFIX.csv and PREFIX.png "
+                            "(see --out).")
     p.add_argument("--settings", type=Path, help="operator settings (YAML): read the store")
     p.add_argument("--wiki", help="wiki name as in settings")
     p.add_argument("--input", type=Path, help="CSV or JSON lines with rev_id, probability, label[, timestamp]")
@@ -190,18 +204,20 @@ def register(commands: Any) -> None:
     p.add_argument("--target-precision", type=_probability, default=0.95,
                    help="recommend the lowest threshold whose precision lower bound reaches this (default 0.95)")
     p.add_argument("--json", action="store_true", help="print the table as a JSON array, one object per threshold")
-    p.add_argument("--out", type=Path, metavar="PREFIX", help="write PREFIX.csv and PREFIX.png")
+    p.add_argument("--out", type=Path, metavar="PREFIX", help="write PREFIX.csv and PREFIX.png (default: with "
+                   "--settings, thresholds/thresholds-WIKI-MODEL.* beside the store; with --input alone, no files)")
     p.add_argument("--no-files", action="store_true", help="write no CSV or PNG")
     p.add_argument("--publish", metavar="PAGE", help="write the table to this wiki page")
     p.add_argument("--summary", help="edit summary for --publish")
     p.set_defaults(func=_cmd_thresholds, parser=p)
 
     e = commands.add_parser("export", help="Stored scores as prediction_classification_change events or CSV.")
-    e.add_argument("--settings", type=Path, required=True)
+    e.add_argument("--settings", type=Path, required=True, help="operator settings (YAML): read the store")
     e.add_argument("--since", type=parse_since, metavar="DATE", help="only edits made since (ISO 8601)")
     e.add_argument("--wiki", help="only this wiki")
     e.add_argument("--model", help="only this model")
-    e.add_argument("--format", choices=["events", "csv"], required=True)
+    e.add_argument("--format", choices=["events", "csv"], required=True,
+                   help="events: prediction_classification_change JSON lines; csv: one row per score")
     e.add_argument("--output", type=Path, help="file to write (default: stdout)")
     e.add_argument("--post", metavar="URL", help="send the events to this EventGate-compatible endpoint")
     e.add_argument("--stream", default="automod.page_prediction_classification_change.v1",
@@ -210,14 +226,15 @@ def register(commands: Any) -> None:
     e.set_defaults(func=_cmd_export, parser=e)
 
     b = commands.add_parser("backtest", help="Replay the stream from a date, score without acting, show the table.")
-    b.add_argument("--settings", type=Path, required=True)
-    b.add_argument("--wiki", required=True)
+    b.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    b.add_argument("--wiki", required=True, help="wiki name as in settings")
     b.add_argument("--since", dest="since_text", required=True, metavar="ISO", help="replay from (ISO 8601)")
     b.add_argument("--until", metavar="ISO", help="stop at events after this time (default: when caught up)")
     b.add_argument("--store", type=Path, help="backtest store (default: beside the bot's, per wiki and start)")
     b.add_argument("--max-events", type=int, help="stop after reading N events")
     b.add_argument("--idle-seconds", type=float, default=30.0, help="stop when no event came for this long")
     b.add_argument("--label-wait", type=float, default=120.0, help="seconds to spend fetching outcome labels")
-    b.add_argument("--target-precision", type=_probability, default=0.95)
-    b.add_argument("--json", action="store_true")
+    b.add_argument("--target-precision", type=_probability, default=0.95,
+                   help="recommend the lowest threshold whose precision lower bound reaches this (default 0.95)")
+    b.add_argument("--json", action="store_true", help="print the table as a JSON array, one object per threshold")
     b.set_defaults(func=_cmd_backtest, parser=b)

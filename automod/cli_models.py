@@ -95,7 +95,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             extract = text_extractor(wiki.lang or "en")
     except ImportError as exc:
         extra = "multilingual" if multilingual else "local"
-        raise ConfigError(f"training needs the '{extra}' extra (pip install 'automod[{extra}]'): {exc}") from exc
+        raise ConfigError(f"training needs the '{extra}' extra (pip install -e '.[{extra}]' in the checkout):"
+                          f" {exc}") from exc
     show = not args.quiet
     if args.days is not None and args.days <= 0:
         raise ConfigError("--days should be a positive number")
@@ -123,7 +124,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(json.dumps({"model": f"local:{card['name']}", "kind": "language-agnostic", "id": card["id"],
                       "model_dir": str(result.model_dir), "auc": card["evaluation"]["auc"],
                       "data": {k: card["data"][k] for k in ("train", "evaluation")},
-                      "threshold_for_precision": card["evaluation"]["threshold_for_precision"]}, indent=2))
+                      "threshold_for_precision": card["evaluation"]["threshold_for_precision"],
+                      "recommended": card["evaluation"]["recommended"]}, indent=2))
     return 0
 
 
@@ -142,7 +144,7 @@ def register(commands: Any) -> None:
                                 description="Train a local revert-risk model from a wiki's own history. Re-running "
                                             "a multilingual training with unchanged data and settings (a dump; an API "
                                             "window moves with time) resumes after the last finished epoch.")
-    train.add_argument("--settings", type=Path, required=True)
+    train.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
     train.add_argument("--wiki", required=True, help="wiki name as in settings")
     train.add_argument("--name", required=True, help="model name: served as local:<name>")
     source = train.add_mutually_exclusive_group(required=True)

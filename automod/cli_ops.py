@@ -53,7 +53,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     status = commands.add_parser("status", help="Is the running bot alive and keeping up? Exit 1 if not.")
-    status.add_argument("--settings", type=Path, required=True)
+    status.add_argument("--settings", type=Path, required=True,
+                        help="operator settings (YAML): where the bot's heartbeat is")
     status.add_argument("--max-silence", type=float, default=None, metavar="SECONDS",
                         help="stalled when no stream event for this long (default from settings: 600)")
     status.add_argument("--max-lag", type=float, default=None, metavar="SECONDS",
@@ -61,9 +62,9 @@ def register(commands: Any) -> None:
     status.set_defaults(func=_status)
 
     stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.")
-    stats.add_argument("--settings", type=Path, required=True)
-    stats.add_argument("--wiki", required=True)
+    stats.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    stats.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
     stats.add_argument("--day", default=None, help="YYYY-MM-DD (UTC; default today)")
-    stats.add_argument("--publish", action="store_true")
+    stats.add_argument("--publish", action="store_true", help="append the day's row to the wiki's statistics page")
     stats.add_argument("--page", default=None, help="override wikis[].stats_page")
     stats.set_defaults(func=_stats)

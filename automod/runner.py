@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from automod.decide import decide
 from automod.errors import StoreError, WikiError
 from automod.health import Health, Heartbeat, heartbeat_path
 from automod.moderator import POSITION_SAVE_INTERVAL, Moderator, RunSummary
 from automod.served_wiki import ServedWiki
+from automod.scoring.base import ScoringError
 from automod.settings import Settings
 from automod.store import Store
 from automod.stream import RetryPolicy, StreamFollower
@@ -161,8 +163,32 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
         # Age is irrelevant when asking about one revision by hand: judge it as if it were new.
         change = dataclasses.replace(change, timestamp=int(moderator.clock()))
         record = moderator._decide(change)
+        if record["outcome"] == "skip":
+            record = {**record, **_score_anyway(served, change.wiki, rev_id)}
         moderator.close()
-    return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user, **record}
+    return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user,
+            "actionable": record["outcome"] not in NOT_ACTIONABLE, **record}
+
+
+#: Outcomes under which the bot would not act on the revision, whatever its score.
+NOT_ACTIONABLE = ("skip", "disabled", "error", "unscorable")
+
+
+def _score_anyway(served: ServedWiki, wiki: str, rev_id: int) -> dict[str, Any]:
+    """The configured models' verdict on a revision the bot skips (e.g. not the page's top
+    revision): a patroller asking about it still learns what the model thinks."""
+    config = served.applied.config
+    if config is None:
+        return {}
+    scores = []
+    for choice in config.models:
+        try:
+            scores.append(served.scorer(choice.model).score(wiki, rev_id))
+        except ScoringError as exc:
+            return {"model": choice.model, "score_error": str(exc)}
+    verdict = decide(scores, config, dry_run=True)
+    return {"model": scores[0].model, "model_version": scores[0].version, "probability": verdict.probability,
+            "threshold": verdict.threshold, "above_threshold": verdict.above_threshold}
 
 
 def _stop_on_signal_and_timer(follower: StreamFollower, exit_after: float | None,

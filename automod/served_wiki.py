@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
@@ -28,7 +28,7 @@ from automod.settings import Settings, WikiSettings
 from automod.store import Store
 from automod.wiki import ConfigPage, WikiGateway, same_title
 
-__all__ = ["AppliedConfig", "ServedWiki"]
+__all__ = ["AppliedConfig", "AvailableModels", "ServedWiki"]
 
 log = logging.getLogger("automod.served_wiki")
 
@@ -55,6 +55,33 @@ def _is_multilingual(model_dir: Path) -> bool:
     return bool(is_multilingual_model(model_dir))
 
 
+class AvailableModels(Collection[str]):
+    """The models a config may name, probing Lift Wing for an ORES-style one only when asked.
+
+    ``in`` asks Lift Wing (once per model) whether this wiki has an ORES-style model;
+    listing shows the always-available models and the ORES-style ones already found.
+    """
+
+    def __init__(self, always: tuple[str, ...], ores_available: Callable[[str], bool | None]) -> None:
+        self._always = always
+        self._ores_available = ores_available
+        self._found: list[str] = []
+
+    def __contains__(self, model: object) -> bool:
+        if model in self._always or model in self._found:
+            return True
+        if isinstance(model, str) and model in ORES_MODELS and self._ores_available(model):
+            self._found.append(model)
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._always + tuple(self._found))
+
+    def __len__(self) -> int:
+        return len(self._always) + len(self._found)
+
+
 class ServedWiki:
     def __init__(self, wiki: WikiSettings, settings: Settings, store: Store, *, login: bool = True):
         self.wiki = wiki
@@ -67,7 +94,7 @@ class ServedWiki:
         self._last_connect_try = -RECONNECT_SECONDS
         self._last_config_read = -CONFIG_REFRESH_SECONDS
         self._scorers: dict[str, Scorer] = {}
-        self._ores_available: tuple[str, ...] | None = None
+        self._ores_available: dict[str, bool] = {}
         self._loaded_once = False
         #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
         self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
@@ -77,22 +104,25 @@ class ServedWiki:
         return self.wiki.name
 
     @property
-    def available_models(self) -> tuple[str, ...]:
+    def available_models(self) -> AvailableModels:
         """Models a config may name here: revert-risk, ORES-style ones this wiki has, local ones."""
-        ores = self._ores_available
-        if ores is None:
-            found, unsure = [], False
-            for model in ORES_MODELS:
-                try:
-                    if self._ores_scorer(model).available():
-                        found.append(model)
-                except AutomodError as exc:  # Lift Wing down: not available now, ask again later
-                    unsure = True
-                    log.warning("%s: cannot check whether Lift Wing has %s here: %s", self.name, model, exc)
-            ores = tuple(found)
-            if not unsure:
-                self._ores_available = ores
-        return KNOWN_LIFTWING_MODELS + ores + self._local_models()
+        return AvailableModels(KNOWN_LIFTWING_MODELS + self._local_models(), self._ores_model_available)
+
+    def _ores_model_available(self, model: str) -> bool | None:
+        """Whether Lift Wing has ``model`` for this wiki; None when it cannot say now.
+
+        Asked only when a config names the model, so a wiki that never selects an
+        ORES-style model never probes Lift Wing nor warns about it.
+        """
+        if model in self._ores_available:
+            return self._ores_available[model]
+        try:
+            found = self._ores_scorer(model).available()
+        except AutomodError as exc:  # Lift Wing down: not available now, ask again later
+            log.warning("%s: cannot check whether Lift Wing has %s here: %s", self.name, model, exc)
+            return None
+        self._ores_available[model] = found
+        return found
 
     def _local_models(self) -> tuple[str, ...]:
         try:

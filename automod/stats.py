@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from automod.store import Store
+from automod.store import CONFIRMED_REPORT_STATUSES, Store
 from automod.wiki import WikiGateway
 
 __all__ = ["DayStats", "HEADER", "day_stats", "publish_day", "table_row"]
@@ -35,8 +35,10 @@ class DayStats:
     would_revert: int = 0
     reverted: int = 0
     reports_opened: int = 0
-    confirmed: int = 0
+    confirmed: int = 0  # confirmed false positives, reinstated ones included
+    reinstated: int = 0
     declined: int = 0
+    no_match: int = 0
     precision_so_far: float | None = None
 
 
@@ -63,12 +65,17 @@ def day_stats(store: Store, wiki: str, day: date) -> DayStats:
             stats.reverted += 1
     reports = store.db.execute("SELECT status, created_at, updated_at FROM reports WHERE wiki = ?", (wiki,)).fetchall()
     stats.reports_opened = sum(1 for r in reports if start <= r["created_at"] < end)
-    stats.confirmed = sum(1 for r in reports if r["status"] == "confirmed" and start <= r["updated_at"] < end)
-    stats.declined = sum(1 for r in reports if r["status"] == "declined" and start <= r["updated_at"] < end)
+    decided_today = [r["status"] for r in reports if start <= r["updated_at"] < end]
+    stats.confirmed = sum(1 for s in decided_today if s in CONFIRMED_REPORT_STATUSES)
+    stats.reinstated = decided_today.count("reinstated")
+    stats.declined = decided_today.count("declined")
+    stats.no_match = decided_today.count("no-match")
     total_reverted = store.db.execute("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'"
                                       " AND decided_at < ?", (wiki, end)).fetchone()[0]
-    total_confirmed = store.db.execute("SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ?"
-                                       " AND status = 'confirmed' AND updated_at < ?", (wiki, end)).fetchone()[0]
+    marks = ",".join("?" * len(CONFIRMED_REPORT_STATUSES))
+    total_confirmed = store.db.execute(f"SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ?"
+                                       f" AND status IN ({marks}) AND updated_at < ?",
+                                       (wiki, *CONFIRMED_REPORT_STATUSES, end)).fetchone()[0]
     if total_reverted:
         stats.precision_so_far = round(1 - total_confirmed / total_reverted, 4)
     return stats

@@ -23,7 +23,8 @@ from pathlib import Path
 from automod.errors import MigrationError, StoreError
 from automod.labels import migration_labels
 
-__all__ = ["MIGRATIONS", "REVERT_OUTCOMES", "Store", "StreamPosition"]
+__all__ = ["CONFIRMED_REPORT_STATUSES", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES", "Store",
+           "StreamPosition"]
 
 log = logging.getLogger("automod.store")
 
@@ -170,6 +171,12 @@ MIGRATIONS: tuple[Migration, ...] = (
 #: "would-revert" counts too, so log-only mode shows what reverting mode would do.
 REVERT_OUTCOMES = ("reverted", "reverting", "would-revert")
 
+#: Every status the bot writes on a report (reviewers set open/confirmed/declined; the bot adds
+#: no-match when it finds no revert of its own, and reinstated once it restored the edit).
+REPORT_STATUSES = ("open", "confirmed", "reinstated", "declined", "no-match")
+#: Statuses of a confirmed false positive: a reinstated report was confirmed first.
+CONFIRMED_REPORT_STATUSES = ("confirmed", "reinstated")
+
 
 @dataclass(frozen=True)
 class StreamPosition:
@@ -241,7 +248,7 @@ class Store:
                     )
             except sqlite3.Error as exc:
                 raise MigrationError(f"migration {number} ({name}) failed: {exc}") from exc
-            log.info("store %s: applied migration %d (%s)", self.path, number, name)
+            log.debug("store %s: applied migration %d (%s)", self.path, number, name)
             applied.append(number)
         return applied
 
@@ -413,12 +420,14 @@ class Store:
                            (int(logged), wiki, rev_id, kind))
 
     def reports(self, wiki: str, status: str | None = None) -> list[sqlite3.Row]:
+        """Reports on ``wiki``; ``status`` "confirmed" includes the reinstated ones."""
         sql = ("SELECT r.*, d.title, d.user, d.probability, d.model, d.model_version, d.threshold, d.config_rev"
                " FROM reports r LEFT JOIN decisions d USING (wiki, rev_id) WHERE r.wiki = ?")
         args: list[object] = [wiki]
         if status:
-            sql += " AND r.status = ?"
-            args.append(status)
+            wanted = CONFIRMED_REPORT_STATUSES if status == "confirmed" else (status,)
+            sql += f" AND r.status IN ({','.join('?' * len(wanted))})"
+            args.extend(wanted)
         return self.db.execute(sql + " ORDER BY r.created_at", args).fetchall()
 
     def close(self) -> None:

@@ -11,10 +11,11 @@ labelled would-reverts; recall = bad edits above the threshold ÷ all bad edits;
 positives = labelled would-reverts that were fine. Proportions carry a 95 % Wilson score
 interval (better than the normal approximation for small samples and proportions near 1).
 
-Per day: counts ÷ ``days``. ``days`` is given (``--days``) or the time the observations
-span (latest − earliest timestamp), never less than one day, so a sample of a few hours is
-not blown up into an absurd daily rate; without timestamps and without ``days`` the per-day
-columns are empty (None).
+Per day: counts ÷ ``days``, from :func:`days_covered` — the one definition every report
+uses (this table, the config-change notice): ``days`` is given (``--days``) or the time the
+observations span (latest − earliest timestamp), never less than one day, so a sample of a
+few hours is not blown up into an absurd daily rate; without timestamps and without ``days``
+the per-day columns are empty (None).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from automod.store import Store
 
 __all__ = [
     "DEFAULT_GRID", "Observation", "ThresholdInputError", "ThresholdRow", "ThresholdTable", "build_table",
-    "current_threshold", "models_in_store", "observations_from_store", "read_observations", "render_json",
-    "render_text", "render_wikitext", "wilson", "write_csv", "write_png",
+    "current_threshold", "days_covered", "models_in_store", "observations_from_store", "read_observations",
+    "render_json", "render_text", "render_wikitext", "wilson", "write_csv", "write_png",
 ]
 
 DEFAULT_GRID = (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.91, 0.92, 0.93, 0.94, 0.95,
@@ -109,10 +110,7 @@ def build_table(observations: Sequence[Observation], *, grid: Iterable[float] = 
                 days: float | None = None) -> ThresholdTable:
     """The table over ``grid`` (plus ``current`` if it is not on it)."""
     thresholds = sorted(set(grid) | ({current} if current is not None else set()))
-    if days is None:
-        stamps = [o.timestamp for o in observations if o.timestamp is not None]
-        if stamps:
-            days = max((max(stamps) - min(stamps)) / DAY, 1.0)
+    days = days_covered(observations, days)
     labelled = [o for o in observations if o.label is not None]
     positives = sum(1 for o in labelled if o.label)
     rows = []
@@ -133,6 +131,15 @@ def build_table(observations: Sequence[Observation], *, grid: Iterable[float] = 
                         if r.precision_low is not None and r.precision_low >= target_precision), None)
     return ThresholdTable(tuple(rows), len(observations), len(labelled), positives, days, target_precision,
                           recommended, current)
+
+
+def days_covered(observations: Sequence[Observation], days: float | None = None) -> float | None:
+    """The days ``observations`` stand for, the divisor of every per-day rate: ``days`` when
+    given, else the span of their timestamps but at least one day; None without timestamps."""
+    if days is not None:
+        return days
+    stamps = [o.timestamp for o in observations if o.timestamp is not None]
+    return max((max(stamps) - min(stamps)) / DAY, 1.0) if stamps else None
 
 
 def _rate(count: int, days: float | None) -> float | None:

@@ -107,7 +107,8 @@ class LocalModel:
         try:
             import xgboost  # late: only processes serving local models pay for it
         except ImportError as exc:
-            raise UnknownModel(f"local models need xgboost: pip install 'automod[local]' ({exc})") from exc
+            raise UnknownModel(f"local models need xgboost: pip install -e '.[local]' in the checkout"
+                               f" ({exc})") from exc
 
         try:
             booster = xgboost.Booster(model_file=str(model_path))

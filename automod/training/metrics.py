@@ -1,7 +1,7 @@
 """Evaluation metrics, small enough to own (no scikit-learn in a 512 MiB job).
 
 Thresholds follow the bot's rule: an edit is flagged when its probability is *strictly
-greater* than the threshold (DESIGN.md 4.1).
+greater* than the threshold (docs/ARCHITECTURE.md, community config).
 """
 
 from __future__ import annotations

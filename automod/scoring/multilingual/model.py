@@ -245,7 +245,8 @@ class MultilingualModel:
                     raise ValueError(f"head weights do not fit: missing {missing[:3]}, unexpected {unexpected[:3]}")
             booster = xgboost.Booster(model_file=str(model_dir / BOOSTER_FILE))
         except ImportError as exc:
-            raise UnknownModel(f"multilingual models need: pip install 'automod[multilingual]' ({exc})") from exc
+            raise UnknownModel(f"multilingual models need: pip install -e '.[multilingual]' in the checkout"
+                               f" ({exc})") from exc
         except Exception as exc:
             raise CorruptModel(f"model {card.id} in {model_dir} cannot be loaded: {type(exc).__name__}: "
                                f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
