@@ -13,59 +13,15 @@ MediaWiki's RCFeed calls the parent revision ``revision.old`` and this edit's re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from automod.errors import MalformedEvent
+from automod.records import CANARY_DOMAIN, EventMeta, RecentChange
 
+# The records are defined in automod.records; re-exported here, where the stream makes them.
 __all__ = ["CANARY_DOMAIN", "EventMeta", "RecentChange", "is_canary", "parse_event"]
 
-#: Wikimedia sends a canary event every minute with this ``meta.domain``; it is a
-#: liveness signal, never a real change.
-CANARY_DOMAIN = "canary"
-
 _KNOWN_TYPES = frozenset({"edit", "new", "log", "categorize", "external"})
-
-
-@dataclass(frozen=True, slots=True)
-class EventMeta:
-    """The EventBus envelope: where and when the event was produced."""
-
-    id: str
-    dt: str
-    domain: str
-    stream: str
-    uri: str | None = None
-    request_id: str | None = None
-    topic: str | None = None
-    partition: int | None = None
-    offset: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RecentChange:
-    """One row of Special:RecentChanges as the stream delivers it."""
-
-    meta: EventMeta
-    wiki: str
-    server_name: str
-    type: str
-    namespace: int
-    title: str
-    user: str
-    bot: bool
-    timestamp: int
-    comment: str
-    minor: bool
-    rc_id: int | None
-    rev_id: int | None
-    parent_id: int | None
-    length_old: int | None
-    length_new: int | None
-
-    @property
-    def is_canary(self) -> bool:
-        return self.meta.domain == CANARY_DOMAIN
 
 
 def is_canary(data: dict[str, Any]) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from automod.community_config import CommunityConfig
-from automod.events import RecentChange
+from automod.records import BlockInfo, RecentChange, RevisionContext
 
 __all__ = [
     "BlockInfo",
@@ -28,37 +28,6 @@ __all__ = [
 
 REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
 REDIRECT_TAGS = frozenset({"mw-new-redirect", "mw-removed-redirect", "mw-changed-redirect-target"})
-
-
-@dataclass(frozen=True)
-class BlockInfo:
-    """A block on the bot account: sitewide, or partial (some pages / namespaces)."""
-
-    sitewide: bool
-    page_ids: frozenset[int] = frozenset()
-    namespaces: frozenset[int] = frozenset()
-
-    def applies_to(self, page_id: int, namespace: int) -> bool:
-        return self.sitewide or page_id in self.page_ids or namespace in self.namespaces
-
-
-@dataclass(frozen=True)
-class RevisionContext:
-    """What the wiki says about an edit, its page, its editor and the bot, right now."""
-
-    rev_id: int
-    page_id: int
-    title: str
-    namespace: int
-    user: str
-    tags: frozenset[str]
-    parent_id: int | None
-    parent_user: str | None
-    editor_rights: frozenset[str]
-    fully_protected: bool
-    top_rev_id: int
-    top_user: str
-    bot_blocks: tuple[BlockInfo, ...] = ()
 
 
 @dataclass(frozen=True)

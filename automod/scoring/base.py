@@ -16,12 +16,11 @@ Scoring errors (all :class:`automod.errors.ScoringError`)::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from automod.errors import ScoringError
+from automod.records import Score
 
 __all__ = [
     "KNOWN_LIFTWING_MODELS",
@@ -63,20 +62,6 @@ class Unscorable(ScoringError):
 
 class UnknownModel(ScoringError):
     """The model name is not one this scorer (or the server) knows."""
-
-
-@dataclass(frozen=True)
-class Score:
-    """A revert probability in [0, 1] with the model and version that produced it."""
-
-    probability: float
-    model: str
-    version: str | None
-
-    def __post_init__(self) -> None:
-        p = self.probability
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"probability must be a number in [0, 1], not {p!r}")
 
 
 @runtime_checkable

@@ -1,0 +1,181 @@
+"""The records passed between the steps of the bot, defined once, at the bottom of the layers.
+
+A change comes from the stream (:class:`RecentChange`), the wiki adds what it knows about
+the edit (:class:`RevisionContext`), a scorer answers (:class:`Score`), and the moderator
+turns that into one :class:`Verdict` (an :class:`Outcome` with its reason, model and
+threshold) that the store records and the CLI prints. Everything here is a frozen
+dataclass or an enum: a misspelt field is an error at once, not a silent ``None``.
+Nothing here imports the rest of automod.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "ACTIONABLE_OUTCOMES",
+    "CANARY_DOMAIN",
+    "BlockInfo",
+    "EventMeta",
+    "Outcome",
+    "RecentChange",
+    "RevisionContext",
+    "Score",
+    "Verdict",
+]
+
+#: Wikimedia sends a canary event every minute with this ``meta.domain``; it is a
+#: liveness signal, never a real change.
+CANARY_DOMAIN = "canary"
+
+
+@dataclass(frozen=True, slots=True)
+class EventMeta:
+    """The EventBus envelope: where and when the event was produced."""
+
+    id: str
+    dt: str
+    domain: str
+    stream: str
+    uri: str | None = None
+    request_id: str | None = None
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecentChange:
+    """One row of Special:RecentChanges as the stream delivers it (``automod.stream.events``
+    builds it; MediaWiki's ``revision.new``/``revision.old`` are ``rev_id``/``parent_id``)."""
+
+    meta: EventMeta
+    wiki: str
+    server_name: str
+    type: str
+    namespace: int
+    title: str
+    user: str
+    bot: bool
+    timestamp: int
+    comment: str
+    minor: bool
+    rc_id: int | None
+    rev_id: int | None
+    parent_id: int | None
+    length_old: int | None
+    length_new: int | None
+
+    @property
+    def is_canary(self) -> bool:
+        return self.meta.domain == CANARY_DOMAIN
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """A block on the bot account: sitewide, or partial (some pages / namespaces)."""
+
+    sitewide: bool
+    page_ids: frozenset[int] = frozenset()
+    namespaces: frozenset[int] = frozenset()
+
+    def applies_to(self, page_id: int, namespace: int) -> bool:
+        return self.sitewide or page_id in self.page_ids or namespace in self.namespaces
+
+
+@dataclass(frozen=True)
+class RevisionContext:
+    """What the wiki says about an edit, its page, its editor and the bot, right now."""
+
+    rev_id: int
+    page_id: int
+    title: str
+    namespace: int
+    user: str
+    tags: frozenset[str]
+    parent_id: int | None
+    parent_user: str | None
+    editor_rights: frozenset[str]
+    fully_protected: bool
+    top_rev_id: int
+    top_user: str
+    bot_blocks: tuple[BlockInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class Score:
+    """A revert probability in [0, 1] with the model and version that produced it."""
+
+    probability: float
+    model: str
+    version: str | None
+
+    def __post_init__(self) -> None:
+        p = self.probability
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or math.isnan(p) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"probability must be a number in [0, 1], not {p!r}")
+
+
+class Outcome(str, Enum):
+    """How the bot's handling of one edit ended: the ``outcome`` column and JSON field."""
+
+    SKIP = "skip"                        # a skip rule matched (reason: its name)
+    DISABLED = "disabled"                # the wiki's config is off, missing or invalid
+    ERROR = "error"                      # the wiki or the scorer failed
+    UNSCORABLE = "unscorable"            # the model cannot score this edit (400/422)
+    BELOW_THRESHOLD = "below-threshold"
+    WOULD_REVERT = "would-revert"        # above threshold, but log-only, dry run or breaker
+    REVERT = "revert"                    # decided; not yet acted on
+    REVERTING = "reverting"              # intent committed, rollback sent
+    REVERTED = "reverted"
+    BEATEN = "beaten"                    # someone acted first
+    ROLLBACK_PENDING = "rollback-pending"
+    ROLLBACK_FAILED = "rollback-failed"
+    ROLLBACK_ABANDONED = "rollback-abandoned"
+    INTERRUPTED = "interrupted"          # the bot stopped between intent and rollback
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: Outcomes that say the edit was (or would be) acted on; the rest are only information.
+ACTIONABLE_OUTCOMES = frozenset({Outcome.REVERT, Outcome.REVERTING, Outcome.REVERTED, Outcome.WOULD_REVERT,
+                                 Outcome.ROLLBACK_PENDING})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the bot concluded about one edit, and what came of acting on it.
+
+    Built by the moderator step by step (``with_(…)`` returns an updated copy), recorded by
+    the store (``decisions`` table) and printed as one JSON line (:meth:`to_json`).
+    """
+
+    outcome: Outcome
+    reason: str | None = None
+    config_rev: int | None = None
+    model: str | None = None
+    model_version: str | None = None
+    probability: float | None = None
+    threshold: float | None = None
+    revert_rev_id: int | None = None
+    latency_ms: float | None = None
+
+    def with_(self, **changes: Any) -> Verdict:
+        """A copy with ``changes`` applied (field names are checked)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision fields of a JSON output line (extras only when set)."""
+        out: dict[str, Any] = {"decision": self.outcome.value, "reason": self.reason, "model": self.model,
+                               "probability": self.probability, "threshold": self.threshold,
+                               "config_rev": self.config_rev}
+        if self.revert_rev_id:
+            out["revert_rev_id"] = self.revert_rev_id
+        if self.latency_ms:
+            out["latency_ms"] = self.latency_ms
+        return out
