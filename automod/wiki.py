@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import ConfigError, WikiError, WikiUnavailable
-from automod.events import EventMeta, RecentChange
-from automod.prechecks import BlockInfo, RevisionContext
+from automod.records import BlockInfo, EventMeta, RecentChange, RevisionContext
 from automod.settings import WikiSettings
 
 __all__ = ["ConfigPage", "RollbackResult", "WikiGateway", "is_ip", "same_title"]
