@@ -14,9 +14,11 @@ import time
 from typing import Any
 
 from automod.community_config import CommunityConfig
+from automod.i18n import Messages, load_messages
+from automod.messages import messages_for
 from automod.served_wiki import AppliedConfig
 from automod.store import Store
-from automod.thresholds import build_table, observations_from_store
+from automod.thresholds import build_table, days_covered, observations_from_store
 from automod.wiki import ConfigPage, WikiGateway
 
 __all__ = ["compose_notice", "post_config_notice", "talk_page_of"]
@@ -46,46 +48,51 @@ def _impact(store: Store, wiki: str, config: CommunityConfig | None, now: float)
         return None
     model, threshold = config.model, config.threshold
     observations = observations_from_store(store, wiki, model, since=now - WINDOW_DAYS * 86400)
-    row = build_table(observations, grid=[threshold], days=WINDOW_DAYS).rows[0]
+    # The same per-day rate as `automod thresholds`: over the days the scores span, not the
+    # window (no scores at all: 0 a day).
+    row = build_table(observations, grid=[threshold], days=days_covered(observations) or WINDOW_DAYS).rows[0]
     return {"model": model, "threshold": threshold, "scored": len(observations),
             "would_revert": row.would_revert, "per_day": row.per_day, "labelled": row.labelled,
             "precision": row.precision, "precision_low": row.precision_low, "precision_high": row.precision_high,
             "mode": config.mode if config.enabled else "off"}
 
 
-def _impact_line(label: str, impact: dict[str, Any] | None) -> str:
+def _impact_line(label: str, impact: dict[str, Any] | None, messages: Messages) -> str:
     if impact is None:
-        return f"* {label}: the bot was off (no valid configuration)."
-    precision = ("unknown (no labelled edits above the threshold yet)" if impact["precision"] is None else
-                 f"{impact['precision']:.1%} (95% interval {impact['precision_low']:.1%}–{impact['precision_high']:.1%},"
-                 f" {impact['labelled']} labelled edits)")
-    return (f"* {label}: {impact['model']} above {impact['threshold']} ({impact['mode']}) → about "
-            f"{impact['per_day']:.2f} would-revert edits a day ({impact['would_revert']} of {impact['scored']} "
-            f"scored edits in the last {WINDOW_DAYS} days); precision {precision}.")
+        return f"* {messages.format('automod-config-impact-off', label)}"
+    precision = (messages.text("automod-config-precision-unknown") if impact["precision"] is None else
+                 messages.format("automod-config-precision", f"{impact['precision']:.1%}",
+                                 f"{impact['precision_low']:.1%}", f"{impact['precision_high']:.1%}", impact["labelled"]))
+    return "* " + messages.format("automod-config-impact", label, impact["model"], impact["threshold"], impact["mode"],
+                                  f"{impact['per_day']:.2f}", impact["would_revert"], impact["scored"], WINDOW_DAYS,
+                                  precision)
 
 
 def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage,
-                   old_text: str | None, now: float | None = None) -> tuple[str, str]:
-    """(section title, wikitext) of the notice for ``applied`` replacing ``previous``."""
+                   old_text: str | None, now: float | None = None,
+                   messages: Messages | None = None) -> tuple[str, str]:
+    """(section title, wikitext) of the notice for ``applied`` replacing ``previous``, in
+    ``messages``' language (English by default)."""
     now = time.time() if now is None else now
-    who = f"[[User:{page.user}|{page.user}]]" if page.user else "someone"
+    m = messages or load_messages()
+    who = f"[[User:{page.user}|{page.user}]]" if page.user else m.text("automod-config-someone")
     if applied.config is None:
         errors = "\n".join(f"* <code>{p.path}</code>: <nowiki>{p.message}</nowiki>" for p in applied.problems)
-        return (f"Configuration revision {page.rev_id} is invalid: automod is off",
-                f"{who} saved [[Special:Diff/{page.rev_id}|revision {page.rev_id}]] of [[{page.title}]], which "
-                f"cannot be used:\n{errors}\n\nThe bot does nothing on this wiki until a valid revision "
-                f"replaces it (it never falls back to an older configuration). ~~~~")
+        return (m.format("automod-config-invalid-heading", page.rev_id),
+                m.format("automod-config-invalid", who, page.rev_id, page.title, errors))
     old, new = _keys(old_text), _keys(page.text)
     changed = sorted(k for k in set(old) | set(new) if old.get(k, "(default)") != new.get(k, "(default)"))
-    rows = "\n".join(f"|-\n| <code>{k}</code> || <code>{json.dumps(old[k]) if k in old else '(default)'}</code>"
-                     f" || <code>{json.dumps(new[k]) if k in new else '(default)'}</code>" for k in changed)
-    table = ('{| class="wikitable"\n! Key !! Old !! New\n' + rows + "\n|}") if changed else "No key changed."
+    default = m.text("automod-config-default")
+    rows = "\n".join(f"|-\n| <code>{k}</code> || <code>{json.dumps(old[k]) if k in old else default}</code>"
+                     f" || <code>{json.dumps(new[k]) if k in new else default}</code>" for k in changed)
+    columns = " !! ".join(m.text(f"automod-config-column-{c}") for c in ("key", "old", "new"))
+    table = (f'{{| class="wikitable"\n! {columns}\n' + rows + "\n|}") if changed else m.text("automod-config-no-change")
     before = _impact(store, wiki, previous.config, now)
     after = _impact(store, wiki, applied.config, now)
-    return (f"Configuration revision {page.rev_id} applied",
-            f"{who} changed [[{page.title}]] ([[Special:Diff/{page.rev_id}|diff]]); automod applies it now.\n\n"
-            f"{table}\n\nExpected effect, from the scores automod kept for the last {WINDOW_DAYS} days:\n"
-            f"{_impact_line('Before', before)}\n{_impact_line('After', after)}\n~~~~")
+    return (m.format("automod-config-applied-heading", page.rev_id),
+            m.format("automod-config-applied", who, page.title, page.rev_id, table, WINDOW_DAYS,
+                     _impact_line(m.text("automod-config-before"), before, m),
+                     _impact_line(m.text("automod-config-after"), after, m)))
 
 
 def post_config_notice(gateway: WikiGateway, store: Store, wiki: str, previous: AppliedConfig,
@@ -99,9 +106,10 @@ def post_config_notice(gateway: WikiGateway, store: Store, wiki: str, previous: 
         row = store.db.execute("SELECT content FROM config_revisions WHERE wiki = ? AND rev_id = ?",
                                (wiki, previous.rev_id)).fetchone()
         old_text = row["content"] if row else None
-    title, body = compose_notice(store, wiki, previous, applied, page, old_text)
+    messages = messages_for(gateway)
+    title, body = compose_notice(store, wiki, previous, applied, page, old_text, messages=messages)
     revid = gateway.edit(talk_page_of(page.title), section="new", sectiontitle=title, text=body,
-                         summary=f"automod: {title}")
+                         summary=messages.format("automod-config-summary", title))
     store.record_action(wiki, page.rev_id, "config-notice", "done", revid, title)
     log.info("%s: posted %r on %s", wiki, title, talk_page_of(page.title))
     return True

@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from automod.community_config import CommunityConfig
+from automod.community_config import DEFAULT_SUMMARY, CommunityConfig
 from automod.decide import REVERT, breaker_trips, decide
 from automod.errors import ScoringError, WikiError
 from automod.events import RecentChange
+from automod.messages import messages_for
 from automod.notices import send_notice
 from automod.prechecks import EditFacts, RevisionContext, cheap_skip, context_skip, too_old
 from automod.reports import ensure_preload, log_implicit_report, process_report_page
@@ -266,7 +267,10 @@ class Moderator:
         assert served.gateway is not None and config is not None and change.rev_id is not None
         self._record(change, {**record, "outcome": "reverting"}, None, None)
         report_page = config.false_positive_page or f"User talk:{served.gateway.bot_user}"
-        summary = render_summary(config.summary, title=change.title, user=change.user,
+        # The community's own summary wins; the default one is written in the wiki's language.
+        template = (config.summary if config.summary != DEFAULT_SUMMARY
+                    else messages_for(served.gateway).text("automod-rollback-summary"))
+        summary = render_summary(template, title=change.title, user=change.user,
                                  probability=record["probability"], model=record["model"],
                                  report_page=report_page, rev_id=change.rev_id)
         return {**record, **self._rollback(change, summary, attempt=0)}

@@ -7,7 +7,9 @@ and its own ``php -S``. Every wiki sends its RCFeed datagrams to the one relay; 
 the wikis apart by ``wiki`` (the dbname) and ``server_url`` (the port). ``server_name`` is
 the same for all of them: MediaWiki derives it from the host of ``$wgCanonicalServer`` and
 overwrites any custom ``$wgServerName``. All wikis share one cast of accounts and passwords,
-so one pywikibot password file serves them all.
+so one pywikibot password file serves them all. Each wiki has a content language (``lang``,
+English unless asked): install.php gets it, and ``$wgLanguageCode`` is rewritten at every
+start, so a stopped sandbox can be restarted in another language without reinstalling.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Sequence
 from automod.errors import SandboxError
 from automod.sandbox.accounts import Account, create_accounts
 
-__all__ = ["WikiInstance", "WikiSetup", "MW_DIR", "WIKI", "MAX_WIKIS", "wiki_names", "wiki_root",
-           "make_instance", "is_installed", "php_env", "run_php", "set_up_wikis"]
+__all__ = ["WikiInstance", "WikiSetup", "MW_DIR", "WIKI", "MAX_WIKIS", "wiki_languages", "wiki_names",
+           "wiki_root", "make_instance", "is_installed", "php_env", "run_php", "set_up_wikis"]
 
 log = logging.getLogger("automod.sandbox")
 
@@ -47,6 +49,7 @@ class WikiInstance:
     index_url: str
     php_pid: int
     conf_dir: Path
+    lang: str = "en"
 
     @property
     def root(self) -> Path:
@@ -85,13 +88,30 @@ def wiki_names(count: int) -> list[str]:
     return [WIKI] + [f"sandbox{k}wiki" for k in range(2, count + 1)]
 
 
+def wiki_languages(lang: str | Sequence[str], count: int) -> list[str]:
+    """One content language per wiki: ``"fr"`` for all of them, or ``"en,fr"`` one each.
+
+    Refused unless MediaWiki ships the language (``languages/messages/MessagesXx.php``).
+    """
+    codes = [c.strip().lower() for c in (lang.split(",") if isinstance(lang, str) else lang)]
+    if len(codes) == 1:
+        codes = codes * count
+    if len(codes) != count:
+        raise SandboxError(f"{len(codes)} languages for {count} wikis: give one, or one per wiki")
+    for code in codes:
+        file = MW_DIR / "languages/messages" / f"Messages{code[:1].upper()}{code[1:].replace('-', '_')}.php"
+        if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", code) or not file.exists():
+            raise SandboxError(f"unknown content language {code!r} (MediaWiki has no {file.name})")
+    return codes
+
+
 def wiki_root(dir: Path, name: str) -> Path:
     return dir if name == WIKI else dir / "wikis" / name
 
 
-def make_instance(dir: Path, name: str, server: str, port: int, php_pid: int = 0) -> WikiInstance:
+def make_instance(dir: Path, name: str, server: str, port: int, php_pid: int = 0, lang: str = "en") -> WikiInstance:
     return WikiInstance(name, port, f"{server}/api.php", f"{server}/index.php", php_pid,
-                        wiki_root(dir, name) / "conf")
+                        wiki_root(dir, name) / "conf", lang)
 
 
 def is_installed(root: Path, name: str) -> bool:
@@ -119,6 +139,7 @@ class WikiSetup:
     name: str
     server: str
     fresh: bool
+    lang: str = "en"
 
 
 def set_up_wikis(php: str, setups: Sequence[WikiSetup], udp_port: int,
@@ -135,13 +156,13 @@ def set_up_wikis(php: str, setups: Sequence[WikiSetup], udp_port: int,
 
 def _set_up(php: str, setup: WikiSetup, udp_port: int, accounts: dict[str, Account]) -> None:
     if setup.fresh:
-        _install(php, setup.root, setup.name, setup.server, accounts["admin"].password)
-    _write_local_settings(setup.root, setup.server, udp_port)
+        _install(php, setup.root, setup.name, setup.server, accounts["admin"].password, setup.lang)
+    _write_local_settings(setup.root, setup.server, udp_port, setup.lang)
     if setup.fresh:
         create_accounts(accounts, lambda script, args: run_php(php, setup.root, script, args))
 
 
-def _install(php: str, root: Path, name: str, server: str, admin_password: str) -> None:
+def _install(php: str, root: Path, name: str, server: str, admin_password: str, lang: str) -> None:
     """Run install.php; leftovers of an earlier failed install are removed first."""
     conf, data = root / "conf/LocalSettings.php", root / "data"
     if conf.exists() or any(data.iterdir()):
@@ -152,17 +173,18 @@ def _install(php: str, root: Path, name: str, server: str, admin_password: str) 
     sitename = name[: -len("wiki")].capitalize() + "Wiki"  # SandboxWiki, Sandbox2Wiki, …
     run_php(php, root, "install.php", [
         "--dbtype=sqlite", f"--dbpath={data}", f"--dbname={name}", f"--server={server}",
-        "--scriptpath=", f"--confpath={root / 'conf'}", "--lang=en", f"--pass={admin_password}",
+        "--scriptpath=", f"--confpath={root / 'conf'}", f"--lang={lang}", f"--pass={admin_password}",
         "--skins=Vector", sitename, "Admin",
     ])
 
 
-def _write_local_settings(root: Path, server: str, udp_port: int) -> None:
+def _write_local_settings(root: Path, server: str, udp_port: int, lang: str) -> None:
     """(Re)write our block at the end of LocalSettings.php; later assignments win."""
     path = root / "conf/LocalSettings.php"
     text = re.sub(rf"\n?{_BEGIN}.*?{_END}\n", "\n", path.read_text(), flags=re.S)
     block = f"""{_BEGIN} (rewritten by `automod sandbox up`)
 $wgServer = {json.dumps(server)};
+$wgLanguageCode = {json.dumps(lang)};
 $wgRCFeeds['automod'] = [ 'uri' => 'udp://127.0.0.1:{udp_port}', 'formatter' => 'JSONRCFeedFormatter' ];
 $wgGroupPermissions['rollbacker']['rollback'] = true;
 $wgGroupPermissions['autopatroller']['autopatrol'] = true;

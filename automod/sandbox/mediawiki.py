@@ -3,7 +3,8 @@
 automod's I/O is tested against real parts, and operators try the bot here before a real
 wiki. Everything the wiki writes lives under DIR (``MW_CONFIG_FILE`` points every php step at
 ``DIR/conf/LocalSettings.php``), so sandboxes are disposable and can run side by side.
-``up(dir, wikis=N)`` runs N wikis feeding the one relay (see :mod:`automod.sandbox.instances`).
+``up(dir, wikis=N)`` runs N wikis feeding the one relay (see :mod:`automod.sandbox.instances`);
+``up(dir, lang="fr")`` (or ``"en,fr"``, one per wiki) chooses their content language.
 
 ``up`` on a DIR whose sandbox is running raises :class:`SandboxError`; on a DIR whose sandbox
 was stopped it reuses the installed wiki and accounts and only restarts the servers.
@@ -21,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -30,7 +31,7 @@ from automod.errors import SandboxError
 from automod.sandbox.accounts import Account, new_accounts
 from automod.sandbox.instances import (
     MW_DIR, WIKI, WikiInstance, WikiSetup, is_installed, make_instance, php_env, set_up_wikis,
-    wiki_names, wiki_root,
+    wiki_languages, wiki_names, wiki_root,
 )
 from automod.sandbox.processes import (
     _loopback, _port_free, _reuse_or_free, _running, _spawn, _stop,
@@ -158,16 +159,20 @@ class SandboxInfo:
 # --------------------------------------------------------------------------- public API
 
 
-def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int = 1) -> SandboxInfo:
+def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int = 1,
+       lang: str | Sequence[str] | None = None) -> SandboxInfo:
     """Install (first time) and start the wikis and the relay; return once all of them answer.
 
     ``port`` is the first wiki's; further wikis (``wikis`` > 1) get free ports of their own.
+    ``lang`` is every wiki's content language, or one per wiki (``"en,fr"``); by default each
+    wiki keeps the language it last ran with (English for a new one).
     """
     started = time.monotonic()
     bind = _loopback(host)
     if port is not None and not 0 < port < 65536:
         raise SandboxError(f"invalid port {port}")
     names = wiki_names(wikis)
+    asked = wiki_languages(lang, len(names)) if lang is not None else None  # refused before any file is made
     php = _require_tools()
     root = Path(dir).expanduser().resolve()
     for sub in ("conf", "data", "logs", "pywikibot"):
@@ -195,6 +200,8 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
     udp_port = _reuse_or_free("127.0.0.1", old.get("udp_port"), socket.SOCK_DGRAM)
     relay_port = _reuse_or_free(bind, old.get("relay_port"), socket.SOCK_STREAM, avoid=set(ports.values()))
     servers = {name: f"http://{_url_host(bind)}:{p}" for name, p in ports.items()}
+    old_langs: dict[str, str] = old.get("langs", {}) if installed else {}
+    langs = dict(zip(names, asked)) if asked else {n: old_langs.get(n, "en") for n in names}
 
     if installed:
         accounts = {k: Account.from_state(v) for k, v in old["accounts"].items()}
@@ -203,18 +210,18 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
         accounts = new_accounts()
     ready = {n for n in names if installed and (n == WIKI or (
         old_extra.get(n, {}).get("installed") and is_installed(wiki_root(root, n), n)))}
-    set_up_wikis(php, [WikiSetup(wiki_root(root, n), n, servers[n], n not in ready) for n in names],
+    set_up_wikis(php, [WikiSetup(wiki_root(root, n), n, servers[n], n not in ready, langs[n]) for n in names],
                  udp_port, accounts)
 
     state = {"version": 1, "installed": True, "host": bind, "port": port, "udp_port": udp_port,
              "relay_port": relay_port, "processes": {},
-             "accounts": {k: a.to_state() for k, a in accounts.items()}}
+             "accounts": {k: a.to_state() for k, a in accounts.items()}, "langs": {**old_langs, **langs}}
     extra = {**old_extra, **{n: {"port": ports[n], "installed": True} for n in names[1:]}}
     if extra:
         state["wikis"] = extra
     _save_state(root, state)
 
-    instances = tuple(make_instance(root, n, servers[n], ports[n]) for n in names)
+    instances = tuple(make_instance(root, n, servers[n], ports[n], lang=langs[n]) for n in names)
     info = SandboxInfo(root, bind, port, udp_port, relay_port, 0, 0, accounts, wikis=instances)
     _write_settings(info)
     _write_pywikibot(info)
@@ -242,7 +249,7 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
         _save_state(root, state)
         raise
     elapsed = time.monotonic() - started
-    instances = tuple(make_instance(root, w.name, w.server, w.port, procs[_proc_key(w.name)].pid)
+    instances = tuple(make_instance(root, w.name, w.server, w.port, procs[_proc_key(w.name)].pid, w.lang)
                       for w in instances)
     log.info("sandbox up in %.2f s: %s, stream %s", elapsed,
              ", ".join(w.api_url for w in instances), info.stream_url)
@@ -320,9 +327,10 @@ def _write_settings(info: SandboxInfo) -> None:
         "store": str(info.dir / "automod.sqlite"),
         "stream": {"url": info.stream_url},
         "liftwing": {"url": LIFTWING_URL, "token_env": "LIFTWING_TOKEN"},
-        "wikis": [{"name": w.name, "api": w.api_url, "config_page": CONFIG_PAGE, "lang": "en"}
+        "wikis": [{"name": w.name, "api": w.api_url, "config_page": CONFIG_PAGE, "lang": w.lang}
                   for w in info.wikis],
         "pywikibot_dir": str(info.pywikibot_dir),
+        "models_dir": str(info.dir / "models"),  # the sandbox's own models (`automod train`), not the checkout's
     }
     info.settings.write_text("# Written by `automod sandbox up` for the local test wiki.\n"
                              + yaml.safe_dump(settings, sort_keys=False))
