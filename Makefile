@@ -37,8 +37,13 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bench_local_model.py
 	$(VENV)/bin/python benchmarks/bench_multilingual.py
 
-sandbox-up: system-deps $(VENV)/.installed-core
-	$(VENV)/bin/automod sandbox up --dir sandbox
+# The trial (README "Try it on a local wiki") trains a local model: the `local` extra.
+$(VENV)/.installed-local: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e '.[local]'
+	touch $@
+
+sandbox-up: system-deps $(VENV)/.installed-local
+	$(VENV)/bin/automod sandbox up --dir sandbox --seed
 
 sandbox-down: $(VENV)/.installed-core
 	$(VENV)/bin/automod sandbox down --dir sandbox

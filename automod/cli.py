@@ -14,6 +14,7 @@ from pathlib import Path
 
 from automod import __version__
 from automod.errors import AutomodError
+from automod.store import REPORT_STATUSES
 
 __all__ = ["main"]
 
@@ -73,8 +74,13 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 def _cmd_sandbox_up(args: argparse.Namespace) -> int:
     from automod import sandbox
 
-    info = sandbox.up(args.dir, port=args.port, wikis=args.wikis)
-    print(json.dumps(info.to_json(), indent=2))
+    info = sandbox.up(args.dir, port=args.port, wikis=args.wikis, lang=args.lang)
+    out = info.to_json()
+    if args.seed:
+        from automod.sandbox.seed import seed
+
+        out["seed"] = seed(info.dir, info.api_url).to_json()
+    print(json.dumps(out, indent=2))
     return 0
 
 
@@ -88,7 +94,8 @@ def _cmd_sandbox_down(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="automod", description="Community-configured anti-vandalism bot for MediaWiki.")
     parser.add_argument("--version", action="version", version=f"automod {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much to log on stderr (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.")
@@ -99,20 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.")
-    check.add_argument("--settings", type=Path, required=True)
+    check.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
     check.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
     check.set_defaults(func=_cmd_check_config)
 
     score = commands.add_parser("score", help="Score one revision and show the decision; change nothing.")
-    score.add_argument("--settings", type=Path, required=True)
-    score.add_argument("--wiki", required=True)
-    score.add_argument("rev_id", type=int)
+    score.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    score.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    score.add_argument("rev_id", type=int, help="the revision to score (any revision, not only a page's latest)")
     score.set_defaults(func=_cmd_score)
 
     reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.")
-    reports.add_argument("--settings", type=Path, required=True)
-    reports.add_argument("--wiki", required=True)
-    reports.add_argument("--status", choices=["open", "confirmed", "declined", "no-match"], default=None)
+    reports.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    reports.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    reports.add_argument("--status", choices=REPORT_STATUSES, default=None,
+                         help="only reports with this status (confirmed includes reinstated; default: all)")
     reports.set_defaults(func=_cmd_reports)
 
     sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
@@ -122,10 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=None, help="HTTP port of the wiki (default: a free one)")
     up.add_argument("--wikis", type=int, default=1,
                     help="number of wikis feeding the one stream (sandboxwiki, sandbox2wiki, ...)")
+    up.add_argument("--lang", default=None,
+                    help="content language of the wikis, e.g. fr (all of them) or en,fr (one per wiki); "
+                         "the bot writes its notices in it (default: as last time, en for a new wiki)")
+    up.add_argument("--seed", action="store_true",
+                    help="then import a backdated history to train on (as `automod sandbox seed`)")
     up.set_defaults(func=_cmd_sandbox_up)
     down = sandbox_cmds.add_parser("down", help="Stop the sandbox's processes (files stay).")
-    down.add_argument("--dir", type=Path, required=True)
+    down.add_argument("--dir", type=Path, required=True, help="the folder given to sandbox up")
     down.set_defaults(func=_cmd_sandbox_down)
+    from automod.sandbox.trial import register as register_trial
+
+    register_trial(sandbox_cmds)
     for module in _COMMAND_MODULES:
         module.register(commands)
     return parser

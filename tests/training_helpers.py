@@ -1,5 +1,8 @@
 """A scripted sandbox history for training tests, and a plain-HTTP ``query`` function.
 
+The texts come from :mod:`automod.sandbox.seed` (what ``automod sandbox seed`` imports,
+backdated); here they are written live, so each test module gets revisions of its own.
+
 The history is as small as gives a model something real to learn: articles created and
 improved by registered users, vandalism (blanking, insults, link spam) by IP editors and
 now and then by a registered vandal, each undone by another user, half by rollback and half
@@ -22,6 +25,10 @@ from conftest import WikiClient
 from automod.errors import WikiError, WikiUnavailable
 from automod.sandbox import SandboxInfo
 from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
+from automod.sandbox.seed import article, constructive, vandalism
+
+__all__ = ["ScriptedHistory", "article", "constructive", "dump_wiki", "query_function", "script_history",
+           "vandalism"]
 
 PAGES = 24
 CONSTRUCTIVE_PER_PAGE = 4
@@ -47,37 +54,6 @@ def query_function(api_url: str) -> Callable[..., dict[str, Any]]:
         return data
 
     return query
-
-
-def article(topic: str, n: int) -> str:
-    return (f"'''{topic}''' is a [[place]] in the [[Sandbox Valley]] with [[river|rivers]] and [[hill]]s."
-            f"<ref>Survey of {topic}, page {n}.</ref>\n\n"
-            f"[[File:{topic} view.jpg|thumb|The view]]\n\n"
-            f"== History ==\nFounded in {1800 + n} by [[settlers]].<ref name=\"h{n}\">Annals, {n}.</ref>\n\n"
-            f"== Geography ==\nThe [[climate]] is mild.\n\n"
-            f"== References ==\n<references />\n\n[[Category:Places]]\n[[Category:{topic}]]\n")
-
-
-def constructive(text: str, page: int, step: int) -> str:
-    sentences = [
-        f"The [[population]] was {1000 + 37 * page + step} in the last [[census]].<ref>Census {step}.</ref>",
-        f"=== Economy ===\nLocal [[farming]] and [[tourism]] dominate ({step}).",
-        f"A [[bridge]] crosses the river since {1900 + step}.<ref>Bridges of the valley, {page}.</ref>",
-        f"Notable people include [[Person {page}-{step}]].",
-        f"The town has a [[library]] and a [[museum]] (opened {1950 + step}).",
-    ]
-    marker = "\n== References =="
-    head, _, tail = text.partition(marker)
-    return f"{head.rstrip()}\n{sentences[step % len(sentences)]}\n{marker}{tail}"
-
-
-def vandalism(text: str, kind: int, n: int) -> str:
-    if kind == 0:
-        return f"lol this page is rubbish {n}"
-    if kind == 1:
-        return f"YOU ARE ALL STUPID IDIOTS {n} HAHAHA\n" + text
-    spam = "\n".join(f"* [http://cheap-pills-{n}-{i}.example.com BUY CHEAP PILLS NOW]" for i in range(4))
-    return text + "\n" + spam
 
 
 @dataclass

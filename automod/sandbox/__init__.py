@@ -3,6 +3,8 @@
 ``up(dir)`` installs (once) and starts the wiki and the relay, ``down(dir)`` stops them;
 ``up(dir, wikis=N)`` runs N wikis (sandboxwiki, sandbox2wiki, …) feeding the one relay. The
 relay itself lives in :mod:`automod.sandbox.relay` and is only ever run as a subprocess.
+:mod:`automod.sandbox.seed` imports a backdated history to train on, and
+:mod:`automod.sandbox.trial` holds the commands of the README's trial (edit, report, review…).
 """
 
 from automod.sandbox.accounts import Account

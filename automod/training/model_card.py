@@ -16,6 +16,21 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _recommendation(found: dict[str, Any] | None) -> list[str]:
+    """The card's advice for the config page: only values the config accepts, or why none."""
+    if not found:
+        return []
+    low, high = found["allowed"]
+    if found["threshold"] is None:
+        return [f"- **Recommended threshold:** none. {found['reason']}"]
+    level = (f"; or `\"caution_level\": \"{found['caution_level']}\"`" if found["caution_level"]
+             else "; no caution level reaches it")
+    line = (f"- **Recommended threshold:** `\"threshold\": {found['threshold']}` (lowest value in the config's "
+            f"range {low}–{high} with precision ≥ {found['target_precision']:.0%} on the held-out edits: "
+            f"precision {_fmt(found['precision'])}, recall {_fmt(found['recall'])}){level}")
+    return [line]
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """Return the card as Markdown (the JSON card stays the source of truth)."""
     data, ev = card["data"], card["evaluation"]
@@ -52,6 +67,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- **AUC:** {_fmt(ev['auc'])}",
         f"- **Lowest threshold reaching 95% precision:** {_fmt(ev['threshold_for_precision'].get('0.95'))}",
         f"- **Lowest threshold reaching 99% precision:** {_fmt(ev['threshold_for_precision'].get('0.99'))}",
+        *_recommendation(ev.get("recommended")),
         "",
         "An edit is flagged when its probability is strictly greater than the threshold.",
         "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from automod.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
 from automod.errors import AutomodError
 from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from automod.scoring.local import CARD_FILE, MODEL_FILE
@@ -31,7 +33,7 @@ from automod.training.metrics import auc, precision_recall_at, threshold_for_pre
 from automod.training.model_card import write_markdown
 
 __all__ = ["MIN_EDITS", "PARAMS", "THRESHOLDS", "TrainingError", "TrainingResult", "check_model_name",
-           "staged_model_dir", "train_model"]
+           "recommend_threshold", "staged_model_dir", "train_model"]
 
 log = logging.getLogger("automod.training.train")
 
@@ -41,6 +43,10 @@ THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
 PARAMS: dict[str, Any] = {"objective": "binary:logistic", "eval_metric": "auc", "max_depth": 4, "eta": 0.1,
                           "min_child_weight": 1.0, "subsample": 1.0, "tree_method": "hist", "seed": 0}
 ROUNDS = 150
+#: The recommended threshold must reach this precision on held-out edits ...
+TARGET_PRECISION = 0.95
+#: ... flagging at least this many of them (a precision of 1/1 proves nothing).
+MIN_FLAGGED = 5
 
 
 class TrainingError(AutomodError):
@@ -79,7 +85,11 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
     check_model_name(name)
     records = dataset.sorted_records()
     if len(records) < MIN_EDITS:
-        raise TrainingError(f"only {len(records)} labelled edits in {dataset.source}; need at least {MIN_EDITS}")
+        raise TrainingError(
+            f"only {len(records)} labelled edits in {dataset.source}; need at least {MIN_EDITS}. A labelled edit "
+            "is a namespace-0 edit (not a page creation, not by a bot) inside the window, marked reverted or not: "
+            "reverted means undone by another user within 48 hours. To get more: a longer --days, or, on a "
+            "sandbox, `automod sandbox seed --dir DIR` (a backdated history with vandalism and its reverts)")
     cut = int(len(records) * TRAIN_FRACTION)
     train, held_out = records[:cut], records[cut:]
     if len({r.label for r in train}) < 2:
@@ -101,6 +111,7 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
         "auc": auc(scores, y_eval),
         "thresholds": [precision_recall_at(scores, y_eval, t) for t in THRESHOLDS],
         "threshold_for_precision": {str(p): threshold_for_precision(scores, y_eval, p) for p in (0.95, 0.99)},
+        "recommended": recommend_threshold(scores, y_eval),
     }
     created = datetime.now(UTC)
     card: dict[str, Any] = {
@@ -122,6 +133,33 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
     }
     model_dir, card = _write(booster, card, name, Path(models_dir), created)
     return TrainingResult(model_dir, card)
+
+
+def recommend_threshold(scores: Sequence[float], labels: Sequence[bool],
+                        target: float = TARGET_PRECISION) -> dict[str, Any]:
+    """The lowest threshold the community config accepts that reaches ``target`` precision on the
+    held-out edits (flagging at least :data:`MIN_FLAGGED`), the loosest caution level that does,
+    or None for both with the reason: a model's recommendation is always one the wiki can use.
+    """
+    def ok(threshold: float) -> bool:
+        row = precision_recall_at(scores, labels, threshold)
+        return int(row["flagged"] or 0) >= MIN_FLAGGED and (row["precision"] or 0.0) >= target
+
+    candidates = sorted({THRESHOLD_MIN, *(math.ceil(s * 1000) / 1000 for s in scores
+                                          if THRESHOLD_MIN <= math.ceil(s * 1000) / 1000 <= THRESHOLD_MAX)})
+    threshold = next((t for t in candidates if ok(t)), None)
+    levels = [name for name, value in sorted(CAUTION_LEVELS.items(), key=lambda kv: kv[1]) if ok(value)]
+    found = {"target_precision": target, "allowed": [THRESHOLD_MIN, THRESHOLD_MAX], "threshold": threshold,
+             "caution_level": levels[0] if levels else None, "reason": None}
+    if threshold is not None:
+        found.update({k: precision_recall_at(scores, labels, threshold)[k] for k in ("precision", "recall", "flagged")})
+    else:
+        above = sum(1 for s in scores if s > THRESHOLD_MIN)
+        found["reason"] = (f"no threshold the config accepts ({THRESHOLD_MIN}-{THRESHOLD_MAX}) reaches "
+                           f"{target:.0%} precision on the held-out edits while flagging at least {MIN_FLAGGED} "
+                           f"({above} of {len(scores)} score above {THRESHOLD_MIN}): do not let this model revert; "
+                           "train on more data or use it in log-only mode")
+    return found
 
 
 def _span(records: Sequence[Any]) -> dict[str, str | None]:
