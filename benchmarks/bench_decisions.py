@@ -21,10 +21,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from automod.sandbox import down, up  # noqa: E402
 from conftest import GENEROUS_LIMITS, WikiClient  # noqa: E402
 from liftwing_standin import running_standin  # noqa: E402
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, set_config, start_at_stream_end, wait_connected  # noqa: E402
+from moderation_helpers import (  # noqa: E402
+    REVERTING,
+    Bot,
+    bot_settings,
+    relay_clients,
+    set_config,
+    start_at_stream_end,
+    wait_connected,
+)
+
+from automod.sandbox import down, up  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -70,7 +70,14 @@ def build_model_dir(model_dir: Path) -> Path:
     import numpy as np
     import torch
     import xgboost
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     from automod.scoring.model_files import sha256_path
@@ -148,7 +155,11 @@ def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dic
     import torch
 
     from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
-    from automod.scoring.multilingual.inference import InferenceConfig, Predictor, feature_row
+    from automod.scoring.multilingual.inference import (
+        InferenceConfig,
+        Predictor,
+        feature_row,
+    )
     from automod.scoring.multilingual.model import MultilingualModel
 
     torch.set_num_threads(2)

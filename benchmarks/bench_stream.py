@@ -21,10 +21,10 @@ import threading
 import time
 from pathlib import Path
 
-from automod.candidates import rejection_reason
-from automod.events import parse_event
+from automod.moderation.candidates import rejection_reason
 from automod.sandbox.relay import Relay
-from automod.stream import StreamFollower
+from automod.stream.events import parse_event
+from automod.stream.follower import StreamFollower
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Any
+from typing import Any, Callable
 
 __all__ = ["BASE_PATH", "LiftWingStandin", "RecordedRequest", "running_standin"]
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import requests
 import yaml
-
-from automod.sandbox import SandboxInfo
-from automod.store import Store
 from conftest import ApiError, WikiClient
 from liftwing_standin import running_standin
 from relay_helpers import spawn, wait_for
+
+from automod.sandbox import SandboxInfo
+from automod.store import Store
 
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
 TOPIC = "sandbox.mediawiki.recentchange"

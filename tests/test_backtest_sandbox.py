@@ -10,11 +10,6 @@ import os
 import time
 
 import pytest
-
-from automod.backtest import BacktestOptions, backtest
-from automod.cli import main
-from automod.settings import load_settings
-from automod.store import Store
 from conftest import run_jobs
 from liftwing_standin import running_standin
 from moderation_helpers import (
@@ -27,6 +22,11 @@ from moderation_helpers import (
     start_at_stream_end,
     wait_connected,
 )
+
+from automod.cli import main
+from automod.moderation.backtest import BacktestOptions, backtest
+from automod.settings import load_settings
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

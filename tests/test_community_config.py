@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from automod.community_config import (
-    CAUTION_LEVELS, DEFAULTS, config_page_problem, parse_config,
+from automod.onwiki.community_config import (
+    CAUTION_LEVELS,
+    DEFAULTS,
+    config_page_problem,
+    parse_config,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

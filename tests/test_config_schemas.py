@@ -8,7 +8,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from automod.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN, parse_config
+from automod.onwiki.community_config import (
+    CAUTION_LEVELS,
+    THRESHOLD_MAX,
+    THRESHOLD_MIN,
+    parse_config,
+)
 from automod.schemas import COMMUNITY_CONFIG, SETTINGS, load_schema, schema_problems
 
 ROOT = Path(__file__).resolve().parents[1]

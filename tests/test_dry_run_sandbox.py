@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from relay_helpers import spawn, wait_for
 
 from automod.sandbox import SandboxInfo
-from relay_helpers import spawn, wait_for
 
 pytestmark = pytest.mark.sandbox
 

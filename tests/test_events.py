@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from automod.candidates import rejection_reason
 from automod.errors import MalformedEvent
-from automod.events import RecentChange, is_canary, parse_event
+from automod.moderation.candidates import rejection_reason
+from automod.stream.events import RecentChange, is_canary, parse_event
 
 FIXTURE = Path(__file__).resolve().parent / "data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 EXPECTED = Path(__file__).parent / "data/enwiki_2023-07-29_candidates.txt"

@@ -179,7 +179,7 @@ def published_counts(wikitext: str, names: NamespaceNames = NamespaceNames()) ->
     refs = (len(re.findall(r"<ref(\s[^/>]*)?/>", text, re.IGNORECASE))
             + len(re.findall(r"<ref(\s[^/>]*)?>[\s\S]*?</ref>", text, re.IGNORECASE)))
     links, files, headings = _published(text)
-    prefixes = [F._norm(link.split(":", 1)[0]) if ":" in link else None for link in links]
+    prefixes = [F.normalise_prefix(link.split(":", 1)[0]) if ":" in link else None for link in links]
     categories = sum(1 for prefix in prefixes if prefix in names.category)
     media = [link.split(":", 1)[1].strip() for link, prefix in zip(links, prefixes) if prefix in names.media]
     return TextCounts(len(text), refs, headings, len(links) - categories - len(media), categories,
@@ -196,7 +196,7 @@ def test_linear_time_scanners_agree_with_the_published_regexes():
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
     for text in texts:
         lowered = text.lower()
-        assert (F._links(lowered), F._filenames(lowered), F._headings(lowered)) == _published(lowered), text[:80]
+        assert (F.link_targets(lowered), F.file_names(lowered), F.count_headings(lowered)) == _published(lowered), text[:80]
         assert text_counts(text) == published_counts(text), text[:80]
         assert text_counts(text, NamespaceNames.from_siteinfo(SITEINFO_DE)) == published_counts(
             text, NamespaceNames.from_siteinfo(SITEINFO_DE)), text[:80]

@@ -9,8 +9,19 @@ from pathlib import Path
 import pytest
 
 from automod import i18n
-from automod.i18n import available_languages, fallback_chain, fill, load_messages, message_file
-from automod.reports import ReportSection, parse_report_page, preload_text, report_line
+from automod.onwiki.i18n import (
+    available_languages,
+    fallback_chain,
+    fill,
+    load_messages,
+    message_file,
+)
+from automod.onwiki.reports import (
+    ReportSection,
+    parse_report_page,
+    preload_text,
+    report_line,
+)
 
 I18N_DIR = Path(i18n.__file__).parent
 SHIPPED = ["de", "en", "es", "fr", "it", "pt", "ro", "ru"]

@@ -16,15 +16,22 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-
-from automod.errors import SandboxError
-from automod.i18n import load_messages
-from automod.reports import preload_text
-from automod.sandbox import SandboxInfo, down, up
 from conftest import GENEROUS_LIMITS, WikiClient
 from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, bot_settings, launch_bot, score_from_wiki, set_config, top_revision
+from moderation_helpers import (
+    REVERTING,
+    bot_settings,
+    launch_bot,
+    score_from_wiki,
+    set_config,
+    top_revision,
+)
 from relay_helpers import wait_for
+
+from automod.errors import SandboxError
+from automod.onwiki.i18n import load_messages
+from automod.onwiki.reports import preload_text
+from automod.sandbox import SandboxInfo, down, up
 
 pytestmark = pytest.mark.sandbox
 

@@ -12,13 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
-
-from automod.cli import main
-from automod.labels import Labeller, labels_for, record_report_label, with_labels
-from automod.store import MIGRATIONS, Store
-from automod.thresholds import build_table, observations_from_store
 from conftest import run_jobs
 from moderation_helpers import bot_settings
+
+from automod.cli import main
+from automod.evidence.labels import (
+    Labeller,
+    labels_for,
+    record_report_label,
+    with_labels,
+)
+from automod.evidence.thresholds import build_table, observations_from_store
+from automod.store import MIGRATIONS, Store
 
 pytestmark = pytest.mark.sandbox
 

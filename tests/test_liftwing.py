@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from liftwing_standin import BASE_PATH, LiftWingStandin, running_standin
 
 from automod.errors import ScoringError
 from automod.scoring import (
@@ -26,7 +27,6 @@ from automod.scoring import (
     wiki_lang,
 )
 from automod.scoring.liftwing import parse_retry_after
-from liftwing_standin import BASE_PATH, LiftWingStandin, running_standin
 
 LA = "revertrisk-language-agnostic"
 ML = "revertrisk-multilingual"

@@ -4,13 +4,16 @@ false positives — the real bot on the sandbox wiki with the Lift Wing stand-in
 from __future__ import annotations
 
 import pytest
-
-from automod.store import Store
 from liftwing_standin import running_standin
 from moderation_helpers import (
-    REVERTING, score_from_wiki, set_config, top_revision,
+    REVERTING,
+    score_from_wiki,
+    set_config,
+    top_revision,
 )
 from relay_helpers import wait_for
+
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 TALK = "MediaWiki talk:Automod-config.json"

@@ -11,13 +11,16 @@ import threading
 import time
 
 import pytest
-
-from automod.store import Store
 from moderation_helpers import (
-    REVERTING, bot_settings, set_config, start_at_stream_end,
+    REVERTING,
+    bot_settings,
+    set_config,
+    start_at_stream_end,
     top_revision,
 )
 from relay_helpers import wait_for
+
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -128,7 +128,7 @@ def _sentence(rng: random.Random, words: list[str]) -> str:
 
 
 def _history(n_titles: int, per_title: int, seed: int) -> list[Any]:
-    from automod.scoring.multilingual.train import LabelledEdit
+    from automod.training.multilingual_fit import LabelledEdit
 
     rng = random.Random(seed)
     out = []
@@ -151,7 +151,7 @@ def _make_encoder(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from automod.scoring.multilingual.train import TrainConfig, train_multilingual
+    from automod.training.multilingual_fit import TrainConfig, train_multilingual
 
     root = tmp_path_factory.mktemp("multilingual")
     base = _make_encoder(root / "tiny-bert")
@@ -232,7 +232,7 @@ def test_micro_batch_scores_equal_one_at_a_time(trained: Any, held_out: list[Any
 
 def test_training_resumes_after_the_last_finished_epoch(trained: Any, tmp_path: Path) -> None:
     from automod.scoring.multilingual.model import RevertRiskHeads, load_encoder
-    from automod.scoring.multilingual.train import TrainConfig, _train_heads
+    from automod.training.multilingual_fit import TrainConfig, train_heads
 
     base = Path(trained.card["base"])
     edits = _history(4, 3, seed=3)
@@ -240,10 +240,10 @@ def test_training_resumes_after_the_last_finished_epoch(trained: Any, tmp_path: 
     tokenizer, encoder = load_encoder(base)
     net = RevertRiskHeads(encoder)
     checkpoint = tmp_path / "ckpt.pt"
-    _train_heads(net, tokenizer, edits, config, checkpoint, "fp")
+    train_heads(net, tokenizer, edits, config, checkpoint, "fp")
     after_one = {k: v.clone() for k, v in net.state_dict().items()}
     fresh = RevertRiskHeads(load_encoder(base)[1])
-    _train_heads(fresh, tokenizer, edits, config, checkpoint, "fp")  # epoch 0 done: loads, trains nothing
+    train_heads(fresh, tokenizer, edits, config, checkpoint, "fp")  # epoch 0 done: loads, trains nothing
     assert all(torch.equal(after_one[k], v) for k, v in fresh.state_dict().items())
 
 
@@ -335,7 +335,7 @@ def test_an_encoder_that_will_not_export_to_onnx_still_gives_a_model_served_with
         trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from automod.scoring.multilingual import onnx_encoder
     from automod.scoring.multilingual.model import MultilingualModel
-    from automod.scoring.multilingual.train import TrainConfig, train_multilingual
+    from automod.training.multilingual_fit import TrainConfig, train_multilingual
 
     def unsupported(net: Any, out: Path) -> Path:
         out.write_bytes(b"half a graph")

@@ -10,11 +10,18 @@ import time
 import pytest
 import requests
 import yaml
-
-from automod.sandbox import down, up
 from conftest import GENEROUS_LIMITS, WikiClient
 from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, Bot, score_from_wiki, set_config, start_at_stream_end, wait_connected
+from moderation_helpers import (
+    REVERTING,
+    Bot,
+    score_from_wiki,
+    set_config,
+    start_at_stream_end,
+    wait_connected,
+)
+
+from automod.sandbox import down, up
 
 pytestmark = pytest.mark.sandbox
 

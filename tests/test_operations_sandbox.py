@@ -17,11 +17,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from liftwing_standin import running_standin
+from moderation_helpers import (
+    REVERTING,
+    Bot,
+    bot_settings,
+    relay_clients,
+    score_from_wiki,
+    set_config,
+    start_at_stream_end,
+    wait_connected,
+)
+from relay_helpers import spawn, wait_for
 
 from automod.store import Store
-from liftwing_standin import running_standin
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, score_from_wiki, set_config, start_at_stream_end, wait_connected
-from relay_helpers import spawn, wait_for
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,11 +6,17 @@ import dataclasses
 
 import pytest
 
-from automod.community_config import CommunityConfig, ModelChoice
-from automod.decide import breaker_trips, decide
-from automod.events import EventMeta, RecentChange
-from automod.prechecks import BlockInfo, EditFacts, RevisionContext, cheap_skip, context_skip
+from automod.moderation.decide import breaker_trips, decide
+from automod.moderation.skip_rules import (
+    BlockInfo,
+    EditFacts,
+    RevisionContext,
+    cheap_skip,
+    context_skip,
+)
+from automod.onwiki.community_config import CommunityConfig, ModelChoice
 from automod.scoring.base import Score
+from automod.stream.events import EventMeta, RecentChange
 
 NOW = 1_800_000_000.0
 BOT = "AutomodBot"

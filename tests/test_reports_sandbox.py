@@ -13,13 +13,15 @@ import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
-from automod.store import Store
 from conftest import WikiClient
 from moderation_helpers import (
-    REVERTING, set_config, top_revision,
+    REVERTING,
+    set_config,
+    top_revision,
 )
 from relay_helpers import wait_for
+
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

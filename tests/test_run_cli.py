@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import yaml
+from relay_helpers import rc_packet, running_relay, spawn, wait_for
 
 from automod.store import Store
-from relay_helpers import rc_packet, running_relay, spawn, wait_for
 
 
 def write_settings(tmp_path: Path, stream_url: str, wikis=("sandboxwiki",)) -> Path:

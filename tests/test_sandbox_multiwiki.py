@@ -21,11 +21,11 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
+from conftest import WikiClient
+from relay_helpers import wait_for
 
 from automod.errors import SandboxError
 from automod.sandbox import SandboxInfo, WikiInstance, down, is_running, up
-from conftest import WikiClient
-from relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from automod.errors import ConfigError
+from automod.onwiki.gateway import load_pywikibot
 from automod.settings import load_settings
-from automod.wiki import _load_pywikibot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,4 +45,4 @@ def test_settings_mistakes_are_named(tmp_path, text, message):
 
 def test_a_pywikibot_dir_without_user_config_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="has no user-config.py"):
-        _load_pywikibot(tmp_path)
+        load_pywikibot(tmp_path)

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from automod.cli import main
-from automod.community_config import parse_config
-from automod.config_notice import compose_notice
-from automod.served_wiki import AppliedConfig
+from automod.onwiki.community_config import AppliedConfig, parse_config
+from automod.onwiki.config_notice import compose_notice
+from automod.onwiki.gateway import ConfigPage
 from automod.store import Store
-from automod.wiki import ConfigPage
 
 MODEL = "revertrisk-language-agnostic"
 

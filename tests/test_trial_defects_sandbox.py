@@ -7,14 +7,13 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import yaml
-
-from automod.store import Store
 from moderation_helpers import REVERTING, bot_settings, set_config, top_revision
 from relay_helpers import wait_for
+
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from automod.events import EventMeta, RecentChange
 from automod.settings import WikiSettings
+from automod.stream.events import EventMeta, RecentChange
 
 pytestmark = pytest.mark.sandbox
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.sandbox
 @pytest.fixture(scope="module")
 def gateway(sandbox):
     previous = os.environ.get("PYWIKIBOT_DIR")
-    from automod.wiki import WikiGateway
+    from automod.onwiki.gateway import WikiGateway
 
     yield WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
     # Bots started later by other tests must not inherit this process's pywikibot directory.

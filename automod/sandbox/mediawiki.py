@@ -30,12 +30,28 @@ import automod
 from automod.errors import SandboxError
 from automod.sandbox.accounts import Account, new_accounts
 from automod.sandbox.instances import (
-    MW_DIR, WIKI, WikiInstance, WikiSetup, is_installed, make_instance, php_env, set_up_wikis,
-    wiki_languages, wiki_names, wiki_root,
+    MW_DIR,
+    WIKI,
+    WikiInstance,
+    WikiSetup,
+    is_installed,
+    make_instance,
+    php_env,
+    set_up_wikis,
+    wiki_languages,
+    wiki_names,
+    wiki_root,
 )
 from automod.sandbox.processes import (
-    _loopback, _port_free, _reuse_or_free, _running, _spawn, _stop,
-    _url_host, _wait_closed, _wait_ready,
+    loopback,
+    port_free,
+    reuse_or_free,
+    running,
+    spawn,
+    stop,
+    url_host,
+    wait_closed,
+    wait_ready,
 )
 
 __all__ = ["SandboxInfo", "WikiInstance", "up", "down", "is_running", "WIKI", "MW_DIR", "RELAY_MODULE"]
@@ -83,7 +99,7 @@ class SandboxInfo:
 
     @property
     def server(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"http://{url_host(self.host)}:{self.port}"
 
     @property
     def api_url(self) -> str:
@@ -95,7 +111,7 @@ class SandboxInfo:
 
     @property
     def relay_url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.relay_port}"
+        return f"http://{url_host(self.host)}:{self.relay_port}"
 
     @property
     def stream_url(self) -> str:
@@ -168,7 +184,7 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
     wiki keeps the language it last ran with (English for a new one).
     """
     started = time.monotonic()
-    bind = _loopback(host)
+    bind = loopback(host)
     if port is not None and not 0 < port < 65536:
         raise SandboxError(f"invalid port {port}")
     names = wiki_names(wikis)
@@ -190,16 +206,16 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
     old = state or {}
     # Further wikis share the first one's accounts: reinstalling it reinstalls them too.
     old_extra: dict[str, Any] = old.get("wikis", {}) if installed else {}
-    if port is not None and not _port_free(bind, port, socket.SOCK_STREAM):
+    if port is not None and not port_free(bind, port, socket.SOCK_STREAM):
         raise SandboxError(f"port {bind}:{port} is in use")
-    ports = {WIKI: port or _reuse_or_free(bind, old.get("port") if installed else None, socket.SOCK_STREAM)}
+    ports = {WIKI: port or reuse_or_free(bind, old.get("port") if installed else None, socket.SOCK_STREAM)}
     for name in names[1:]:
-        ports[name] = _reuse_or_free(bind, old_extra.get(name, {}).get("port"), socket.SOCK_STREAM,
+        ports[name] = reuse_or_free(bind, old_extra.get(name, {}).get("port"), socket.SOCK_STREAM,
                                      avoid=set(ports.values()))
     port = ports[WIKI]
-    udp_port = _reuse_or_free("127.0.0.1", old.get("udp_port"), socket.SOCK_DGRAM)
-    relay_port = _reuse_or_free(bind, old.get("relay_port"), socket.SOCK_STREAM, avoid=set(ports.values()))
-    servers = {name: f"http://{_url_host(bind)}:{p}" for name, p in ports.items()}
+    udp_port = reuse_or_free("127.0.0.1", old.get("udp_port"), socket.SOCK_DGRAM)
+    relay_port = reuse_or_free(bind, old.get("relay_port"), socket.SOCK_STREAM, avoid=set(ports.values()))
+    servers = {name: f"http://{url_host(bind)}:{p}" for name, p in ports.items()}
     old_langs: dict[str, str] = old.get("langs", {}) if installed else {}
     langs = dict(zip(names, asked)) if asked else {n: old_langs.get(n, "en") for n in names}
 
@@ -234,17 +250,17 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
     try:
         for wiki in instances:
             key = _proc_key(wiki.name)
-            php_argv = [php, "-S", f"{_url_host(bind)}:{wiki.port}", "-t", str(MW_DIR)]
-            procs[key] = _spawn(php_argv, wiki.log_file, wiki.php_env(), wiki.root)
+            php_argv = [php, "-S", f"{url_host(bind)}:{wiki.port}", "-t", str(MW_DIR)]
+            procs[key] = spawn(php_argv, wiki.log_file, wiki.php_env(), wiki.root)
             checks[key] = (f"{wiki.api_url}?action=query&meta=siteinfo&format=json", True, wiki.log_file)
             if key == "php":
-                procs["relay"] = _spawn(relay_argv, root / "logs/relay.log", _relay_env(), root)
+                procs["relay"] = spawn(relay_argv, root / "logs/relay.log", _relay_env(), root)
         state["processes"] = {n: {"pid": p.pid, "argv": list(p.args)} for n, p in procs.items()}  # type: ignore[arg-type]
         _save_state(root, state)
-        _wait_ready(checks, procs, started + READY_TIMEOUT, root / "logs")
+        wait_ready(checks, procs, started + READY_TIMEOUT, root / "logs")
     except BaseException:
         for name, proc in procs.items():
-            _stop(proc.pid, list(proc.args))  # type: ignore[arg-type]
+            stop(proc.pid, list(proc.args))  # type: ignore[arg-type]
         state["processes"] = {}
         _save_state(root, state)
         raise
@@ -273,7 +289,7 @@ def down(dir: Path) -> None:
     for name in sorted(processes, key=lambda n: n != "relay"):  # the relay first, then php
         proc = processes[name]
         try:
-            _stop(int(proc["pid"]), proc["argv"])
+            stop(int(proc["pid"]), proc["argv"])
         except SandboxError as exc:
             failures.append(f"{name}: {exc}")
             continue
@@ -283,7 +299,7 @@ def down(dir: Path) -> None:
     extra = state.get("wikis", {})
     ports += [extra.get(n[len("php:"):], {}).get("port") for n in processes if n.startswith("php:")]
     for port in ports:
-        if port and not _wait_closed(host, int(port), 3.0):
+        if port and not wait_closed(host, int(port), 3.0):
             failures.append(f"port {host}:{port} still accepts connections after stopping")
     if failures:
         raise SandboxError("; ".join(failures))
@@ -387,4 +403,4 @@ def _save_state(root: Path, state: dict[str, Any]) -> None:
 
 
 def _running_procs(state: dict[str, Any]) -> list[str]:
-    return [n for n, p in state.get("processes", {}).items() if _running(int(p["pid"]), p["argv"])]
+    return [n for n, p in state.get("processes", {}).items() if running(int(p["pid"]), p["argv"])]

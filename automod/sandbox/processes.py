@@ -20,6 +20,8 @@ from typing import Sequence
 
 from automod.errors import SandboxError
 
+__all__ = ["loopback", "port_free", "reuse_or_free", "running", "spawn", "stop", "url_host", "wait_closed", "wait_ready"]
+
 log = logging.getLogger("automod.sandbox")
 
 STOP_TIMEOUT = 5.0
@@ -31,7 +33,7 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 # --------------------------------------------------------------------------- network
 
 
-def _loopback(host: str) -> str:
+def loopback(host: str) -> str:
     """The address to bind; anything that is not loopback is refused."""
     if host == "localhost":
         return "127.0.0.1"
@@ -44,7 +46,7 @@ def _loopback(host: str) -> str:
     return str(addr)
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
@@ -52,7 +54,7 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _port_free(host: str, port: int, kind: socket.SocketKind) -> bool:
+def port_free(host: str, port: int, kind: socket.SocketKind) -> bool:
     with socket.socket(_family(host), kind) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as php -S and the relay do
         try:
@@ -62,9 +64,9 @@ def _port_free(host: str, port: int, kind: socket.SocketKind) -> bool:
     return True
 
 
-def _reuse_or_free(host: str, previous: int | None, kind: socket.SocketKind,
+def reuse_or_free(host: str, previous: int | None, kind: socket.SocketKind,
                    avoid: frozenset[int] | set[int] = frozenset()) -> int:
-    if previous and previous not in avoid and _port_free(host, previous, kind):
+    if previous and previous not in avoid and port_free(host, previous, kind):
         return previous
     while True:
         with socket.socket(_family(host), kind) as s:
@@ -87,7 +89,7 @@ def _probe(url: str, want_generator: bool) -> bool:
         return False
 
 
-def _wait_ready(checks: dict[str, tuple[str, bool, Path]], procs: dict[str, subprocess.Popen[bytes]],
+def wait_ready(checks: dict[str, tuple[str, bool, Path]], procs: dict[str, subprocess.Popen[bytes]],
                 deadline: float, logs: Path) -> None:
     """Poll each process's URL (name -> url, expect a MediaWiki siteinfo, log file) until all
     answer; fail fast if a process dies."""
@@ -105,7 +107,7 @@ def _wait_ready(checks: dict[str, tuple[str, bool, Path]], procs: dict[str, subp
             time.sleep(0.05)
 
 
-def _wait_closed(host: str, port: int, timeout: float) -> bool:
+def wait_closed(host: str, port: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         with socket.socket(_family(host), socket.SOCK_STREAM) as s:
@@ -127,7 +129,7 @@ def _tail(path: Path, limit: int = 1500) -> str:
 # --------------------------------------------------------------------------- processes
 
 
-def _spawn(argv: list[str], logfile: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+def spawn(argv: list[str], logfile: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     """Detached (own session): it outlives `automod sandbox up` and is stopped as a group."""
     with open(logfile, "ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -162,7 +164,7 @@ def _wait_reaped(pid: int) -> None:
         log.warning("pid %d stopped but could not be reaped", pid)
 
 
-def _running(pid: int, argv: Sequence[str]) -> bool:
+def running(pid: int, argv: Sequence[str]) -> bool:
     """Alive, not a zombie, and still running our command line (pids get reused)."""
     _reap(pid)
     try:
@@ -201,9 +203,9 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _stop(pid: int, argv: Sequence[str]) -> None:
+def stop(pid: int, argv: Sequence[str]) -> None:
     """SIGTERM the process group, wait, SIGKILL what is left; raise if anything survives."""
-    if not _running(pid, argv):
+    if not running(pid, argv):
         _reap(pid)
         return
     for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 3.0)):
@@ -216,7 +218,7 @@ def _stop(pid: int, argv: Sequence[str]) -> None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             _reap(pid)
-            if not _running(pid, argv) and not _group_alive(pid):
+            if not running(pid, argv) and not _group_alive(pid):
                 _wait_reaped(pid)
                 return
             time.sleep(0.05)

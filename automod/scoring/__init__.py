@@ -11,11 +11,16 @@ from automod.scoring.base import (
     Scorer,
     ScorerTimeout,
     ScorerUnavailable,
-    Unscorable,
     UnknownModel,
+    Unscorable,
     wiki_lang,
 )
-from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, LiftWingStats, Timeouts
+from automod.scoring.liftwing import (
+    LiftWingRetry,
+    LiftWingScorer,
+    LiftWingStats,
+    Timeouts,
+)
 
 __all__ = [
     "KNOWN_LIFTWING_MODELS",

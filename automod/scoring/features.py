@@ -43,8 +43,12 @@ __all__ = [
     "RevisionInfo",
     "TextCounts",
     "UserInfo",
+    "count_headings",
     "edit_features",
     "feature_vector",
+    "file_names",
+    "link_targets",
+    "normalise_prefix",
     "quality_class",
     "quality_score",
     "text_counts",
@@ -76,7 +80,7 @@ _HEADING = re.compile(r"(={2,})(.*?)(={2,})")
 # The published filename pattern is ([\w ',().-]+)(\.jpg|...)\b. Run as one regex it
 # backtracks quadratically over long prose. Its matches are: in each run of name characters,
 # one match from the run's start to the end of the run's *last* extension. We find the
-# extensions first and walk back to the run's start (see _filenames), in linear time.
+# extensions first and walk back to the run's start (see file_names), in linear time.
 EXTENSIONS = ("jpg", "png", "svg", "gif", "jpeg", "tif", "bmp", "webp", "xcf", "ogv", "webm", "mpg", "mpeg", "ogg",
               "mp3", "mid", "flac", "wav", "oga")
 # Case-blind by ASCII classes, not re.IGNORECASE (which would also take e.g. "ſ" for "s").
@@ -86,7 +90,7 @@ _NOT_NAME_CHAR = re.compile(r"[^\w ',().-]")
 MAX_FILENAME_STEM = 240
 
 
-def _norm(name: str) -> str:
+def normalise_prefix(name: str) -> str:
     return " ".join(name.replace("_", " ").split()).lower()
 
 
@@ -112,20 +116,20 @@ class NamespaceNames:
             if ns_id in names:
                 for name in (ns.get("name"), ns.get("*"), ns.get("canonical")):
                     if name:
-                        names[ns_id].add(_norm(name))
+                        names[ns_id].add(normalise_prefix(name))
         for alias in query.get("namespacealiases") or []:
             ns_id = int(alias.get("id", 0))
             text = alias.get("alias") or alias.get("*")
             if ns_id in names and text:
-                names[ns_id].add(_norm(text))
+                names[ns_id].add(normalise_prefix(text))
         return cls(category=frozenset(names[CATEGORY_NS]), media=frozenset(names[FILE_NS] | names[MEDIA_NS]))
 
     @classmethod
     def from_names(cls, category: Iterable[str] = (), media: Iterable[str] = ()) -> NamespaceNames:
         """Canonical names plus the given ones (e.g. the namespace names in an XML dump)."""
         base = cls()
-        return cls(category=base.category | {_norm(n) for n in category if n},
-                   media=base.media | {_norm(n) for n in media if n})
+        return cls(category=base.category | {normalise_prefix(n) for n in category if n},
+                   media=base.media | {normalise_prefix(n) for n in media if n})
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def _run_start(text: str, end: int) -> int | None:
     return low if low == 0 else None
 
 
-def _filenames(text: str) -> set[str]:
+def file_names(text: str) -> set[str]:
     found: set[str] = set()
     extensions = list(_EXTENSION.finditer(text))
     for i, ext in enumerate(extensions):
@@ -163,7 +167,7 @@ def _filenames(text: str) -> set[str]:
     return found
 
 
-def _links(text: str) -> list[str]:
+def link_targets(text: str) -> list[str]:
     """Targets of ``(?<=\\[\\[)(.*?)(?=]])`` matches (DOTALL), without the regex's per-position scan."""
     targets = []
     pos = 0
@@ -184,7 +188,7 @@ def _links(text: str) -> list[str]:
         pos = end - 2
 
 
-def _headings(text: str) -> int:
+def count_headings(text: str) -> int:
     """H2 and H3 matches of ``(={2,})(.*?)(={2,})``; ``.`` stops at newlines, so by line."""
     return sum(1 for line in text.split("\n") if "==" in line
                for m in _HEADING.finditer(line) if len(m.group(1)) <= 3)
@@ -205,15 +209,15 @@ def text_counts(wikitext: str, names: NamespaceNames = NamespaceNames()) -> Text
         # whose lower case is two characters long, which changes lengths and runs.
         text = text.lower()
     refs = len(_REF_SELF_CLOSED.findall(text)) + len(_REF_PAIRED.findall(text))
-    headings = _headings(text)
-    links = _links(text)
+    headings = count_headings(text)
+    links = link_targets(text)
     categories = 0
     media: list[str] = []
     for link in links:
         prefix, sep, rest = link.partition(":")
         if not sep:
             continue
-        prefix = _norm(prefix)
+        prefix = normalise_prefix(prefix)
         if prefix in names.category:
             categories += 1
         elif prefix in names.media:
@@ -221,7 +225,7 @@ def text_counts(wikitext: str, names: NamespaceNames = NamespaceNames()) -> Text
     return TextCounts(
         text_length=len(text), reference_count=refs, heading_count=headings,
         wikilink_count=len(links) - categories - len(media), category_count=categories,
-        media_count=len(set(media) | _filenames(text)),
+        media_count=len(set(media) | file_names(text)),
     )
 
 

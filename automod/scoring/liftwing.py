@@ -35,8 +35,15 @@ import requests
 import urllib3.exceptions
 
 from automod.errors import ScoringError
-from automod.scoring.base import (KNOWN_LIFTWING_MODELS, Score, ScorerTimeout, ScorerUnavailable,
-                                  Unscorable, UnknownModel, wiki_lang)
+from automod.scoring.base import (
+    KNOWN_LIFTWING_MODELS,
+    Score,
+    ScorerTimeout,
+    ScorerUnavailable,
+    UnknownModel,
+    Unscorable,
+    wiki_lang,
+)
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "DEFAULT_URL", "LiftWingRetry", "LiftWingScorer",
            "LiftWingStats", "Timeouts", "parse_retry_after"]

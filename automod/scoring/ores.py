@@ -19,7 +19,12 @@ import json
 import math
 from typing import Any
 
-from automod.scoring.base import KNOWN_LIFTWING_MODELS, Score, ScoringError, UnknownModel
+from automod.scoring.base import (
+    KNOWN_LIFTWING_MODELS,
+    Score,
+    ScoringError,
+    UnknownModel,
+)
 from automod.scoring.liftwing import LiftWingScorer
 
 __all__ = ["ORES_MODELS", "OresScorer"]

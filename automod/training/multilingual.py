@@ -2,7 +2,7 @@
 
 :func:`multilingual_dataset` reads the API window or the dump with an extractor, so every
 record carries its text fragments; :func:`train_multilingual_model` turns the records into
-:class:`~automod.scoring.multilingual.train.LabelledEdit` values (metadata as serving sees
+:class:`~automod.training.multilingual_fit.LabelledEdit` values (metadata as serving sees
 it: byte diff, anonymity, the editor's groups, change tags) and trains. Needs the
 ``multilingual`` extra (torch, transformers); the ``local`` one for xgboost.
 """
@@ -20,7 +20,7 @@ from automod.training.labels import LABEL_DEFINITION
 from automod.training.train import MIN_EDITS, TrainingError, check_model_name
 
 if TYPE_CHECKING:
-    from automod.scoring.multilingual.train import (
+    from automod.training.multilingual_fit import (
         LabelledEdit,
         TrainConfig,
         TrainResult,
@@ -42,7 +42,7 @@ def text_extractor(lang: str) -> TextExtractor:
 
 def labelled_edits(dataset: Dataset) -> list[LabelledEdit]:
     """The dataset's records as multilingual training examples, oldest first."""
-    from automod.scoring.multilingual.train import LabelledEdit
+    from automod.training.multilingual_fit import LabelledEdit
 
     out = []
     for record in dataset.sorted_records():
@@ -61,7 +61,7 @@ def train_multilingual_model(dataset: Dataset, name: str, models_dir: Path, base
     Raises :class:`TrainingError` when the data cannot support a model or ``base`` is not a
     usable checkpoint directory.
     """
-    from automod.scoring.multilingual.train import TrainConfig, train_multilingual
+    from automod.training.multilingual_fit import TrainConfig, train_multilingual
 
     check_model_name(name)
     if not (Path(base) / "config.json").is_file():

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from automod.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
 from automod.errors import AutomodError
+from automod.onwiki.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
 from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION
 from automod.scoring.local import CARD_FILE, MODEL_FILE
 from automod.scoring.model_files import sha256_path

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from automod.scoring.multilingual.model import TextHeads
+from automod.scoring.multilingual.heads import TextHeads
 
 __all__ = ["ONNX_FILE", "OnnxRevertRisk", "export_int8", "onnx_available"]
 

@@ -1,0 +1,70 @@
+"""Operator sub-commands: ``automod status`` and ``automod stats``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _status(args: argparse.Namespace) -> int:
+    from automod.moderation.health import StatusLimits, heartbeat_path, read_status
+    from automod.settings import load_settings
+
+    settings = load_settings(args.settings)
+    limits = StatusLimits(
+        max_silence_seconds=args.max_silence if args.max_silence is not None else settings.health.max_silence_seconds,
+        max_lag_seconds=args.max_lag if args.max_lag is not None else settings.health.max_lag_seconds,
+        max_heartbeat_age=max(3 * settings.health.interval_seconds, 5.0))
+    data, problems = read_status(heartbeat_path(settings.store), limits)
+    print(json.dumps({"ok": not problems, "problems": problems, **data}, indent=2))
+    for problem in problems:
+        print(f"Error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from automod.errors import ConfigError
+    from automod.onwiki.gateway import WikiGateway
+    from automod.onwiki.stats import day_stats, publish_day
+    from automod.settings import load_settings
+    from automod.store import Store
+
+    settings = load_settings(args.settings)
+    wiki = settings.wiki(args.wiki)
+    day = date.fromisoformat(args.day) if args.day else datetime.now(timezone.utc).date()
+    with Store(settings.store) as store:
+        if args.publish:
+            page = args.page or wiki.stats_page
+            if not page:
+                raise ConfigError(f"no statistics page: set wikis[].stats_page for {wiki.name} or pass --page")
+            stats = publish_day(WikiGateway(wiki, settings.pywikibot_dir), store, wiki.name, page, day)
+        else:
+            stats = day_stats(store, wiki.name, day)
+    out: dict[str, Any] = {**stats.__dict__, "day": stats.day.isoformat(), "skipped": dict(stats.skipped)}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+def register(commands: Any) -> None:
+    status = commands.add_parser("status", help="Is the running bot alive and keeping up? Exit 1 if not.")
+    status.add_argument("--settings", type=Path, required=True,
+                        help="operator settings (YAML): where the bot's heartbeat is")
+    status.add_argument("--max-silence", type=float, default=None, metavar="SECONDS",
+                        help="stalled when no stream event for this long (default from settings: 600)")
+    status.add_argument("--max-lag", type=float, default=None, metavar="SECONDS",
+                        help="lagging when the newest event is older than this (default from settings: 300)")
+    status.set_defaults(func=_status)
+
+    stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.")
+    stats.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    stats.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    stats.add_argument("--day", default=None, help="YYYY-MM-DD (UTC; default today)")
+    stats.add_argument("--publish", action="store_true", help="append the day's row to the wiki's statistics page")
+    stats.add_argument("--page", default=None, help="override wikis[].stats_page")
+    stats.set_defaults(func=_stats)

@@ -1,0 +1,60 @@
+"""From scores to a decision: threshold (strict), mode, dry run, circuit breaker.
+
+Pure: the moderator gathers the numbers (scores, reverts in the last hour, whether the
+breaker is already tripped for this config revision) and records what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from automod.onwiki.community_config import CommunityConfig
+from automod.scoring.base import Score
+
+__all__ = ["Decision", "breaker_trips", "decide"]
+
+REVERT = "revert"
+WOULD_REVERT = "would-revert"
+BELOW = "below-threshold"
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str  # revert | would-revert | below-threshold
+    reason: str
+    probability: float  # of the primary (first) model
+    threshold: float
+
+    @property
+    def above_threshold(self) -> bool:
+        return self.outcome in (REVERT, WOULD_REVERT)
+
+
+def breaker_trips(reverts_last_hour: int, config: CommunityConfig) -> bool:
+    """True when one more revert would exceed ``max_reverts_per_hour``."""
+    return reverts_last_hour >= config.max_reverts_per_hour
+
+
+def decide(scores: Sequence[Score], config: CommunityConfig, *, dry_run: bool = False,
+           breaker_tripped: bool = False) -> Decision:
+    """Revert only if every configured model scores strictly above its threshold.
+
+    ``scores`` are in the order of ``config.models``.
+    """
+    if len(scores) != len(config.models):
+        raise ValueError(f"{len(scores)} scores for {len(config.models)} models")  # caller bug
+    first, first_model = scores[0], config.models[0]
+    below = [f"{m.model} {s.probability:.4f} <= {m.threshold}"
+             for s, m in zip(scores, config.models) if not s.probability > m.threshold]
+    if below:
+        return Decision(BELOW, "; ".join(below), first.probability, first_model.threshold)
+    if dry_run:
+        reason = "dry-run"
+    elif config.mode != "revert":
+        reason = "log-only"
+    elif breaker_tripped:
+        reason = "circuit-breaker"
+    else:
+        return Decision(REVERT, "above-threshold", first.probability, first_model.threshold)
+    return Decision(WOULD_REVERT, reason, first.probability, first_model.threshold)

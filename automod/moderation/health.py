@@ -1,0 +1,135 @@
+"""Is the bot alive and keeping up? A heartbeat file and log line every interval.
+
+The heartbeat (JSON, written atomically next to the store) carries the stream lag (now minus
+the newest event's time), events per minute, decisions by kind, and Lift Wing's error
+rate. ``automod status`` reads it and exits non-zero when the bot is stalled (no heartbeat,
+or no event for too long) or lagging, so a cron or a human can tell at a glance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "read_status"]
+
+log = logging.getLogger("automod.moderation.health")
+
+
+def heartbeat_path(store: Path) -> Path:
+    return store.with_name(store.name + ".health.json")
+
+
+def _epoch(dt: str | None) -> float | None:
+    if not dt:
+        return None
+    try:
+        return datetime.fromisoformat(dt.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class Health:
+    """Counters the stream thread and the wiki threads update; cheap and thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.started = time.time()
+        self.events: deque[float] = deque()
+        self.last_event_at: float | None = None
+        self.last_event_dt: str | None = None
+
+    def saw_event(self, dt: str | None) -> None:
+        now = time.time()
+        with self._lock:
+            self.events.append(now)
+            self.last_event_at = now
+            self.last_event_dt = dt
+            while self.events and self.events[0] < now - 60:
+                self.events.popleft()
+
+    def snapshot(self, decisions: Counter[str], liftwing: dict[str, int], wikis: dict[str, Any],
+                 stream_activity: float | None = None) -> dict[str, Any]:
+        """``stream_activity``: wall time anything (event, canary, comment) last arrived."""
+        now = time.time()
+        with self._lock:
+            while self.events and self.events[0] < now - 60:
+                self.events.popleft()
+            event_time = _epoch(self.last_event_dt)
+            requests = liftwing.get("requests", 0)
+            return {
+                "time": now,
+                "pid": os.getpid(),
+                "started": self.started,
+                "events_per_minute": len(self.events),
+                "last_event_received": max(filter(None, (self.last_event_at, stream_activity)), default=None),
+                "last_event_dt": self.last_event_dt,
+                "lag_seconds": round(now - event_time, 1) if event_time else None,
+                "decisions": dict(decisions),
+                "liftwing": {**liftwing, "error_rate": round(liftwing.get("errors", 0) / requests, 4) if requests else 0.0},
+                "wikis": wikis,
+            }
+
+
+class Heartbeat(threading.Thread):
+    """Writes the heartbeat file and logs it every ``interval`` seconds until stopped."""
+
+    def __init__(self, path: Path, interval: float, collect: Callable[[], dict[str, Any]]):
+        super().__init__(name="heartbeat", daemon=True)
+        self.path, self.interval, self.collect = path, interval, collect
+        self.stopping = threading.Event()
+
+    def beat(self) -> dict[str, Any]:
+        data = self.collect()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, self.path)
+        log.info("heartbeat: lag %s s, %d events/min, decisions %s, Lift Wing error rate %s",
+                 data["lag_seconds"], data["events_per_minute"], data["decisions"], data["liftwing"]["error_rate"])
+        return data
+
+    def run(self) -> None:
+        self.beat()
+        while not self.stopping.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:  # the heartbeat must never take the bot down
+                log.exception("heartbeat failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+@dataclass(frozen=True)
+class StatusLimits:
+    max_silence_seconds: float = 600.0  # no stream event for this long: stalled
+    max_lag_seconds: float = 300.0      # newest event older than this: lagging
+    max_heartbeat_age: float = 180.0    # no heartbeat for this long: the process is gone
+
+
+def read_status(path: Path, limits: StatusLimits, now: float | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The heartbeat and the list of problems with it (empty when all is well)."""
+    now = time.time() if now is None else now
+    if not path.exists():
+        return {}, [f"no heartbeat at {path}: the bot has not run here"]
+    data = json.loads(path.read_text())
+    problems = []
+    age = now - data["time"]
+    if age > limits.max_heartbeat_age:
+        problems.append(f"stalled: last heartbeat {age:.0f} s ago")
+    received = data.get("last_event_received") or data.get("started")
+    if received is not None and data["time"] - received > limits.max_silence_seconds:
+        problems.append(f"stalled: no stream event for {data['time'] - received:.0f} s")
+    lag = data.get("lag_seconds")
+    if lag is not None and lag > limits.max_lag_seconds:
+        problems.append(f"lagging: newest event is {lag:.0f} s old")
+    return data, problems

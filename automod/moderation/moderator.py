@@ -1,0 +1,406 @@
+"""The pipeline: stream → intake filters → skip rules → score → decide → act → record.
+
+Reading :meth:`Moderator.handle` top to bottom should explain the bot (``runner.run`` feeds
+it from the stream).
+Every candidate edit ends in exactly one recorded decision (``decisions`` table) and one
+JSON line on stdout; the stream position is committed with that record, so an event is
+handled at least once and acted on at most once (a rollback's intent is committed
+before the rollback is sent, and a re-delivered revision is recognised by its record).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from automod.errors import ScoringError, WikiError
+from automod.moderation.decide import REVERT, breaker_trips, decide
+from automod.moderation.served_wiki import ServedWiki
+from automod.moderation.skip_rules import (
+    EditFacts,
+    RevisionContext,
+    cheap_skip,
+    context_skip,
+    too_old,
+)
+from automod.onwiki.community_config import DEFAULT_SUMMARY, CommunityConfig
+from automod.onwiki.gateway import same_title
+from automod.onwiki.messages import messages_for
+from automod.onwiki.notices import send_notice
+from automod.onwiki.reports import (
+    ensure_preload,
+    log_implicit_report,
+    process_report_page,
+)
+from automod.scoring.base import Score, Unscorable
+from automod.settings import Settings
+from automod.store import Store
+from automod.stream.events import RecentChange
+
+__all__ = ["Moderator", "RunSummary", "render_summary"]
+
+log = logging.getLogger("automod.moderation.moderator")
+
+POSITION_SAVE_INTERVAL = 1.0  # for events that need no action; replaying them is harmless
+DAY, HOUR = 86400.0, 3600.0
+RETRY_DELAYS = (10.0, 30.0, 60.0, 120.0)  # rollbacks refused as ratelimited/maxlag
+
+
+@dataclass
+class RunSummary:
+    events: int = 0
+    candidates: int = 0
+    duplicates: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class PendingRollback:
+    change: RecentChange
+    attempts: int
+    due: float
+    summary: str
+
+
+_OUTPUT_LOCK = threading.Lock()
+
+
+def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
+                   report_page: str, rev_id: int) -> str:
+    """The edit summary, from the community's template with ``$1``…``$6`` filled in."""
+    values = {"1": title, "2": user, "3": f"{probability:.3f}", "4": model, "5": report_page, "6": str(rev_id)}
+    out = template
+    for key in sorted(values, reverse=True):
+        out = out.replace(f"${key}", values[key])
+    return out[:500]
+
+
+class Moderator:
+    """Handles one candidate change at a time for all served wikis."""
+
+    def __init__(self, settings: Settings, store: Store, out: TextIO, *, dry_run: bool,
+                 wikis: dict[str, ServedWiki] | None = None, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.store = store
+        self.out = out
+        self.dry_run = dry_run
+        self.clock = clock
+        self.wikis = wikis if wikis is not None else {
+            w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
+        self.pending: list[PendingRollback] = []
+        self.summary = RunSummary()
+        self._preloads: set[tuple[str, str]] = set()
+        #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
+        self.on_report_label: Callable[[Store, str, int, str], None] | None = None
+        if not dry_run:
+            for served in self.wikis.values():
+                served.on_config_change = self._config_notice_for(served)
+
+    # -- one event ---------------------------------------------------------------------------
+
+    def notice_config_edit(self, change: RecentChange) -> None:
+        """Edits to the config page or the report page are acted on whatever their namespace."""
+        served = self.wikis.get(change.wiki)
+        if served is None or change.type not in ("edit", "new"):
+            return
+        if served.is_config_page(change.title):
+            log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
+            served.refresh_config(force=True)
+        config, gateway = served.applied.config, served.gateway
+        if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
+                and same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
+            try:
+                process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
+                                    editor=change.user, on_label=self.on_report_label)
+            except WikiError as exc:
+                log.error("%s: cannot process the report page: %s", change.wiki, exc)
+
+    def reconcile_interrupted(self) -> None:
+        """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
+        for name, served in self.wikis.items():
+            rows = self.store.decisions_with_outcome(name, "reverting")
+            gateway = served.connect() if rows else None
+            for row in rows:
+                if gateway is None:
+                    log.warning("%s: cannot check interrupted rollback of r%d yet", name, row["rev_id"])
+                    continue
+                try:
+                    revert = gateway.find_rollback(row["title"], row["rev_id"])
+                except WikiError as exc:
+                    log.warning("%s: cannot check interrupted rollback of r%d: %s", name, row["rev_id"], exc)
+                    continue
+                outcome = "reverted" if revert else "interrupted"
+                self.store.update_decision(name, row["rev_id"], outcome,
+                                           f"settled after restart (revert r{revert})" if revert else
+                                           "the bot stopped before the rollback; not retried")
+                if revert:
+                    self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
+                log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
+
+    def _config_notice_for(self, served: ServedWiki) -> Callable[..., None]:
+        def notice(previous: Any, applied: Any, page: Any) -> None:
+            from automod.onwiki.config_notice import post_config_notice
+
+            if served.gateway is not None:
+                post_config_notice(served.gateway, self.store, served.name, previous, applied, page)
+        return notice
+
+    def record_creation(self, change: RecentChange) -> None:
+        """Page creations are never scored (the models cannot), but the skip is recorded."""
+        if change.rev_id is not None and not self.store.has_decision(change.wiki, change.rev_id):
+            self._record(change, {"outcome": "skip", "reason": "page-creation",
+                                  "config_rev": self.wikis[change.wiki].applied.rev_id}, None, None)
+
+    def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
+               received: float | None = None) -> str:
+        """Decide on one candidate and record it (with the stream position if given).
+
+        ``received`` (``time.monotonic()``) is when the stream delivered the event, so the
+        reported latency includes any wait in the wiki's queue.
+        """
+        assert change.rev_id is not None
+        received = time.monotonic() if received is None else received
+        if self.store.has_decision(change.wiki, change.rev_id):
+            self.summary.duplicates += 1
+            log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
+            if stream_url and event_id:
+                self.store.save_position(stream_url, event_id, change.meta.dt)
+            return "duplicate"
+        record = self._decide(change)
+        if record["outcome"] == REVERT:
+            record = self._revert(change, record)
+        else:
+            self._record(change, record, stream_url, event_id)
+        if record["outcome"] == "reverted":
+            record["latency_ms"] = round((time.monotonic() - received) * 1000, 1)
+            self._after_revert(change, record)
+        if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
+            with self.store.atomic():
+                self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
+                if stream_url and event_id:
+                    self.store.save_position(stream_url, event_id, change.meta.dt)
+        self._emit(change, record)
+        return str(record["outcome"])
+
+    def _facts(self, change: RecentChange, served: ServedWiki, config: CommunityConfig, now: float) -> EditFacts:
+        """What the skip rules that need no API call read about an edit."""
+        assert served.gateway is not None
+        return EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
+                         reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
+                             change.wiki, change.user, change.title, now - DAY))
+
+    def prefetch(self, changes: Sequence[RecentChange]) -> None:
+        """Let a scorer that batches (the local multilingual model) score, in one go, the
+        candidates waiting in the queue that no cheap skip rule drops; each is then decided
+        as usual, its score answered from memory. Failures here only cost the batch."""
+        by_wiki: dict[str, list[RecentChange]] = {}
+        for change in changes:
+            by_wiki.setdefault(change.wiki, []).append(change)
+        for wiki, group in by_wiki.items():
+            served = self.wikis.get(wiki)
+            if served is None or served.disabled_reason() or served.gateway is None or len(group) < 2:
+                continue
+            config = served.applied.config
+            assert config is not None
+            now = self.clock()
+            keep = [c.rev_id for c in group if c.rev_id is not None and not self.store.has_decision(wiki, c.rev_id)
+                    and not cheap_skip(self._facts(c, served, config, now))]
+            if len(keep) < 2:
+                continue
+            for choice in config.models:
+                try:
+                    prefetch = getattr(served.scorer(choice.model), "prefetch", None)
+                    if prefetch is not None:
+                        scored = prefetch(wiki, keep)
+                        log.info("%s: %s scored %d queued revisions in one batch", wiki, choice.model, scored)
+                except (ScoringError, WikiError) as exc:
+                    log.warning("%s: batch scoring with %s failed (%s); scoring one by one", wiki, choice.model, exc)
+
+    def _decide(self, change: RecentChange) -> dict[str, Any]:
+        served = self.wikis[change.wiki]
+        served.refresh_config()
+        applied = served.applied
+        base: dict[str, Any] = {"config_rev": applied.rev_id}
+        disabled = served.disabled_reason()
+        if disabled:
+            return {**base, "outcome": "disabled", "reason": disabled}
+        config = applied.config
+        assert config is not None and served.gateway is not None
+        now = self.clock()
+        facts = self._facts(change, served, config, now)
+        reason = cheap_skip(facts)
+        if reason:
+            return {**base, "outcome": "skip", "reason": reason}
+        try:
+            facts = dataclasses.replace(facts, context=served.gateway.revision_context(change))
+        except WikiError as exc:
+            return {**base, "outcome": "error", "reason": f"wiki-error: {exc}"}
+        reason = context_skip(facts)
+        if reason == "revert-of-bot" and facts.context is not None:
+            self._implicit_report(change, served, facts.context)
+        if reason:
+            return {**base, "outcome": "skip", "reason": reason}
+        scores: list[Score] = []
+        for choice in config.models:
+            try:
+                score = served.scorer(choice.model).score(change.wiki, change.rev_id)
+            except Unscorable as exc:
+                return {**base, "outcome": "unscorable", "reason": str(exc), "model": choice.model}
+            except ScoringError as exc:
+                return {**base, "outcome": "error", "reason": f"scoring-error: {exc}", "model": choice.model}
+            self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
+            scores.append(score)
+        tripped = applied.rev_id is not None and self.store.breaker_tripped(change.wiki, applied.rev_id)
+        decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=tripped)
+        if decision.outcome == REVERT:
+            recent = self.store.reverts_since(change.wiki, now - HOUR)
+            if breaker_trips(recent, config) and applied.rev_id is not None:
+                self.store.trip_breaker(change.wiki, applied.rev_id, recent)
+                log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until "
+                          "the config page is edited", change.wiki, recent, config.max_reverts_per_hour)
+                decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
+        return {**base, "outcome": decision.outcome, "reason": decision.reason,
+                "model": scores[0].model, "model_version": scores[0].version,
+                "probability": decision.probability, "threshold": decision.threshold}
+
+    def _revert(self, change: RecentChange, record: dict[str, Any]) -> dict[str, Any]:
+        """Commit the intent, roll back, and say how it went (the caller records it)."""
+        served = self.wikis[change.wiki]
+        config = served.applied.config
+        assert served.gateway is not None and config is not None and change.rev_id is not None
+        self._record(change, {**record, "outcome": "reverting"}, None, None)
+        report_page = config.false_positive_page or f"User talk:{served.gateway.bot_user}"
+        # The community's own summary wins; the default one is written in the wiki's language.
+        template = (config.summary if config.summary != DEFAULT_SUMMARY
+                    else messages_for(served.gateway).text("automod-rollback-summary"))
+        summary = render_summary(template, title=change.title, user=change.user,
+                                 probability=record["probability"], model=record["model"],
+                                 report_page=report_page, rev_id=change.rev_id)
+        return {**record, **self._rollback(change, summary, attempt=0)}
+
+    def _rollback(self, change: RecentChange, summary: str, attempt: int) -> dict[str, Any]:
+        served = self.wikis[change.wiki]
+        assert served.gateway is not None and change.rev_id is not None
+        started = time.monotonic()
+        result = served.gateway.rollback(change.title, change.user, summary)
+        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status,
+                                 result.revert_rev_id, result.code or result.info or None)
+        log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
+                 change.user, result.status, result.code or "", (time.monotonic() - started) * 1000)
+        if result.status == "done":
+            return {"outcome": "reverted", "reason": "above-threshold", "revert_rev_id": result.revert_rev_id}
+        if result.status == "beaten":
+            return {"outcome": "beaten", "reason": f"handled by someone else ({result.code})"}
+        if result.status == "retry-later" and attempt < len(RETRY_DELAYS):
+            self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
+            return {"outcome": "rollback-pending", "reason": f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s"}
+        return {"outcome": "rollback-failed", "reason": f"{result.code}: {result.info}"[:300]}
+
+    def _after_revert(self, change: RecentChange, record: dict[str, Any]) -> None:
+        """Tell the editor (only after a rollback that really happened)."""
+        served = self.wikis[change.wiki]
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not config.talk_notice_enabled or not record.get("revert_rev_id"):
+            return
+        assert change.rev_id is not None
+        try:
+            if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
+                ensure_preload(gateway, config.false_positive_page)
+                self._preloads.add((change.wiki, config.false_positive_page))
+            result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
+                                 revert_rev=int(record["revert_rev_id"]), probability=float(record["probability"]))
+        except WikiError as exc:
+            log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
+            self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
+            return
+        self.store.record_action(change.wiki, change.rev_id, "notice", result.status, result.rev_id, result.detail)
+
+    def _implicit_report(self, change: RecentChange, served: ServedWiki, context: RevisionContext) -> None:
+        """A human (not the reverted editor) undid the bot's revert: a probable false positive."""
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not config.false_positive_page or self.dry_run:
+            return
+        if context.parent_id is None:
+            return
+        original = self.store.revert_of(change.wiki, context.parent_id)
+        if original is None or original["user"] == change.user:
+            return  # not the bot's revert, or the reverted editor re-adding their edit
+        try:
+            if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
+                                   reverted_rev=original["rev_id"], revert_rev=context.parent_id,
+                                   restorer=change.user, title=change.title):
+                log.info("%s: %s undid the revert of r%d: logged as a probable false positive",
+                         change.wiki, change.user, original["rev_id"])
+        except WikiError as exc:
+            log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
+
+    def retry_pending(self) -> None:
+        """Retry rollbacks that were refused for a passing reason, if still appropriate."""
+        now = time.monotonic()
+        due = [p for p in self.pending if p.due <= now]
+        self.pending = [p for p in self.pending if p.due > now]
+        for item in due:
+            change = item.change
+            served = self.wikis[change.wiki]
+            config, gateway = served.applied.config, served.gateway
+            assert change.rev_id is not None
+            if config is None or gateway is None or served.disabled_reason() or not config.reverting or self.dry_run:
+                outcome = {"outcome": "rollback-abandoned", "reason": "wiki disabled or no longer reverting"}
+            else:
+                facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
+                                  reverts_of_user_on_page_24h=0)
+                try:
+                    facts = dataclasses.replace(facts, context=gateway.revision_context(change))
+                    reason = too_old(facts) or context_skip(facts)
+                except WikiError as exc:
+                    reason = f"wiki-error: {exc}"
+                if reason:
+                    outcome = {"outcome": "rollback-abandoned", "reason": reason}
+                else:
+                    outcome = self._rollback(change, item.summary, item.attempts)
+                    if outcome["outcome"] == "reverted":
+                        row = self.store.decision(change.wiki, change.rev_id)
+                        self._after_revert(change, {**outcome, "probability": row["probability"] if row else 0.0})
+            self.store.update_decision(change.wiki, change.rev_id, outcome["outcome"], outcome.get("reason"))
+            self._emit(change, {**dict(self.store.decision(change.wiki, change.rev_id) or {}), **outcome})
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _record(self, change: RecentChange, record: dict[str, Any], stream_url: str | None,
+                event_id: str | None) -> None:
+        assert change.rev_id is not None
+        with self.store.atomic():
+            self.store.record_decision(
+                wiki=change.wiki, rev_id=change.rev_id, parent_id=change.parent_id, title=change.title,
+                user=change.user, event_dt=change.meta.dt, outcome=record["outcome"], reason=record.get("reason"),
+                model=record.get("model"), model_version=record.get("model_version"),
+                probability=record.get("probability"), threshold=record.get("threshold"),
+                config_rev=record.get("config_rev"))
+            if stream_url and event_id:
+                self.store.save_position(stream_url, event_id, change.meta.dt)
+
+    def _emit(self, change: RecentChange, record: dict[str, Any]) -> None:
+        outcome = str(record["outcome"])
+        self.summary.outcomes[outcome] = self.summary.outcomes.get(outcome, 0) + 1
+        line = {"wiki": change.wiki, "title": change.title, "rev_id": change.rev_id,
+                "parent_id": change.parent_id, "user": change.user, "timestamp": change.timestamp,
+                "decision": outcome, "reason": record.get("reason"), "model": record.get("model"),
+                "probability": record.get("probability"), "threshold": record.get("threshold"),
+                "config_rev": record.get("config_rev")}
+        for extra in ("revert_rev_id", "latency_ms"):
+            if record.get(extra):
+                line[extra] = record[extra]
+        with _OUTPUT_LOCK:  # one line at a time, whichever wiki's thread decided
+            self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self.out.flush()
+
+    def close(self) -> None:
+        for served in self.wikis.values():
+            served.close()

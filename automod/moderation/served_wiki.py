@@ -1,0 +1,294 @@
+"""One served wiki's live state: its connection, its applied community config, its scorers.
+
+Fail closed: until the wiki answers and its config page holds a valid config, the wiki is
+*disabled* and :meth:`ServedWiki.disabled_reason` says why (recorded on every decision).
+The config is re-read when the stream shows an edit to the page (the moderator calls
+:meth:`ServedWiki.refresh_config` with ``force=True``) and every 10 minutes otherwise. An
+invalid revision disables the wiki until a valid one replaces it: never an older config.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from automod.errors import AutomodError, WikiError
+from automod.onwiki.community_config import (
+    AppliedConfig,
+    CommunityConfig,
+    ConfigProblem,
+    config_page_problem,
+    parse_config,
+)
+from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
+from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
+from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
+from automod.scoring.ores import ORES_MODELS, OresScorer
+from automod.settings import Settings, WikiSettings
+from automod.store import Store
+
+__all__ = ["AvailableModels", "ServedWiki"]
+
+log = logging.getLogger("automod.moderation.served_wiki")
+
+CONFIG_REFRESH_SECONDS = 600.0
+RECONNECT_SECONDS = 60.0
+#: A bot acting on live edits cannot wait a minute for one score: short timeouts, few tries.
+LIVE_TIMEOUTS = Timeouts(connect=3.0, read=5.0)
+LIVE_RETRY = LiftWingRetry(attempts=3, initial=0.5, cap=4.0)
+
+
+def _is_multilingual(model_dir: Path) -> bool:
+    """The model card says which kind of local model a folder holds (no torch import)."""
+    try:
+        from automod.scoring.multilingual import is_multilingual_model
+    except ImportError:
+        return False
+    return bool(is_multilingual_model(model_dir))
+
+
+class AvailableModels(Collection[str]):
+    """The models a config may name, probing Lift Wing for an ORES-style one only when asked.
+
+    ``in`` asks Lift Wing (once per model) whether this wiki has an ORES-style model;
+    listing shows the always-available models and the ORES-style ones already found.
+    """
+
+    def __init__(self, always: tuple[str, ...], ores_available: Callable[[str], bool | None]) -> None:
+        self._always = always
+        self._ores_available = ores_available
+        self._found: list[str] = []
+
+    def __contains__(self, model: object) -> bool:
+        if model in self._always or model in self._found:
+            return True
+        if isinstance(model, str) and model in ORES_MODELS and self._ores_available(model):
+            self._found.append(model)
+            return True
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._always + tuple(self._found))
+
+    def __len__(self) -> int:
+        return len(self._always) + len(self._found)
+
+
+class ServedWiki:
+    def __init__(self, wiki: WikiSettings, settings: Settings, store: Store, *, login: bool = True):
+        self.wiki = wiki
+        self.settings = settings
+        self.store = store
+        self.login = login
+        self.gateway: WikiGateway | None = None
+        self.applied = AppliedConfig(None, None, (ConfigProblem("$page", "config not loaded yet"),))
+        self._connect_error: str | None = None
+        self._last_connect_try = -RECONNECT_SECONDS
+        self._last_config_read = -CONFIG_REFRESH_SECONDS
+        self._scorers: dict[str, Scorer] = {}
+        self._ores_available: dict[str, bool] = {}
+        self._loaded_once = False
+        #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
+        self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.wiki.name
+
+    @property
+    def available_models(self) -> AvailableModels:
+        """Models a config may name here: revert-risk, ORES-style ones this wiki has, local ones."""
+        return AvailableModels(KNOWN_LIFTWING_MODELS + self._local_models(), self._ores_model_available)
+
+    def _ores_model_available(self, model: str) -> bool | None:
+        """Whether Lift Wing has ``model`` for this wiki; None when it cannot say now.
+
+        Asked only when a config names the model, so a wiki that never selects an
+        ORES-style model never probes Lift Wing nor warns about it.
+        """
+        if model in self._ores_available:
+            return self._ores_available[model]
+        try:
+            found = self._ores_scorer(model).available()
+        except AutomodError as exc:  # Lift Wing down: not available now, ask again later
+            log.warning("%s: cannot check whether Lift Wing has %s here: %s", self.name, model, exc)
+            return None
+        self._ores_available[model] = found
+        return found
+
+    def _local_models(self) -> tuple[str, ...]:
+        try:
+            from automod.scoring.local import local_model_names
+        except ImportError:  # the "local" extra is not installed
+            return ()
+        return tuple(f"local:{name}" for name in local_model_names(self.settings.models_dir))
+
+    def _liftwing_options(self) -> dict[str, Any]:
+        token_env = self.settings.liftwing.token_env
+        return {"user_agent": self.settings.user_agent, "timeouts": LIVE_TIMEOUTS, "retry": LIVE_RETRY,
+                "token": os.environ.get(token_env) if token_env else None}
+
+    def _ores_scorer(self, model: str) -> OresScorer:
+        return OresScorer(self.settings.liftwing.url, model, self.name, **self._liftwing_options())
+
+    def is_config_page(self, title: str) -> bool:
+        return same_title(title, self.wiki.config_page)
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connect(self) -> WikiGateway | None:
+        """The gateway, connecting first if needed (at most once a minute while it fails)."""
+        if self.gateway is not None:
+            return self.gateway
+        now = time.monotonic()
+        if now - self._last_connect_try < RECONNECT_SECONDS:
+            return None
+        self._last_connect_try = now
+        try:
+            # pywikibot retries an unreachable wiki for minutes; a quick probe fails fast.
+            requests.get(self.wiki.api, params={"action": "query", "meta": "siteinfo", "format": "json"},
+                         headers={"User-Agent": self.settings.user_agent}, timeout=5).raise_for_status()
+            self.gateway = WikiGateway(self.wiki, self.settings.pywikibot_dir, login=self.login)
+        except (requests.RequestException, AutomodError) as exc:
+            self._connect_error = f"wiki-unavailable: {exc}"
+            log.error("%s: cannot connect to %s: %s", self.name, self.wiki.api, exc)
+            return None
+        except Exception as exc:  # pywikibot setup errors (no user-config, unknown family...)
+            self._connect_error = f"wiki-unavailable: {type(exc).__name__}: {exc}"
+            log.error("%s: cannot set up pywikibot for %s: %s", self.name, self.wiki.api, exc)
+            return None
+        self._connect_error = None
+        log.info("%s: connected to %s as %s", self.name, self.wiki.api, self.gateway.bot_user or "(anonymous)")
+        return self.gateway
+
+    # -- config ------------------------------------------------------------------------------
+
+    def refresh_config(self, force: bool = False) -> AppliedConfig:
+        if not force and time.monotonic() - self._last_config_read < CONFIG_REFRESH_SECONDS:
+            return self.applied
+        gateway = self.connect()
+        if gateway is None:
+            return self.applied
+        try:
+            page = gateway.config_page(self.wiki.config_page)
+        except WikiError as exc:
+            log.error("%s: cannot read %s: %s", self.name, self.wiki.config_page, exc)
+            return self.applied  # the last applied revision is still the latest known one
+        self._last_config_read = time.monotonic()
+        if page is None:
+            applied = AppliedConfig(None, None, (ConfigProblem("$page", f"{self.wiki.config_page} does not exist"),))
+        else:
+            problem = config_page_problem(page.title, page.namespace, page.content_model, gateway.bot_user)
+            parsed = parse_config(page.text, self.available_models)
+            problems = ((problem,) if problem else ()) + parsed.problems
+            if not problems and parsed.config is not None:
+                problems = self._load_scorers(parsed.config)
+            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems)
+            self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
+        if applied != self.applied:
+            previous = self.applied
+            if self.on_config_change is not None and page is not None and previous.rev_id != applied.rev_id \
+                    and self._loaded_once:
+                try:
+                    self.on_config_change(previous, applied, page)
+                except AutomodError as exc:
+                    log.error("%s: cannot post the config-change notice: %s", self.name, exc)
+            if applied.config is not None:
+                log.info("%s: applied config revision %s (enabled=%s, mode=%s, model=%s, threshold=%s)",
+                         self.name, applied.rev_id, applied.config.enabled, applied.config.mode,
+                         applied.config.model, applied.config.threshold)
+            else:
+                log.error("%s: config revision %s is unusable, wiki disabled: %s", self.name, applied.rev_id,
+                          "; ".join(map(str, applied.problems)))
+        self.applied = applied
+        self._loaded_once = True
+        return applied
+
+    def _load_scorers(self, config: CommunityConfig) -> tuple[ConfigProblem, ...]:
+        """Load local models now: a missing or corrupt model file disables the wiki."""
+        problems = []
+        for i, choice in enumerate(config.models):
+            if not choice.model.startswith("local:"):
+                continue
+            self._scorers.pop(choice.model, None)
+            try:
+                self.scorer(choice.model)
+            except AutomodError as exc:
+                path = "$.model" if len(config.models) == 1 else f"$.models[{i}].model"
+                problems.append(ConfigProblem(path, f"cannot load {choice.model}: {exc}"))
+        return tuple(problems)
+
+    def disabled_reason(self) -> str | None:
+        """Why nothing may be scored or reverted on this wiki now, or None."""
+        if self.gateway is None and self._connect_error:
+            return self._connect_error
+        if self.applied.config is None:
+            return "config-invalid: " + "; ".join(map(str, self.applied.problems))
+        if not self.applied.config.enabled:
+            return "disabled-by-config"
+        return None
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def scorer(self, model: str) -> Scorer:
+        if model not in self._scorers and model in ORES_MODELS:
+            self._scorers[model] = self._ores_scorer(model)
+        elif model not in self._scorers and model.startswith("local:"):
+            from automod.scoring.local import LocalScorer
+
+            gateway = self.connect()
+            if gateway is None:
+                raise ScorerUnavailable(f"{self.name} is not reachable for local scoring")
+            model_dir = self.settings.models_dir / model.removeprefix("local:")
+            if _is_multilingual(model_dir):
+                from automod.scoring.multilingual.scorer import MultilingualScorer
+
+                self._scorers[model] = MultilingualScorer(model_dir, gateway.query, lang=self.wiki.lang)
+            else:
+                self._scorers[model] = LocalScorer(model_dir, gateway.query)
+        if model not in self._scorers:
+            self._scorers[model] = LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options())
+        return self._scorers[model]
+
+    def liftwing_stats(self) -> list[Any]:
+        """Request/error counters of the scorers that call Lift Wing (for the heartbeat);
+        safe to call from another thread while this wiki's worker adds scorers."""
+        return [s.stats for s in list(self._scorers.values()) if getattr(s, "stats", None) is not None]
+
+    def close(self) -> None:
+        for scorer in self._scorers.values():
+            scorer.close()
+
+
+def check_config(settings: Settings, wiki_name: str) -> dict[str, object]:
+    """Fetch and validate ``wiki_name``'s config page; the effective config or its problems."""
+    from automod.store import Store
+
+    served = ServedWiki(settings.wiki(wiki_name), settings, Store(":memory:"), login=False)
+    gateway = served.connect()
+    if gateway is None:
+        raise WikiError(served.disabled_reason() or f"cannot connect to {wiki_name}")
+    applied = served.refresh_config(force=True)
+    config = applied.config
+    report: dict[str, object] = {"wiki": wiki_name, "page": settings.wiki(wiki_name).config_page,
+                                 "revision": applied.rev_id, "problems": [str(p) for p in applied.problems]}
+    if config is not None:
+        report["effective"] = {
+            "enabled": config.enabled, "mode": config.mode,
+            "models": [{"model": m.model, "threshold": m.threshold} for m in config.models],
+            "skip_rights": sorted(config.skip_rights),
+            "max_reverts_per_user_per_page": config.max_reverts_per_user_per_page,
+            "max_edit_age_minutes": config.max_edit_age_minutes,
+            "max_reverts_per_hour": config.max_reverts_per_hour, "minor": config.minor,
+            "talk_notice": {"enabled": config.talk_notice_enabled,
+                            "registered_only": config.talk_notice_registered_only},
+            "false_positive_page": config.false_positive_page, "help_page": config.help_page,
+            "summary": config.summary,
+        }
+    return report

@@ -1,0 +1,160 @@
+"""Skip rules: the edits automod must never score or revert, each with a recorded reason.
+
+Every rule is a named function of an :class:`EditFacts` returning a reason string or None.
+:data:`PRECHECKS` holds them in the community-agreed order (after AutoModerator's
+``RevisionCheck::revertPreCheck``, plus an age limit and top-editor check it lacks). Rules
+that need nothing from the wiki run first (:func:`cheap_skip`), so most skips cost no API
+call; the others read one :class:`RevisionContext`, fetched in as few round trips as the
+API allows (``wiki.WikiGateway.revision_context``), and run in the same order
+(:func:`context_skip`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from automod.onwiki.community_config import CommunityConfig
+from automod.records import BlockInfo, RecentChange, RevisionContext
+
+__all__ = [
+    "BlockInfo",
+    "EditFacts",
+    "PRECHECKS",
+    "RevisionContext",
+    "cheap_skip",
+    "context_skip",
+]
+
+REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
+REDIRECT_TAGS = frozenset({"mw-new-redirect", "mw-removed-redirect", "mw-changed-redirect-target"})
+
+
+@dataclass(frozen=True)
+class EditFacts:
+    """Everything a skip rule may look at."""
+
+    change: RecentChange
+    config: CommunityConfig
+    bot_user: str
+    now: float
+    reverts_of_user_on_page_24h: int
+    context: RevisionContext | None = None
+
+    def ctx(self) -> RevisionContext:
+        if self.context is None:
+            raise RuntimeError("this rule needs the revision context")  # a bug, not bad input
+        return self.context
+
+
+def _same_user(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.replace("_", " ") == b.replace("_", " ")
+
+
+# -- the rules, in order ---------------------------------------------------------------
+
+def bot_blocked(f: EditFacts) -> str | None:
+    """A block on the bot, sitewide or covering this page, is the community's kill switch."""
+    ctx = f.ctx()
+    if any(b.applies_to(ctx.page_id, ctx.namespace) for b in ctx.bot_blocks):
+        return "bot-blocked"
+    return None
+
+
+def own_edit(f: EditFacts) -> str | None:
+    return "own-edit" if _same_user(f.change.user, f.bot_user) else None
+
+
+def page_creation(f: EditFacts) -> str | None:
+    return "page-creation" if f.change.type == "new" or not f.change.parent_id else None
+
+
+def already_reverted(f: EditFacts) -> str | None:
+    return "already-reverted" if "mw-reverted" in f.ctx().tags else None
+
+
+def revert_of_bot_or_self(f: EditFacts) -> str | None:
+    """Undoing the bot, or one's own edit, is not vandalism; reverting another human is scored."""
+    ctx = f.ctx()
+    if not ctx.tags & REVERT_TAGS:
+        return None
+    if ctx.parent_user is None:
+        return "revert-of-unknown-parent"
+    if _same_user(ctx.parent_user, f.bot_user):
+        return "revert-of-bot"
+    if _same_user(ctx.parent_user, ctx.user):
+        return "self-revert"
+    return None
+
+
+def redirect_change(f: EditFacts) -> str | None:
+    return "redirect-change" if f.ctx().tags & REDIRECT_TAGS else None
+
+
+def trusted_editor(f: EditFacts) -> str | None:
+    held = f.ctx().editor_rights & f.config.skip_rights
+    return f"editor-has-right:{sorted(held)[0]}" if held else None
+
+
+def not_article(f: EditFacts) -> str | None:
+    return "not-namespace-0" if f.change.namespace != 0 else None
+
+
+def fully_protected(f: EditFacts) -> str | None:
+    return "fully-protected" if f.ctx().fully_protected else None
+
+
+def too_old(f: EditFacts) -> str | None:
+    """Stale events (stream lag, an outage, a restart) are left to humans."""
+    age = f.now - f.change.timestamp
+    return "too-old" if age > f.config.max_edit_age_minutes * 60 else None
+
+
+def not_top_editor(f: EditFacts) -> str | None:
+    """Someone else edited since (perhaps already fixing it): leave the page alone."""
+    return None if _same_user(f.ctx().top_user, f.change.user) else "not-top-editor"
+
+
+def cap_reached(f: EditFacts) -> str | None:
+    """At most N reverts per user per page per 24 h: the bot never edit-wars."""
+    cap = f.config.max_reverts_per_user_per_page
+    return "cap-reached" if cap and f.reverts_of_user_on_page_24h >= cap else None
+
+
+Rule = Callable[[EditFacts], str | None]
+
+#: (rule, needs the revision context) in the order the reasons are checked.
+PRECHECKS: tuple[tuple[Rule, bool], ...] = (
+    (bot_blocked, True),
+    (own_edit, False),
+    (page_creation, False),
+    (already_reverted, True),
+    (revert_of_bot_or_self, True),
+    (redirect_change, True),
+    (trusted_editor, True),
+    (not_article, False),
+    (fully_protected, True),
+    (too_old, False),
+    (not_top_editor, True),
+    (cap_reached, False),
+)
+
+
+def cheap_skip(facts: EditFacts) -> str | None:
+    """The first reason among the rules that need no API call, or None."""
+    for rule, needs_context in PRECHECKS:
+        if not needs_context:
+            reason = rule(facts)
+            if reason:
+                return reason
+    return None
+
+
+def context_skip(facts: EditFacts) -> str | None:
+    """The first reason among the rules that read the revision context, or None."""
+    for rule, needs_context in PRECHECKS:
+        if needs_context:
+            reason = rule(facts)
+            if reason:
+                return reason
+    return None

@@ -1,0 +1,345 @@
+"""The only gateway to MediaWiki: reads what the skip rules need, rolls back, reads config.
+
+Built on pywikibot (login, tokens, maxlag, throttling), using raw Action API requests where
+pywikibot's helpers would hide what we need: ``action=rollback`` is sent *without*
+``markbot`` (an API boolean is true whenever present, and the bot account is in the
+``bot`` group), and with no internal retry, so a ``ratelimited`` answer comes back to the
+moderator, which retries later instead of sleeping inside the stream loop.
+
+Every pywikibot or network exception is translated here (:func:`_wiki_errors`) into
+:class:`~automod.errors.WikiError` / :class:`~automod.errors.WikiUnavailable`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from automod.errors import ConfigError, WikiError, WikiUnavailable
+from automod.records import BlockInfo, EventMeta, RecentChange, RevisionContext
+from automod.settings import WikiSettings
+
+__all__ = [
+    "ConfigPage",
+    "RollbackResult",
+    "WikiGateway",
+    "is_ip",
+    "load_pywikibot",
+    "same_title",
+]
+
+log = logging.getLogger("automod.onwiki.gateway")
+
+#: Rollback errors meaning "someone else already dealt with it": recorded, never retried.
+BEATEN_CODES = frozenset({"alreadyrolled", "onlyauthor", "editconflict", "edit-conflict"})
+
+
+def is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def same_title(a: str, b: str) -> bool:
+    """MediaWiki treats underscores and spaces in titles alike."""
+    return a.replace("_", " ").strip() == b.replace("_", " ").strip()
+
+
+@dataclass(frozen=True)
+class ConfigPage:
+    title: str
+    namespace: int
+    rev_id: int
+    content_model: str
+    text: str
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    status: str  # done | beaten | retry-later | failed
+    revert_rev_id: int | None = None
+    code: str | None = None
+    info: str = ""
+
+
+def load_pywikibot(pywikibot_dir: Path | None) -> Any:
+    """Import pywikibot with our base directory (its config is read once, at import).
+
+    The settings file is the operator's explicit choice, so it wins over a
+    ``PYWIKIBOT_DIR`` inherited from the environment (a stray one would point the bot at
+    another wiki's credentials and API).
+    """
+    import sys
+
+    if pywikibot_dir is not None and not (pywikibot_dir / "user-config.py").exists():
+        raise ConfigError(f"settings.pywikibot_dir {pywikibot_dir} has no user-config.py "
+                          "(copy user-config.py.sample there and edit it)")
+    if pywikibot_dir is None and "PYWIKIBOT_DIR" not in os.environ \
+            and not (Path.home() / ".pywikibot/user-config.py").exists() and not Path("user-config.py").exists():
+        # No credentials anywhere: read-only use (dry runs on Wikimedia wikis) still works.
+        os.environ.setdefault("PYWIKIBOT_NO_USER_CONFIG", "2")
+    if pywikibot_dir is not None:
+        current = os.environ.get("PYWIKIBOT_DIR")
+        if current and Path(current).resolve() != pywikibot_dir.resolve():
+            log.warning("settings.pywikibot_dir=%s replaces PYWIKIBOT_DIR=%s", pywikibot_dir, current)
+        if "pywikibot" in sys.modules and current and Path(current).resolve() != pywikibot_dir.resolve():
+            log.warning("pywikibot is already loaded from %s in this process", current)
+        else:
+            os.environ["PYWIKIBOT_DIR"] = str(pywikibot_dir)
+    import pywikibot  # noqa: PLC0415 - deliberately late: needs PYWIKIBOT_DIR first
+
+    return pywikibot
+
+
+@contextmanager
+def _wiki_errors(what: str) -> Iterator[None]:
+    """Translate pywikibot and network failures into automod's WikiError tree."""
+    import pywikibot.exceptions as pwb_exc
+    import requests
+
+    try:
+        yield
+    except (requests.RequestException, pwb_exc.ApiTimeoutError, pwb_exc.ServerError,
+            pwb_exc.MaxlagTimeoutError, ConnectionError) as exc:
+        raise WikiUnavailable(f"{what}: {exc}") from exc
+    except pwb_exc.APIError as exc:
+        raise WikiError(f"{what}: {exc.code}: {exc.info}") from exc
+    except pwb_exc.Error as exc:
+        raise WikiError(f"{what}: {exc}") from exc
+
+
+class WikiGateway:
+    """One wiki, as the bot account sees it."""
+
+    def __init__(self, wiki: WikiSettings, pywikibot_dir: Path | None = None, *, login: bool = True):
+        self.wiki = wiki
+        self.pywikibot = load_pywikibot(pywikibot_dir)
+        config = self.pywikibot.config
+        with _wiki_errors(f"connecting to {wiki.name}"):
+            if wiki.name in config.family_files:
+                self.site = self.pywikibot.Site(wiki.name, wiki.name)
+            else:
+                self.site = self.pywikibot.Site(url=wiki.api)
+            if login:
+                self.site.login()
+        self._anon_rights: frozenset[str] | None = None
+
+    @property
+    def bot_user(self) -> str:
+        return str(self.site.username() or "")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def query(self, **params: Any) -> dict[str, Any]:
+        with _wiki_errors(f"query on {self.wiki.name}"):
+            return dict(self.site.simple_request(action="query", formatversion=2, **params).submit())
+
+    def anonymous_rights(self) -> frozenset[str]:
+        """Rights of logged-out editors (group ``*``); cached, they rarely change."""
+        if self._anon_rights is None:
+            groups = self.query(meta="siteinfo", siprop="usergroups")["query"]["usergroups"]
+            self._anon_rights = frozenset(next((g["rights"] for g in groups if g["name"] == "*"), []))
+        return self._anon_rights
+
+    def revision_context(self, change: RecentChange) -> RevisionContext:
+        """What the skip rules need, in one API round trip (two if someone edited since)."""
+        assert change.rev_id is not None
+        revids = [change.rev_id] + ([change.parent_id] if change.parent_id else [])
+        params: dict[str, Any] = {
+            "revids": "|".join(map(str, revids)),
+            "prop": "revisions|info", "rvprop": "ids|user|tags|timestamp", "inprop": "protection",
+            "list": "blocks", "bkusers": self.bot_user or "-", "bkprop": "id|expiry|flags|restrictions",
+        }
+        if not is_ip(change.user):
+            params["list"] = "blocks|users"
+            params["ususers"] = change.user
+            params["usprop"] = "rights"
+        data = self.query(**params)["query"]
+        pages = [p for p in data.get("pages", []) if "missing" not in p]
+        if not pages:
+            raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found (deleted?)")
+        page = pages[0]
+        revisions = {r["revid"]: r for p in pages for r in p.get("revisions", [])}
+        this = revisions.get(change.rev_id)
+        if this is None:
+            raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found")
+        parent = revisions.get(change.parent_id or -1)
+        top_rev_id = int(page.get("lastrevid", change.rev_id))
+        top_user = this.get("user", "")
+        if top_rev_id != change.rev_id:
+            top = self.query(revids=top_rev_id, prop="revisions", rvprop="ids|user")["query"]
+            top_user = top["pages"][0]["revisions"][0].get("user", "")
+        if is_ip(change.user):
+            rights = self.anonymous_rights()
+        else:
+            users = data.get("users", [{}])
+            rights = frozenset(users[0].get("rights", [])) if users else frozenset()
+        return RevisionContext(
+            rev_id=change.rev_id,
+            page_id=int(page["pageid"]),
+            title=page["title"],
+            namespace=int(page["ns"]),
+            user=this.get("user", change.user),
+            tags=frozenset(this.get("tags", [])),
+            parent_id=change.parent_id,
+            parent_user=parent.get("user") if parent else None,
+            editor_rights=rights,
+            fully_protected=any(p.get("type") == "edit" and p.get("level") not in ("autoconfirmed", "")
+                                for p in page.get("protection", [])),
+            top_rev_id=top_rev_id,
+            top_user=top_user,
+            bot_blocks=tuple(_block(b) for b in data.get("blocks", [])),
+        )
+
+    def config_page(self, title: str) -> ConfigPage | None:
+        """The latest revision of the community config page, or None if it does not exist."""
+        data = self.query(titles=title, prop="revisions|info",
+                           rvprop="ids|content|contentmodel|user", rvslots="main")["query"]
+        page = data["pages"][0]
+        if "missing" in page or "invalid" in page or not page.get("revisions"):
+            return None
+        rev = page["revisions"][0]
+        main = rev["slots"]["main"]
+        return ConfigPage(title=page["title"], namespace=int(page["ns"]), rev_id=int(rev["revid"]),
+                          content_model=main.get("contentmodel", page.get("contentmodel", "")),
+                          text=main.get("content", ""), user=rev.get("user", ""))
+
+    def revision_as_change(self, rev_id: int) -> RecentChange:
+        """A recent-change record for an existing revision (for ``automod score``)."""
+        data = self.query(revids=rev_id, prop="revisions|info", rvprop="ids|user|timestamp|comment|size|flags")
+        pages = data["query"].get("pages", [])
+        if not pages or "missing" in pages[0] or not pages[0].get("revisions"):
+            raise WikiError(f"revision {rev_id} not found on {self.wiki.name}")
+        page, rev = pages[0], pages[0]["revisions"][0]
+        stamp = datetime.fromisoformat(rev["timestamp"].replace("Z", "+00:00"))
+        return RecentChange(
+            meta=EventMeta(id=f"score-{rev_id}", dt=rev["timestamp"], domain=self.site.hostname(),
+                           stream="automod.score"),
+            wiki=self.wiki.name, server_name=self.site.hostname(),
+            type="edit" if rev.get("parentid") else "new", namespace=int(page["ns"]), title=page["title"],
+            user=rev.get("user", ""), bot=False, timestamp=int(stamp.timestamp()), comment=rev.get("comment", ""),
+            minor=bool(rev.get("minor")), rc_id=None, rev_id=rev_id, parent_id=rev.get("parentid") or None,
+            length_old=None, length_new=rev.get("size"))
+
+    def find_rollback(self, title: str, after_rev_id: int) -> int | None:
+        """The bot's rollback revision on ``title`` after ``after_rev_id``, if there is one."""
+        data = self.query(titles=title, prop="revisions", rvstartid=after_rev_id, rvdir="newer",
+                           rvprop="ids|user|tags", rvlimit=50)
+        for rev in data["query"]["pages"][0].get("revisions", []):
+            if rev.get("user") == self.bot_user and "mw-rollback" in rev.get("tags", []):
+                return int(rev["revid"])
+        return None
+
+    # -- acting ------------------------------------------------------------------------
+
+    def edit(self, title: str, *, summary: str, text: str | None = None, appendtext: str | None = None,
+             section: str | None = None, sectiontitle: str | None = None, undo: int | None = None,
+             minor: bool = False, create_only: bool = False) -> int:
+        """Save an edit (never bot-flagged); return the new revision id.
+
+        ``appendtext`` needs no base revision, so appending cannot edit-conflict and never
+        rewrites what humans wrote. Raises WikiError (e.g. ``articleexists`` with
+        ``create_only``) or WikiUnavailable.
+        """
+        params: dict[str, Any] = {"action": "edit", "title": title, "summary": summary,
+                                  "token": self.site.tokens["csrf"], "formatversion": 2}
+        for key, value in (("text", text), ("appendtext", appendtext), ("section", section),
+                           ("sectiontitle", sectiontitle), ("undo", undo)):
+            if value is not None:
+                params[key] = value
+        params["minor" if minor else "notminor"] = 1
+        if create_only:
+            params["createonly"] = 1
+        with _wiki_errors(f"editing {title!r} on {self.wiki.name}"):
+            result = self.site.simple_request(**params).submit()["edit"]  # no "bot" key: not bot-flagged
+        if result.get("result") != "Success":
+            raise WikiError(f"edit of {title!r} refused: {result}")
+        return int(result.get("newrevid") or result.get("oldrevid") or 0)
+
+    def page_text(self, title: str) -> tuple[int, str] | None:
+        """(revision id, wikitext) of the latest revision of ``title``, or None if missing."""
+        page = self.query(titles=title, prop="revisions", rvprop="ids|content", rvslots="main")["query"]["pages"][0]
+        if "missing" in page or not page.get("revisions"):
+            return None
+        rev = page["revisions"][0]
+        return int(rev["revid"]), rev["slots"]["main"].get("content", "")
+
+    def sections(self, title: str) -> list[tuple[int, str]]:
+        """(index, heading text) of each section of ``title``'s current wikitext."""
+        with _wiki_errors(f"parsing {title!r} on {self.wiki.name}"):
+            data = self.site.simple_request(action="parse", page=title, prop="sections", formatversion=2).submit()
+        return [(int(s["index"]), str(s["line"])) for s in data["parse"]["sections"] if str(s.get("index", "")).isdigit()]
+
+    def month_names(self) -> list[str]:
+        """The wiki's own names for the 12 months (its content language), for notice headings."""
+        keys = ["january", "february", "march", "april", "may_long", "june", "july", "august",
+                "september", "october", "november", "december"]
+        data = self.query(meta="allmessages", ammessages="|".join(keys), amenableparser=1)
+        found = {m["name"]: m.get("content", "") for m in data["query"]["allmessages"]}
+        return [found.get(k) or k.title() for k in keys]
+
+    @property
+    def index_url(self) -> str:
+        return self.wiki.api.rsplit("/", 1)[0] + "/index.php"
+
+    def rollback(self, title: str, user: str, summary: str) -> RollbackResult:
+        """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
+
+        ``user`` must still be the top editor or MediaWiki refuses (``alreadyrolled``): the
+        race guard. Not retried here: transient failures come back as ``retry-later``.
+        """
+        import pywikibot.exceptions as pwb_exc
+        from pywikibot.data.api import Request
+
+        class _RateLimited(Exception):
+            pass
+
+        class NoWaitRequest(Request):  # type: ignore[misc, valid-type]
+            """pywikibot would sleep and retry ``ratelimited`` here; we hand it back instead."""
+
+            def _ratelimited(self) -> None:
+                raise _RateLimited()
+
+        try:
+            token = self.site.tokens["rollback"]
+            request = NoWaitRequest(site=self.site, max_retries=0, parameters={
+                "action": "rollback", "title": title, "user": user, "summary": summary,
+                "token": token, "formatversion": 2,
+            })  # no "markbot" key at all: present means true
+            result = request.submit()["rollback"]
+        except pwb_exc.APIError as exc:
+            if exc.code in BEATEN_CODES:
+                return RollbackResult("beaten", code=exc.code, info=exc.info)
+            if exc.code in ("ratelimited", "readonly", "maxlag"):
+                return RollbackResult("retry-later", code=exc.code, info=exc.info)
+            return RollbackResult("failed", code=exc.code, info=exc.info)
+        except _RateLimited:
+            return RollbackResult("retry-later", code="ratelimited", info="rollback rate limit reached")
+        except (pwb_exc.ApiTimeoutError, pwb_exc.ServerError) as exc:
+            # With max_retries=0 a maxlag or server error surfaces as a timeout error.
+            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
+        except Exception as exc:  # network: the rollback may or may not have happened
+            log.warning("rollback of %s by %s on %s: %s", title, user, self.wiki.name, exc)
+            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
+        return RollbackResult("done", revert_rev_id=int(result.get("revid", 0)) or None)
+
+
+def _block(raw: dict[str, Any]) -> BlockInfo:
+    restrictions = raw.get("restrictions") or {}
+    if not raw.get("partial"):
+        return BlockInfo(sitewide=True)
+    return BlockInfo(
+        sitewide=False,
+        page_ids=frozenset(int(p["id"]) for p in restrictions.get("pages", [])),
+        namespaces=frozenset(int(n) for n in restrictions.get("namespaces", [])),
+    )

@@ -1,0 +1,72 @@
+"""Telling a reverted editor what happened and how to report a mistake, in one click.
+
+One talk-page section per user per month ("<Month> <Year>: <bot> reverted your edit", in the
+wiki's content language, month names from the wiki itself), later reverts that month add a
+line to it. Sent only after a rollback that actually happened. The texts are the packaged
+messages of the wiki's language (:mod:`automod.onwiki.i18n`), which a community overrides on wiki
+pages (``MediaWiki:Automod-notice`` …, see :mod:`automod.onwiki.messages`) with ``$1``-style
+parameters, so translating or rewording needs no code change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import WikiGateway, is_ip
+from automod.onwiki.i18n import fill
+from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
+
+__all__ = ["NoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "report_url", "send_notice"]
+
+
+@dataclass(frozen=True)
+class NoticeResult:
+    status: str  # new-section | follow-up | skipped
+    detail: str = ""
+    rev_id: int | None = None
+
+
+def is_temporary(user: str) -> bool:
+    """MediaWiki's temporary accounts (1.40+) are named like ``~2025-12345``."""
+    return user.startswith("~")
+
+
+def report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str:
+    """A link that opens a new, pre-filled section on the report page."""
+    return index_url + "?" + urlencode([
+        # No "nosummary": with it MediaWiki adds the section without a heading.
+        ("title", report_page), ("action", "edit"), ("section", "new"),
+        ("preloadtitle", f"{title} (r{rev_id})"), ("preload", f"{report_page}/Preload"),
+        ("preloadparams[]", str(rev_id)), ("preloadparams[]", title)])
+
+
+def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
+                reverted_rev: int, revert_rev: int, probability: float, now: float | None = None) -> NoticeResult:
+    """Post the notice (or the month's follow-up line) on ``user``'s talk page."""
+    if not config.talk_notice_enabled:
+        return NoticeResult("skipped", "talk notices are off")
+    if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
+        return NoticeResult("skipped", "registered_only: not a registered account")
+    messages = messages_for(gateway)
+    moment = time.gmtime(now if now is not None else time.time())
+    month = gateway.month_names()[moment.tm_mon - 1]
+    bot = gateway.bot_user
+    heading = messages.format("automod-notice-heading", month, moment.tm_year, bot)
+    url = report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
+    score = f"{probability:.3f}"
+    talk = f"User talk:{user}"
+    summary = messages.format("automod-notice-summary", title)
+    existing = None
+    if gateway.page_text(talk) is not None:
+        existing = next((i for i, line in gateway.sections(talk) if line.strip() == heading.strip()), None)
+    if existing is not None:
+        line = messages.format("automod-notice-followup", revert_rev, title, score, url, reverted_rev)
+        rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + line, summary=summary)
+        return NoticeResult("follow-up", heading, rev)
+    help_line = messages.format("automod-notice-help", config.help_page) if config.help_page else ""
+    body = messages.format("automod-notice", bot, revert_rev, title, score, url, help_line, reverted_rev)
+    rev = gateway.edit(talk, section="new", sectiontitle=heading, text=body, summary=summary)
+    return NoticeResult("new-section", heading, rev)

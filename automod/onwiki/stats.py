@@ -1,0 +1,109 @@
+"""Daily statistics for the community: one table row per day on a wiki page, appended.
+
+The page holds a wikitable that is never closed: MediaWiki closes an open table at the end
+of the page, so each day's row is a plain ``appendtext`` — the bot never rewrites the page
+and cannot lose a human's edit to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from automod.onwiki.gateway import WikiGateway
+from automod.store import CONFIRMED_REPORT_STATUSES, Store
+
+__all__ = ["DayStats", "HEADER", "day_stats", "publish_day", "table_row"]
+
+log = logging.getLogger("automod.onwiki.stats")
+
+HEADER = ("Daily activity of the bot, one row per day (UTC), appended automatically.\n\n"
+          "{| class=\"wikitable sortable\"\n"
+          "! Day !! Edits seen !! Scored !! Skipped (by reason) !! Would revert !! Reverted "
+          "!! Reports opened !! Confirmed !! Declined !! Precision so far\n")
+
+
+@dataclass
+class DayStats:
+    day: date
+    seen: int = 0
+    scored: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    would_revert: int = 0
+    reverted: int = 0
+    reports_opened: int = 0
+    confirmed: int = 0  # confirmed false positives, reinstated ones included
+    reinstated: int = 0
+    declined: int = 0
+    no_match: int = 0
+    precision_so_far: float | None = None
+
+
+def _bounds(day: date) -> tuple[float, float]:
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+    return start, start + 86400
+
+
+def day_stats(store: Store, wiki: str, day: date) -> DayStats:
+    """Counts for one UTC day, from the store (decisions by the time they were taken)."""
+    start, end = _bounds(day)
+    stats = DayStats(day)
+    rows = store.db.execute("SELECT outcome, reason, probability FROM decisions WHERE wiki = ?"
+                            " AND decided_at >= ? AND decided_at < ?", (wiki, start, end)).fetchall()
+    for row in rows:
+        stats.seen += 1
+        if row["probability"] is not None:
+            stats.scored += 1
+        if row["outcome"] in ("skip", "disabled"):
+            stats.skipped[str(row["reason"]).split(":")[0] if row["outcome"] == "skip" else "disabled"] += 1
+        if row["outcome"] == "would-revert":
+            stats.would_revert += 1
+        if row["outcome"] == "reverted":
+            stats.reverted += 1
+    reports = store.db.execute("SELECT status, created_at, updated_at FROM reports WHERE wiki = ?", (wiki,)).fetchall()
+    stats.reports_opened = sum(1 for r in reports if start <= r["created_at"] < end)
+    decided_today = [r["status"] for r in reports if start <= r["updated_at"] < end]
+    stats.confirmed = sum(1 for s in decided_today if s in CONFIRMED_REPORT_STATUSES)
+    stats.reinstated = decided_today.count("reinstated")
+    stats.declined = decided_today.count("declined")
+    stats.no_match = decided_today.count("no-match")
+    total_reverted = store.db.execute("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'"
+                                      " AND decided_at < ?", (wiki, end)).fetchone()[0]
+    marks = ",".join("?" * len(CONFIRMED_REPORT_STATUSES))
+    total_confirmed = store.db.execute(f"SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ?"
+                                       f" AND status IN ({marks}) AND updated_at < ?",
+                                       (wiki, *CONFIRMED_REPORT_STATUSES, end)).fetchone()[0]
+    if total_reverted:
+        stats.precision_so_far = round(1 - total_confirmed / total_reverted, 4)
+    return stats
+
+
+def table_row(stats: DayStats) -> str:
+    skipped = ", ".join(f"{reason} {n}" for reason, n in stats.skipped.most_common()) or "—"
+    precision = f"{stats.precision_so_far:.1%}" if stats.precision_so_far is not None else "—"
+    return (f"|-\n| {stats.day.isoformat()} || {stats.seen} || {stats.scored} || {skipped} || "
+            f"{stats.would_revert} || {stats.reverted} || {stats.reports_opened} || {stats.confirmed} || "
+            f"{stats.declined} || {precision}\n")
+
+
+def publish_day(gateway: WikiGateway, store: Store, wiki: str, page: str, day: date) -> DayStats:
+    """Append ``day``'s row to ``page`` (creating the table first if the page is new)."""
+    stats = day_stats(store, wiki, day)
+    if gateway.page_text(page) is None:
+        gateway.edit(page, text=HEADER, summary="automod: daily statistics table", create_only=True)
+    gateway.edit(page, appendtext=table_row(stats), summary=f"automod: statistics for {day.isoformat()}")
+    with store.atomic() as db:
+        db.execute("INSERT OR REPLACE INTO stats_published VALUES (?, ?, ?)", (wiki, day.isoformat(), time.time()))
+    log.info("%s: published statistics for %s on %s", wiki, day, page)
+    return stats
+
+
+def yesterday_unpublished(store: Store, wiki: str, now: float | None = None) -> date | None:
+    """Yesterday (UTC) if its row has not been published yet."""
+    today = datetime.fromtimestamp(now if now is not None else time.time(), tz=timezone.utc).date()
+    day = today - timedelta(days=1)
+    row = store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?", (wiki, day.isoformat())).fetchone()
+    return None if row else day

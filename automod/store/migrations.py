@@ -1,0 +1,178 @@
+"""The store's schema: numbered migrations, applied in order, each in one transaction.
+
+The store owns its schema: every table, the outcome labels' included, is created here.
+Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+__all__ = ["LABELS_MIGRATION", "MIGRATIONS", "Migration"]
+
+
+def _statements(db: sqlite3.Connection, script: str) -> None:
+    """Run each statement of ``script`` inside the caller's transaction.
+
+    (``executescript`` would commit first, breaking all-or-nothing migrations.)
+    """
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE stream_positions (
+            stream_url TEXT PRIMARY KEY,
+            event_id   TEXT NOT NULL,   -- the SSE id, sent back as Last-Event-ID
+            event_dt   TEXT,            -- meta.dt of that event, for ?since= and lag
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE malformed_events (
+            id         INTEGER PRIMARY KEY,
+            stream_url TEXT NOT NULL,
+            event_id   TEXT,
+            raw        TEXT NOT NULL,   -- kept whole: bad input loses nothing
+            error      TEXT NOT NULL,
+            seen_at    REAL NOT NULL
+        );
+        CREATE TABLE config_revisions (
+            wiki       TEXT NOT NULL,
+            rev_id     INTEGER NOT NULL,
+            valid      INTEGER NOT NULL,
+            errors     TEXT,            -- JSON list of messages when invalid
+            content    TEXT,
+            applied_at REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id)
+        );
+        -- One row per candidate edit: what was decided and with which evidence.
+        CREATE TABLE decisions (
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,
+            parent_id     INTEGER,
+            title         TEXT NOT NULL,
+            user          TEXT NOT NULL,   -- by name: IPs and temporary accounts too
+            event_dt      TEXT NOT NULL,
+            outcome       TEXT NOT NULL,   -- candidate | skip | log-only | revert | error
+            reason        TEXT,
+            model         TEXT,
+            model_version TEXT,
+            probability   REAL,
+            threshold     REAL,
+            config_rev    INTEGER,
+            decided_at    REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id)
+        );
+        CREATE INDEX decisions_user ON decisions (wiki, user, decided_at);
+        CREATE TABLE scores (
+            wiki        TEXT NOT NULL,
+            rev_id      INTEGER NOT NULL,
+            model       TEXT NOT NULL,
+            version     TEXT,
+            probability REAL NOT NULL,
+            scored_at   REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id, model)
+        );
+        CREATE TABLE actions (
+            id            INTEGER PRIMARY KEY,
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,   -- the edit acted upon
+            kind          TEXT NOT NULL,      -- rollback | notice | ...
+            result        TEXT NOT NULL,      -- done | failed | raced | ...
+            result_rev_id INTEGER,            -- e.g. the revert's own revision
+            detail        TEXT,
+            acted_at      REAL NOT NULL
+        );
+        CREATE INDEX actions_rev ON actions (wiki, rev_id);
+        """
+    )
+
+
+def _m002_breaker_and_caps(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        -- The circuit breaker stays tripped for a config revision until a human edits the page.
+        CREATE TABLE breaker_trips (
+            wiki              TEXT NOT NULL,
+            config_rev        INTEGER NOT NULL,
+            reverts_last_hour INTEGER NOT NULL,
+            tripped_at        REAL NOT NULL,
+            PRIMARY KEY (wiki, config_rev)
+        );
+        CREATE INDEX decisions_page_user ON decisions (wiki, title, user, decided_at);
+        CREATE INDEX decisions_outcome ON decisions (wiki, outcome, decided_at);
+        """,
+    )
+
+
+def _m003_reports(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        -- False-positive reports: explicit (a section on the report page) or implicit (a human
+        -- undid the bot's revert). One per reverted revision and kind.
+        CREATE TABLE reports (
+            wiki          TEXT NOT NULL,
+            rev_id        INTEGER NOT NULL,   -- the reverted edit
+            kind          TEXT NOT NULL,      -- explicit | implicit
+            revert_rev_id INTEGER,            -- the bot's revert, when there was one
+            reporter      TEXT,
+            page          TEXT NOT NULL,      -- the report page
+            heading       TEXT,
+            status        TEXT NOT NULL,      -- open | confirmed | declined | no-match
+            logged        INTEGER NOT NULL DEFAULT 0,  -- the bot's line is on the page
+            created_at    REAL NOT NULL,
+            updated_at    REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id, kind)
+        );
+        """,
+    )
+
+
+def _m005_stats(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE stats_published (wiki TEXT NOT NULL, day TEXT NOT NULL, published_at REAL NOT NULL,"
+               " PRIMARY KEY (wiki, day))")
+
+
+def _m004_labels(db: sqlite3.Connection) -> None:
+    """Create ``labels`` (facts) and ``label_progress`` (what the labeller still has to do)."""
+    db.execute(
+        "CREATE TABLE labels ("
+        " wiki TEXT NOT NULL,"
+        " rev_id INTEGER NOT NULL,"
+        " label TEXT NOT NULL,"          # one of LABELS
+        " source TEXT NOT NULL,"         # identity-revert | mw-reverted-tag | history | report
+        " by_rev_id INTEGER,"            # the revision that reverted / undid, if any
+        " by_user TEXT,"
+        " detail TEXT,"
+        " observed_at REAL NOT NULL,"    # when it happened on the wiki (or was reported)
+        " labelled_at REAL NOT NULL,"
+        " PRIMARY KEY (wiki, rev_id, label))")
+    db.execute(
+        "CREATE TABLE label_progress ("
+        " wiki TEXT NOT NULL,"
+        " rev_id INTEGER NOT NULL,"
+        " settled INTEGER NOT NULL,"     # 1: nothing more to learn from the history
+        " checked_at REAL NOT NULL,"
+        " PRIMARY KEY (wiki, rev_id))")
+    db.execute("CREATE INDEX labels_label ON labels (wiki, label)")
+
+
+Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
+
+#: Outcome labels (read by automod.evidence.labels); number 3 is the reports table.
+LABELS_MIGRATION: Migration = (4, "outcome labels", _m004_labels)
+
+#: Applied in order; never edit one that has shipped, add a new one.
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, "initial", _m001_initial),
+    (2, "breaker and cap indexes", _m002_breaker_and_caps),
+    (3, "false-positive reports", _m003_reports),
+    LABELS_MIGRATION,
+    (5, "statistics pages", _m005_stats),
+)
