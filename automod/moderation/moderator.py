@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 from automod.errors import ScoringError, WikiError
 from automod.moderation.decide import REVERT, breaker_trips, decide
@@ -29,8 +29,13 @@ from automod.moderation.skip_rules import (
     context_skip,
     too_old,
 )
-from automod.onwiki.community_config import DEFAULT_SUMMARY, CommunityConfig
-from automod.onwiki.gateway import same_title
+from automod.onwiki.community_config import (
+    DEFAULT_SUMMARY,
+    AppliedConfig,
+    CommunityConfig,
+)
+from automod.onwiki.config_notice import post_config_notice
+from automod.onwiki.gateway import ConfigPage, same_title
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
 from automod.onwiki.reports import (
@@ -38,10 +43,10 @@ from automod.onwiki.reports import (
     log_implicit_report,
     process_report_page,
 )
-from automod.scoring.base import Score, Unscorable
+from automod.records import Outcome, RecentChange, Score, Verdict
+from automod.scoring.base import Unscorable
 from automod.settings import Settings
 from automod.store import Store
-from automod.stream.events import RecentChange
 
 __all__ = ["Moderator", "RunSummary", "render_summary"]
 
@@ -70,6 +75,8 @@ class PendingRollback:
 
 
 _OUTPUT_LOCK = threading.Lock()
+#: Outcomes known only after acting: recorded again (over "reverting") once the wiki answered.
+_SETTLED_BY_ACTING = frozenset({Outcome.REVERTED, Outcome.BEATEN, Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_PENDING})
 
 
 def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
@@ -125,7 +132,7 @@ class Moderator:
     def reconcile_interrupted(self) -> None:
         """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
         for name, served in self.wikis.items():
-            rows = self.store.decisions_with_outcome(name, "reverting")
+            rows = self.store.decisions_with_outcome(name, Outcome.REVERTING.value)
             gateway = served.connect() if rows else None
             for row in rows:
                 if gateway is None:
@@ -136,7 +143,7 @@ class Moderator:
                 except WikiError as exc:
                     log.warning("%s: cannot check interrupted rollback of r%d: %s", name, row["rev_id"], exc)
                     continue
-                outcome = "reverted" if revert else "interrupted"
+                outcome = (Outcome.REVERTED if revert else Outcome.INTERRUPTED).value
                 self.store.update_decision(name, row["rev_id"], outcome,
                                            f"settled after restart (revert r{revert})" if revert else
                                            "the bot stopped before the rollback; not retried")
@@ -144,10 +151,8 @@ class Moderator:
                     self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
                 log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
 
-    def _config_notice_for(self, served: ServedWiki) -> Callable[..., None]:
-        def notice(previous: Any, applied: Any, page: Any) -> None:
-            from automod.onwiki.config_notice import post_config_notice
-
+    def _config_notice_for(self, served: ServedWiki) -> Callable[[AppliedConfig, AppliedConfig, ConfigPage], None]:
+        def notice(previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage) -> None:
             if served.gateway is not None:
                 post_config_notice(served.gateway, self.store, served.name, previous, applied, page)
         return notice
@@ -155,8 +160,8 @@ class Moderator:
     def record_creation(self, change: RecentChange) -> None:
         """Page creations are never scored (the models cannot), but the skip is recorded."""
         if change.rev_id is not None and not self.store.has_decision(change.wiki, change.rev_id):
-            self._record(change, {"outcome": "skip", "reason": "page-creation",
-                                  "config_rev": self.wikis[change.wiki].applied.rev_id}, None, None)
+            self._record(change, Verdict(Outcome.SKIP, "page-creation",
+                                         config_rev=self.wikis[change.wiki].applied.rev_id), None, None)
 
     def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
                received: float | None = None) -> str:
@@ -173,21 +178,21 @@ class Moderator:
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
             return "duplicate"
-        record = self._decide(change)
-        if record["outcome"] == REVERT:
-            record = self._revert(change, record)
+        verdict = self.decide(change)
+        if verdict.outcome is Outcome.REVERT:
+            verdict = self._revert(change, verdict)
         else:
-            self._record(change, record, stream_url, event_id)
-        if record["outcome"] == "reverted":
-            record["latency_ms"] = round((time.monotonic() - received) * 1000, 1)
-            self._after_revert(change, record)
-        if record["outcome"] in ("reverted", "beaten", "rollback-failed", "rollback-pending"):
+            self._record(change, verdict, stream_url, event_id)
+        if verdict.outcome is Outcome.REVERTED:
+            verdict = verdict.with_(latency_ms=round((time.monotonic() - received) * 1000, 1))
+            self._after_revert(change, verdict)
+        if verdict.outcome in _SETTLED_BY_ACTING:
             with self.store.atomic():
-                self.store.update_decision(change.wiki, change.rev_id, record["outcome"], record.get("reason"))
+                self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
                 if stream_url and event_id:
                     self.store.save_position(stream_url, event_id, change.meta.dt)
-        self._emit(change, record)
-        return str(record["outcome"])
+        self._emit(change, verdict)
+        return verdict.outcome.value
 
     def _facts(self, change: RecentChange, served: ServedWiki, config: CommunityConfig, now: float) -> EditFacts:
         """What the skip rules that need no API call read about an edit."""
@@ -223,38 +228,40 @@ class Moderator:
                 except (ScoringError, WikiError) as exc:
                     log.warning("%s: batch scoring with %s failed (%s); scoring one by one", wiki, choice.model, exc)
 
-    def _decide(self, change: RecentChange) -> dict[str, Any]:
+    def decide(self, change: RecentChange) -> Verdict:
+        """What the bot concludes about ``change`` — skip rules, scores, threshold, mode —
+        without acting on the wiki (scores and a tripped breaker are recorded)."""
         served = self.wikis[change.wiki]
         served.refresh_config()
         applied = served.applied
-        base: dict[str, Any] = {"config_rev": applied.rev_id}
+        base = Verdict(Outcome.SKIP, config_rev=applied.rev_id)
         disabled = served.disabled_reason()
         if disabled:
-            return {**base, "outcome": "disabled", "reason": disabled}
+            return base.with_(outcome=Outcome.DISABLED, reason=disabled)
         config = applied.config
         assert config is not None and served.gateway is not None
         now = self.clock()
         facts = self._facts(change, served, config, now)
         reason = cheap_skip(facts)
         if reason:
-            return {**base, "outcome": "skip", "reason": reason}
+            return base.with_(reason=reason)
         try:
             facts = dataclasses.replace(facts, context=served.gateway.revision_context(change))
         except WikiError as exc:
-            return {**base, "outcome": "error", "reason": f"wiki-error: {exc}"}
+            return base.with_(outcome=Outcome.ERROR, reason=f"wiki-error: {exc}")
         reason = context_skip(facts)
         if reason == "revert-of-bot" and facts.context is not None:
             self._implicit_report(change, served, facts.context)
         if reason:
-            return {**base, "outcome": "skip", "reason": reason}
+            return base.with_(reason=reason)
         scores: list[Score] = []
         for choice in config.models:
             try:
                 score = served.scorer(choice.model).score(change.wiki, change.rev_id)
             except Unscorable as exc:
-                return {**base, "outcome": "unscorable", "reason": str(exc), "model": choice.model}
+                return base.with_(outcome=Outcome.UNSCORABLE, reason=str(exc), model=choice.model)
             except ScoringError as exc:
-                return {**base, "outcome": "error", "reason": f"scoring-error: {exc}", "model": choice.model}
+                return base.with_(outcome=Outcome.ERROR, reason=f"scoring-error: {exc}", model=choice.model)
             self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
             scores.append(score)
         tripped = applied.rev_id is not None and self.store.breaker_tripped(change.wiki, applied.rev_id)
@@ -266,26 +273,27 @@ class Moderator:
                 log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until "
                           "the config page is edited", change.wiki, recent, config.max_reverts_per_hour)
                 decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
-        return {**base, "outcome": decision.outcome, "reason": decision.reason,
-                "model": scores[0].model, "model_version": scores[0].version,
-                "probability": decision.probability, "threshold": decision.threshold}
+        return base.with_(outcome=Outcome(decision.outcome), reason=decision.reason,
+                          model=scores[0].model, model_version=scores[0].version,
+                          probability=decision.probability, threshold=decision.threshold)
 
-    def _revert(self, change: RecentChange, record: dict[str, Any]) -> dict[str, Any]:
+    def _revert(self, change: RecentChange, verdict: Verdict) -> Verdict:
         """Commit the intent, roll back, and say how it went (the caller records it)."""
         served = self.wikis[change.wiki]
         config = served.applied.config
         assert served.gateway is not None and config is not None and change.rev_id is not None
-        self._record(change, {**record, "outcome": "reverting"}, None, None)
+        self._record(change, verdict.with_(outcome=Outcome.REVERTING), None, None)
         report_page = config.false_positive_page or f"User talk:{served.gateway.bot_user}"
         # The community's own summary wins; the default one is written in the wiki's language.
         template = (config.summary if config.summary != DEFAULT_SUMMARY
                     else messages_for(served.gateway).text("automod-rollback-summary"))
         summary = render_summary(template, title=change.title, user=change.user,
-                                 probability=record["probability"], model=record["model"],
+                                 probability=verdict.probability or 0.0, model=verdict.model or "",
                                  report_page=report_page, rev_id=change.rev_id)
-        return {**record, **self._rollback(change, summary, attempt=0)}
+        return self._rollback(change, summary, attempt=0, verdict=verdict)
 
-    def _rollback(self, change: RecentChange, summary: str, attempt: int) -> dict[str, Any]:
+    def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict) -> Verdict:
+        """Send the rollback; ``verdict`` with what came of it."""
         served = self.wikis[change.wiki]
         assert served.gateway is not None and change.rev_id is not None
         started = time.monotonic()
@@ -295,19 +303,20 @@ class Moderator:
         log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
                  change.user, result.status, result.code or "", (time.monotonic() - started) * 1000)
         if result.status == "done":
-            return {"outcome": "reverted", "reason": "above-threshold", "revert_rev_id": result.revert_rev_id}
+            return verdict.with_(outcome=Outcome.REVERTED, reason="above-threshold", revert_rev_id=result.revert_rev_id)
         if result.status == "beaten":
-            return {"outcome": "beaten", "reason": f"handled by someone else ({result.code})"}
+            return verdict.with_(outcome=Outcome.BEATEN, reason=f"handled by someone else ({result.code})")
         if result.status == "retry-later" and attempt < len(RETRY_DELAYS):
             self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
-            return {"outcome": "rollback-pending", "reason": f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s"}
-        return {"outcome": "rollback-failed", "reason": f"{result.code}: {result.info}"[:300]}
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING,
+                                 reason=f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s")
+        return verdict.with_(outcome=Outcome.ROLLBACK_FAILED, reason=f"{result.code}: {result.info}"[:300])
 
-    def _after_revert(self, change: RecentChange, record: dict[str, Any]) -> None:
+    def _after_revert(self, change: RecentChange, verdict: Verdict) -> None:
         """Tell the editor (only after a rollback that really happened)."""
         served = self.wikis[change.wiki]
         config, gateway = served.applied.config, served.gateway
-        if config is None or gateway is None or not config.talk_notice_enabled or not record.get("revert_rev_id"):
+        if config is None or gateway is None or not config.talk_notice_enabled or not verdict.revert_rev_id:
             return
         assert change.rev_id is not None
         try:
@@ -315,7 +324,7 @@ class Moderator:
                 ensure_preload(gateway, config.false_positive_page)
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
-                                 revert_rev=int(record["revert_rev_id"]), probability=float(record["probability"]))
+                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0))
         except WikiError as exc:
             log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
@@ -351,8 +360,9 @@ class Moderator:
             served = self.wikis[change.wiki]
             config, gateway = served.applied.config, served.gateway
             assert change.rev_id is not None
+            recorded = self.store.verdict(change.wiki, change.rev_id) or Verdict(Outcome.ROLLBACK_PENDING)
             if config is None or gateway is None or served.disabled_reason() or not config.reverting or self.dry_run:
-                outcome = {"outcome": "rollback-abandoned", "reason": "wiki disabled or no longer reverting"}
+                verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason="wiki disabled or no longer reverting")
             else:
                 facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
                                   reverts_of_user_on_page_24h=0)
@@ -362,41 +372,35 @@ class Moderator:
                 except WikiError as exc:
                     reason = f"wiki-error: {exc}"
                 if reason:
-                    outcome = {"outcome": "rollback-abandoned", "reason": reason}
+                    verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason=reason)
                 else:
-                    outcome = self._rollback(change, item.summary, item.attempts)
-                    if outcome["outcome"] == "reverted":
-                        row = self.store.decision(change.wiki, change.rev_id)
-                        self._after_revert(change, {**outcome, "probability": row["probability"] if row else 0.0})
-            self.store.update_decision(change.wiki, change.rev_id, outcome["outcome"], outcome.get("reason"))
-            self._emit(change, {**dict(self.store.decision(change.wiki, change.rev_id) or {}), **outcome})
+                    verdict = self._rollback(change, item.summary, item.attempts, recorded)
+                    if verdict.outcome is Outcome.REVERTED:
+                        self._after_revert(change, verdict)
+            self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
+            self._emit(change, verdict)
 
     # -- recording ----------------------------------------------------------------------------
 
-    def _record(self, change: RecentChange, record: dict[str, Any], stream_url: str | None,
+    def _record(self, change: RecentChange, verdict: Verdict, stream_url: str | None,
                 event_id: str | None) -> None:
         assert change.rev_id is not None
         with self.store.atomic():
             self.store.record_decision(
                 wiki=change.wiki, rev_id=change.rev_id, parent_id=change.parent_id, title=change.title,
-                user=change.user, event_dt=change.meta.dt, outcome=record["outcome"], reason=record.get("reason"),
-                model=record.get("model"), model_version=record.get("model_version"),
-                probability=record.get("probability"), threshold=record.get("threshold"),
-                config_rev=record.get("config_rev"))
+                user=change.user, event_dt=change.meta.dt, outcome=verdict.outcome.value, reason=verdict.reason,
+                model=verdict.model, model_version=verdict.model_version,
+                probability=verdict.probability, threshold=verdict.threshold,
+                config_rev=verdict.config_rev)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
 
-    def _emit(self, change: RecentChange, record: dict[str, Any]) -> None:
-        outcome = str(record["outcome"])
+    def _emit(self, change: RecentChange, verdict: Verdict) -> None:
+        outcome = verdict.outcome.value
         self.summary.outcomes[outcome] = self.summary.outcomes.get(outcome, 0) + 1
         line = {"wiki": change.wiki, "title": change.title, "rev_id": change.rev_id,
                 "parent_id": change.parent_id, "user": change.user, "timestamp": change.timestamp,
-                "decision": outcome, "reason": record.get("reason"), "model": record.get("model"),
-                "probability": record.get("probability"), "threshold": record.get("threshold"),
-                "config_rev": record.get("config_rev")}
-        for extra in ("revert_rev_id", "latency_ms"):
-            if record.get(extra):
-                line[extra] = record[extra]
+                **verdict.to_json()}
         with _OUTPUT_LOCK:  # one line at a time, whichever wiki's thread decided
             self.out.write(json.dumps(line, ensure_ascii=False) + "\n")
             self.out.flush()

@@ -24,6 +24,7 @@ from automod.moderation.health import Health, Heartbeat, heartbeat_path
 from automod.moderation.moderator import POSITION_SAVE_INTERVAL, Moderator, RunSummary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.workers import CompletionTracker, WikiWorker
+from automod.records import Outcome
 from automod.scoring.base import ScoringError
 from automod.settings import Settings
 from automod.store import Store
@@ -162,16 +163,19 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
         change = gateway.revision_as_change(rev_id)
         # Age is irrelevant when asking about one revision by hand: judge it as if it were new.
         change = dataclasses.replace(change, timestamp=int(moderator.clock()))
-        record = moderator._decide(change)
-        if record["outcome"] == "skip":
-            record = {**record, **_score_anyway(served, change.wiki, rev_id)}
+        verdict = moderator.decide(change)
+        extra = _score_anyway(served, change.wiki, rev_id) if verdict.outcome is Outcome.SKIP else {}
         moderator.close()
+    fields = {"outcome": verdict.outcome.value, "reason": verdict.reason, "config_rev": verdict.config_rev,
+              "model": verdict.model, "model_version": verdict.model_version,
+              "probability": verdict.probability, "threshold": verdict.threshold}
     return {"wiki": wiki_name, "rev_id": rev_id, "title": change.title, "user": change.user,
-            "actionable": record["outcome"] not in NOT_ACTIONABLE, **record}
+            "actionable": verdict.outcome not in NOT_ACTIONABLE,
+            **{key: value for key, value in fields.items() if value is not None}, **extra}
 
 
 #: Outcomes under which the bot would not act on the revision, whatever its score.
-NOT_ACTIONABLE = ("skip", "disabled", "error", "unscorable")
+NOT_ACTIONABLE = frozenset({Outcome.SKIP, Outcome.DISABLED, Outcome.ERROR, Outcome.UNSCORABLE})
 
 
 def _score_anyway(served: ServedWiki, wiki: str, rev_id: int) -> dict[str, Any]:

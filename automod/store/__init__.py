@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from automod.errors import MigrationError, StoreError
+from automod.records import Outcome, Verdict
 from automod.store.migrations import MIGRATIONS, Migration
 
 __all__ = ["CONFIRMED_REPORT_STATUSES", "MIGRATIONS", "Migration", "REPORT_STATUSES", "REVERT_OUTCOMES", "Store",
@@ -194,6 +195,16 @@ class Store:
 
     def decision(self, wiki: str, rev_id: int) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM decisions WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchone()
+
+    def verdict(self, wiki: str, rev_id: int) -> Verdict | None:
+        """The recorded decision on ``rev_id`` as a :class:`~automod.records.Verdict` (the one
+        place a ``decisions`` row becomes a record)."""
+        row = self.decision(wiki, rev_id)
+        if row is None:
+            return None
+        return Verdict(Outcome(row["outcome"]), row["reason"], config_rev=row["config_rev"], model=row["model"],
+                       model_version=row["model_version"], probability=row["probability"],
+                       threshold=row["threshold"])
 
     def decisions_with_outcome(self, wiki: str, outcome: str) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM decisions WHERE wiki = ? AND outcome = ? ORDER BY decided_at",
