@@ -28,7 +28,9 @@ run: $(VENV)/.installed-core
 system-deps:
 	./scripts/install-system-deps.sh
 
+# The import layers (docs/ARCHITECTURE.md) first, then the suite.
 test: system-deps $(VENV)/.installed-test
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed-test

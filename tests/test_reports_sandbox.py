@@ -62,16 +62,18 @@ def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sa
     bot_factory()
     first = vandal.edit(pages[0], "Stable text. VANDALISM")
     revert = wait_reverted(admin, sandbox, pages[0])
-    text = wait_for(lambda: heading_now(sandbox) in talk_text(admin, sandbox.vandals[1].name)
+    # The month's section may exist already (earlier tests): wait for this revert's own line.
+    text = wait_for(lambda: f"[[Special:Diff/{revert}|your edit]]" in talk_text(admin, sandbox.vandals[1].name)
                     and talk_text(admin, sandbox.vandals[1].name))
-    assert f"[[Special:Diff/{revert}|your edit]]" in text and f"[[{pages[0]}]]" in text
-    link = re.search(r"\[(http://\S+)", text).group(1)
+    assert heading_now(sandbox) in text and f"[[{pages[0]}]]" in text
+    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={first}" in l][-1]
     params = dict(parse_qsl(urlsplit(link).query))
     assert params["title"] == fp_page and params["preload"] == f"{fp_page}/Preload" and params["section"] == "new"
     assert [v for k, v in parse_qsl(urlsplit(link).query) if k == "preloadparams[]"] == [str(first), pages[0]]
 
     vandal.edit(pages[1], "Stable text. VANDALISM again")  # same month: a line, not a section
-    wait_for(lambda: "another of your edits" in talk_text(admin, sandbox.vandals[1].name))
+    wait_for(lambda: f"[[{pages[1]}]]" in talk_text(admin, sandbox.vandals[1].name))
+    assert "another of your edits" in talk_text(admin, sandbox.vandals[1].name)
     assert talk_text(admin, sandbox.vandals[1].name).count(heading_now(sandbox)) == 1
 
     anon.edit(pages[2], "Stable text. VANDALISM from an IP")

@@ -1,12 +1,16 @@
-"""Commands that do, on a sandbox, what a newcomer's trial would do in a browser.
+"""Library functions that do, on a sandbox, what a newcomer's trial would do in a browser.
 
-``automod sandbox seed`` (a backdated history to train on), ``config`` (save the community
-config page as Admin), ``edit`` (edit as one of the sandbox's accounts or as an IP),
-``report`` (follow the report link of the bot's notice on a talk page, as that user, and
-save the pre-filled section as the browser would: the preload text with its ``~~~~``, so
-MediaWiki signs it with the reporter's name) and ``review`` (a reviewer changing
-``status: open`` under a report). They log in with the accounts ``sandbox up`` created,
-read from DIR, and talk to the sandbox wiki only (loopback).
+:func:`seed_sandbox` (a backdated history to train on), :func:`save_config` (save the
+community config page as Admin), :func:`edit_as` (edit as one of the sandbox's accounts or
+as an IP), :func:`file_report` (follow the report link of the bot's notice on a talk page,
+as that user, and save the pre-filled section as the browser would: the preload text with
+its ``~~~~``, so MediaWiki signs it with the reporter's name) and :func:`review_report` (a
+reviewer changing ``status: open`` under a report). Each returns a JSON-able dict of what
+it did. They log in with the accounts ``sandbox up`` created, read from the sandbox's
+directory, and talk to the sandbox wiki only (loopback).
+
+The ``automod sandbox seed|config|edit|report|review`` commands (:mod:`automod.cli.sandbox`)
+are thin wrappers that print these dicts.
 
 Talk pages and the report page are editable by anyone: ``report`` only follows a link to
 this sandbox's own ``index.php`` with the preload parameters MediaWiki knows, and the
@@ -15,7 +19,6 @@ waits here are bounded.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
@@ -34,10 +37,11 @@ from automod.errors import SandboxError
 from automod.sandbox.accounts import Account
 from automod.sandbox.mediawiki import STATE_FILE, USER_AGENT
 
-__all__ = ["SandboxSession", "TrialWiki", "register"]
+__all__ = ["REVIEW_STATUSES", "SandboxSession", "TrialWiki", "edit_as", "file_report", "review_report", "save_config", "seed_sandbox"]
 
 T = TypeVar("T")
 ANONYMOUS = "IP"
+REVIEW_STATUSES = ("confirmed", "declined")  # what a reviewer sets ``status: open`` to
 _REPORT_LINK = re.compile(r"\[(https?://[^\s\]]+)[ \]]")
 _BOT_LINE = re.compile(r"(automod — revision (\d+) .*?status:\s*)open\b")
 
@@ -137,42 +141,58 @@ def _wait(what: str, probe: Callable[[], T | None], timeout: float) -> T:
         time.sleep(0.5)
 
 
-def _print(data: dict[str, Any]) -> int:
-    print(json.dumps(data, ensure_ascii=False))
-    return 0
+# --------------------------------------------------------------------------- trial steps
 
 
-# --------------------------------------------------------------------------- commands
+def seed_sandbox(dir: Path | str) -> dict[str, Any]:
+    """Import a backdated history to train on into the sandbox at ``dir`` (nothing if already seeded).
 
-
-def _cmd_seed(args: argparse.Namespace) -> int:
+    Returns :meth:`automod.sandbox.seed.SeedResult.to_json`: ``already_seeded``, ``pages``,
+    ``revisions``, ``vandal_edits``, ``first``, ``last`` and ``seconds``.
+    """
     from automod.sandbox.seed import seed
 
-    trial = TrialWiki.load(args.dir)
-    return _print(seed(trial.dir, trial.api_url, shutil.which("php") or "php").to_json())
+    trial = TrialWiki.load(Path(dir))
+    result: dict[str, Any] = seed(trial.dir, trial.api_url, shutil.which("php") or "php").to_json()
+    return result
 
 
-def _cmd_config(args: argparse.Namespace) -> int:
-    trial = TrialWiki.load(args.dir)
+def save_config(dir: Path | str, file: Path | str, summary: str) -> dict[str, Any]:
+    """Save the JSON file ``file`` as the community config page of the sandbox at ``dir``, as Admin.
+
+    The JSON is re-indented before saving; when the page already holds that text nothing is
+    saved. Returns ``{"page", "rev_id"}``, or ``{"page", "unchanged": True}``.
+    Raises :class:`SandboxError` when ``file`` is not readable JSON.
+    """
+    trial = TrialWiki.load(Path(dir))
     try:
-        config = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        config = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SandboxError(f"cannot read {args.file} as JSON: {exc}") from exc
+        raise SandboxError(f"cannot read {file} as JSON: {exc}") from exc
     admin = trial.session("Admin")
     text = json.dumps(config, indent=2, ensure_ascii=False)
     if (admin.text(trial.config_page) or "").strip() == text.strip():
-        return _print({"page": trial.config_page, "unchanged": True})
-    rev = admin.edit(trial.config_page, text=text, summary=args.summary)
-    return _print({"page": trial.config_page, "rev_id": rev})
+        return {"page": trial.config_page, "unchanged": True}
+    rev = admin.edit(trial.config_page, text=text, summary=summary)
+    return {"page": trial.config_page, "rev_id": rev}
 
 
-def _cmd_edit(args: argparse.Namespace) -> int:
-    session = TrialWiki.load(args.dir).session(args.as_user)
-    if args.append is not None:
-        rev = session.edit(args.page, appendtext="\n" + args.append, summary=args.summary)
+def edit_as(dir: Path | str, as_user: str, page: str, text: str | None, append: str | None,
+            summary: str) -> dict[str, Any]:
+    """Edit ``page`` on the sandbox at ``dir`` as account ``as_user`` (or anonymously for ``IP``).
+
+    Give exactly one of ``text`` (the page's new wikitext, replacing the whole page) and
+    ``append`` (wikitext added on a new line at the end of the page).
+    Returns ``{"page", "user", "rev_id"}``.
+    """
+    if (text is None) == (append is None):
+        raise ValueError("give exactly one of text and append")
+    session = TrialWiki.load(Path(dir)).session(as_user)
+    if append is not None:
+        rev = session.edit(page, appendtext="\n" + append, summary=summary)
     else:
-        rev = session.edit(args.page, text=args.text, summary=args.summary)
-    return _print({"page": args.page, "user": session.name, "rev_id": rev})
+        rev = session.edit(page, text=text, summary=summary)
+    return {"page": page, "user": session.name, "rev_id": rev}
 
 
 def _report_link(trial: TrialWiki, talk_text: str, rev_id: int) -> tuple[str, dict[str, Any]] | None:
@@ -206,9 +226,17 @@ def _edit_form(trial: TrialWiki, url: str) -> tuple[str, str]:
     return html.unescape(box.group(1)).lstrip("\n"), html.unescape(value.group(1)) if value else ""
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    trial = TrialWiki.load(args.dir)
-    reporter = trial.session(args.as_user)
+def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> dict[str, Any]:
+    """As ``as_user``, report the bot's revert of their latest article edit, as the browser would.
+
+    Waits up to ``timeout`` seconds for the bot's notice about that edit on the user's talk
+    page, follows its report link (only to this sandbox's own ``index.php``), types
+    ``reason`` after "Why it was a good edit:" in the pre-filled text and saves the new
+    section, which MediaWiki signs. Returns ``{"page", "section", "reporter", "rev_id"}``.
+    Raises :class:`SandboxError` when the user has no article edit or the notice never comes.
+    """
+    trial = TrialWiki.load(Path(dir))
+    reporter = trial.session(as_user)
     talk = f"User talk:{reporter.name}"
     contributions = reporter.call(list="usercontribs", ucuser=reporter.name, ucnamespace=0, uclimit=1,
                                   ucprop="ids")["query"]["usercontribs"]
@@ -219,13 +247,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     def link() -> tuple[str, dict[str, Any]] | None:
         return _report_link(trial, reporter.text(talk) or "", latest)
 
-    url, params = _wait(f"the bot's notice about r{latest} on {talk}", link, args.timeout)
+    url, params = _wait(f"the bot's notice about r{latest} on {talk}", link, timeout)
     text, subject = _edit_form(trial, url)
     marker = "Why it was a good edit: "
-    text = text.replace(marker, marker + args.reason, 1) if marker in text else f"{args.reason}\n\n{text}"
+    text = text.replace(marker, marker + reason, 1) if marker in text else f"{reason}\n\n{text}"
     rev = reporter.edit(params["title"], section="new", sectiontitle=subject or params.get("preloadtitle", ""),
                         text=text)
-    return _print({"page": params["title"], "section": subject, "reporter": reporter.name, "rev_id": rev})
+    return {"page": params["title"], "section": subject, "reporter": reporter.name, "rev_id": rev}
 
 
 def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
@@ -240,9 +268,18 @@ def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
     return out
 
 
-def _cmd_review(args: argparse.Namespace) -> int:
-    trial = TrialWiki.load(args.dir)
-    reviewer = trial.session(args.as_user)
+def review_report(dir: Path | str, status: str, as_user: str, timeout: float) -> dict[str, Any]:
+    """As reviewer ``as_user``, set ``status`` (``confirmed`` or ``declined``) on the newest answered report.
+
+    Waits up to ``timeout`` seconds for a report on the config's ``false_positive_page`` that
+    the bot answered with ``status: open``, replaces ``open`` with ``status``, and for
+    ``confirmed`` waits (again up to ``timeout``) for the bot's answer. Returns
+    ``{"page", "rev_id", "status", "reviewer"}``, plus ``"reinstated"`` for ``confirmed``.
+    """
+    if status not in REVIEW_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(REVIEW_STATUSES)}, not {status!r}")
+    trial = TrialWiki.load(Path(dir))
+    reviewer = trial.session(as_user)
     try:
         page = str(json.loads(reviewer.text(trial.config_page) or "{}")["false_positive_page"])
     except (ValueError, KeyError, TypeError) as exc:
@@ -257,56 +294,14 @@ def _cmd_review(args: argparse.Namespace) -> int:
                 return index, text, int(found.group(2))
         return None
 
-    index, text, rev_id = _wait(f"a report answered by the bot on {page}", open_report, args.timeout)
-    reviewer.edit(page, section=index, text=_BOT_LINE.sub(rf"\g<1>{args.status}", text, count=1),
-                  summary=f"report on r{rev_id}: {args.status}")
-    result: dict[str, Any] = {"page": page, "rev_id": rev_id, "status": args.status, "reviewer": reviewer.name}
-    if args.status == "confirmed":
+    index, text, rev_id = _wait(f"a report answered by the bot on {page}", open_report, timeout)
+    reviewer.edit(page, section=index, text=_BOT_LINE.sub(rf"\g<1>{status}", text, count=1),
+                  summary=f"report on r{rev_id}: {status}")
+    result: dict[str, Any] = {"page": page, "rev_id": rev_id, "status": status, "reviewer": reviewer.name}
+    if status == "confirmed":
         answer = re.compile(rf"automod — revision {rev_id}(?: reinstated|: the page was edited)")
         reply = _wait(f"the bot's answer to the confirmed report on r{rev_id}",
-                      lambda: answer.search(reviewer.text(page) or ""), args.timeout)
+                      lambda: answer.search(reviewer.text(page) or ""), timeout)
         result["reinstated"] = "reinstated" in reply.group(0)
-    return _print(result)
+    return result
 
-
-def register(sandbox_commands: Any) -> None:
-    """Add the trial commands to ``automod sandbox``."""
-    def command(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sandbox_commands.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--dir", type=Path, required=True, help="the sandbox's directory (as given to `up`)")
-        parser.set_defaults(func=func)
-        return parser
-
-    command("seed", "Import a backdated history (articles, good edits, vandalism reverted by a patroller) to "
-                    "train a local model on; does nothing on a wiki already seeded.", _cmd_seed)
-
-    config = command("config", "Save a JSON file as the community config page, as Admin.", _cmd_config)
-    config.add_argument("file", type=Path, metavar="FILE", help="the config as JSON (see config/*.json)")
-    config.add_argument("--summary", default="automod trial: community config", help="edit summary")
-
-    edit = command("edit", "Edit a page as one of the sandbox's accounts, or anonymously (--as IP).", _cmd_edit)
-    edit.add_argument("--as", dest="as_user", required=True, metavar="ACCOUNT",
-                      help="Admin, Patroller, Vandal1, Vandal2, or IP for an anonymous edit")
-    edit.add_argument("--page", required=True, help="title of the page to edit")
-    content = edit.add_mutually_exclusive_group(required=True)
-    content.add_argument("--text", help="the page's new wikitext (replaces the whole page)")
-    content.add_argument("--append", help="wikitext to add at the end of the page")
-    edit.add_argument("--summary", default="", help="edit summary")
-
-    report = command("report", "Follow the report link the bot's notice gives for your latest article edit "
-                               "and save the pre-filled report, signed by you (as the browser would).", _cmd_report)
-    report.add_argument("--as", dest="as_user", required=True, metavar="ACCOUNT",
-                        help="the reverted editor whose talk page holds the notice (e.g. Vandal1)")
-    report.add_argument("--reason", default="I think this edit was fine.",
-                        help="what you would type after 'Why it was a good edit:'")
-    report.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="how long to wait for the bot's notice about that edit")
-
-    review = command("review", "As a reviewer, set the status of the newest report the bot answered "
-                               "(confirmed: the bot restores the edit).", _cmd_review)
-    review.add_argument("--status", choices=["confirmed", "declined"], required=True,
-                        help="confirmed (a false positive: the bot reinstates the edit) or declined")
-    review.add_argument("--as", dest="as_user", default="Admin", metavar="ACCOUNT",
-                        help="the reviewing account (default Admin)")
-    review.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="how long to wait for the bot's line under the report, and its answer")

@@ -1,0 +1,98 @@
+"""The bot's own sub-commands: ``automod run``, ``check-config``, ``score`` and ``reports``.
+
+Registered into the ``automod`` command by :mod:`automod.cli`. Each handler loads the
+operator settings and calls one library function (:mod:`automod.moderation`,
+:mod:`automod.store`); the heavier imports happen inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from automod.store import REPORT_STATUSES
+
+__all__ = ["register"]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from automod.moderation.runner import RunOptions, run
+    from automod.settings import load_settings
+
+    settings = load_settings(args.settings)
+    run(settings, RunOptions(dry_run=args.dry_run, max_events=args.max_events,
+                             exit_after=args.exit_after), sys.stdout)
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from automod.moderation.served_wiki import check_config
+    from automod.settings import load_settings
+
+    report = check_config(load_settings(args.settings), args.wiki)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if report["problems"]:
+        for problem in report["problems"]:
+            print(f"Error: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from automod.moderation.runner import score_revision
+    from automod.settings import load_settings
+
+    print(json.dumps(score_revision(load_settings(args.settings), args.wiki, args.rev_id), indent=2,
+                     ensure_ascii=False))
+    return 0
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from automod.settings import load_settings
+    from automod.store import Store
+
+    settings = load_settings(args.settings)
+    wiki = settings.wiki(args.wiki)
+    index = wiki.api.rsplit("/", 1)[0] + "/index.php"
+    with Store(settings.store) as store:
+        for row in store.reports(args.wiki, args.status):
+            print(json.dumps({
+                "rev_id": row["rev_id"], "kind": row["kind"], "status": row["status"], "title": row["title"],
+                "user": row["user"], "reporter": row["reporter"], "probability": row["probability"],
+                "model": row["model"], "model_version": row["model_version"], "threshold": row["threshold"],
+                "config_rev": row["config_rev"], "page": row["page"],
+                "diff": f"{index}?diff={row['rev_id']}",
+                "revert": f"{index}?diff={row['revert_rev_id']}" if row["revert_rev_id"] else None,
+            }, ensure_ascii=False))
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add ``run``, ``check-config``, ``score`` and ``reports`` to the ``automod`` command."""
+    run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.")
+    run.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    run.add_argument("--dry-run", action="store_true", help="log-only everywhere: decide and record, change nothing on any wiki")
+    run.add_argument("--max-events", type=int, default=None, help="stop after reading N stream events (canaries excluded)")
+    run.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
+    run.set_defaults(func=_cmd_run)
+
+    check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.")
+    check.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    check.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    check.set_defaults(func=_cmd_check_config)
+
+    score = commands.add_parser("score", help="Score one revision and show the decision; change nothing.")
+    score.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    score.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    score.add_argument("rev_id", type=int, help="the revision to score (any revision, not only a page's latest)")
+    score.set_defaults(func=_cmd_score)
+
+    reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.")
+    reports.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    reports.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    reports.add_argument("--status", choices=REPORT_STATUSES, default=None,
+                         help="only reports with this status (confirmed includes reinstated; default: all)")
+    reports.set_defaults(func=_cmd_reports)
