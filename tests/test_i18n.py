@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from automod import i18n
+from automod.onwiki import i18n
 from automod.onwiki.i18n import (
     available_languages,
     fallback_chain,

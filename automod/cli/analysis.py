@@ -65,7 +65,7 @@ def _files_prefix(out: Path | None, settings: Any, name: str) -> Path | None:
 
 
 def _cmd_thresholds(args: argparse.Namespace) -> int:
-    from automod import thresholds as th
+    from automod.evidence import thresholds as th
     from automod.settings import load_settings
 
     settings = load_settings(args.settings) if args.settings else None
@@ -137,7 +137,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from urllib.parse import urlparse
 
-    from automod import export as ex
+    from automod.evidence import export as ex
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -173,7 +173,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from automod import thresholds as th
+    from automod.evidence import thresholds as th
     from automod.moderation.backtest import BacktestOptions, backtest
     from automod.settings import load_settings
 

@@ -4,7 +4,8 @@
 ``up(dir, wikis=N)`` runs N wikis (sandboxwiki, sandbox2wiki, …) feeding the one relay. The
 relay itself lives in :mod:`automod.sandbox.relay` and is only ever run as a subprocess.
 :mod:`automod.sandbox.seed` imports a backdated history to train on, and
-:mod:`automod.sandbox.trial` holds the commands of the README's trial (edit, report, review…).
+:mod:`automod.sandbox.trial` does what the README's trial does in a browser (edit, report, review…);
+the `automod sandbox` commands (:mod:`automod.cli.sandbox`) call it.
 """
 
 from automod.sandbox.accounts import Account

@@ -37,7 +37,8 @@ from automod.errors import SandboxError
 from automod.sandbox.accounts import Account
 from automod.sandbox.mediawiki import STATE_FILE, USER_AGENT
 
-__all__ = ["REVIEW_STATUSES", "SandboxSession", "TrialWiki", "edit_as", "file_report", "review_report", "save_config", "seed_sandbox"]
+__all__ = ["REVIEW_STATUSES", "SandboxSession", "TrialWiki", "edit_as", "file_report", "review_report",
+           "save_config", "seed_sandbox"]
 
 T = TypeVar("T")
 ANONYMOUS = "IP"
@@ -269,7 +270,7 @@ def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
 
 
 def review_report(dir: Path | str, status: str, as_user: str, timeout: float) -> dict[str, Any]:
-    """As reviewer ``as_user``, set ``status`` (``confirmed`` or ``declined``) on the newest answered report.
+    """As reviewer ``as_user``, set ``status`` (``confirmed`` or ``declined``) on the newest report.
 
     Waits up to ``timeout`` seconds for a report on the config's ``false_positive_page`` that
     the bot answered with ``status: open``, replaces ``open`` with ``status``, and for
