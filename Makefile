@@ -37,6 +37,7 @@ bench: $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bench_stream.py
 	$(VENV)/bin/python benchmarks/bench_decisions.py
 	$(VENV)/bin/python benchmarks/bench_local_model.py
+	$(VENV)/bin/python benchmarks/bench_model_quality.py
 	$(VENV)/bin/python benchmarks/bench_multilingual.py
 
 # The trial (README "Try it on a local wiki") trains a local model: the `local` extra.

@@ -137,6 +137,7 @@ class Outcome(str, Enum):
     ROLLBACK_FAILED = "rollback-failed"
     ROLLBACK_ABANDONED = "rollback-abandoned"
     INTERRUPTED = "interrupted"          # the bot stopped between intent and rollback
+    TARGET_MISMATCH = "target-mismatch"  # the event's page/user do not own the revision: not rolled back
 
     def __str__(self) -> str:
         return self.value

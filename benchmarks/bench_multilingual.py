@@ -1,6 +1,6 @@
 """Multilingual revert-risk inference: the reference's naive path against automod's, side by side.
 
-Usage: python benchmarks/bench_multilingual.py [--repeat N] [--micro-batch N]
+Usage: python benchmarks/bench_multilingual.py [--repeat N] [--micro-batch N] [--json] [--keep-model DIR]
 
 One model directory is written first, as ``automod train`` writes it: a
 bert-base-multilingual-cased-SHAPED encoder (12 layers, hidden 768, vocabulary 119,547,
@@ -10,8 +10,8 @@ load it, each in its own process (so peak RSS is its own), and score the real ed
 in tests/data/fixtures/edits/:
 
 (a) naive, as the reference server: one text at a time, fp32 torch, truncated at 512 tokens;
-(b) automod, as ``automod run`` serves it: ``MultilingualModel.load`` + ``Predictor`` — the
-    int8 ONNX Runtime encoder, every fragment of a micro-batch of revisions in length-sorted
+(b) automod, as ``automod run`` serves it: ``TorchFreeModel`` (no torch imported) — the
+    int8 ONNX Runtime encoder with memory-mapped weights, numpy heads, every fragment of a micro-batch of revisions in length-sorted
     batches of at most 384 padded tokens, 64-token fragments (32 for titles), the first 16
     fragments of each kind, 2 threads.
 
@@ -23,7 +23,9 @@ probabilities (the encoder path's fidelity; the per-revision max/mean of softmax
 probabilities the booster reads) and of the final probability. With random weights the
 final probability comes from a booster fitted on random rows, so its |Δ| says little; a
 trained model's is measured by ``automod train`` on held-out edits and kept in its card.
-Text extraction (mwedittypes) is the same code in both and is timed separately.
+Text extraction (mwedittypes) is timed in each process and added to both totals: (a) plain,
+(b) through the extraction cache, cold (nothing parsed before: the headline figure) and,
+apart, with each parent parsed a moment earlier (as when the bot handled it as the new edit).
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def build_model_dir(model_dir: Path) -> Path:
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     from automod.scoring.model_files import sha256_path
+    from automod.scoring.multilingual.card import HEADS_NPZ, ONNX_DATA
+    from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
+    from automod.scoring.multilingual.inference import InferenceConfig, Predictor
     from automod.scoring.multilingual.model import (
         BOOSTER_FILE,
         CARD_FILE,
@@ -88,10 +93,16 @@ def build_model_dir(model_dir: Path) -> Path:
         FEATURE_NAMES,
         HEADS_FILE,
         MultilingualCard,
+        MultilingualModel,
         RevertRiskHeads,
         save_model_files,
     )
-    from automod.scoring.multilingual.onnx_encoder import ONNX_FILE, export_int8
+    from automod.scoring.multilingual.onnx_encoder import (
+        ONNX_FILE,
+        OnnxRevertRisk,
+        export_int8,
+    )
+    from automod.scoring.multilingual.torch_free import save_heads_npz
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
@@ -117,9 +128,27 @@ def build_model_dir(model_dir: Path) -> Path:
     model_dir.mkdir(parents=True, exist_ok=True)
     save_model_files(model_dir, tokenizer, net, booster)
     export_int8(net, model_dir / ONNX_FILE)
-    sha = {name: sha256_path(model_dir / name) for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, ONNX_FILE)}
+    save_heads_npz(model_dir / HEADS_NPZ, {k: v.numpy() for k, v in net.heads_state().items()})
+    # As training does: the int8 encoder's final probabilities against fp32 (here on the fixtures).
+    card = MultilingualCard(id="bench", name="bench", feature_names=FEATURE_NAMES, sha256={}, max_length=64,
+                            title_max_length=32, max_texts=16)
+    edits = [(extract_edit_texts(p, c, t), EditMeta(bytes_diff=len(c) - len(p), anonymous=False))
+             for _, t, p, c in fixture_edits()]
+    fp32 = Predictor(MultilingualModel(card, tokenizer, net, booster), InferenceConfig(quantize="off"))
+    served = OnnxRevertRisk(model_dir / ONNX_FILE, 768)
+    served.load_state_dict(net.heads_state(), strict=True)
+    int8 = Predictor(MultilingualModel(card, tokenizer, served.eval(), booster, "onnxruntime-int8"))
+    # Random weights: the booster is fitted on random rows, so its output jumps on any change
+    # and says nothing of fidelity; the card records the head probabilities' |Δ| instead.
+    heads = [i for i, name in enumerate(FEATURE_NAMES) if name.startswith("bert_") and "_p" in name]
+    diff = max(abs(ra[i] - rb[i]) for ra, rb in zip(fp32.feature_rows(edits), int8.feature_rows(edits))
+               for i in heads)
+    onnx = {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(edits),
+            "method": "onnxruntime quantize_dynamic QInt8; random weights: head probabilities on the fixture edits"}
+    files = (ENCODER_DIR, HEADS_FILE, HEADS_NPZ, BOOSTER_FILE, ONNX_FILE, ONNX_DATA)
+    sha = {name: sha256_path(model_dir / name) for name in files}
     card = MultilingualCard(id="bench", name="bench", feature_names=FEATURE_NAMES, sha256=sha, max_length=64,
-                            title_max_length=32, max_texts=16, onnx={"file": ONNX_FILE})
+                            title_max_length=32, max_texts=16, onnx=onnx)
     (model_dir / CARD_FILE).write_text(json.dumps(card.to_json()), encoding="utf-8")
     return model_dir
 
@@ -151,25 +180,50 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dict[str, object]:
-    import torch
+def _extraction(edits: list[tuple[str, str, str, str]], cached: bool) -> tuple[list, float, float]:
+    """Texts of the edits and ms/revision: cold (nothing parsed before) and, with the
+    cache, with each parent parsed a moment earlier (as when the bot handled it as the new edit)."""
+    from automod.scoring.multilingual.edit_texts import extract_edit_texts
+    from automod.scoring.multilingual.edit_texts_cache import ExtractionCache
 
-    from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
-    from automod.scoring.multilingual.inference import (
-        InferenceConfig,
-        Predictor,
-        feature_row,
-    )
-    from automod.scoring.multilingual.model import MultilingualModel
-
-    torch.set_num_threads(2)
-    t0 = time.perf_counter()
-    model = MultilingualModel.load(model_dir, runtime="torch" if phase == "a" else "onnx")
-    load_s = time.perf_counter() - t0
-    edits = fixture_edits()
     started = time.perf_counter()
-    texts = [extract_edit_texts(prev, cur, title) for _, title, prev, cur in edits]
-    extract_ms = (time.perf_counter() - started) * 1000 / len(edits)
+    if not cached:
+        texts = [extract_edit_texts(prev, cur, title) for _, title, prev, cur in edits]
+        return texts, (time.perf_counter() - started) * 1000 / len(edits), float("nan")
+    cache = ExtractionCache()
+    texts = [cache.extract(prev, cur, title) for _, title, prev, cur in edits]
+    cold = (time.perf_counter() - started) * 1000 / len(edits)
+    warm_cache = ExtractionCache()
+    for _, _, prev, _ in edits:
+        warm_cache.parsed(prev, "en")
+    started = time.perf_counter()
+    for _, title, prev, cur in edits:
+        warm_cache.extract(prev, cur, title)
+    return texts, cold, (time.perf_counter() - started) * 1000 / len(edits)
+
+
+def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dict[str, object]:
+    from automod.scoring.multilingual.edit_texts import EditMeta
+
+    edits = fixture_edits()
+    t0 = time.perf_counter()
+    if phase == "a":
+        import torch
+
+        from automod.scoring.multilingual.inference import feature_row
+        from automod.scoring.multilingual.model import MultilingualModel
+
+        torch.set_num_threads(2)
+        model = MultilingualModel.load(model_dir, runtime="torch")
+    else:
+        from automod.scoring.multilingual.torch_free import TorchFreeModel
+
+        model = TorchFreeModel.load(model_dir, threads=2)
+    load_s = time.perf_counter() - t0
+    extraction = [_extraction(edits, cached=phase == "b") for _ in range(3)]
+    texts = extraction[0][0]
+    extract_ms = statistics.median(e[1] for e in extraction)
+    extract_parent_cached_ms = statistics.median(e[2] for e in extraction)
     pairs = [(t, EditMeta(bytes_diff=len(c) - len(p), anonymous=False)) for t, (_, _, p, c) in zip(texts, edits)]
     times: list[float] = []
     rows: list[list[float]] = []
@@ -185,19 +239,18 @@ def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dic
             pass_times.append(sum(times[-len(pairs):]) / len(pairs))
         amortized = statistics.median(pass_times)
     else:
-        predictor = Predictor(model, InferenceConfig(threads=2, keep_fp32=False))
-        predictor.predict(pairs[:2])  # warm-up
+        model.predict(pairs[:2])  # warm-up
         batch_times = []
         for _ in range(repeat):
             for t, meta in pairs:  # one revision at a time: latency
                 t0 = time.perf_counter()
-                predictor.predict([(t, meta)])
+                model.predict([(t, meta)])
                 times.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             rows = []
             for i in range(0, len(pairs), micro_batch):
                 chunk = pairs[i:i + micro_batch]
-                rows += predictor.feature_rows(chunk)
+                rows += model.feature_rows(chunk)
                 model.predict_rows(rows[-len(chunk):])
             batch_times.append((time.perf_counter() - t0) * 1000 / len(pairs))
         amortized = statistics.median(batch_times)
@@ -206,7 +259,8 @@ def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dic
             "fragments": sum(len(t.inserted) + len(t.removed) + len(t.changed) + 1 for t in texts),
             "p50_ms": times[len(times) // 2], "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))],
             "amortized_ms": amortized, "revisions_per_s": 1000 / amortized, "extract_ms": extract_ms,
-            "peak_rss_mb": peak_rss_mb(), "rows": rows,
+            "extract_parent_cached_ms": extract_parent_cached_ms,
+            "peak_rss_mb": peak_rss_mb(), "torch_imported": "torch" in sys.modules, "rows": rows,
             "probabilities": model.predict_rows(rows)}
 
 
@@ -214,6 +268,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--micro-batch", type=int, default=8)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object, last line")
+    parser.add_argument("--keep-model", type=Path, metavar="DIR",
+                        help="write the model directory here and keep it (score with it: local:<name>)")
     parser.add_argument("--phase", choices=["a", "b"], help=argparse.SUPPRESS)
     parser.add_argument("--model-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,7 +284,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-multilingual-") as tmp:
         t0 = time.perf_counter()
-        model_dir = build_model_dir(Path(tmp) / "bench")
+        model_dir = build_model_dir(args.keep_model or Path(tmp) / "bench")
         print(f"model directory with ONNX export written in {time.perf_counter() - t0:.0f} s")
         results = {}
         for phase in ("a", "b"):
@@ -249,6 +306,22 @@ def main() -> None:
           f"text extraction (both): {a['extract_ms']:.1f} ms/revision")
     print(f"max |Δ| (a) vs (b): head probabilities {head_delta:.4f}; final probability {delta:.4f} "
           "(random-row booster, see above)")
+    naive_total, automod_total = a["amortized_ms"] + a["extract_ms"], b["amortized_ms"] + b["extract_ms"]
+    warm_total = b["amortized_ms"] + b["extract_parent_cached_ms"]
+    print(f"with extraction: naive {naive_total:.1f} ms/rev, automod {automod_total:.1f} ms/rev "
+          f"({naive_total / automod_total:.1f}x); parents already parsed: {warm_total:.1f} ms/rev "
+          f"({naive_total / warm_total:.1f}x); automod peak RSS {b['peak_rss_mb']:.0f} MiB, "
+          f"torch imported: {b['torch_imported']}")
+    if args.json:
+        print(json.dumps({"naive_total_ms": round(naive_total, 1), "automod_total_ms": round(automod_total, 1),
+                          "speedup": round(naive_total / automod_total, 2),
+                          "automod_total_parent_cached_ms": round(warm_total, 1),
+                          "extraction_ms": round(b["extract_ms"], 1),
+                          "extraction_parent_cached_ms": round(b["extract_parent_cached_ms"], 1),
+                          "naive_encoder_ms": round(a["amortized_ms"], 1), "encoder_ms": round(b["amortized_ms"], 1),
+                          "peak_rss_mib": round(b["peak_rss_mb"]), "naive_peak_rss_mib": round(a["peak_rss_mb"]),
+                          "torch_imported": b["torch_imported"], "head_max_abs_diff": round(head_delta, 4),
+                          "revisions": a["revisions"]}))
 
 
 if __name__ == "__main__":

@@ -215,7 +215,10 @@ def test_cope2_edit_gives_all_26_features_in_published_order():
         user=UserInfo(edit.findtext("user") or "", anonymous=True),
         page_created=_moment(1140851815))
     features = edit_features(data, text_counts(current), text_counts(previous))
-    assert tuple(features) == FEATURE_NAMES and len(FEATURE_NAMES) == 26
+    assert tuple(features) == FEATURE_NAMES and FEATURE_NAMES[:26] == F.BASE_FEATURE_NAMES
+    assert len(F.BASE_FEATURE_NAMES) == 26 and len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+    # The editor signals were not fetched: missing to the model (NaN), not zero.
+    assert all(math.isnan(features[name]) for name in F.EDITOR_FEATURE_NAMES)
     assert features["page_seconds_since_previous_revision"] == 1270189154 - 1268974080
     assert features["page_age"] == pytest.approx((1270189154 - 1140851815) / 86400)
     assert features["revision_text_bytes_diff"] == len(current.encode()) - len(previous.encode())

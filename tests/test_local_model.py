@@ -66,7 +66,7 @@ def synthetic_dataset(n: int = 240, seed: int = 3) -> Dataset:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
-    result = train_model(synthetic_dataset(), "synthetic", tmp_path_factory.mktemp("models"), rounds=40)
+    result = train_model(synthetic_dataset(), "synthetic", tmp_path_factory.mktemp("models"))
     return result.model_dir
 
 
@@ -77,13 +77,17 @@ def test_training_writes_model_and_card_with_metrics(trained):
     assert card["id"].startswith("synthetic-") and card["wiki"] == "testwiki"
     assert card["feature_names"] == list(FEATURE_NAMES) and set(card["feature_importance"]) == set(FEATURE_NAMES)
     data = card["data"]
-    assert data["train"]["edits"] == 168 and data["evaluation"]["edits"] == 72
-    assert data["train"]["last"] <= data["evaluation"]["first"]  # time-based split
+    assert data["train"]["edits"] == 240 and data["evaluation"]["edits"] == 240  # every edit scored out of fold
     assert card["evaluation"]["auc"] > 0.75  # 5% of labels are flipped on purpose
+    roc = card["evaluation"]["roc_auc"]
+    assert roc["interval"][0] <= roc["value"] <= roc["interval"][1]
+    assert {"pr_auc", "recall_at_0.1pct_fpr", "recall_at_0.5pct_fpr", "recall_at_1pct_fpr"} <= set(card["evaluation"])
     assert [row["threshold"] for row in card["evaluation"]["thresholds"]][0::9] == [0.5, 0.99]
-    assert set(card["evaluation"]["threshold_for_precision"]) == {"0.95", "0.99"}
+    assert set(card["evaluation"]["threshold_for_precision"]) == {"0.9", "0.95", "0.99"}
+    assert card["calibration"]["method"] == "platt" and 0.3 < card["calibration"]["base_rate"] < 0.4
     markdown = (trained / "MODEL_CARD.md").read_text()
-    assert card["id"] in markdown and "AUC" in markdown and "reverted by another user within 48 hours" in markdown
+    assert card["id"] in markdown and "ROC AUC" in markdown and "reverted by another user within 48 hours" in markdown
+    assert "Recall at 1% false positives" in markdown and "Calibration" in markdown
 
 
 def test_local_model_names_lists_directories_with_a_card(tmp_path, trained):
@@ -158,6 +162,8 @@ class FakeWiki:
         self.calls.append(params)
         if "pageids" in params:
             return {"query": {"pages": [{"pageid": 7, "revisions": [{"revid": 10, "timestamp": "2024-03-01T00:00:00Z"}]}]}}
+        if "titles" in params:  # the editor signals: talk page and recent contributions
+            return self.signals(params)
         rev_id = int(params["revids"])
         query: dict[str, Any] = {"pages": [{"pageid": 7, "ns": 0, "title": "Town", "revisions": [self.revs[rev_id]]}]}
         if params.get("meta") == "siteinfo":
@@ -171,18 +177,35 @@ class FakeWiki:
         return {"batchcomplete": True, "query": query}
 
 
-def test_fetcher_needs_two_round_trips_and_reads_everything():
+    def signals(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["titles"].split(":", 1)[1]
+        talk = ("== March 2024 ==\n<!-- Template:uw-vandalism1 -->Please stop.\n"
+                "{{subst:uw-vandalism2}} Last warning. {{Welcome}}") if name == "203.0.113.9" else "Hi"
+        contribs = [{"revid": 11, "timestamp": "2024-03-01T01:00:00Z", "tags": []},
+                    {"revid": 9, "timestamp": "2024-03-01T00:55:00Z", "tags": ["mw-reverted"]},
+                    {"revid": 8, "timestamp": "2024-02-28T00:00:00Z", "tags": ["mw-reverted"]},
+                    {"revid": 7, "timestamp": "2024-02-27T00:00:00Z", "tags": []}]
+        return {"query": {"pages": [{"title": params["titles"], "revisions": [{"slots": {"main": {"content": talk}}}]}],
+                          "usercontribs": contribs if name == "203.0.113.9" else []}}
+
+
+def test_fetcher_needs_three_round_trips_and_reads_everything():
     wiki = FakeWiki()
     fetcher = RevisionFetcher(wiki)
     edit = fetcher.fetch(12)
-    assert fetcher.round_trips == 2 and wiki.calls[0]["meta"] == "siteinfo"
+    assert fetcher.round_trips == 3 and wiki.calls[0]["meta"] == "siteinfo"
     assert wiki.calls[1]["list"] == "logevents|users" and wiki.calls[1]["revids"] == 10
     assert edit.user == UserInfo("Ann", False, 250, datetime(2023, 1, 1, tzinfo=UTC),
-                                 frozenset({"*", "user", "autoconfirmed"}))
+                                 frozenset({"*", "user", "autoconfirmed"}), warnings=0, recent_reverts=0,
+                                 recent_edits=0)
     assert edit.page_created == datetime(2023, 8, 15, tzinfo=UTC)
     assert edit.parent.rev_id == 10 and edit.revision.comment == "expand"
-    fetcher.fetch(11)  # anonymous: no list=users; siteinfo is cached
-    assert fetcher.round_trips == 4 and wiki.calls[3]["list"] == "logevents" and "meta" not in wiki.calls[2]
+    vandal = fetcher.fetch(11)  # anonymous: no list=users; siteinfo is cached
+    assert fetcher.round_trips == 6 and wiki.calls[4]["list"] == "logevents" and "meta" not in wiki.calls[3]
+    # Two uw- warnings (one substituted, one not; {{Welcome}} is none); two reverted edits in
+    # the 7 days; one other edit in the 10 minutes before; the edit itself is not counted.
+    assert (vandal.user.warnings, vandal.user.recent_reverts, vandal.user.recent_edits) == (2, 2, 1)
+    assert wiki.calls[5]["ucend"] == "2024-02-23T01:00:00Z" and wiki.calls[5]["ucstart"] == "2024-03-01T01:00:00Z"
 
 
 @pytest.mark.parametrize("rev_id,code", [(10, "parent_revision_missing"), (13, "revision_info_deleted")])

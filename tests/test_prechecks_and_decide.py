@@ -57,7 +57,13 @@ CASES = {
     "page-creation": ({"type": "new", "parent_id": None}, {}, 0, "page-creation"),
     "parent-zero-is-creation": ({"parent_id": 0}, {}, 0, "page-creation"),
     "already-tagged-reverted": ({}, {"tags": frozenset({"mw-reverted"})}, 0, "already-reverted"),
-    "undo-of-the-bot": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": BOT}, 0, "revert-of-bot"),
+    "undo-of-the-bot-by-an-ip-is-scored": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": BOT}, 0, None),
+    "undo-of-the-bot-by-an-autoconfirmed-user": (
+        {"user": "Carol"}, {"user": "Carol", "top_user": "Carol", "tags": frozenset({"mw-undo"}), "parent_user": BOT,
+                            "editor_rights": frozenset({"edit", "autoconfirmed"})}, 0, "revert-of-bot"),
+    "manual-restore-of-bot-revert-by-a-new-account-is-scored": (
+        {"user": "Sock"}, {"user": "Sock", "top_user": "Sock", "tags": frozenset({"mw-manual-revert"}), "parent_user": BOT,
+                           "editor_rights": frozenset({"edit"})}, 0, None),
     "rollback-of-own-edit": ({}, {"tags": frozenset({"mw-rollback"}), "parent_user": "192.0.2.1"}, 0, "self-revert"),
     "manual-revert-of-another-human-is-scored": ({}, {"tags": frozenset({"mw-manual-revert"})}, 0, None),
     "revert-with-hidden-parent-user": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": None}, 0, "revert-of-unknown-parent"),
@@ -134,3 +140,18 @@ def test_every_model_must_agree():
 
 def test_breaker_trips_when_one_more_revert_would_exceed_the_hourly_limit():
     assert not breaker_trips(29, cfg()) and breaker_trips(30, cfg())
+
+
+def test_the_reverted_editor_undoing_the_bot_is_scored_even_when_autoconfirmed():
+    f = facts({"user": "Mallory"}, {"user": "Mallory", "top_user": "Mallory", "tags": frozenset({"mw-undo"}),
+                                    "parent_user": BOT, "editor_rights": frozenset({"edit", "autoconfirmed"})})
+    assert skip(f) == "revert-of-bot"
+    assert skip(dataclasses.replace(f, reverted_user="Mallory")) is None
+
+
+def test_the_community_chooses_who_may_undo_the_bot():
+    ctx = {"user": "Carol", "top_user": "Carol", "tags": frozenset({"mw-undo"}), "parent_user": BOT,
+           "editor_rights": frozenset({"edit", "autoconfirmed"})}
+    strict = CommunityConfig(enabled=True, trusted_restorer_rights=frozenset({"rollback"}))
+    assert skip(facts({"user": "Carol"}, ctx, config=strict)) is None
+    assert skip(facts({"user": "Carol"}, {**ctx, "editor_rights": frozenset({"rollback"})}, config=strict)) == "revert-of-bot"

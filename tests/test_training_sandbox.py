@@ -79,7 +79,7 @@ def test_trained_model_separates_held_out_edits(api_model, history):
     card = json.loads((api_model / CARD_FILE).read_text())
     assert card["evaluation"]["auc"] > 0.9, card["evaluation"]
     assert card["data"]["evaluation"]["reverted"] > 5 and card["data"]["evaluation"]["not_reverted"] > 5
-    assert card["data"]["train"]["last"] <= card["data"]["evaluation"]["first"]
+    assert "grouped by page" in card["evaluation"]["method"]  # out-of-fold: no page in both parts
     assert card["wiki"] == "sandboxwiki" and "api" in card["data"]["source"]
     assert (api_model / MODEL_FILE).is_file() and (api_model / "MODEL_CARD.md").is_file()
 
@@ -201,7 +201,7 @@ def test_local_scorer_rates_new_vandalism_above_new_good_edits(sandbox, wiki, ap
     scorer = LocalScorer(api_model, query_function(sandbox.api_url))
     p_good, p_bad = scorer.score(sandbox.wiki, good).probability, scorer.score(sandbox.wiki, bad).probability
     assert p_bad > 0.85 and p_good < 0.5
-    assert scorer.fetcher.round_trips <= 4  # two per revision
+    assert scorer.fetcher.round_trips <= 6  # three per revision (the third: editor signals)
 
 
 @pytest.fixture
@@ -263,3 +263,24 @@ def test_corrupt_local_model_disables_scoring_without_a_crash(sandbox, wiki, api
     assert "does not match its card" in line["reason"]
     assert top_revision(admin, unique_title)["revid"] == bad  # nothing reverted
     assert bot.proc.poll() is None  # still running
+
+
+def test_live_bot_serves_a_model_trained_from_a_labelled_edits_file(sandbox, wiki, unique_title, local_bot,
+                                                                     tmp_path_factory):
+    """`train --from-csv` (real PAN-WVC-10 edits, diff-only) → `model: "local:<name>"` on a live wiki: the bot
+    computes the same features from full texts and the editor's signals, and scores the insult above the fix."""
+    models = tmp_path_factory.mktemp("csv-models")
+    slice_csv = Path(__file__).resolve().parent / "data/labelled-edits/pan_wvc10_slice.csv"
+    automod("train", "--kind", "language-agnostic", "--name", "pan-slice", "--from-csv", str(slice_csv),
+            "--models-dir", str(models))
+    admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
+    set_config(admin, {**REVERTING, "model": "local:pan-slice", "threshold": 0.999})
+    text = article("Eastbrook", 41)
+    writer.edit(unique_title, text)
+    bot = local_bot(models)
+    good = writer.edit(unique_title, constructive(text, 41, 2))
+    good_line = bot.decision(good, timeout=30)
+    bad = anon.edit(unique_title, "EASTBROOK IS STUPID AND BORING lol lol")
+    bad_line = bot.decision(bad, timeout=30)
+    assert good_line["model"] == bad_line["model"] == "local:pan-slice"
+    assert bad_line["probability"] > good_line["probability"], (good_line, bad_line)

@@ -136,7 +136,6 @@ def test_the_readme_trial_reaches_a_revert_a_report_and_the_evidence(tmp_path: P
         # 1. the sandbox, seeded
         started = steps.json("sandbox up --dir sandbox --seed")
         assert started["seed"]["already_seeded"] is False and started["seed"]["revisions"] > 500
-        assert steps.timings[-1][1] < 120, steps.timings  # installing and seeding stay quick
         trial = TrialWiki.load(sandbox_dir)
         again = seed(trial.dir, trial.api_url)
         assert again.already_seeded and again.revisions == 0  # safe to run twice

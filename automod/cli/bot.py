@@ -42,11 +42,41 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
+    from automod.errors import ConfigError
+
+    if args.input is not None:
+        if args.model is None or args.output is None or args.rev_id is not None:
+            raise ConfigError("score --input FILE needs --model local:NAME and --output FILE, and no REV_ID")
+        return _score_file(args)
+    if args.settings is None or args.wiki is None or args.rev_id is None:
+        raise ConfigError("score needs --settings FILE --wiki NAME REV_ID (or --input FILE to score a file offline)")
     from automod.moderation.runner import score_revision
     from automod.settings import load_settings
 
     print(json.dumps(score_revision(load_settings(args.settings), args.wiki, args.rev_id), indent=2,
                      ensure_ascii=False))
+    return 0
+
+
+def _score_file(args: argparse.Namespace) -> int:
+    """``score --model local:NAME --input FILE --output FILE``: offline, no wiki."""
+    from automod.errors import ConfigError
+
+    if not args.model.startswith("local:") or len(args.model) <= len("local:"):
+        raise ConfigError(f"--model {args.model!r}: offline scoring takes a local model, local:NAME")
+    models_dir = args.models_dir
+    if models_dir is None:
+        if args.settings is None:
+            raise ConfigError("score --input needs --models-dir DIR (or --settings, for its models_dir)")
+        from automod.settings import load_settings
+
+        models_dir = load_settings(args.settings).models_dir
+    try:
+        from automod.training.from_csv import score_csv
+    except ImportError as exc:
+        raise ConfigError(f"scoring a file needs the 'local' extra (pip install -e '.[local]'): {exc}") from exc
+    count = score_csv(models_dir / args.model.removeprefix("local:"), args.input, args.output)
+    print(json.dumps({"model": args.model, "scored": count, "output": str(args.output)}))
     return 0
 
 
@@ -84,10 +114,19 @@ def register(commands: Any) -> None:
     check.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
     check.set_defaults(func=_cmd_check_config)
 
-    score = commands.add_parser("score", help="Score one revision and show the decision; change nothing.")
-    score.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    score.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
-    score.add_argument("rev_id", type=int, help="the revision to score (any revision, not only a page's latest)")
+    score = commands.add_parser("score", help="Score one revision and show the decision; change nothing. With --input: "
+                                              "score a labelled-edits CSV offline with a local model.")
+    score.add_argument("--settings", type=Path, default=None, help="operator settings (YAML)")
+    score.add_argument("--wiki", default=None, help="wiki name as in settings (e.g. enwiki)")
+    score.add_argument("rev_id", type=int, nargs="?", default=None,
+                       help="the revision to score (any revision, not only a page's latest)")
+    score.add_argument("--model", default=None, help="with --input: the model, local:NAME")
+    score.add_argument("--models-dir", type=Path, default=None,
+                       help="with --input: the directory holding local models (default: the settings' models_dir)")
+    score.add_argument("--input", type=Path, default=None,
+                       help="a CSV of edits (old_text, new_text, ...; as for train --from-csv): scored offline, no wiki")
+    score.add_argument("--output", type=Path, default=None,
+                       help="with --input: the CSV written, rev_id,probability for every input row")
     score.set_defaults(func=_cmd_score)
 
     reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.")

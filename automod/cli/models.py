@@ -69,9 +69,39 @@ def _cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_from_csv(args: argparse.Namespace) -> int:
+    if args.kind != "language-agnostic":
+        raise ConfigError("--from-csv trains the language-agnostic model only (--kind language-agnostic)")
+    if args.models_dir is None and args.settings is None:
+        raise ConfigError("--from-csv needs --models-dir DIR (or --settings, for its models_dir)")
+    try:
+        from automod.training.from_csv import table_from_csv
+        from automod.training.train import train_table
+    except ImportError as exc:
+        raise ConfigError(f"training needs the 'local' extra (pip install -e '.[local]' in the checkout): {exc}") from exc
+    models_dir = args.models_dir
+    if models_dir is None:
+        from automod.settings import load_settings
+
+        models_dir = load_settings(args.settings).models_dir
+    result = train_table(table_from_csv(args.from_csv), args.name, models_dir)
+    card = result.card
+    ev = card["evaluation"]
+    print(json.dumps({"model": f"local:{card['name']}", "kind": "language-agnostic", "id": card["id"],
+                      "model_dir": str(result.model_dir), "auc": ev["auc"], "evaluation": ev["method"],
+                      **{k: ev[k] for k in ev if k.startswith("recall_at_") or k == "pr_auc"},
+                      "data": card["data"]["train"], "threshold_for_precision": ev["threshold_for_precision"],
+                      "recommended": ev["recommended"]}, indent=2))
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from automod.settings import load_settings
 
+    if args.from_csv is not None:
+        return _train_from_csv(args)
+    if args.settings is None or args.wiki is None:
+        raise ConfigError("--from-api and --from-dump need --settings FILE and --wiki NAME")
     settings = load_settings(args.settings)
     wiki = settings.wiki(args.wiki)
     models_dir = args.models_dir or settings.models_dir
@@ -101,7 +131,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.days is not None and args.days <= 0:
         raise ConfigError("--days should be a positive number")
     if args.from_dump is not None:
-        dataset = dataset_from_dump(args.from_dump, wiki.name, args.days, show_progress=show, extract=extract)
+        dataset = dataset_from_dump(args.from_dump, wiki.name, args.days, show_progress=show, extract=extract,
+                                    lang=wiki.lang or "en")
     else:
         if args.days is None:
             raise ConfigError("--from-api needs --days N")
@@ -129,6 +160,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_upgrade_model(args: argparse.Namespace) -> int:
+    from automod.training.multilingual import upgrade_model_dir
+
+    card = upgrade_model_dir(args.models_dir / args.name)
+    print(json.dumps({"model": f"local:{card['name']}", "id": card["id"], "serving": card["serving"]}, indent=2))
+    return 0
+
+
 def register(commands: Any) -> None:
     """Add ``features`` and ``train`` to the ``automod`` sub-commands."""
     features = commands.add_parser("features", help="Print the wikitext-derived features of an edit as JSON.")
@@ -144,12 +183,16 @@ def register(commands: Any) -> None:
                                 description="Train a local revert-risk model from a wiki's own history. Re-running "
                                             "a multilingual training with unchanged data and settings (a dump; an API "
                                             "window moves with time) resumes after the last finished epoch.")
-    train.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    train.add_argument("--wiki", required=True, help="wiki name as in settings")
+    train.add_argument("--settings", type=Path, default=None,
+                       help="operator settings (YAML); required with --from-api and --from-dump")
+    train.add_argument("--wiki", default=None, help="wiki name as in settings; required with --from-api and --from-dump")
     train.add_argument("--name", required=True, help="model name: served as local:<name>")
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-api", action="store_true", help="recent changes of the last --days days")
     source.add_argument("--from-dump", type=Path, metavar="FILE", help="XML dump with full histories (.bz2/.gz ok)")
+    source.add_argument("--from-csv", type=Path, metavar="FILE",
+                        help="labelled edits in a CSV file (columns in the README: old_text, new_text, label, ...); "
+                             "no wiki needed")
     train.add_argument("--days", type=float, default=None,
                        help="data window in days (required with --from-api; with a dump, before its newest edit)")
     train.add_argument("--models-dir", type=Path, default=None, help="default: the settings' models_dir")
@@ -168,3 +211,10 @@ def register(commands: Any) -> None:
                        help="multilingual: cpu, cuda, cuda:1… (default: a GPU when torch sees one)")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(func=_cmd_train)
+
+    upgrade = commands.add_parser("upgrade-model", help="Add the torch-free heads to an older multilingual model "
+                                                        "directory (served without torch when its ONNX encoder is "
+                                                        "measured).")
+    upgrade.add_argument("--models-dir", type=Path, required=True, help="the directory holding the models")
+    upgrade.add_argument("--name", required=True, help="the model's name (local:<name>)")
+    upgrade.set_defaults(func=_cmd_upgrade_model)

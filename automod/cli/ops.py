@@ -20,8 +20,9 @@ def _status(args: argparse.Namespace) -> int:
     limits = StatusLimits(
         max_silence_seconds=args.max_silence if args.max_silence is not None else settings.health.max_silence_seconds,
         max_lag_seconds=args.max_lag if args.max_lag is not None else settings.health.max_lag_seconds,
-        max_heartbeat_age=max(3 * settings.health.interval_seconds, 5.0))
-    data, problems = read_status(heartbeat_path(settings.store), limits)
+        max_heartbeat_age=max(3 * settings.health.interval_seconds, 5.0),
+        max_undecided_seconds=args.max_undecided)
+    data, problems = read_status(heartbeat_path(settings.store), limits, store=settings.store)
     print(json.dumps({"ok": not problems, "problems": problems, **data}, indent=2))
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
@@ -59,6 +60,8 @@ def register(commands: Any) -> None:
                         help="stalled when no stream event for this long (default from settings: 600)")
     status.add_argument("--max-lag", type=float, default=None, metavar="SECONDS",
                         help="lagging when the newest event is older than this (default from settings: 300)")
+    status.add_argument("--max-undecided", type=float, default=120.0, metavar="SECONDS",
+                        help="falling behind when an edit has waited this long for its decision (default 120)")
     status.set_defaults(func=_status)
 
     stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.")

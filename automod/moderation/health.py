@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from automod.store.lock import InstanceLock
+
 __all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "read_status"]
 
 log = logging.getLogger("automod.moderation.health")
@@ -114,15 +116,32 @@ class StatusLimits:
     max_silence_seconds: float = 600.0  # no stream event for this long: stalled
     max_lag_seconds: float = 300.0      # newest event older than this: lagging
     max_heartbeat_age: float = 180.0    # no heartbeat for this long: the process is gone
+    max_undecided_seconds: float = 120.0  # an edit waiting this long for its decision: falling behind
 
 
-def read_status(path: Path, limits: StatusLimits, now: float | None = None) -> tuple[dict[str, Any], list[str]]:
-    """The heartbeat and the list of problems with it (empty when all is well)."""
+def read_status(path: Path, limits: StatusLimits, now: float | None = None,
+                store: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The heartbeat and the list of problems with it (empty when all is well), each one
+    line: the process gone (nobody holds ``store``'s instance lock), the heartbeat stale,
+    a wiki's worker dead or an edit waiting too long, the stream silent or lagging."""
     now = time.time() if now is None else now
     if not path.exists():
         return {}, [f"no heartbeat at {path}: the bot has not run here"]
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+        float(data["time"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {}, [f"unreadable heartbeat at {path}: {exc}"]
     problems = []
+    if store is not None and InstanceLock.holder(store) is None:
+        problems.append(f"not running: no process holds {store} (last pid {data.get('pid')})")
+    for name, wiki in sorted((data.get("wikis") or {}).items()):
+        if wiki.get("alive") is False:
+            problems.append(f"{name}: the wiki's worker is dead")
+        waited = wiki.get("oldest_undecided_seconds") or 0
+        if waited > limits.max_undecided_seconds:
+            problems.append(f"{name}: falling behind: an edit has waited {waited:.0f} s for its decision "
+                            f"({wiki.get('queue')} queued)")
     age = now - data["time"]
     if age > limits.max_heartbeat_age:
         problems.append(f"stalled: last heartbeat {age:.0f} s ago")

@@ -17,10 +17,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 from automod.errors import ScoringError, WikiError
 from automod.moderation.decide import REVERT, breaker_trips, decide
+from automod.moderation.retries import is_transient
+from automod.moderation.rollback import ROLLBACK_DELAYS, PendingRollback, render_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import (
     EditFacts,
@@ -35,7 +38,7 @@ from automod.onwiki.community_config import (
     CommunityConfig,
 )
 from automod.onwiki.config_notice import post_config_notice
-from automod.onwiki.gateway import ConfigPage, same_title
+from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
 from automod.onwiki.reports import (
@@ -43,7 +46,7 @@ from automod.onwiki.reports import (
     log_implicit_report,
     process_report_page,
 )
-from automod.records import Outcome, RecentChange, Score, Verdict
+from automod.records import EventMeta, Outcome, RecentChange, Score, Verdict
 from automod.scoring.base import Unscorable
 from automod.settings import Settings
 from automod.store import Store
@@ -54,7 +57,9 @@ log = logging.getLogger("automod.moderation.moderator")
 
 POSITION_SAVE_INTERVAL = 1.0  # for events that need no action; replaying them is harmless
 DAY, HOUR = 86400.0, 3600.0
-RETRY_DELAYS = (10.0, 30.0, 60.0, 120.0)  # rollbacks refused as ratelimited/maxlag
+RETRY_DELAYS = ROLLBACK_DELAYS  # rollbacks refused as ratelimited/maxlag
+#: What :meth:`Moderator.handle` returns for an edit left for a later attempt (retries.py).
+DEFERRED = "deferred"
 
 
 @dataclass
@@ -66,27 +71,10 @@ class RunSummary:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass
-class PendingRollback:
-    change: RecentChange
-    attempts: int
-    due: float
-    summary: str
-
-
 _OUTPUT_LOCK = threading.Lock()
 #: Outcomes known only after acting: recorded again (over "reverting") once the wiki answered.
-_SETTLED_BY_ACTING = frozenset({Outcome.REVERTED, Outcome.BEATEN, Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_PENDING})
-
-
-def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
-                   report_page: str, rev_id: int) -> str:
-    """The edit summary, from the community's template with ``$1``…``$6`` filled in."""
-    values = {"1": title, "2": user, "3": f"{probability:.3f}", "4": model, "5": report_page, "6": str(rev_id)}
-    out = template
-    for key in sorted(values, reverse=True):
-        out = out.replace(f"${key}", values[key])
-    return out[:500]
+_SETTLED_BY_ACTING = frozenset({Outcome.REVERTED, Outcome.BEATEN, Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_PENDING,
+                                Outcome.TARGET_MISMATCH})
 
 
 class Moderator:
@@ -102,6 +90,7 @@ class Moderator:
         self.wikis = wikis if wikis is not None else {
             w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
         self.pending: list[PendingRollback] = []
+        self.transient_fault = False  # whether the last decide() failed for a passing reason
         self.summary = RunSummary()
         self._preloads: set[tuple[str, str]] = set()
         #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
@@ -122,10 +111,10 @@ class Moderator:
             served.refresh_config(force=True)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
-                and same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
+                and gateway.same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
-                                    editor=change.user, on_label=self.on_report_label)
+                                    editor=change.user, config=config, on_label=self.on_report_label)
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
 
@@ -150,6 +139,26 @@ class Moderator:
                 if revert:
                     self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
                 log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
+                self._settled_after_restart(name, row["rev_id"], revert)
+
+    def _settled_after_restart(self, wiki: str, rev_id: int, revert: int | None) -> None:
+        """A rollback found done after a restart gets what any rollback gets: the editor's
+        notice and its output line (an interrupted one gets its line)."""
+        row, verdict = self.store.decision(wiki, rev_id), self.store.verdict(wiki, rev_id)
+        if row is None or verdict is None:
+            return
+        try:
+            stamp = int(datetime.fromisoformat(str(row["event_dt"]).replace("Z", "+00:00")).timestamp())
+        except ValueError:
+            stamp = 0
+        change = RecentChange(meta=EventMeta(id="", dt=str(row["event_dt"]), domain="", stream=""), wiki=wiki,
+                              server_name="", type="edit", namespace=0, title=row["title"], user=row["user"], bot=False,
+                              timestamp=stamp, comment="", minor=False, rc_id=None, rev_id=rev_id,
+                              parent_id=row["parent_id"], length_old=None, length_new=None)
+        verdict = verdict.with_(revert_rev_id=revert)
+        if revert:
+            self._after_revert(change, verdict)
+        self._emit(change, verdict)
 
     def _config_notice_for(self, served: ServedWiki) -> Callable[[AppliedConfig, AppliedConfig, ConfigPage], None]:
         def notice(previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage) -> None:
@@ -164,11 +173,12 @@ class Moderator:
                                          config_rev=self.wikis[change.wiki].applied.rev_id), None, None)
 
     def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
-               received: float | None = None) -> str:
+               received: float | None = None, *, may_defer: bool = False, attempt: int = 1) -> str:
         """Decide on one candidate and record it (with the stream position if given).
 
         ``received`` (``time.monotonic()``) is when the stream delivered the event, so the
-        reported latency includes any wait in the wiki's queue.
+        reported latency includes any wait in the wiki's queue. With ``may_defer``, a passing
+        fault records nothing and returns ``DEFERRED`` (the caller tries again later).
         """
         assert change.rev_id is not None
         received = time.monotonic() if received is None else received
@@ -179,6 +189,12 @@ class Moderator:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
             return "duplicate"
         verdict = self.decide(change)
+        if self.transient_fault and may_defer:
+            log.info("%s r%d: %s; deciding again later (attempt %d)", change.wiki, change.rev_id, verdict.reason,
+                     attempt)
+            return DEFERRED
+        if self.transient_fault and attempt > 1:
+            verdict = verdict.with_(reason=f"{verdict.reason}"[:230] + f" (attempt {attempt}; no time left to retry)")
         if verdict.outcome is Outcome.REVERT:
             verdict = self._revert(change, verdict)
         else:
@@ -194,12 +210,24 @@ class Moderator:
         self._emit(change, verdict)
         return verdict.outcome.value
 
+    def record_failure(self, change: RecentChange, exc: BaseException) -> None:
+        """A fault no step expected while handling ``change``: recorded as ``error`` with the
+        exception (unless a decision is already recorded) and printed, so one bad event
+        costs only itself."""
+        if change.rev_id is None or self.store.has_decision(change.wiki, change.rev_id):
+            return
+        verdict = Verdict(Outcome.ERROR, f"internal-error: {type(exc).__name__}: {exc}"[:300])
+        self._record(change, verdict, None, None)
+        self._emit(change, verdict)
+
     def _facts(self, change: RecentChange, served: ServedWiki, config: CommunityConfig, now: float) -> EditFacts:
         """What the skip rules that need no API call read about an edit."""
         assert served.gateway is not None
+        reverted = self.store.revert_of(change.wiki, change.parent_id) if change.parent_id else None
         return EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
                          reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
-                             change.wiki, change.user, change.title, now - DAY))
+                             change.wiki, change.user, change.title, now - DAY),
+                         reverted_user=reverted["user"] if reverted is not None else None)
 
     def prefetch(self, changes: Sequence[RecentChange]) -> None:
         """Let a scorer that batches (the local multilingual model) score, in one go, the
@@ -232,6 +260,7 @@ class Moderator:
         """What the bot concludes about ``change`` — skip rules, scores, threshold, mode —
         without acting on the wiki (scores and a tripped breaker are recorded)."""
         served = self.wikis[change.wiki]
+        self.transient_fault = False
         served.refresh_config()
         applied = served.applied
         base = Verdict(Outcome.SKIP, config_rev=applied.rev_id)
@@ -248,6 +277,7 @@ class Moderator:
         try:
             facts = dataclasses.replace(facts, context=served.gateway.revision_context(change))
         except WikiError as exc:
+            self.transient_fault = is_transient(exc)
             return base.with_(outcome=Outcome.ERROR, reason=f"wiki-error: {exc}")
         reason = context_skip(facts)
         if reason == "revert-of-bot" and facts.context is not None:
@@ -261,6 +291,7 @@ class Moderator:
             except Unscorable as exc:
                 return base.with_(outcome=Outcome.UNSCORABLE, reason=str(exc), model=choice.model)
             except ScoringError as exc:
+                self.transient_fault = is_transient(exc)
                 return base.with_(outcome=Outcome.ERROR, reason=f"scoring-error: {exc}", model=choice.model)
             self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
             scores.append(score)
@@ -297,6 +328,20 @@ class Moderator:
         served = self.wikis[change.wiki]
         assert served.gateway is not None and change.rev_id is not None
         started = time.monotonic()
+        try:  # the event's title and user are claims: the wiki must confirm them first
+            problem = served.gateway.rollback_target_problem(change.title, change.rev_id, change.user)
+        except WikiError as exc:
+            problem = f"wiki-error: {exc}"
+        if problem and problem.startswith("wiki-error") and attempt < len(RETRY_DELAYS):
+            self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING,
+                                 reason=f"{problem[:200]}: retry in {RETRY_DELAYS[attempt]:.0f} s")
+        if problem:
+            log.warning("%s: not rolling back r%d on %r: %s", change.wiki, change.rev_id, change.title, problem)
+            self.store.record_action(change.wiki, change.rev_id, "rollback", "not-sent", None, problem[:300])
+            outcome = Outcome.BEATEN if problem.startswith("not-top-revision") else (
+                Outcome.ROLLBACK_FAILED if problem.startswith("wiki-error") else Outcome.TARGET_MISMATCH)
+            return verdict.with_(outcome=outcome, reason=problem[:300])
         result = served.gateway.rollback(change.title, change.user, summary)
         self.store.record_action(change.wiki, change.rev_id, "rollback", result.status,
                                  result.revert_rev_id, result.code or result.info or None)

@@ -28,6 +28,7 @@ from automod.records import Outcome
 from automod.scoring.base import ScoringError
 from automod.settings import Settings
 from automod.store import Store
+from automod.store.lock import InstanceLock
 from automod.stream.follower import RetryPolicy, StreamFollower
 
 __all__ = ["RunOptions", "run", "score_revision"]
@@ -51,6 +52,11 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     handled is committed, and the process exits within seconds. ``--max-events`` and
     ``--exit-after`` instead let the wikis finish what they were given.
     """
+    with InstanceLock(settings.store):  # a second bot on this store refuses to start
+        return _run(settings, options, out)
+
+
+def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     url = settings.stream.url
     served = settings.served_wikis
     tracker = CompletionTracker()
@@ -67,6 +73,8 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
             on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)))
         heartbeat = Heartbeat(heartbeat_path(settings.store), settings.health.interval_seconds,
                               lambda: _collect(health, workers, follower))
+        for worker in workers.values():
+            worker.on_fatal = follower.close  # a dead wiki stops the bot, loudly
         signalled = threading.Event()
         # First: every thread started from here on inherits the blocked SIGTERM/SIGINT.
         stop = _stop_on_signal_and_timer(follower, options.exit_after, signalled)
@@ -140,7 +148,8 @@ def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFol
             for stats in served.liftwing_stats():
                 liftwing["requests"] += stats.requests
                 liftwing["errors"] += sum(stats.errors.values())
-        wikis[name] = {"queue": worker.queue.qsize(), "alive": worker.is_alive(),
+        wikis[name] = {"queue": worker.queue.qsize(), "alive": worker.is_alive() or not worker.ident,
+                       "oldest_undecided_seconds": worker.oldest_undecided_seconds(),
                        "disabled": served.disabled_reason() if served else "starting",
                        "config_rev": served.applied.rev_id if served else None}
     activity = follower.stats.last_activity

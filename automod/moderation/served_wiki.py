@@ -138,6 +138,8 @@ class ServedWiki:
         return OresScorer(self.settings.liftwing.url, model, self.name, **self._liftwing_options())
 
     def is_config_page(self, title: str) -> bool:
+        if self.gateway is not None:
+            return self.gateway.same_title(title, self.wiki.config_page)
         return same_title(title, self.wiki.config_page)
 
     # -- connection ------------------------------------------------------------------------

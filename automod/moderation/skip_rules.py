@@ -12,6 +12,7 @@ API allows (``wiki.WikiGateway.revision_context``), and run in the same order
 from __future__ import annotations
 
 from collections.abc import Callable
+import ipaddress
 from dataclasses import dataclass
 
 from automod.onwiki.community_config import CommunityConfig
@@ -40,11 +41,21 @@ class EditFacts:
     now: float
     reverts_of_user_on_page_24h: int
     context: RevisionContext | None = None
+    #: Whose edit the bot reverted in the parent revision, when the store knows that revert.
+    reverted_user: str | None = None
 
     def ctx(self) -> RevisionContext:
         if self.context is None:
             raise RuntimeError("this rule needs the revision context")  # a bug, not bad input
         return self.context
+
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _same_user(a: str | None, b: str | None) -> bool:
@@ -73,15 +84,26 @@ def already_reverted(f: EditFacts) -> str | None:
     return "already-reverted" if "mw-reverted" in f.ctx().tags else None
 
 
+def trusted_restorer(f: EditFacts) -> bool:
+    """Whether whoever undid the bot's revert may vouch for the edit: logged in, holding a
+    community-chosen right, and not the reverted editor. A second account or an IP (perhaps
+    the reverted editor's range) restoring reverted content is scored like any edit."""
+    ctx = f.ctx()
+    if is_ip_address(ctx.user) or _same_user(ctx.user, f.reverted_user):
+        return False
+    return bool(ctx.editor_rights & f.config.trusted_restorer_rights)
+
+
 def revert_of_bot_or_self(f: EditFacts) -> str | None:
-    """Undoing the bot, or one's own edit, is not vandalism; reverting another human is scored."""
+    """Undoing the bot (when trusted), or one's own edit, is not vandalism; reverting another
+    human, or an untrusted restore of what the bot reverted, is scored."""
     ctx = f.ctx()
     if not ctx.tags & REVERT_TAGS:
         return None
     if ctx.parent_user is None:
         return "revert-of-unknown-parent"
     if _same_user(ctx.parent_user, f.bot_user):
-        return "revert-of-bot"
+        return "revert-of-bot" if trusted_restorer(f) else None
     if _same_user(ctx.parent_user, ctx.user):
         return "self-revert"
     return None

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TextIO
 
-from automod.errors import AutomodError
+from automod.errors import AutomodError, StoreError
 from automod.evidence.labels import Labeller, record_report_label
 from automod.moderation.candidates import rejection_reason
-from automod.moderation.moderator import Moderator, RunSummary
+from automod.moderation.moderator import DEFERRED, Moderator, RunSummary
+from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki.stats import publish_day, yesterday_unpublished
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
 from automod.stream.events import RecentChange
+from automod.stream.follower import MALFORMED_KEEP_BYTES
 
 __all__ = ["CompletionTracker", "WikiWorker"]
 
@@ -80,6 +83,9 @@ class _Item:
     received: float  # time.monotonic() when the stream thread read it
 
 
+#: Faults of the whole system, not of one event: they stop the worker (and the bot) loudly.
+SYSTEM_FAULTS = (StoreError, sqlite3.Error, MemoryError)
+
 _DRAIN = object()
 #: Events taken from the queue at once when several are waiting, so a scorer that batches
 #: (the multilingual model) can run their texts through its encoder together.
@@ -105,6 +111,20 @@ class WikiWorker(threading.Thread):
         self.moderator: Moderator | None = None
         self.error: BaseException | None = None
         self.labeller = Labeller()
+        self.in_hand: float | None = None  # when the event being handled now was received
+        #: Edits a passing fault hit, decided again later (their stream position held).
+        self.retries: DecisionRetries[_Item] = DecisionRetries()
+        #: Called when the worker dies of a system fault (the runner closes the stream, so the
+        #: bot stops at once and loudly instead of running on with a dead wiki).
+        self.on_fatal: Callable[[], None] | None = None
+
+    def oldest_undecided_seconds(self) -> float:
+        """How long the oldest event given to this wiki has waited for its decision (0: none)."""
+        waiting = [self.in_hand] if self.in_hand is not None else []
+        waiting += [d.item.received for d in list(self.retries.waiting)]
+        with self.queue.mutex:  # a peek at the head; the queue itself is not consumed
+            waiting += [i.received for i in list(self.queue.queue)[:1] if isinstance(i, _Item)]
+        return round(time.monotonic() - min(waiting), 1) if waiting else 0.0
 
     def put(self, seq: int, event_id: str, change: RecentChange) -> None:
         self.queue.put(_Item(seq, event_id, change, time.monotonic()))
@@ -134,6 +154,8 @@ class WikiWorker(threading.Thread):
         except BaseException as exc:  # reported to the main thread, which exits non-zero
             log.exception("%s: worker failed", self.wiki.name)
             self.error = exc
+            if self.on_fatal is not None:
+                self.on_fatal()
         finally:
             self.ready.set()
 
@@ -143,8 +165,10 @@ class WikiWorker(threading.Thread):
         while True:
             self._daily_statistics()
             self._outcome_labels()
+            self._retry_deferred()
+            wait = self.retries.seconds_to_next()
             try:
-                item = self.queue.get(timeout=1.0)
+                item = self.queue.get(timeout=1.0 if wait is None else min(1.0, max(0.05, wait)))
             except queue.Empty:
                 if moderator.pending:
                     moderator.retry_pending()
@@ -158,16 +182,35 @@ class WikiWorker(threading.Thread):
             candidates = [i.change for i in batch
                           if isinstance(i, _Item) and rejection_reason(i.change, self.served) is None]
             if len(candidates) > 1:
-                moderator.prefetch(candidates)
+                try:
+                    moderator.prefetch(candidates)
+                except SYSTEM_FAULTS:
+                    raise
+                except Exception:  # only costs the batch: each is then scored on its own
+                    log.exception("%s: batch scoring failed", self.wiki.name)
             for item in batch:
                 if item is _DRAIN or self.stop_now.is_set():
                     return
                 assert isinstance(item, _Item)
-                self._handle(item)
-                self.tracker.done(item.seq)
-                self.tracker.commit(moderator.store, self.settings.stream.url)  # handled → position saved
+                if self._handle_isolated(item):
+                    self._settled(item)
                 if moderator.pending:
                     moderator.retry_pending()
+
+    def _settled(self, item: _Item) -> None:
+        assert self.moderator is not None
+        self.tracker.done(item.seq)
+        self.tracker.commit(self.moderator.store, self.settings.stream.url)  # handled → position saved
+
+    def _retry_deferred(self) -> None:
+        """Decide again the deferred edits whose time has come (one probes while a fault lasts)."""
+        for deferred in self.retries.due():
+            if self.stop_now.is_set():
+                return
+            if self.retries.holding():  # the probe before it failed again: wait behind it
+                self.retries.wait_behind(deferred.item, deferred.order, deferred.attempts, deferred.reason)
+            elif self._handle_isolated(deferred.item, deferred):
+                self._settled(deferred.item)
 
     def _outcome_labels(self) -> None:
         """Learn, a small batch at a time, what became of the edits the bot scored."""
@@ -197,16 +240,55 @@ class WikiWorker(threading.Thread):
         except AutomodError as exc:
             log.error("%s: cannot publish statistics: %s", self.wiki.name, exc)
 
-    def _handle(self, item: _Item) -> None:
+    def _handle_isolated(self, item: _Item, deferred: Deferred[_Item] | None = None) -> bool:
+        """Handle one event so that whatever goes wrong with it costs only that event: it is
+        recorded with its event id and reason and the position moves past it. Only faults of
+        the whole system (the store unusable) stop the worker, which stops the bot loudly.
+        False when the event was deferred (a passing fault): it is not settled yet."""
+        self.in_hand = item.received
+        try:
+            return self._handle(item, deferred)
+        except SYSTEM_FAULTS:
+            raise
+        except Exception as exc:
+            log.exception("%s: event %s (r%s) failed; recorded and skipped", self.wiki.name, item.event_id,
+                          item.change.rev_id)
+            moderator = self.moderator
+            assert moderator is not None
+            moderator.store.record_malformed(self.settings.stream.url, item.event_id or None,
+                                             repr(item.change)[:MALFORMED_KEEP_BYTES],
+                                             f"handling failed: {type(exc).__name__}: {exc}")
+            if rejection_reason(item.change, self.served) is None:
+                moderator.record_failure(item.change, exc)
+            return True
+        finally:
+            self.in_hand = None
+
+    def _handle(self, item: _Item, deferred: Deferred[_Item] | None = None) -> bool:
         moderator = self.moderator
         assert moderator is not None
         change = item.change
-        moderator.notice_config_edit(change)
+        if deferred is None:
+            moderator.notice_config_edit(change)
         reason = rejection_reason(change, self.served)
         if reason is None:
-            self.summary.candidates += 1
-            moderator.handle(change, received=item.received)
+            attempts = deferred.attempts if deferred else 0
+            config = moderator.wikis[self.wiki.name].applied.config
+            left = seconds_left(change, config.max_edit_age_minutes) if config is not None else 0.0
+            may_defer = left > self.retries.delay(attempts + 1) + MARGIN_SECONDS
+            if may_defer and self.retries.holding():
+                self.retries.wait_behind(item, item.seq, attempts)
+                return False
+            if deferred is None:
+                self.summary.candidates += 1
+            outcome = moderator.handle(change, received=item.received, may_defer=may_defer, attempt=attempts + 1)
+            if outcome == DEFERRED:
+                self.retries.failed(item, item.seq, attempts + 1, "passing fault")
+                return False
+            if attempts:
+                self.retries.succeeded()
         else:
             self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + 1
             if reason == "page-creation" and change.namespace == 0:
                 moderator.record_creation(change)
+        return True

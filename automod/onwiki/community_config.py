@@ -83,6 +83,10 @@ class CommunityConfig:
     talk_notice_enabled: bool = False
     talk_notice_registered_only: bool = False
     false_positive_page: str = ""
+    report_reviewer_rights: frozenset[str] = frozenset({"rollback"})
+    trusted_restorer_rights: frozenset[str] = frozenset({"autoconfirmed"})
+    report_answers_per_hour: int = 60
+    report_answers_per_reporter_per_hour: int = 5
     help_page: str = ""
     summary: str = DEFAULT_SUMMARY
 
@@ -165,6 +169,10 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         max_reverts_per_hour=int(page["max_reverts_per_hour"]),
         minor=page["minor"], talk_notice_enabled=talk["enabled"], talk_notice_registered_only=talk["registered_only"],
         false_positive_page=page["false_positive_page"], help_page=page["help_page"], summary=page["summary"],
+        report_reviewer_rights=frozenset(page["report_reviewer_rights"]),
+        trusted_restorer_rights=frozenset(page["trusted_restorer_rights"]),
+        report_answers_per_hour=int(page["report_answers_per_hour"]),
+        report_answers_per_reporter_per_hour=int(page["report_answers_per_reporter_per_hour"]),
     ))
 
 

@@ -28,7 +28,9 @@ from automod.settings import WikiSettings
 
 __all__ = [
     "ConfigPage",
+    "PageRevision",
     "RollbackResult",
+    "SectionSpan",
     "WikiGateway",
     "is_ip",
     "load_pywikibot",
@@ -50,8 +52,25 @@ def is_ip(name: str) -> bool:
 
 
 def same_title(a: str, b: str) -> bool:
-    """MediaWiki treats underscores and spaces in titles alike."""
+    """The cheap comparison (underscores and spaces alike), for when no site is at hand;
+    :meth:`WikiGateway.same_title` compares as the wiki does (namespaces, aliases, case)."""
     return a.replace("_", " ").strip() == b.replace("_", " ").strip()
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    """A section of a page's own wikitext (not from a template): its index and where it starts."""
+
+    index: int
+    level: int
+    byte_offset: int
+
+
+@dataclass(frozen=True)
+class PageRevision:
+    rev_id: int
+    user: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,56 @@ class WikiGateway:
     @property
     def bot_user(self) -> str:
         return str(self.site.username() or "")
+
+    def same_title(self, a: str, b: str) -> bool:
+        """Whether MediaWiki would call ``a`` and ``b`` the same page: namespace names and
+        aliases (``Project:``, the site's own name), first-letter case, underscores, Unicode
+        normalisation — via pywikibot's title handling with this site's namespaces."""
+        if same_title(a, b):
+            return True  # the cheap path: identical up to underscores
+        try:
+            return bool(self.normal_title(a) == self.normal_title(b))
+        except WikiError:
+            return False
+
+    def normal_title(self, title: str) -> str:
+        """``title`` as the wiki spells it (canonical local namespace name, first letter, NFC)."""
+        import unicodedata
+
+        with _wiki_errors(f"reading the title {title!r}"):
+            try:
+                return str(self.pywikibot.Page(self.site, unicodedata.normalize("NFC", title)).title())
+            except (ValueError, self.pywikibot.exceptions.InvalidTitleError) as exc:
+                raise WikiError(f"invalid title {title!r}: {exc}") from exc
+
+    def user_rights(self, user: str) -> frozenset[str]:
+        """The rights ``user`` holds now (an IP: those of logged-out editors), from the API."""
+        if not user or is_ip(user):
+            return self.anonymous_rights()
+        users = self.query(list="users", ususers=user, usprop="rights")["query"].get("users", [])
+        return frozenset(users[0].get("rights", [])) if users and "missing" not in users[0] else frozenset()
+
+    def is_blocked(self, user: str) -> bool:
+        """Whether ``user`` (a name or an IP) is blocked sitewide now."""
+        params = {"bkip": user} if is_ip(user) else {"bkusers": user}
+        blocks = self.query(list="blocks", bkprop="id|flags", **params)["query"].get("blocks", [])
+        return any(not b.get("partial") for b in blocks)
+
+    def history(self, title: str, limit: int = 50) -> list[PageRevision]:
+        """The latest ``limit`` revisions of ``title`` with their text, newest first."""
+        page = self.query(titles=title, prop="revisions", rvprop="ids|user|content", rvslots="main",
+                          rvlimit=limit)["query"]["pages"][0]
+        return [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""))
+                for r in page.get("revisions", [])]
+
+    def section_spans(self, rev_id: int) -> list[SectionSpan]:
+        """The sections of revision ``rev_id``'s own wikitext, as MediaWiki's parser finds them
+        (headings from templates, in comments or ``<nowiki>`` are not among them)."""
+        with _wiki_errors(f"parsing revision {rev_id} on {self.wiki.name}"):
+            data = self.site.simple_request(action="parse", oldid=rev_id, prop="sections", formatversion=2).submit()
+        return [SectionSpan(int(s["index"]), int(s["level"]), int(s["byteoffset"]))
+                for s in data["parse"]["sections"]
+                if str(s.get("index", "")).isdigit() and s.get("byteoffset") is not None]
 
     # -- reading ---------------------------------------------------------------------
 
@@ -238,6 +307,24 @@ class WikiGateway:
         for rev in data["query"]["pages"][0].get("revisions", []):
             if rev.get("user") == self.bot_user and "mw-rollback" in rev.get("tags", []):
                 return int(rev["revid"])
+        return None
+
+    def rollback_target_problem(self, title: str, rev_id: int, user: str) -> str | None:
+        """Why rolling back ``user``'s top edits on ``title`` would not undo revision ``rev_id``
+        (None: it would). Asked just before a rollback, since a stream event's title and user
+        are only claims: ``target-mismatch: …`` when the revision is not on that page or not
+        by that user, ``not-top-revision: …`` when someone else edited the page since."""
+        data = self.query(titles=title, prop="revisions", rvstartid=rev_id, rvdir="newer",
+                          rvprop="ids|user", rvlimit=50)
+        pages = data["query"].get("pages") or [{}]
+        revisions = pages[0].get("revisions", []) if "missing" not in pages[0] else []
+        if not revisions or int(revisions[0].get("revid", 0)) != rev_id:
+            return f"target-mismatch: r{rev_id} is not a revision of {title!r}"
+        if revisions[0].get("user") != user:
+            return f"target-mismatch: r{rev_id} is by {revisions[0].get('user')!r}, not {user!r}"
+        others = [r for r in revisions if r.get("user") != user]
+        if others or len(revisions) == 50:
+            return f"not-top-revision: {title!r} was edited by someone else since r{rev_id}"
         return None
 
     # -- acting ------------------------------------------------------------------------

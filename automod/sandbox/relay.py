@@ -13,7 +13,8 @@ This relay does that conversion so the bot follows the sandbox exactly as it fol
 * a canary event (``meta.domain = "canary"``) every ``--canary-interval`` seconds;
 * ``POST /_control`` with JSON ``{"drop_every": K}`` makes it cut each client connection
   after K events (a dropped stream, for tests), ``{"canary": true}`` emits a canary now,
-  ``{"inject": "<raw data line>"}`` appends a raw (possibly malformed) event.
+  ``{"inject": "<raw data line>"}`` appends a raw (possibly malformed) event, and
+  ``{"inject_b64": "<base64>"}`` one whose bytes need not be UTF-8 (a poison catalogue).
 
 It only ever binds loopback addresses.
 """
@@ -21,6 +22,7 @@ It only ever binds loopback addresses.
 from __future__ import annotations
 
 import argparse
+import base64
 import ipaddress
 import json
 import logging
@@ -134,13 +136,16 @@ class EventLog:
         ident = json.dumps([{"topic": TOPIC, "partition": 0, "offset": offset}], separators=(",", ":"))
         if "raw" in record:  # injected on purpose, served byte for byte
             data, dt_ms = record["raw"], int(record["received"] * 1000)
+        elif "raw_b64" in record:  # injected bytes (invalid UTF-8 included), served as they are
+            data, dt_ms = base64.b64decode(record["raw_b64"]), int(record["received"] * 1000)
         else:
             event = record["event"]
             event["meta"].update(topic=TOPIC, partition=0, offset=offset)
             data = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
             dt_ms = int(datetime.strptime(event["meta"]["dt"], "%Y-%m-%dT%H:%M:%SZ")
                         .replace(tzinfo=timezone.utc).timestamp() * 1000)
-        frame = f"event: message\nid: {ident}\ndata: {data}\n\n".encode()
+        body = data if isinstance(data, bytes) else data.encode("utf-8", errors="surrogatepass")
+        frame = f"event: message\nid: {ident}\ndata: ".encode() + body + b"\n\n"
         self.frames.append(frame)
         self.times_ms.append(dt_ms)
 
@@ -284,6 +289,8 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
                 relay.log.append({"event": canary_event()})
             if "inject" in body:
                 relay.log.append({"raw": str(body["inject"]), "received": time.time()})
+            if "inject_b64" in body:
+                relay.log.append({"raw_b64": str(body["inject_b64"]), "received": time.time()})
             self._reply(200, {"events": len(relay.log), "drop_every": relay.drop_every})
 
         def _chunk(self, data: bytes) -> None:

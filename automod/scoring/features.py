@@ -22,6 +22,12 @@ feature set's contract (:data:`FEATURE_SET_VERSION`; changing one means retraini
 - Quality maxima: the published per-wiki maxima are not available offline, so
   :class:`QualityMaxima` defaults to the published floors; training can derive a wiki's own
   maxima from its revisions (95th percentile, never below the floors).
+
+Since ``rrla-local-2`` the 26 are followed by three editor signals (:data:`EDITOR_FEATURE_NAMES`:
+vandalism warnings on the editor's talk page, the editor's recent reverted edits and recent
+edits, see :class:`UserInfo`) and the content features of :mod:`content_features` (what was
+inserted and removed). A value the source does not know is NaN, which the booster treats as
+*missing* (its learnt default branch), never as zero.
 """
 
 from __future__ import annotations
@@ -34,8 +40,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from automod.scoring.content_features import (
+    CONTENT_FEATURE_NAMES,
+    EditDiff,
+    WordLists,
+    content_features,
+    edit_diff,
+    word_lists,
+)
+
 __all__ = [
+    "BASE_FEATURE_NAMES",
+    "EDITOR_FEATURE_NAMES",
     "FEATURE_NAMES",
+    "MISSING",
     "FEATURE_SET_VERSION",
     "EditData",
     "NamespaceNames",
@@ -44,8 +62,10 @@ __all__ = [
     "TextCounts",
     "UserInfo",
     "count_headings",
+    "edit_content_features",
     "edit_features",
     "feature_vector",
+    "user_features",
     "file_names",
     "link_targets",
     "normalise_prefix",
@@ -56,9 +76,11 @@ __all__ = [
 ]
 
 #: Bumped whenever a definition below changes; recorded in every model card.
-FEATURE_SET_VERSION = "rrla-local-1"
+FEATURE_SET_VERSION = "rrla-local-2"
 
-FEATURE_NAMES: tuple[str, ...] = (
+MISSING = float("nan")
+
+BASE_FEATURE_NAMES: tuple[str, ...] = (
     "user_groups", "page_seconds_since_previous_revision", "user_revision_count", "user_age",
     "page_age", "user_is_anonymous", "revision_text_bytes", "revision_text_bytes_diff",
     "has_comment", "quality_score", "parent_quality_score", "quality_change",
@@ -67,6 +89,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "category_count", "parent_category_count", "media_count", "parent_media_count",
     "heading_count", "parent_heading_count",
 )
+EDITOR_FEATURE_NAMES: tuple[str, ...] = ("user_warnings", "user_recent_reverts", "user_recent_edits")
+FEATURE_NAMES: tuple[str, ...] = BASE_FEATURE_NAMES + EDITOR_FEATURE_NAMES + CONTENT_FEATURE_NAMES
 
 IMPLICIT_GROUPS = frozenset({"*", "user", "autoconfirmed", "temp"})
 CATEGORY_NS, FILE_NS, MEDIA_NS = 14, 6, -2
@@ -316,17 +340,26 @@ class RevisionInfo:
 
 @dataclass(frozen=True)
 class UserInfo:
-    """The editor: by name; ``edit_count`` at the time of the edit."""
+    """The editor: by name; ``edit_count`` at the time of the edit (None: unknown).
+
+    The signals are None when unknown (missing to the model): ``warnings`` counts vandalism
+    warning templates on the editor's talk page in the last 30 days, ``recent_reverts`` the
+    editor's edits reverted in the last 7 days, ``recent_edits`` their edits in the last
+    10 minutes (this one excluded).
+    """
 
     name: str
     anonymous: bool
-    edit_count: int = 0
+    edit_count: int | None = 0
     registration: datetime | None = None
-    groups: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] | None = field(default_factory=frozenset)
+    warnings: int | None = None
+    recent_reverts: int | None = None
+    recent_edits: int | None = None
 
     @property
     def explicit_groups(self) -> int:
-        return 0 if self.anonymous else len(self.groups - IMPLICIT_GROUPS)
+        return 0 if self.anonymous else len((self.groups or frozenset()) - IMPLICIT_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -338,31 +371,59 @@ class EditData:
     user: UserInfo
     page_created: datetime
     title: str = ""
+    #: The wiki's content language: which word lists the content features use.
+    lang: str = "en"
 
 
 def _days(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds() / 86400.0
 
 
-def edit_features(edit: EditData, counts: TextCounts, parent_counts: TextCounts,
-                  maxima: QualityMaxima = QualityMaxima()) -> dict[str, float]:
-    """Return all 26 features by name, given the two revisions' precomputed text counts."""
-    rev, parent, user = edit.revision, edit.parent, edit.user
+def _optional(value: int | None) -> float:
+    return MISSING if value is None else float(value)
+
+
+def user_features(user: UserInfo, when: datetime) -> dict[str, float]:
+    """The editor's features at ``when`` (the 26's user part plus the editor signals)."""
     user_age = -1.0
     if not user.anonymous and user.registration is not None:
-        user_age = _days(rev.timestamp, user.registration)
-    meta = {
-        "user_groups": float(user.explicit_groups),
-        "page_seconds_since_previous_revision": (rev.timestamp - parent.timestamp).total_seconds(),
-        "user_revision_count": 0.0 if user.anonymous else float(user.edit_count),
+        user_age = _days(when, user.registration)
+    return {
+        "user_groups": 0.0 if user.anonymous else _optional(None if user.groups is None else user.explicit_groups),
+        "user_revision_count": 0.0 if user.anonymous else _optional(user.edit_count),
         "user_age": user_age,
-        "page_age": _days(rev.timestamp, edit.page_created),
         "user_is_anonymous": 1.0 if user.anonymous else 0.0,
+        "user_warnings": _optional(user.warnings),
+        "user_recent_reverts": _optional(user.recent_reverts),
+        "user_recent_edits": _optional(user.recent_edits),
+    }
+
+
+def edit_content_features(edit: EditData, lists: WordLists | None = None) -> dict[str, float]:
+    """Content features of an edit whose two full texts are in ``edit`` (the live bot's case)."""
+    diff: EditDiff = edit_diff(edit.parent.text, edit.revision.text)
+    return content_features(diff, lists or word_lists(edit.lang), edit.revision.comment)
+
+
+def edit_features(edit: EditData, counts: TextCounts, parent_counts: TextCounts,
+                  maxima: QualityMaxima = QualityMaxima(),
+                  content: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Return every feature by name, given the two revisions' precomputed text counts.
+
+    ``content``: the edit's content features when already computed (training keeps them
+    instead of the texts); else they are computed from the texts in ``edit``.
+    """
+    rev, parent = edit.revision, edit.parent
+    meta = {
+        **user_features(edit.user, rev.timestamp),
+        "page_seconds_since_previous_revision": (rev.timestamp - parent.timestamp).total_seconds(),
+        "page_age": _days(rev.timestamp, edit.page_created),
         "revision_text_bytes": float(rev.bytes),
         "revision_text_bytes_diff": float(rev.bytes - parent.bytes),
         "has_comment": 1.0 if rev.comment else 0.0,
     }
-    merged = {**meta, **text_features(counts, parent_counts, maxima)}
+    merged = {**meta, **text_features(counts, parent_counts, maxima),
+              **(content if content is not None else edit_content_features(edit))}
     return {name: merged[name] for name in FEATURE_NAMES}
 
 

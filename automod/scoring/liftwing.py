@@ -9,7 +9,8 @@ by status code, never by the text of a message:
 * 5xx, timeouts, connection errors: retried with capped exponential backoff;
 * 429: retried after ``Retry-After`` (seconds or HTTP date, capped); counts as an attempt;
 * 400, 422: :class:`Unscorable` at once (page creations, hidden revisions, unknown lang);
-* other 4xx, malformed 200 bodies: :class:`ScoringError` at once;
+* other 4xx: :class:`ScoringError` at once; malformed 200 bodies: :class:`MalformedAnswer`
+  at once (a passing fault to the bot, which decides the edit again later);
 * all attempts failed: :class:`ScorerUnavailable`, or :class:`ScorerTimeout` when the last
   attempt timed out.
 
@@ -46,12 +47,17 @@ from automod.scoring.base import (
 )
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "DEFAULT_URL", "LiftWingRetry", "LiftWingScorer",
-           "LiftWingStats", "Timeouts", "parse_retry_after"]
+           "LiftWingStats", "MalformedAnswer", "Timeouts", "parse_retry_after"]
 
 log = logging.getLogger("automod.scoring.liftwing")
 
 #: Public Lift Wing base URL (api.wikimedia.org gateway); the model name and ``:predict`` follow.
 DEFAULT_URL = "https://api.wikimedia.org/service/lw/inference/v1/models/"
+
+
+class MalformedAnswer(ScoringError):
+    """A 200 whose body is not the contract's: not retried here, but worth deciding the edit
+    again later (a deploy or a proxy in a bad state passes; a refusal does not)."""
 
 
 @dataclass(frozen=True)
@@ -292,7 +298,7 @@ class LiftWingScorer:
                 raise ValueError(f"revision_id is {data['revision_id']!r}")
         except (ValueError, KeyError, TypeError) as exc:
             self.stats.errors["bad_response"] += 1
-            raise ScoringError(f"unexpected Lift Wing response: {_describe(exc)}") from exc
+            raise MalformedAnswer(f"unexpected Lift Wing response: {_describe(exc)}") from exc
         return Score(probability=float(p), model=self.model, version=version)
 
 

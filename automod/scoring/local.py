@@ -73,16 +73,20 @@ class ModelCard:
     model_file: str
     model_sha256: str
     quality_maxima: QualityMaxima
+    #: Platt scaling of the booster's margin: (slope, intercept); None: the booster's own output.
+    calibration: tuple[float, float] | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> ModelCard:
         if not isinstance(data, dict):
             raise ValueError("the card should be a JSON object")
         maxima = data.get("quality_maxima") or {}
+        platt = data.get("calibration")
         return cls(id=str(data["id"]), name=str(data["name"]), wiki=str(data.get("wiki", "")),
                    feature_set=str(data["feature_set"]), feature_names=tuple(data["feature_names"]),
                    model_file=str(data.get("model_file", MODEL_FILE)), model_sha256=str(data["model_sha256"]),
-                   quality_maxima=QualityMaxima(**{k: float(v) for k, v in maxima.items()}))
+                   quality_maxima=QualityMaxima(**{k: float(v) for k, v in maxima.items()}),
+                   calibration=(float(platt["slope"]), float(platt["intercept"])) if platt else None)
 
 
 class LocalModel:
@@ -124,7 +128,11 @@ class LocalModel:
         import numpy as np
 
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), len(FEATURE_NAMES))
-        return [float(p) for p in self.booster.inplace_predict(matrix)]
+        if self.card.calibration is None:
+            return [float(p) for p in self.booster.inplace_predict(matrix)]
+        slope, intercept = self.card.calibration
+        margins = self.booster.inplace_predict(matrix, predict_type="margin")
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-(slope * margins.astype(np.float64) + intercept)))]
 
     def features(self, edit: EditData, names: NamespaceNames, cache: CountsCache | None = None) -> dict[str, float]:
         counts = cache.counts(edit.revision, names) if cache else text_counts(edit.revision.text, names)
@@ -163,11 +171,12 @@ class LocalScorer:
     bad moment on the wiki never stops the moderator.
     """
 
-    def __init__(self, model_dir: Path, query: Query, *, names: NamespaceNames | None = None) -> None:
+    def __init__(self, model_dir: Path, query: Query, *, names: NamespaceNames | None = None,
+                 lang: str | None = None) -> None:
         self.model_dir = Path(model_dir)
         self.model = LocalModel.load(self.model_dir)
         self.model_name = PREFIX + self.model_dir.name
-        self.fetcher = RevisionFetcher(query, names)
+        self.fetcher = RevisionFetcher(query, names, lang=lang)
         self.cache = CountsCache()
         self.closed = False
 

@@ -7,8 +7,10 @@ The Action API cannot ask for a revision and its parent before it knows the pare
 2. ``revids=P``: the parent with content, plus ``list=users`` (edit count, registration,
    groups) and ``list=logevents`` (the page's creation entry, for ``page_age``).
 
-Only when the creation log does not name this page (imported or moved pages) does a third
-request read the page's first revision. Everything goes through a ``query(**params) ->
+A third request reads the editor signals (:meth:`RevisionFetcher.editor_signals`): the
+editor's talk page (vandalism warnings) and their contributions of the last 7 days (edits
+tagged ``mw-reverted``, edits in the last 10 minutes). Only when the creation log does not
+name this page (imported or moved pages) does a fourth request read the page's first revision. Everything goes through a ``query(**params) ->
 dict`` callable answering in formatversion 2: ``WikiGateway.query`` in production (the only
 pywikibot gateway), a plain HTTP function in tests.
 """
@@ -16,20 +18,31 @@ pywikibot gateway), a plain HTTP function in tests.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from automod.errors import ScoringError
 from automod.scoring.base import Unscorable
 from automod.scoring.features import EditData, NamespaceNames, RevisionInfo, UserInfo
 
-__all__ = ["Query", "RevisionFetcher", "parse_timestamp"]
+__all__ = ["DEFAULT_WARNING_PATTERN", "RECENT_EDITS_WINDOW", "RECENT_REVERTS_WINDOW", "Query", "RevisionFetcher",
+           "parse_timestamp"]
 
 log = logging.getLogger("automod.scoring.revision_data")
 
 Query = Callable[..., dict[str, Any]]
 REVISION_PROPS = "ids|timestamp|size|comment|user|userid|content|tags|flags"
+#: A vandalism warning on a talk page: the ``uw-`` user-warning templates of the English
+#: Wikipedia (substituted, they leave ``<!-- Template:uw-… -->``), also imported by many other
+#: wikis. Another wiki passes its own pattern to :class:`RevisionFetcher`.
+DEFAULT_WARNING_PATTERN = r"<!--\s*Template:uw-|\{\{\s*(?:subst:\s*)?uw-"
+RECENT_REVERTS_WINDOW = timedelta(days=7)
+RECENT_EDITS_WINDOW = timedelta(minutes=10)
+#: MediaWiki (1.36+) tags every edit undone by a revert with this.
+REVERTED_TAG = "mw-reverted"
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -66,9 +79,13 @@ def _check_visible(rev: dict[str, Any]) -> None:
 class RevisionFetcher:
     """Turns a revision id into :class:`EditData`; caches the wiki's namespace names."""
 
-    def __init__(self, query: Query, names: NamespaceNames | None = None) -> None:
+    def __init__(self, query: Query, names: NamespaceNames | None = None, *, lang: str | None = None,
+                 warning_pattern: str = DEFAULT_WARNING_PATTERN, editor_signals: bool = True) -> None:
         self.query = query
         self.names = names
+        self.lang = lang
+        self.warnings = re.compile(warning_pattern, re.IGNORECASE)
+        self.with_signals = editor_signals
         self.round_trips = 0
 
     def _ask(self, **params: Any) -> dict[str, Any]:
@@ -84,11 +101,13 @@ class RevisionFetcher:
         """
         params: dict[str, Any] = {"revids": rev_id, "prop": "revisions|info", "rvprop": REVISION_PROPS,
                                   "rvslots": "main"}
-        if self.names is None:
-            params.update(meta="siteinfo", siprop="namespaces|namespacealiases")
+        if self.names is None or self.lang is None:
+            params.update(meta="siteinfo", siprop="general|namespaces|namespacealiases")
         first = self._ask(**params)
         if self.names is None:
             self.names = NamespaceNames.from_siteinfo(first.get("query", {}))
+        if self.lang is None:
+            self.lang = str((first.get("query", {}).get("general") or {}).get("lang") or "en")
         page, rev = _one_revision(first, rev_id)
         _check_visible(rev)
         parent_id = int(rev.get("parentid") or 0)
@@ -112,8 +131,34 @@ class RevisionFetcher:
         query = second.get("query", {})
         created = self._page_created(page, query.get("logevents", []))
         user = self._user(name, anonymous, query.get("users", []))
-        return EditData(revision=_revision(rev), parent=parent, user=user, page_created=created,
-                        title=str(page.get("title", "")))
+        revision = _revision(rev)
+        if self.with_signals and name:
+            user = self.editor_signals(user, revision)
+        return EditData(revision=revision, parent=parent, user=user, page_created=created,
+                        title=str(page.get("title", "")), lang=self.lang or "en")
+
+    def editor_signals(self, user: UserInfo, revision: RevisionInfo) -> UserInfo:
+        """``user`` with its warnings, recent reverts and recent edits (one round trip).
+
+        Warnings are counted on the talk page as it is now (the bot scores edits seconds
+        old); reverts and edits in the windows before ``revision``. ``User talk`` is the
+        canonical namespace name, which every wiki accepts whatever its language.
+        """
+        start = revision.timestamp - RECENT_REVERTS_WINDOW
+        data = self._ask(titles=f"User talk:{user.name}", prop="revisions", rvprop="content", rvslots="main",
+                         list="usercontribs", ucuser=user.name, ucprop="ids|timestamp|tags", uclimit=500,
+                         ucstart=revision.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         ucend=start.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        query = data.get("query") or {}
+        talk = ""
+        for page in query.get("pages", []):
+            for rev in page.get("revisions", []):
+                talk = str(((rev.get("slots") or {}).get("main") or {}).get("content", ""))
+        contribs = [c for c in query.get("usercontribs", []) if int(c.get("revid", 0)) != revision.rev_id]
+        recent = revision.timestamp - RECENT_EDITS_WINDOW
+        return replace(user, warnings=len(self.warnings.findall(talk)),
+                       recent_reverts=sum(1 for c in contribs if REVERTED_TAG in c.get("tags", [])),
+                       recent_edits=sum(1 for c in contribs if parse_timestamp(c["timestamp"]) >= recent))
 
     def _page_created(self, page: dict[str, Any], logevents: list[dict[str, Any]]) -> datetime:
         page_id = int(page["pageid"])

@@ -53,18 +53,19 @@ class Store:
 
     def __init__(self, path: str | Path, migrations: tuple[Migration, ...] = MIGRATIONS):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash
-        # can lose the last commits, which at-least-once handling then replays.
-        self.db.execute("PRAGMA synchronous=NORMAL")
         self._depth = 0
-        self.migrate(migrations)
+        try:  # a missing, read-only or full directory is one clear error, not a traceback
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash
+            # can lose the last commits, which at-least-once handling then replays.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.migrate(migrations)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store {self.path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
     # -- transactions -------------------------------------------------------------
 

@@ -19,9 +19,13 @@ from automod.errors import MalformedEvent
 from automod.records import CANARY_DOMAIN, EventMeta, RecentChange
 
 # The records are defined in automod.records; re-exported here, where the stream makes them.
-__all__ = ["CANARY_DOMAIN", "EventMeta", "RecentChange", "is_canary", "parse_event"]
+__all__ = ["CANARY_DOMAIN", "MAX_EVENT_BYTES", "EventMeta", "RecentChange", "decode_json", "is_canary", "parse_event"]
 
 _KNOWN_TYPES = frozenset({"edit", "new", "log", "categorize", "external"})
+#: Real recentchange events are a few kB; anything this large is not one (and is not parsed).
+MAX_EVENT_BYTES = 1_000_000
+#: Integers must fit SQLite's signed 64-bit INTEGER, or storing them fails far from here.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
 def is_canary(data: dict[str, Any]) -> bool:
@@ -37,11 +41,10 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> RecentChange:
     """
     if isinstance(raw, dict):
         data = raw
+    elif isinstance(raw, (str, bytes, bytearray)):
+        data = decode_json(raw)
     else:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedEvent(f"not JSON: {exc}") from exc
+        raise MalformedEvent(f"expected JSON text or an object, got {type(raw).__name__}")
     if not isinstance(data, dict):
         raise MalformedEvent(f"expected a JSON object, got {type(data).__name__}")
     meta_raw = _obj(data, "meta")
@@ -90,6 +93,19 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> RecentChange:
     )
 
 
+def decode_json(raw: str | bytes | bytearray) -> Any:
+    """``json.loads`` whose every failure (bad JSON, invalid UTF-8, nesting too deep for the
+    parser) is a :class:`MalformedEvent`: one poison event must never stop the stream."""
+    if len(raw) > MAX_EVENT_BYTES:
+        raise MalformedEvent(f"event of {len(raw)} bytes is larger than {MAX_EVENT_BYTES}")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedEvent(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise MalformedEvent("not JSON: nested too deeply") from exc
+
+
 # Field readers: each names the JSON path in its error so a bad event is easy to find.
 
 def _missing(path: str) -> MalformedEvent:
@@ -118,20 +134,35 @@ def _opt_obj(data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
+def _text(path: str, value: str) -> str:
+    """A string that can be stored and printed: lone surrogates (``"\\ud800"``) cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedEvent(f"field {path} is not valid Unicode") from exc
+    return value
+
+
+def _in_range(path: str, value: int) -> int:
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise MalformedEvent(f"field {path} is out of range: {str(value)[:40]}")
+    return value
+
+
 def _str(data: dict[str, Any], key: str, path: str | None = None) -> str:
     if key not in data:
         raise _missing(path or key)
     value = data[key]
     if not isinstance(value, str):
         raise _wrong(path or key, "a string", value)
-    return value
+    return _text(path or key, value)
 
 
 def _opt_str(data: dict[str, Any], key: str, path: str | None = None) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
         raise _wrong(path or key, "a string", value)
-    return value
+    return value if value is None else _text(path or key, value)
 
 
 def _int(data: dict[str, Any], key: str, path: str | None = None) -> int:
@@ -140,14 +171,14 @@ def _int(data: dict[str, Any], key: str, path: str | None = None) -> int:
     value = data[key]
     if not isinstance(value, int) or isinstance(value, bool):
         raise _wrong(path or key, "an integer", value)
-    return value
+    return _in_range(path or key, value)
 
 
 def _opt_int(data: dict[str, Any], key: str, path: str | None = None) -> int | None:
     value = data.get(key)
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
         raise _wrong(path or key, "an integer", value)
-    return value
+    return value if value is None else _in_range(path or key, value)
 
 
 def _bool(data: dict[str, Any], key: str) -> bool:

@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from automod.scoring.content_features import CONTENT_FEATURE_NAMES, content_features, edit_diff, word_lists
 from automod.scoring.features import (
+    MISSING,
     EditData,
     QualityMaxima,
     RevisionInfo,
@@ -36,6 +38,8 @@ TextExtractor = Callable[[str, str, str], EditTexts]
 #: Dumps carry no user groups: names ending in "bot" are taken as bots there (the naming
 #: rule most Wikipedias' bot policies set). API histories use the real ``bot`` group.
 BOT_NAME = re.compile(r"bot$", re.IGNORECASE)
+#: A record read without its texts: its content features are missing, not zero.
+UNKNOWN_CONTENT: Mapping[str, float] = {name: MISSING for name in CONTENT_FEATURE_NAMES}
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,13 @@ class EditRecord:
     label: bool
     #: The edit's text fragments, when the source was given a TextExtractor.
     texts: EditTexts | None = None
+    #: The content features (what was inserted and removed), computed while the texts were read.
+    content: Mapping[str, float] | None = None
 
 
 def page_records(page_id: int, title: str, history: Sequence[PageRevision], *,
                  start: datetime, end: datetime, is_bot: Callable[[str], bool],
-                 extract: TextExtractor | None = None) -> list[EditRecord]:
+                 extract: TextExtractor | None = None, lang: str = "en") -> list[EditRecord]:
     """Return the eligible, labelled edits of one page.
 
     ``history`` is oldest first and starts at the page's first revision or far enough
@@ -107,10 +113,13 @@ def page_records(page_id: int, title: str, history: Sequence[PageRevision], *,
             if rev.text is None or parent.text is None:
                 continue
             texts = extract(parent.text, rev.text, title)
+        content = None
+        if rev.text is not None and parent.text is not None:
+            content = content_features(edit_diff(parent.text, rev.text), word_lists(lang), rev.comment)
         out.append(EditRecord(page_id=page_id, title=title, revision=rev.info(), parent=parent.info(),
                               counts=rev.counts, parent_counts=parent.counts, user=rev.user,
                               anonymous=rev.anonymous, page_created=created, label=rev.rev_id in reverted,
-                              texts=texts))
+                              texts=texts, content=content))
     return out
 
 
@@ -140,7 +149,8 @@ class Dataset:
         rows = []
         for r in records:
             edit = EditData(revision=r.revision, parent=r.parent, user=self.user_info(r), page_created=r.page_created)
-            rows.append(feature_vector(edit_features(edit, r.counts, r.parent_counts, maxima)))
+            content = r.content if r.content is not None else UNKNOWN_CONTENT
+            rows.append(feature_vector(edit_features(edit, r.counts, r.parent_counts, maxima, content)))
         return rows
 
 

@@ -150,11 +150,12 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
     With ``extract``, the window's texts are held in memory until every record has its
     :class:`~automod.training.dataset.EditRecord.texts` (multilingual training).
     """
-    keep_text = extract is not None
+    keep_text = True  # the content features need both texts of each edit
     end = now or datetime.now(UTC)
     start = end - timedelta(days=days)
-    site = query(meta="siteinfo", siprop="namespaces|namespacealiases")
+    site = query(meta="siteinfo", siprop="general|namespaces|namespacealiases")
     names = NamespaceNames.from_siteinfo(site.get("query", {}))
+    lang = str((site.get("query", {}).get("general") or {}).get("lang") or "en")
     changes = _recent_changes(query, start, end)
     log.info("%s: %d recent changes since %s", wiki, len(changes), _iso(start))
     wanted = {int(c["pageid"]) for c in changes if c.get("ns") == 0 and c.get("type") == "edit" and not c.get("bot")}
@@ -172,7 +173,7 @@ def dataset_from_api(query: Query, wiki: str, days: float, *, now: datetime | No
     records: list[EditRecord] = []
     for page_id, history in histories.items():
         records.extend(r for r in page_records(page_id, pages[page_id][0], history, start=start, end=end,
-                                               is_bot=is_bot, extract=extract)
+                                               is_bot=is_bot, extract=extract, lang=lang)
                        if r.revision.rev_id not in bot_flagged)
     pages.clear()
     histories.clear()  # the texts: only the records' fragments are kept

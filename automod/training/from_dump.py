@@ -100,7 +100,7 @@ def _revisions(page: Any, names: NamespaceNames, edits: dict[str, list[datetime]
 
 
 def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_progress: bool = True,
-                      extract: TextExtractor | None = None) -> Dataset:
+                      extract: TextExtractor | None = None, lang: str = "en") -> Dataset:
     """Return the labelled namespace-0 edits in the dump at ``path``.
 
     With ``days``, only edits in the last ``days`` days before the dump's newest revision.
@@ -119,7 +119,7 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
             dump = mwxml.Dump.from_file(fh)
             names = _names(dump)
             for page in dump:
-                history = _revisions(page, names, edits, keep_text=extract is not None and page.namespace == 0)
+                history = _revisions(page, names, edits, keep_text=page.namespace == 0)
                 bar.update()
                 if history:
                     newest = max(newest, history[-1].timestamp)
@@ -127,7 +127,8 @@ def dataset_from_dump(path: Path, wiki: str, days: float | None = None, *, show_
                     continue
                 records.extend(page_records(int(page.id), str(page.title), history, start=EARLIEST,
                                             end=datetime.max.replace(tzinfo=UTC),
-                                            is_bot=lambda name: bool(BOT_NAME.search(name)), extract=extract))
+                                            is_bot=lambda name: bool(BOT_NAME.search(name)), extract=extract,
+                                            lang=lang))
         except (mwxml.errors.MalformedXML, ValueError, KeyError, AttributeError, SyntaxError) as exc:
             # (ElementTree's ParseError is a SyntaxError)
             raise DumpError(f"{path} is not a readable MediaWiki XML dump: {exc}") from exc

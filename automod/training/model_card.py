@@ -31,6 +31,30 @@ def _recommendation(found: dict[str, Any] | None) -> list[str]:
     return [line]
 
 
+def _interval(entry: dict[str, Any] | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "–"
+    low_high = entry.get("interval")
+    bounds = f" (95% interval {low_high[0]:.3f}–{low_high[1]:.3f})" if low_high else ""
+    return f"{entry['value']:.3f}{bounds}"
+
+
+def _ranking(ev: dict[str, Any]) -> list[str]:
+    if "roc_auc" not in ev:
+        return [f"- **AUC:** {_fmt(ev['auc'])}"]
+    lines = [f"- **ROC AUC:** {_interval(ev['roc_auc'])}", f"- **PR AUC:** {_interval(ev['pr_auc'])}"]
+    lines += [f"- **Recall at {key.split('_')[2].replace('pct', '%')} false positives:** {_interval(ev[key])}"
+              for key in ev if key.startswith("recall_at_")]
+    return lines
+
+
+def _calibration(found: dict[str, Any] | None) -> list[str]:
+    if not found:
+        return []
+    return [f"- **Calibration:** {found['method']} scaling of the booster's margin, fitted on the out-of-fold "
+            f"scores: {found['meaning']}."]
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     """Return the card as Markdown (the JSON card stays the source of truth)."""
     data, ev = card["data"], card["evaluation"]
@@ -42,7 +66,9 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- **Created:** {card['created']}",
         f"- **Algorithm:** XGBoost {card['xgboost_version']} ({card['model_format']}, `{card['model_file']}`, "
         f"SHA-256 `{card['model_sha256'][:16]}…`), {card['rounds']} rounds",
-        f"- **Features:** the 26 language-agnostic revert-risk features, set `{card['feature_set']}`",
+        f"- **Features:** {len(card['feature_names'])} (the 26 language-agnostic revert-risk features, the "
+        f"editor's warnings and recent reverts and edits, and what the edit inserted and removed), "
+        f"set `{card['feature_set']}`; a value the data lacks is missing to the model, not zero",
         "",
         "## Data",
         "",
@@ -62,12 +88,14 @@ def render_markdown(card: dict[str, Any]) -> str:
     lines += [""] + [f"- {note}" for note in data.get("notes", [])]
     lines += [
         "",
-        "## Evaluation (newest edits, never seen in training)",
+        "## Evaluation (edits never seen in training)",
         "",
-        f"- **AUC:** {_fmt(ev['auc'])}",
-        f"- **Lowest threshold reaching 95% precision:** {_fmt(ev['threshold_for_precision'].get('0.95'))}",
-        f"- **Lowest threshold reaching 99% precision:** {_fmt(ev['threshold_for_precision'].get('0.99'))}",
+        f"- **Method:** {ev.get('method', '–')}",
+        *_ranking(ev),
+        *[f"- **Lowest threshold reaching {float(p):.0%} precision:** {_fmt(t)}"
+          for p, t in ev["threshold_for_precision"].items()],
         *_recommendation(ev.get("recommended")),
+        *_calibration(card.get("calibration")),
         "",
         "An edit is flagged when its probability is strictly greater than the threshold.",
         "",

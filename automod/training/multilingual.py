@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         TrainResult,
     )
 
-__all__ = ["labelled_edits", "text_extractor", "train_multilingual_model"]
+__all__ = ["labelled_edits", "text_extractor", "train_multilingual_model", "upgrade_model_dir"]
 
 log = logging.getLogger("automod.training.multilingual")
 
@@ -77,3 +77,54 @@ def train_multilingual_model(dataset: Dataset, name: str, models_dir: Path, base
                                   wiki=dataset.wiki, overwrite=True, data=data)
     except ValueError as exc:
         raise TrainingError(str(exc)) from exc
+
+
+def upgrade_model_dir(model_dir: Path) -> dict[str, Any]:
+    """Add the torch-free heads (``heads.npz``, the same weights as ``heads.pt``) to an older
+    multilingual model directory and list them in its card; returns the new card.
+
+    Raises TrainingError for a directory that is not a readable multilingual model. The
+    int8 ONNX export and its measurement need the training data: retrain for those.
+    """
+    import json
+    import os
+
+    import torch
+
+    from automod.scoring.model_files import CARD_FILE, verify_sha256
+    from automod.scoring.multilingual.card import (
+        HEADS_FILE,
+        HEADS_NPZ,
+        ONNX_DATA,
+        ONNX_FILE,
+        MultilingualCard,
+    )
+    from automod.scoring.multilingual.model import sha256_path
+    from automod.scoring.multilingual.onnx_encoder import with_external_data
+    from automod.scoring.multilingual.torch_free import save_heads_npz
+    from automod.training.multilingual_fit import SERVING_NOTE
+
+    model_dir = Path(model_dir)
+    try:
+        data = json.loads((model_dir / CARD_FILE).read_text(encoding="utf-8"))
+        card = MultilingualCard.from_json(data)
+        verify_sha256(model_dir / HEADS_FILE, card.sha256.get(HEADS_FILE), card.id)
+        state = torch.load(model_dir / HEADS_FILE, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise TrainingError(f"{model_dir} is not a readable multilingual model: {type(exc).__name__}: {exc}") from exc
+    save_heads_npz(model_dir / HEADS_NPZ, {k: v.numpy() for k, v in state.items()})
+    data["sha256"] = {**data["sha256"], HEADS_NPZ: sha256_path(model_dir / HEADS_NPZ)}
+    onnx_file, onnx_data = model_dir / ONNX_FILE, model_dir / ONNX_DATA
+    if ONNX_FILE in card.sha256 and ONNX_DATA not in card.sha256:  # weights apart: memory-mapped
+        verify_sha256(onnx_file, card.sha256[ONNX_FILE], card.id)
+        staged_graph = model_dir / f".{ONNX_FILE}.single"
+        os.replace(onnx_file, staged_graph)
+        with_external_data(staged_graph, onnx_file)
+        staged_graph.unlink()
+        data["sha256"].update({ONNX_FILE: sha256_path(onnx_file), ONNX_DATA: sha256_path(onnx_data)})
+    data["serving"] = SERVING_NOTE
+    staged = model_dir / f".{CARD_FILE}.new"
+    staged.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(staged, model_dir / CARD_FILE)
+    log.info("added %s to %s", HEADS_NPZ, model_dir)
+    return data

@@ -41,6 +41,7 @@ from automod.scoring.multilingual.model import (
     FEATURE_NAMES,
     FEATURE_SET,
     HEADS_FILE,
+    HEADS_NPZ,
     MultilingualCard,
     MultilingualModel,
     RevertRiskHeads,
@@ -48,6 +49,7 @@ from automod.scoring.multilingual.model import (
     save_model_files,
     sha256_path,
 )
+from automod.scoring.multilingual.torch_free import save_heads_npz
 from automod.training.metrics import auc
 from automod.training.progress import Progress
 
@@ -60,6 +62,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("automod.training.multilingual_fit")
+
+#: What the card says about serving: the heads as plain arrays let an ONNX encoder serve without torch.
+SERVING_NOTE = {"heads_npz": HEADS_NPZ, "torch_free": "when the int8 ONNX encoder is within tolerance: "
+                "onnxruntime + numpy heads + xgboost, no torch"}
 
 
 @dataclass(frozen=True)
@@ -289,8 +295,10 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
     created = datetime.now(UTC)
     with staged_model_dir(out_dir.parent, out_dir.name) as staging:
         save_model_files(staging, tokenizer, net, booster)
+        save_heads_npz(staging / HEADS_NPZ, {k: v.numpy() for k, v in net.heads_state().items()})
         onnx = _export_onnx(net, tokenizer, booster, measured, fp32, staging, config)
-        files = (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((onnx["file"],) if onnx.get("file") else ()))
+        files = (ENCODER_DIR, HEADS_FILE, HEADS_NPZ, BOOSTER_FILE,
+                 *((onnx["file"], f"{onnx['file']}.data") if onnx.get("file") else ()))
         sha = {name: sha256_path(staging / name) for name in files}
         card = MultilingualCard(
             id=f"{out_dir.name}-{created:%Y%m%dT%H%M%SZ}-{sha[HEADS_FILE][:8]}", name=out_dir.name,
@@ -299,6 +307,7 @@ def train_multilingual(base: Path, edits: Sequence[LabelledEdit], out_dir: Path,
             quantization={"max_abs_diff": diff, "measured_on": len(measured),
                           "method": "torch quantize_dynamic qint8 Linear"}, onnx=onnx,
             extra={"wiki": wiki, "created": created.isoformat(), "base": str(base), "mwedittypes": "3.1.0",
+                   "serving": SERVING_NOTE,
                    "torch": torch.__version__, "device": str(device),
                    "training": {k: v for k, v in asdict(config).items() if k != "device"},
                    "data": {**(data or {}), "edits": len(edits), "heads": len(heads_part), "booster": len(fit_part),
@@ -344,6 +353,7 @@ def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, measured: S
         log.warning("cannot export the encoder to ONNX (%s: %s); the model is served with torch",
                     type(exc).__name__, exc)
         (staging / ONNX_FILE).unlink(missing_ok=True)
+        (staging / f"{ONNX_FILE}.data").unlink(missing_ok=True)
         return {"skipped": f"export failed: {type(exc).__name__}: {exc}"[:300]}
     return {"file": ONNX_FILE, "max_abs_diff": diff, "measured_on": len(measured),
             "method": "onnxruntime quantize_dynamic QInt8 (encoder to the pooled output)"}
@@ -368,5 +378,5 @@ def _markdown(card: dict[str, Any]) -> str:
         f"{q.get('measured_on')} edits the heads never saw",
         f"- **int8, ONNX Runtime encoder:** max |Δp| vs fp32 = {o.get('max_abs_diff')} on {o.get('measured_on')} "
         f"edits the heads never saw{'' if o.get('file') else ' (not exported)'}",
-        "- **Served:** the ONNX Runtime encoder when its |Δp| ≤ 0.01, else torch (int8 when its |Δp| ≤ 0.01, "
-        "else fp32)", ""])
+        "- **Served:** the ONNX Runtime encoder when its |Δp| ≤ 0.01 (then without torch: heads from "
+        "`heads.npz`), else torch (int8 when its |Δp| ≤ 0.01, else fp32)", ""])

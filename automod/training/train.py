@@ -1,10 +1,13 @@
-"""Train, evaluate and save a local model from a :class:`Dataset`.
+"""Train, evaluate and save a local model from a :class:`Dataset` or a labelled-edits table.
 
-A time-based split (train on the oldest 70% of edits, evaluate on the newest 30%) mirrors
-use: the model always scores edits newer than anything it saw. The booster is saved in
-xgboost's own JSON format (never pickle) with a model card in JSON and Markdown; the card's
-``id`` is the model version recorded with every score. Metrics are computed here (AUC by
-ranks) rather than pulling in scikit-learn.
+The protocol (:mod:`automod.training.protocol`): page-grouped 5-fold cross-validation with
+early stopping gives out-of-fold scores for every edit; the served model is refit on all
+edits; a logistic calibration fitted on the out-of-fold scores makes its output a
+probability. The card's evaluation (ROC AUC, PR AUC, recall at 0.1/0.5/1 % false positives
+with bootstrap intervals, thresholds per precision target, the recommended threshold) is
+computed on those out-of-fold scores: edits no model that scored them had seen. The booster
+is saved in xgboost's own JSON format (never pickle) with a model card in JSON and Markdown;
+the card's ``id`` is the model version recorded with every score.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,25 +26,25 @@ from typing import Any
 
 from automod.errors import AutomodError
 from automod.onwiki.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
-from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION
+from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION, QualityMaxima
 from automod.scoring.local import CARD_FILE, MODEL_FILE
 from automod.scoring.model_files import sha256_path
-from automod.training.dataset import Dataset, label_summary
+from automod.training.dataset import Dataset
 from automod.training.labels import LABEL_DEFINITION
-from automod.training.metrics import auc, precision_recall_at, threshold_for_precision
+from automod.training.metrics import auc, precision_recall_at, ranking_summary, threshold_for_precision
 from automod.training.model_card import write_markdown
+from automod.training.protocol import FOLDS, PARAMS, Calibration, cross_validate, fit_final
 
-__all__ = ["MIN_EDITS", "PARAMS", "THRESHOLDS", "TrainingError", "TrainingResult", "check_model_name",
-           "recommend_threshold", "staged_model_dir", "train_model"]
+__all__ = ["MIN_EDITS", "PARAMS", "PRECISION_TARGETS", "THRESHOLDS", "TrainingError", "TrainingResult",
+           "TrainingTable", "check_model_name", "recommend_threshold", "staged_model_dir", "train_model",
+           "train_table"]
 
 log = logging.getLogger("automod.training.train")
 
-TRAIN_FRACTION = 0.7
 MIN_EDITS = 20
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99)
-PARAMS: dict[str, Any] = {"objective": "binary:logistic", "eval_metric": "auc", "max_depth": 4, "eta": 0.1,
-                          "min_child_weight": 1.0, "subsample": 1.0, "tree_method": "hist", "seed": 0}
-ROUNDS = 150
+#: The card gives the lowest threshold reaching each of these precisions.
+PRECISION_TARGETS = (0.9, 0.95, 0.99)
 #: The recommended threshold must reach this precision on held-out edits ...
 TARGET_PRECISION = 0.95
 #: ... flagging at least this many of them (a precision of 1/1 proves nothing).
@@ -64,6 +66,23 @@ class TrainingResult:
         return None if value is None else float(value)
 
 
+@dataclass(frozen=True)
+class TrainingTable:
+    """Feature rows (in FEATURE_NAMES order, NaN = missing), labels, and what the card says."""
+
+    wiki: str
+    source: str
+    label: str
+    exclusions: str
+    rows: list[list[float]]
+    labels: list[bool]
+    #: Rows of one group (a page) are never split between training and evaluation.
+    groups: list[str]
+    timestamps: list[datetime | None]
+    quality_maxima: QualityMaxima = QualityMaxima()
+    notes: tuple[str, ...] = ()
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -74,14 +93,11 @@ def check_model_name(name: str) -> None:
         raise TrainingError(f"invalid model name {name!r}: use letters, digits, '-', '_' or '.'")
 
 
-def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = ROUNDS) -> TrainingResult:
-    """Train on ``dataset`` and write ``models_dir/name/``; return the model card.
+def train_model(dataset: Dataset, name: str, models_dir: Path) -> TrainingResult:
+    """Train on a wiki's history (``dataset``) and write ``models_dir/name/``; return the card.
 
     Raises :class:`TrainingError` when the data cannot support a model.
     """
-    import numpy as np
-    import xgboost
-
     check_model_name(name)
     records = dataset.sorted_records()
     if len(records) < MIN_EDITS:
@@ -90,49 +106,81 @@ def train_model(dataset: Dataset, name: str, models_dir: Path, *, rounds: int = 
             "is a namespace-0 edit (not a page creation, not by a bot) inside the window, marked reverted or not: "
             "reverted means undone by another user within 48 hours. To get more: a longer --days, or, on a "
             "sandbox, `automod sandbox seed --dir DIR` (a backdated history with vandalism and its reverts)")
-    cut = int(len(records) * TRAIN_FRACTION)
-    train, held_out = records[:cut], records[cut:]
-    if len({r.label for r in train}) < 2:
-        raise TrainingError(f"the training part ({len(train)} edits) has only one label; need reverted and "
-                            "not-reverted edits")
     maxima = dataset.quality_maxima()
-    x_train = np.asarray(dataset.matrix(train, maxima), dtype=np.float32)
-    x_eval = np.asarray(dataset.matrix(held_out, maxima), dtype=np.float32)
-    y_train = np.asarray([r.label for r in train], dtype=np.float32)
-    y_eval = [bool(r.label) for r in held_out]
-    dtrain = xgboost.DMatrix(x_train, label=y_train, feature_names=list(FEATURE_NAMES))
-    log.info("training %s on %d edits (%d reverted)", name, len(train), int(y_train.sum()))
-    booster = xgboost.train({**PARAMS, "nthread": os.cpu_count() or 1}, dtrain, num_boost_round=rounds)
-    scores = [float(p) for p in booster.predict(xgboost.DMatrix(x_eval, feature_names=list(FEATURE_NAMES)))]
+    table = TrainingTable(
+        wiki=dataset.wiki, source=dataset.source, label=LABEL_DEFINITION,
+        exclusions="bots, page creations, namespaces other than 0", rows=dataset.matrix(records, maxima),
+        labels=[bool(r.label) for r in records], groups=[str(r.page_id) for r in records],
+        timestamps=[r.revision.timestamp for r in records], quality_maxima=maxima, notes=dataset.notes)
+    return train_table(table, name, models_dir)
+
+
+def train_table(table: TrainingTable, name: str, models_dir: Path) -> TrainingResult:
+    """Cross-validate, refit, calibrate and write ``models_dir/name/`` from ``table``."""
+    import numpy as np
+    import xgboost
+
+    check_model_name(name)
+    if len(table.rows) < MIN_EDITS:
+        raise TrainingError(f"only {len(table.rows)} labelled edits in {table.source}; need at least {MIN_EDITS}")
+    positives = sum(table.labels)
+    if positives < 2 or len(table.labels) - positives < 2:
+        raise TrainingError(f"{table.source} has {positives} edits labelled 1 and {len(table.labels) - positives} "
+                            "labelled 0; need at least two of each (reverted and not-reverted edits)")
+    x = np.asarray(table.rows, dtype=np.float32)
+    y = np.asarray(table.labels, dtype=np.float32)
+    log.info("cross-validating %s on %d edits (%d positive)", name, len(y), positives)
+    cv = cross_validate(x, y, table.groups)
+    calibration = Calibration.fit(cv.margins, table.labels)
+    scores = [calibration.apply(m) for m in cv.margins]
+    booster, rounds = fit_final(x, y, cv.rounds, FEATURE_NAMES)
     gains = booster.get_score(importance_type="gain")
     importance = dict(sorted(((f, round(float(gains.get(f, 0.0)), 4)) for f in FEATURE_NAMES),
                              key=lambda kv: -kv[1]))
+    labels = table.labels
     evaluation = {
-        "auc": auc(scores, y_eval),
-        "thresholds": [precision_recall_at(scores, y_eval, t) for t in THRESHOLDS],
-        "threshold_for_precision": {str(p): threshold_for_precision(scores, y_eval, p) for p in (0.95, 0.99)},
-        "recommended": recommend_threshold(scores, y_eval),
+        "method": f"out-of-fold scores of {FOLDS}-fold cross-validation grouped by page (every edit scored by a "
+                  "model that never saw its page), calibrated",
+        "auc": auc(scores, labels),
+        **ranking_summary(scores, labels),
+        "thresholds": [precision_recall_at(scores, labels, t) for t in THRESHOLDS],
+        "threshold_for_precision": {str(p): threshold_for_precision(scores, labels, p) for p in PRECISION_TARGETS},
+        "recommended": recommend_threshold(scores, labels),
     }
+    base_rate = positives / len(labels)
     created = datetime.now(UTC)
+    known = sorted(t for t in table.timestamps if t is not None)
+    summary = {**label_summary_of(labels), "first": _iso(known[0]) if known else None,
+               "last": _iso(known[-1]) if known else None}
     card: dict[str, Any] = {
-        "name": name, "wiki": dataset.wiki, "created": _iso(created),
+        "name": name, "wiki": table.wiki, "created": _iso(created),
         "feature_set": FEATURE_SET_VERSION, "feature_names": list(FEATURE_NAMES),
         "model_file": MODEL_FILE, "model_format": "xgboost JSON", "xgboost_version": xgboost.__version__,
-        "params": PARAMS, "rounds": rounds,
+        "params": PARAMS, "rounds": rounds, "fold_rounds": cv.rounds,
+        "calibration": {**calibration.to_json(), "base_rate": base_rate,
+                        "meaning": f"a score p means: about p of the edits scored near p were labelled 1, at this "
+                                   f"data's rate of {base_rate:.1%} labelled edits; where vandalism is rarer the "
+                                   "same score means a lower share (thresholds stay valid for ranking)"},
         "data": {
-            "source": dataset.source, "window": {"start": _iso(dataset.start), "end": _iso(dataset.end)},
-            "label": LABEL_DEFINITION, "exclusions": "bots, page creations, namespaces other than 0",
-            "split": f"time-based: oldest {TRAIN_FRACTION:.0%} train, newest {1 - TRAIN_FRACTION:.0%} evaluation",
-            "train": {**label_summary(train), **_span(train)},
-            "evaluation": {**label_summary(held_out), **_span(held_out)},
-            "notes": list(dataset.notes),
+            "source": table.source,
+            "window": {"start": summary["first"], "end": summary["last"]},
+            "label": table.label, "exclusions": table.exclusions,
+            "split": f"{FOLDS}-fold cross-validation grouped by page for the evaluation; the served model is refit "
+                     "on all edits",
+            "train": summary, "evaluation": summary,
+            "notes": list(table.notes),
         },
-        "quality_maxima": maxima.to_json(),
+        "quality_maxima": table.quality_maxima.to_json(),
         "evaluation": evaluation,
         "feature_importance": importance,
     }
     model_dir, card = _write(booster, card, name, Path(models_dir), created)
     return TrainingResult(model_dir, card)
+
+
+def label_summary_of(labels: Sequence[bool]) -> dict[str, int]:
+    positives = sum(1 for y in labels if y)
+    return {"edits": len(labels), "reverted": positives, "not_reverted": len(labels) - positives}
 
 
 def recommend_threshold(scores: Sequence[float], labels: Sequence[bool],
@@ -160,12 +208,6 @@ def recommend_threshold(scores: Sequence[float], labels: Sequence[bool],
                            f"({above} of {len(scores)} score above {THRESHOLD_MIN}): do not let this model revert; "
                            "train on more data or use it in log-only mode")
     return found
-
-
-def _span(records: Sequence[Any]) -> dict[str, str | None]:
-    if not records:
-        return {"first": None, "last": None}
-    return {"first": _iso(records[0].revision.timestamp), "last": _iso(records[-1].revision.timestamp)}
 
 
 def _write(booster: Any, card: dict[str, Any], name: str, models_dir: Path,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "GROUP_FLAGS",
     "METADATA_FEATURES",
     "TAG_FLAGS",
+    "Differ",
     "EditMeta",
     "EditTexts",
     "diff_lines",
@@ -45,6 +46,7 @@ __all__ = [
     "extract_edit_texts",
     "metadata_features",
     "split_sentences",
+    "structured_diff",
 ]
 
 log = logging.getLogger("automod.scoring.multilingual.edit_texts")
@@ -171,19 +173,31 @@ def _texts(nodes: Iterable[Mapping[str, Any]]) -> list[str]:
     return [str(n["text"]).strip() for n in nodes if n.get("type") == "Text" and str(n.get("text", "")).strip()]
 
 
-def extract_edit_texts(prev_wikitext: str, curr_wikitext: str, title: str, lang: str = "en") -> EditTexts:
+#: ``(prev_wikitext, curr_wikitext, lang) -> (edit-type actions, tree diff)``: mwedittypes' structured diff.
+Differ = Callable[[str, str, str], tuple[Mapping[str, Any], Mapping[str, Any]]]
+
+
+def structured_diff(prev_wikitext: str, curr_wikitext: str, lang: str) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """mwedittypes' edit-type actions and tree diff of two wikitexts (both parsed here)."""
+    from mwedittypes import StructuredEditTypes
+
+    differ = StructuredEditTypes("wikitext", prev_wikitext, curr_wikitext, lang=lang)
+    actions = differ.get_diff() or {}
+    return actions, differ.tree_diff or {}
+
+
+def extract_edit_texts(prev_wikitext: str, curr_wikitext: str, title: str, lang: str = "en",
+                       differ: Differ = structured_diff) -> EditTexts:
     """Return the inserted, removed and changed text of an edit, its counts and its title.
 
     Never raises for odd wikitext: a differ failure is logged and yields an edit with no
     fragments and no counts (the reference's behaviour), still scored on metadata.
+    ``differ`` computes the structured diff (one reusing parsed revisions:
+    :class:`~.edit_texts_cache.ExtractionCache`).
     """
     title = title.replace("_", " ")
     try:
-        from mwedittypes import StructuredEditTypes
-
-        differ = StructuredEditTypes("wikitext", prev_wikitext, curr_wikitext, lang=lang)
-        actions = differ.get_diff() or {}
-        tree: Mapping[str, Any] = differ.tree_diff or {}
+        actions, tree = differ(prev_wikitext, curr_wikitext, lang)
         inserted = _texts(tree.get("insert", []))
         removed = _texts(tree.get("remove", []))
         changed: list[tuple[str, str]] = []

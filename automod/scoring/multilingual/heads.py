@@ -7,9 +7,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from automod.scoring.multilingual.card import AGGREGATES
+
 __all__ = ["AGGREGATES", "RevertRiskHeads", "TextHeads", "aggregate"]
 
-AGGREGATES = ("s0_max", "s1_max", "p0_max", "p1_max", "s0_mean", "s1_mean", "p0_mean", "p1_mean")
 
 
 class TextHeads(nn.Module):

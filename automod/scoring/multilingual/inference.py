@@ -31,10 +31,12 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
-from automod.scoring.multilingual.edit_texts import (
-    EditMeta,
-    EditTexts,
-    metadata_features,
+from automod.scoring.multilingual.edit_texts import EditMeta, EditTexts
+from automod.scoring.multilingual.fragments import (
+    Fragment,
+    booster_row,
+    encode_texts,
+    length_batches,
 )
 from automod.scoring.multilingual.model import (
     KINDS,
@@ -43,8 +45,8 @@ from automod.scoring.multilingual.model import (
     aggregate,
 )
 
-__all__ = ["QUANTIZATION_TOLERANCE", "InferenceConfig", "Predictor", "encode_texts", "length_batches", "pad_batch",
-           "quantize_linear", "run_heads"]
+__all__ = ["QUANTIZATION_TOLERANCE", "Fragment", "InferenceConfig", "Predictor", "encode_texts", "feature_row",
+           "length_batches", "pad_batch", "quantize_linear", "run_heads"]
 
 log = logging.getLogger("automod.scoring.multilingual.inference")
 
@@ -63,16 +65,6 @@ class InferenceConfig:
     keep_fp32: bool = True
 
 
-@dataclass(frozen=True)
-class Fragment:
-    """One encoder input: which revision, which head, and its token ids."""
-
-    revision: int
-    kind: int
-    input_ids: list[int]
-    token_type_ids: list[int]
-
-
 def quantize_linear(net: nn.Module, *, inplace: bool = False) -> nn.Module:
     """``net`` (a copy unless ``inplace``) with its Linear layers dynamically quantized to int8."""
     from torch.ao.quantization import quantize_dynamic
@@ -81,28 +73,6 @@ def quantize_linear(net: nn.Module, *, inplace: bool = False) -> nn.Module:
         warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=r"torch.quantize_per_tensor", category=UserWarning)
         return quantize_dynamic(net, {nn.Linear}, dtype=torch.qint8, inplace=inplace)
-
-
-def encode_texts(tokenizer: Any, texts: Sequence[EditTexts], max_length: int, title_max_length: int,
-                 max_texts: int) -> list[Fragment]:
-    """Tokenize every fragment of ``texts`` (pairs for changes), truncated, unpadded."""
-    singles: list[tuple[int, int, str]] = []
-    pairs: list[tuple[int, str, str]] = []
-    for r, edit in enumerate(texts):
-        singles += [(r, 0, t) for t in edit.inserted[:max_texts]]
-        singles += [(r, 1, t) for t in edit.removed[:max_texts]]
-        pairs += [(r, old, new) for old, new in edit.changed[:max_texts]]
-    out: list[Fragment] = []
-    if singles:
-        enc = tokenizer([t for _, _, t in singles], truncation=True, max_length=max_length)
-        out += [Fragment(r, k, ids, [0] * len(ids)) for (r, k, _), ids in zip(singles, enc["input_ids"])]
-    if pairs:
-        enc = tokenizer([o for _, o, _ in pairs], [n for _, _, n in pairs], truncation="longest_first",
-                        max_length=max_length, return_token_type_ids=True)
-        out += [Fragment(r, 2, ids, tt) for (r, _, _), ids, tt in zip(pairs, enc["input_ids"], enc["token_type_ids"])]
-    enc = tokenizer([edit.title for edit in texts], truncation=True, max_length=title_max_length)
-    out += [Fragment(r, 3, ids, [0] * len(ids)) for r, ids in enumerate(enc["input_ids"])]
-    return out
 
 
 def pad_batch(batch: Sequence[Fragment], pad_id: int) -> dict[str, torch.Tensor]:
@@ -117,21 +87,6 @@ def pad_batch(batch: Sequence[Fragment], pad_id: int) -> dict[str, torch.Tensor]
         mask[i, :n] = 1
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types,
             "kinds": torch.tensor([f.kind for f in batch], dtype=torch.long)}
-
-
-def length_batches(fragments: Sequence[Fragment], batch_rows: int, batch_tokens: int) -> list[list[Fragment]]:
-    """Fragments sorted by length, cut so no batch exceeds ``batch_rows`` rows or
-    ``batch_tokens`` padded tokens (a fragment longer than the budget goes alone)."""
-    batches: list[list[Fragment]] = []
-    current: list[Fragment] = []
-    for f in sorted(fragments, key=lambda f: len(f.input_ids)):
-        if current and (len(current) >= batch_rows or (len(current) + 1) * len(f.input_ids) > batch_tokens):
-            batches.append(current)
-            current = []
-        current.append(f)
-    if current:
-        batches.append(current)
-    return batches
 
 
 def run_heads(net: nn.Module, tokenizer: Any, fragments: Sequence[Fragment], n_revisions: int,
@@ -155,8 +110,7 @@ def feature_row(texts: EditTexts, meta: EditMeta, logits: Sequence[torch.Tensor]
     """One booster row, in FEATURE_NAMES order (metadata, counts, text aggregates, title)."""
     title = logits[3]
     title_score = float(title[0, 0]) if title.shape[0] else -1.0
-    return [*metadata_features(meta).values(), *texts.action_vector(),
-            *aggregate(logits[0]), *aggregate(logits[1]), *aggregate(logits[2]), title_score]
+    return booster_row(texts, meta, [aggregate(logits[k]) for k in range(3)], title_score)
 
 
 class Predictor:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,77 +36,30 @@ from automod.scoring.model_files import (
     sha256_path,
     verify_sha256,
 )
-from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
-from automod.scoring.multilingual.heads import (
+from automod.scoring.multilingual.card import (
     AGGREGATES,
-    RevertRiskHeads,
-    TextHeads,
-    aggregate,
+    BOOSTER_FILE,
+    ENCODER_DIR,
+    FEATURE_NAMES,
+    FEATURE_SET,
+    HEADS_FILE,
+    HEADS_NPZ,
+    KIND,
+    KINDS,
+    ONNX_FILE,
+    QUANTIZATION_TOLERANCE,
+    TEXT_FEATURES,
+    MultilingualCard,
 )
+from automod.scoring.multilingual.heads import RevertRiskHeads, TextHeads, aggregate
 
 __all__ = ["AGGREGATES", "BOOSTER_FILE", "CARD_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE",
-           "KINDS", "QUANTIZATION_TOLERANCE", "CorruptModel", "MultilingualCard", "MultilingualModel",
+           "HEADS_NPZ", "KIND", "KINDS", "ONNX_FILE", "QUANTIZATION_TOLERANCE", "TEXT_FEATURES", "CorruptModel",
+           "MultilingualCard", "MultilingualModel",
            "RevertRiskHeads", "TextHeads", "aggregate", "load_encoder", "load_tokenizer", "save_model_files",
            "sha256_path"]
 
 log = logging.getLogger("automod.scoring.multilingual.model")
-
-ENCODER_DIR = "encoder"
-HEADS_FILE = "heads.pt"
-BOOSTER_FILE = "booster.ubj"
-KIND = "multilingual"
-FEATURE_SET = "rrml-local-1"
-#: Largest |Δp| between a quantized path and fp32 (revert probabilities on held-out edits,
-#: measured by training) at which the quantized path is served.
-QUANTIZATION_TOLERANCE = 0.01
-
-#: Head index of each text kind; ``title`` is a regressor (its score is column 0).
-KINDS = ("insert", "remove", "change", "title")
-TEXT_FEATURES = (*(f"bert_{k}_{a}" for k in KINDS[:3] for a in AGGREGATES), "bert_title_score")
-FEATURE_NAMES = (*METADATA_FEATURES, *ACTION_FEATURES, *TEXT_FEATURES)
-
-
-@dataclass(frozen=True)
-class MultilingualCard:
-    """The parts of ``model_card.json`` that serving depends on."""
-
-    id: str
-    name: str
-    feature_names: tuple[str, ...]
-    sha256: dict[str, str]
-    max_length: int = 64
-    title_max_length: int = 32
-    max_texts: int = 16
-    quantization: dict[str, Any] = field(default_factory=dict)
-    #: The int8 ONNX Runtime encoder, when exported: ``file`` and the measured ``max_abs_diff``.
-    onnx: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def onnx_within_tolerance(self) -> bool:
-        measured = self.onnx.get("max_abs_diff")
-        return bool(self.onnx.get("file")) and measured is not None and float(measured) <= QUANTIZATION_TOLERANCE
-
-    @classmethod
-    def from_json(cls, data: Any) -> MultilingualCard:
-        if not isinstance(data, dict):
-            raise ValueError("the card should be a JSON object")
-        if data.get("kind") != KIND:
-            raise ValueError(f"kind is {data.get('kind')!r}, not {KIND!r}")
-        if data.get("feature_set") != FEATURE_SET or tuple(data["feature_names"]) != FEATURE_NAMES:
-            raise ValueError(f"feature set {data.get('feature_set')!r} is not {FEATURE_SET!r}: retrain the model")
-        return cls(id=str(data["id"]), name=str(data["name"]), feature_names=tuple(data["feature_names"]),
-                   sha256={str(k): str(v) for k, v in data["sha256"].items()},
-                   max_length=int(data.get("max_length", 64)), title_max_length=int(data.get("title_max_length", 32)),
-                   max_texts=int(data.get("max_texts", 16)), quantization=dict(data.get("quantization") or {}),
-                   onnx=dict(data.get("onnx") or {}),
-                   extra={k: v for k, v in data.items() if k not in cls.__dataclass_fields__})
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.extra, "id": self.id, "name": self.name, "kind": KIND, "feature_set": FEATURE_SET,
-                "feature_names": list(self.feature_names), "sha256": self.sha256, "max_length": self.max_length,
-                "title_max_length": self.title_max_length, "max_texts": self.max_texts,
-                "quantization": self.quantization, "onnx": self.onnx}
-
 
 def save_model_files(model_dir: Path, tokenizer: Any, net: RevertRiskHeads, booster: Any) -> None:
     """Write the encoder (with its tokenizer), the head weights and the booster."""
@@ -167,7 +119,8 @@ class MultilingualModel:
         model_dir = Path(model_dir)
         card = read_card(model_dir, MultilingualCard.from_json, "multilingual model")
         use_onnx = runtime == "onnx" or (runtime == "auto" and card.onnx_within_tolerance() and onnx_available())
-        for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *((ONNX_FILE,) if ONNX_FILE in card.sha256 else ())):
+        onnx_files = tuple(name for name in (ONNX_FILE, f"{ONNX_FILE}.data") if name in card.sha256)
+        for name in (ENCODER_DIR, HEADS_FILE, BOOSTER_FILE, *onnx_files):
             verify_sha256(model_dir / name, card.sha256.get(name), card.id)
         try:
             import xgboost

@@ -17,7 +17,6 @@ silenced here and nowhere else.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import warnings
 from pathlib import Path
@@ -26,13 +25,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from automod.scoring.multilingual.card import ONNX_FILE
 from automod.scoring.multilingual.heads import TextHeads
+from automod.scoring.multilingual.torch_free import onnx_session
 
-__all__ = ["ONNX_FILE", "OnnxRevertRisk", "export_int8", "onnx_available"]
+__all__ = ["ONNX_FILE", "OnnxRevertRisk", "export_int8", "onnx_available", "with_external_data"]
 
 log = logging.getLogger("automod.scoring.multilingual.onnx_encoder")
 
-ONNX_FILE = "encoder.int8.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -72,10 +72,24 @@ def export_int8(net: Any, out: Path) -> Path:
             warnings.simplefilter("ignore")
             logging.disable(logging.WARNING)  # its root-logger advice to pre-process models for static quantization
             try:
-                quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+                quantize_dynamic(str(fp32), str(Path(tmp) / "int8.onnx"), weight_type=QuantType.QInt8)
             finally:
                 logging.disable(logging.NOTSET)
+        with_external_data(Path(tmp) / "int8.onnx", out)
     log.info("exported the encoder to %s (int8, %.0f MB)", out, out.stat().st_size / 1e6)
+    return out
+
+
+def with_external_data(graph: Path, out: Path) -> Path:
+    """Save ``graph`` to ``out`` with its weights in ``out.name + ".data"`` beside it, which
+    ONNX Runtime memory-maps rather than copies (the same weights, bit for bit)."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    data = out.with_name(f"{out.name}.data")
+    data.unlink(missing_ok=True)  # onnx appends to an existing data file
+    onnx.save_model(model, str(out), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data.name, size_threshold=1024)
     return out
 
 
@@ -83,14 +97,8 @@ class OnnxRevertRisk(TextHeads):
     """The heads on an ONNX Runtime int8 encoder session (CPU, ``threads`` intra-op threads)."""
 
     def __init__(self, onnx_path: Path, hidden: int, threads: int = 2) -> None:
-        import onnxruntime as ort
-
         super().__init__(hidden)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, min(threads, os.cpu_count() or 1))
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(onnx_path, threads)
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                token_type_ids: torch.Tensor) -> torch.Tensor:

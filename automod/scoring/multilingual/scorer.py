@@ -17,14 +17,9 @@ from pathlib import Path
 from automod.errors import ScoringError, WikiError, WikiUnavailable
 from automod.scoring.base import Score, ScorerUnavailable
 from automod.scoring.features import EditData
-from automod.scoring.multilingual.edit_texts import (
-    EditMeta,
-    EditTexts,
-    edit_meta,
-    extract_edit_texts,
-)
-from automod.scoring.multilingual.inference import InferenceConfig, Predictor
-from automod.scoring.multilingual.model import MultilingualModel
+from automod.scoring.multilingual.edit_texts import EditMeta, EditTexts, edit_meta
+from automod.scoring.multilingual.edit_texts_cache import ExtractionCache
+from automod.scoring.multilingual.serving import load_served
 from automod.scoring.revision_data import Query, RevisionFetcher
 
 __all__ = ["MultilingualScorer"]
@@ -37,12 +32,12 @@ PREFETCHED_MAX = 256
 class MultilingualScorer:
     """Scores revisions of one wiki with a local multilingual model; load once, reuse."""
 
-    def __init__(self, model_dir: Path, query: Query, *, lang: str = "en",
-                 config: InferenceConfig = InferenceConfig(keep_fp32=False)) -> None:
+    def __init__(self, model_dir: Path, query: Query, *, lang: str = "en", threads: int = 2) -> None:
         self.lang = lang  # the differ's sentence and word rules; as in training (settings' wiki lang)
         self.model_dir = Path(model_dir)
-        self.model = MultilingualModel.load(self.model_dir)
-        self.predictor = Predictor(self.model, config)
+        # Without torch when the card allows it (else torch, with a warning naming the cost).
+        self.model = load_served(self.model_dir, threads=threads)
+        self.extraction = ExtractionCache()  # the parent is often the revision scored a moment ago
         self.model_name = PREFIX + self.model_dir.name
         self.fetcher = RevisionFetcher(query)
         self._ready: dict[int, Score] = {}  # prefetched scores, oldest first
@@ -62,10 +57,10 @@ class MultilingualScorer:
 
     def _edit(self, wiki: str, rev_id: int) -> tuple[EditTexts, EditMeta]:
         edit = self._fetch(wiki, rev_id)
-        return extract_edit_texts(edit.parent.text, edit.revision.text, edit.title, self.lang), edit_meta(edit)
+        return self.extraction.extract(edit.parent.text, edit.revision.text, edit.title, self.lang), edit_meta(edit)
 
     def _scores(self, edits: Sequence[tuple[EditTexts, EditMeta]]) -> list[Score]:
-        probabilities = self.predictor.predict(edits)
+        probabilities = self.model.predict(edits)
         return [Score(probability=min(1.0, max(0.0, p)), model=self.model_name, version=self.version)
                 for p in probabilities]
 

@@ -1,0 +1,145 @@
+"""Who may steer the bot through its report page, and how fast anyone may make it write.
+
+The report page is editable by everyone, so nothing on it is believed for what it says:
+who changed a status, who opened a section, is read from the page history (the user who
+saved the revision that introduced it), and whether that user may decide is read from
+their rights through the API. The bot's lines on the page are counted in the store, so a
+flood of reports can make the page grow no faster than the community's limits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import PageRevision, WikiGateway, is_ip
+from automod.store import Store
+
+__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "may_review", "quote"]
+
+log = logging.getLogger("automod.onwiki.report_trust")
+
+#: How far back the history is read to attribute a change (older: unknown, so not trusted).
+HISTORY_DEPTH = 50
+HOUR = 3600.0
+#: Kinds of actions that are bot lines on a report page (``detail`` holds page, section, reporter).
+LINE_KINDS = ("report-answer", "report-no-match", "report-status-ignored")
+
+
+def quote(text: str) -> str:
+    """User-supplied text, shown literally in the bot's wikitext (no templates, links or
+    headings): inside ``<nowiki>``, with anything that could close it escaped."""
+    return "<nowiki>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</nowiki>"
+
+
+@dataclass
+class PageHistory:
+    """The report page's recent revisions, read once per pass and only if needed."""
+
+    gateway: WikiGateway
+    page: str
+    _revisions: list[PageRevision] | None = field(default=None, repr=False)
+
+    def revisions(self) -> list[PageRevision]:
+        if self._revisions is None:
+            self._revisions = self.gateway.history(self.page, HISTORY_DEPTH)
+        return self._revisions
+
+    def introduced_by(self, count: Callable[[str], int]) -> PageRevision | None:
+        """The newest revision that made ``count(text)`` grow (e.g. one more "status:
+        confirmed" line for a revision): whoever saved it made that change. None when the
+        change is older than the history read (then nobody is credited with it)."""
+        revisions = self.revisions()
+        for newer, older in zip(revisions, revisions[1:]):
+            if count(newer.text) > count(older.text):
+                return newer
+        if revisions and len(revisions) < HISTORY_DEPTH and count(revisions[-1].text) > 0:
+            return revisions[-1]  # the page's first revision
+        return None
+
+
+def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool:
+    """Whether ``user`` may confirm or decline reports: logged in, not the bot, holding one
+    of the community's reviewer rights — a right logged-out users have never counts."""
+    if not user or is_ip(user) or user.replace("_", " ") == gateway.bot_user.replace("_", " "):
+        return False
+    rights = gateway.user_rights(user) - gateway.anonymous_rights()
+    return bool(rights & config.report_reviewer_rights)
+
+
+def answered_sections(store: Store, wiki: str, page: str) -> set[str]:
+    """Keys of the report page's sections the bot has answered (or refused for a flood)."""
+    marks = ",".join("?" * (len(LINE_KINDS) + 2))
+    rows = store.db.execute(f"SELECT detail FROM actions WHERE wiki = ? AND kind IN ({marks})",
+                            (wiki, *LINE_KINDS, "report-dropped", "report-implicit")).fetchall()
+    keys = set()
+    for row in rows:
+        detail = _detail(row["detail"])
+        if detail.get("page") == page and detail.get("section"):
+            keys.add(str(detail["section"]))
+    return keys
+
+
+def _detail(raw: str | None) -> dict[str, object]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class LineBudget:
+    """The flood limits: bot lines per hour on the wiki's report page, per reporter, and one
+    "no match" line per reporter an hour. Read from the store, so restarts do not reset it."""
+
+    store: Store
+    wiki: str
+    page: str
+    config: CommunityConfig
+
+    def refusal(self, reporter: str | None, kind: str) -> str | None:
+        """Why no line may be written for ``reporter`` now (a reason code), or None."""
+        since = time.time() - HOUR
+        lines = self._recent(since)
+        if len(lines) >= self.config.report_answers_per_hour:
+            return "wiki-limit"
+        who = reporter or "?"
+        mine = [d for d in lines if d.get("reporter") == who]
+        if len(mine) >= self.config.report_answers_per_reporter_per_hour:
+            return "reporter-limit"
+        if kind == "report-no-match" and any(d.get("kind") == "report-no-match" for d in mine):
+            return "no-match-limit"
+        return None
+
+    def spend(self, rev_id: int, kind: str, reporter: str | None, section: str, bot_rev: int | None) -> None:
+        detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": kind}
+        self.store.record_action(self.wiki, rev_id, kind, "done", bot_rev, json.dumps(detail))
+
+    def drop(self, rev_id: int, reporter: str | None, section: str, why: str) -> None:
+        """Leave a section unanswered for good (a flood is not a queue); log once an hour."""
+        detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": "report-dropped"}
+        self.store.record_action(self.wiki, rev_id, "report-dropped", why, None, json.dumps(detail))
+        logged = self.store.db.execute(
+            "SELECT 1 FROM actions WHERE wiki = ? AND kind = 'report-flood' AND acted_at >= ?",
+            (self.wiki, time.time() - HOUR)).fetchone()
+        if not logged:
+            self.store.record_action(self.wiki, 0, "report-flood", why, None, self.page)
+            log.warning("%s: report flood on %s (%s): further reports this hour are not answered",
+                        self.wiki, self.page, why)
+
+    def _recent(self, since: float) -> list[dict[str, object]]:
+        marks = ",".join("?" * len(LINE_KINDS))
+        rows = self.store.db.execute(
+            f"SELECT kind, detail FROM actions WHERE wiki = ? AND kind IN ({marks}) AND acted_at >= ?",
+            (self.wiki, *LINE_KINDS, since)).fetchall()
+        found = []
+        for row in rows:
+            detail = _detail(row["detail"])
+            if detail.get("page") == self.page:
+                found.append({**detail, "kind": row["kind"]})
+        return found
