@@ -165,6 +165,8 @@ class Verdict:
     threshold: float | None = None
     revert_rev_id: int | None = None
     latency_ms: float | None = None
+    #: The page whose revision ``config_rev`` is (``<wiki>:<title>`` for a central page).
+    config_page: str | None = None
 
     def with_(self, **changes: Any) -> Verdict:
         """A copy with ``changes`` applied (field names are checked)."""
@@ -175,6 +177,8 @@ class Verdict:
         out: dict[str, Any] = {"decision": self.outcome.value, "reason": self.reason, "model": self.model,
                                "probability": self.probability, "threshold": self.threshold,
                                "config_rev": self.config_rev}
+        if self.config_page:
+            out["config_page"] = self.config_page
         if self.revert_rev_id:
             out["revert_rev_id"] = self.revert_rev_id
         if self.latency_ms:

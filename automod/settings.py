@@ -18,7 +18,8 @@ import yaml
 from automod.errors import ConfigError
 from automod.schemas import SETTINGS, SchemaProblem, load_schema, schema_problems
 
-__all__ = ["HealthSettings", "LiftWingSettings", "Settings", "StreamSettings", "WikiSettings", "load_settings"]
+__all__ = ["CentralConfigSettings", "HealthSettings", "LiftWingSettings", "Settings", "StreamSettings", "WikiSettings",
+           "load_settings"]
 
 DEFAULT_CONFIG_PAGE = "MediaWiki:Automod-config.json"
 
@@ -45,6 +46,23 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class CentralConfigSettings:
+    """Where the central config page is, who alone may be able to edit it, who opted out."""
+
+    wiki: str
+    page: str
+    editor_groups: frozenset[str] = frozenset({"interface-admin", "sysop"})
+    #: Served wikis that opted out of global governance: never governed centrally.
+    opted_out: frozenset[str] = frozenset()
+    #: The 1/7/30-day summary page on the central wiki ("" = not published).
+    summary_page: str = ""
+
+    def governs(self, wiki: str) -> bool:
+        """Whether the central page may govern ``wiki`` (when it has no local page)."""
+        return wiki not in self.opted_out
+
+
+@dataclass(frozen=True)
 class WikiSettings:
     name: str
     api: str
@@ -65,6 +83,7 @@ class Settings:
     #: Locally hosted models (``model: "local:<name>"`` → ``models_dir/<name>/``).
     models_dir: Path = Path("models")
     health: HealthSettings = field(default_factory=HealthSettings)
+    central_config: CentralConfigSettings | None = None
 
     @property
     def served_wikis(self) -> frozenset[str]:
@@ -105,6 +124,7 @@ def parse_settings(data: Any, base: Path) -> Settings:
     if len(set(names)) != len(names):
         raise ConfigError(f"settings.wikis names a wiki twice: {names}")
     pwb = data.get("pywikibot_dir")
+    central = _central_config(data.get("central_config"), props["central_config"], names)
     return Settings(
         user_agent=user_agent,
         store=(base / data["store"]).resolve(),
@@ -114,7 +134,23 @@ def parse_settings(data: Any, base: Path) -> Settings:
         pywikibot_dir=(base / str(pwb)).resolve() if pwb else None,
         models_dir=(base / str(data["models_dir"])).resolve() if data.get("models_dir") else default_models_dir(base),
         health=HealthSettings(**{key: float(value) for key, value in health.items()}),
+        central_config=central,
     )
+
+
+def _central_config(given: dict[str, Any] | None, schema: dict[str, Any], served: list[str]) -> CentralConfigSettings | None:
+    """The central page's settings; its wiki must be served, opted-out names too (typos fail loudly)."""
+    if not given:
+        return None
+    central = _with_defaults(given, schema)
+    if central["wiki"] not in served:
+        raise ConfigError(f"settings.central_config.wiki {central['wiki']!r} is not a served wiki (have: {sorted(served)})")
+    unknown = sorted(set(central["opted_out"]) - set(served))
+    if unknown:
+        raise ConfigError(f"settings.central_config.opted_out names wikis not served: {', '.join(unknown)}")
+    return CentralConfigSettings(wiki=central["wiki"], page=central["page"],
+                                 editor_groups=frozenset(central["editor_groups"]),
+                                 opted_out=frozenset(central["opted_out"]), summary_page=central["summary_page"])
 
 
 def _with_defaults(given: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

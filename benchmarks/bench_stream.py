@@ -1,9 +1,13 @@
 """How many recent-change events per second automod parses and filters on one core.
 
-Two figures, from the recorded Wikimedia events replayed in a loop:
+Figures, from the recorded Wikimedia events replayed in a loop:
   * from memory: JSON text -> RecentChange -> intake filters (target >= 50,000/s);
   * through SSE: the sandbox relay serving them over a local HTTP connection, the
-    StreamFollower reading, parsing and filtering (target >= 10,000/s).
+    StreamFollower reading, parsing and filtering (target >= 10,000/s);
+  * the same SSE stream read by the simplest peer, a bare ``sseclient-py`` loop with
+    ``json.loads`` and the same filter, side by side: automod must match or beat it
+    (issue 15). automod drops events that plainly name an unserved wiki before the full
+    parse (``follower.other_wiki``); the ones it keeps are validated in full.
 Wikimedia's recentchange stream carries roughly 30-100 events/s for all wikis together, so
 these targets leave room to follow everything and to replay a week of history quickly.
 
@@ -42,29 +46,61 @@ def from_memory(lines: list[str], n: int) -> float:
     return n / elapsed
 
 
-def through_sse(lines: list[str], n: int) -> float:
-    served = {"enwiki"}
+SERVED = {"enwiki"}
+
+
+def _bare_filter(d: dict) -> bool:
+    """The intake filter, written the simplest way (a served wiki's namespace-0 human edit)."""
+    return d.get("wiki") in SERVED and d.get("type") == "edit" and d.get("namespace") == 0 and not d.get("bot")
+
+
+def through_sse(lines: list[str], n: int, bare: bool = False) -> float:
+    served = SERVED
     with tempfile.TemporaryDirectory() as tmp:
         history = Path(tmp) / "history.ndjson"
         with history.open("w") as f:
             for i in range(n):
                 f.write('{"event":' + lines[i % len(lines)] + "}\n")
+            f.write('{"event":' + next(x for x in lines if '"wiki":"enwiki"' in x.replace(" ", "")) + "}\n")
         relay = Relay(history, udp_port=0, http_host="127.0.0.1", http_port=0, canary_interval=0)
         threading.Thread(target=relay.serve_forever, daemon=True).start()
-        follower = StreamFollower(f"http://127.0.0.1:{relay.http_port}/v2/stream/recentchange",
-                                  user_agent="automod-bench/0.1 (benchmark)", since="0")
+        url = f"http://127.0.0.1:{relay.http_port}/v2/stream/recentchange"
+        if bare:
+            elapsed = _bare_loop(url, n)
+            relay.stop()
+            return n / elapsed
+        follower = StreamFollower(url, user_agent="automod-bench/0.1 (benchmark)", since="0", wikis=served)
         start = time.perf_counter()
-        seen = kept = 0
+        kept = 0
         for _, change in follower:
-            seen += 1
             if rejection_reason(change, served) is None:
                 kept += 1
-            if seen == n:
+            if follower.last_event_id and follower.last_event_id.endswith(f'"offset":{n}}}]'):
                 break
         elapsed = time.perf_counter() - start
         follower.close()
         relay.stop()
     return n / elapsed
+
+
+def _bare_loop(url: str, n: int) -> float:
+    import requests
+    import sseclient
+
+    response = requests.get(url, params={"since": "0"}, stream=True, headers={"Accept": "text/event-stream"})
+    start = time.perf_counter()
+    seen = kept = 0
+    for event in sseclient.SSEClient(response).events():
+        if event.event != "message":
+            continue
+        seen += 1
+        if _bare_filter(json.loads(event.data)):
+            kept += 1
+        if seen == n:
+            break
+    elapsed = time.perf_counter() - start
+    response.close()
+    return elapsed
 
 
 def main() -> None:
@@ -77,9 +113,12 @@ def main() -> None:
     json.loads(lines[0])
     mem = max(from_memory(lines, args.events) for _ in range(3))
     sse = max(through_sse(lines, args.events) for _ in range(2))
+    bare = max(through_sse(lines, args.events, bare=True) for _ in range(2))
     print(f"python {sys.version.split()[0]}, {args.events} events per run, one core (best of runs)")
     print(f"from memory : {mem:>10,.0f} events/s  (target  50,000)  {'OK' if mem >= 50_000 else 'BELOW'}")
     print(f"through SSE : {sse:>10,.0f} events/s  (target  10,000)  {'OK' if sse >= 10_000 else 'BELOW'}")
+    print(f"bare sseclient-py loop: {bare:>10,.0f} events/s; automod / bare = {sse / bare:.2f} "
+          f"(target >= 1.00)  {'OK' if sse >= bare else 'BELOW'}")
 
 
 if __name__ == "__main__":

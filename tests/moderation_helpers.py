@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import signal
@@ -164,6 +165,24 @@ def launch_bot(sandbox: SandboxInfo, tmp_path: Path, settings: Path, *extra: str
 
 
 # Shared fixtures (imported by name into the sandbox test modules that use them).
+
+@pytest.fixture(scope="session")
+def two_wikis(tmp_path_factory):
+    """One two-wiki sandbox for every test that needs several wikis (started once)."""
+    from conftest import GENEROUS_LIMITS, _safe_down
+
+    from automod.sandbox import down, up
+
+    path = tmp_path_factory.mktemp("two-wikis")
+    atexit.register(_safe_down, path)
+    info = up(path, wikis=2)
+    try:
+        for wiki in info.wikis:
+            wiki.extra_file.write_text(GENEROUS_LIMITS)
+        yield info
+    finally:
+        down(path)
+
 
 @pytest.fixture(scope="module")
 def liftwing(sandbox):

@@ -111,8 +111,6 @@ REPORT_BITS = st.sampled_from(["== ", " ==", "\n", "<!-- automod-report rev=", "
                                "automod — revision ", " status: ", "open", "confirmed", "=", "9" * 30, "12", "٣"])
 
 
-@pytest.mark.xfail(strict=True, reason="automod/onwiki/reports.py (issue 14) turns any digit run into an int: "
-                   "5000 digits raise ValueError, 20 digits give a revision id SQLite cannot store")
 @FUZZ
 @example("== Report ==\nSpecial:Diff/" + "9" * 5000)
 @example("== Report ==\n<!-- automod-report rev=99999999999999999999999 -->")

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 import yaml
-from conftest import GENEROUS_LIMITS, WikiClient
+from conftest import WikiClient
 from liftwing_standin import running_standin
 from moderation_helpers import (
     REVERTING,
@@ -21,21 +21,7 @@ from moderation_helpers import (
     wait_connected,
 )
 
-from automod.sandbox import down, up
-
 pytestmark = pytest.mark.sandbox
-
-
-@pytest.fixture(scope="module")
-def two_wikis(tmp_path_factory):
-    path = tmp_path_factory.mktemp("two-wikis")
-    info = up(path, wikis=2)
-    try:
-        for wiki in info.wikis:
-            wiki.extra_file.write_text(GENEROUS_LIMITS)
-        yield info
-    finally:
-        down(path)
 
 
 def client_for(info, wiki, account=None) -> WikiClient:

@@ -132,6 +132,30 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     lines = text.count("automod — revision")
     assert 1 <= lines <= 2, f"{lines} bot lines; no-match: at most one per reporter an hour"
     assert text.count("Restore it!") == flood, "no report text was lost"
+    with Store(tmp_path / "automod.sqlite") as store:
+        twice = store.db.execute("SELECT detail FROM actions WHERE kind IN ('report-no-match', 'report-answer', "
+                                 "'report-dropped') GROUP BY detail HAVING count(*) > 1").fetchall()
+        assert not twice, "a report was handled twice"
+
+    # Work per revision is bounded: reports saved while the bot is away arrive as a burst of
+    # events; the first one's pass reads the latest revision, the others cost nothing.
+    bot.stop()
+    for i in range(5):
+        report(anon, fp_page, f"While away {i}", f"My edit on [[{unique_title}]] was fine. ~~~~")
+    latest = top_revision(admin, fp_page)["revid"]
+    bot = bot_factory(fresh_position=False)
+
+    def passes() -> list[int]:
+        with Store(tmp_path / "automod.sqlite") as store:
+            return [int(r[0]) for r in store.db.execute(
+                "SELECT rev_id FROM actions WHERE kind = 'report-pass' AND rev_id >= ?", (latest,))]
+    wait_for(lambda: passes(), timeout=30)
+    # Events are handled in order: once a later edit's pass is recorded, the four events
+    # between have been handled too (read again, they would have left passes of their own).
+    report(anon, fp_page, "After the burst", "One more. ~~~~")
+    after = top_revision(admin, fp_page)["revid"]
+    wait_for(lambda: passes()[-1] >= after, timeout=30)
+    assert passes() == [latest, after], "one pass for the five edits, reading the newest revision"
 
 
 def test_a_second_account_restoring_reverted_vandalism_is_scored_an_autoconfirmed_one_is_trusted(sandbox, wiki, unique_title, bot_factory):

@@ -23,14 +23,49 @@ def _status(args: argparse.Namespace) -> int:
         max_heartbeat_age=max(3 * settings.health.interval_seconds, 5.0),
         max_undecided_seconds=args.max_undecided)
     data, problems = read_status(heartbeat_path(settings.store), limits, store=settings.store)
+    if settings.central_config is not None:
+        from automod.onwiki.central_config import central_status
+
+        data["central_config"] = central = central_status(settings)
+        problems = [*problems, *(f"central config {central['wiki']}:{central['page']} governs nothing: {p}"
+                                 for p in central["problems"])]
     print(json.dumps({"ok": not problems, "problems": problems, **data}, indent=2))
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0
 
 
+def _stats_windows(args: argparse.Namespace) -> int:
+    """The last 1, 7 or 30 days for one wiki or every served one; --publish: the central summary."""
+    from automod.errors import ConfigError
+    from automod.onwiki.central_config import governed_wikis
+    from automod.onwiki.dashboard import publish_summary, window_stats
+    from automod.onwiki.gateway import WikiGateway
+    from automod.settings import load_settings
+    from automod.store import Store
+
+    settings = load_settings(args.settings)
+    wikis = [settings.wiki(args.wiki).name] if args.wiki else [w.name for w in settings.wikis]
+    with Store(settings.store) as store:
+        if args.publish:
+            central = settings.central_config
+            page = args.page or (central.summary_page if central else "")
+            if central is None or not page:
+                raise ConfigError("no summary page: set central_config.summary_page or pass --page")
+            governed = [name for name in governed_wikis(settings) if name in wikis]
+            publish_summary(WikiGateway(settings.wiki(central.wiki), settings.pywikibot_dir), store, governed, page)
+        rows = [window_stats(store, name, args.days).to_json() for name in wikis]
+    print(json.dumps(rows if not args.wiki else rows[0], indent=2))
+    return 0
+
+
 def _stats(args: argparse.Namespace) -> int:
     from automod.errors import ConfigError
+
+    if args.days is not None:
+        return _stats_windows(args)
+    if args.wiki is None:
+        raise ConfigError("stats needs --wiki (or --days for every wiki)")
     from automod.onwiki.gateway import WikiGateway
     from automod.onwiki.stats import day_stats, publish_day
     from automod.settings import load_settings
@@ -66,8 +101,15 @@ def register(commands: Any) -> None:
 
     stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.")
     stats.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    stats.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    stats.add_argument("--wiki", default=None,
+                       help="wiki name as in settings (e.g. enwiki); with --days it may be left out: every wiki")
+    stats.add_argument("--days", type=int, choices=(1, 7, 30), default=None,
+                       help="the last 1, 7 or 30 days instead of one day: scored, reverted, undone by humans, "
+                            "failed rollbacks, reports filed/confirmed/declined, precision with its interval; "
+                            "with --publish, rewrites the central summary page (all windows, one row per wiki)")
     stats.add_argument("--day", default=None, help="YYYY-MM-DD (UTC; default today)")
-    stats.add_argument("--publish", action="store_true", help="append the day's row to the wiki's statistics page")
-    stats.add_argument("--page", default=None, help="override wikis[].stats_page")
+    stats.add_argument("--publish", action="store_true",
+                       help="append the day's row to the wiki's statistics page (with --days: the central summary)")
+    stats.add_argument("--page", default=None,
+                       help="override wikis[].stats_page (with --days: central_config.summary_page)")
     stats.set_defaults(func=_stats)

@@ -22,6 +22,8 @@ from typing import TextIO
 
 from automod.errors import ScoringError, WikiError
 from automod.moderation.decide import REVERT, breaker_trips, decide
+from automod.moderation.escalation import escalate
+from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import ROLLBACK_DELAYS, PendingRollback, render_summary
 from automod.moderation.served_wiki import ServedWiki
@@ -114,7 +116,8 @@ class Moderator:
                 and gateway.same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
-                                    editor=change.user, config=config, on_label=self.on_report_label)
+                                    editor=change.user, config=config, on_label=self.on_report_label,
+                                    rev_id=change.rev_id)
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
 
@@ -169,8 +172,9 @@ class Moderator:
     def record_creation(self, change: RecentChange) -> None:
         """Page creations are never scored (the models cannot), but the skip is recorded."""
         if change.rev_id is not None and not self.store.has_decision(change.wiki, change.rev_id):
-            self._record(change, Verdict(Outcome.SKIP, "page-creation",
-                                         config_rev=self.wikis[change.wiki].applied.rev_id), None, None)
+            applied = self.wikis[change.wiki].applied
+            self._record(change, Verdict(Outcome.SKIP, "page-creation", config_rev=applied.rev_id,
+                                         config_page=applied.page), None, None)
 
     def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
                received: float | None = None, *, may_defer: bool = False, attempt: int = 1) -> str:
@@ -263,7 +267,7 @@ class Moderator:
         self.transient_fault = False
         served.refresh_config()
         applied = served.applied
-        base = Verdict(Outcome.SKIP, config_rev=applied.rev_id)
+        base = Verdict(Outcome.SKIP, config_rev=applied.rev_id, config_page=applied.page)
         disabled = served.disabled_reason()
         if disabled:
             return base.with_(outcome=Outcome.DISABLED, reason=disabled)
@@ -275,7 +279,8 @@ class Moderator:
         if reason:
             return base.with_(reason=reason)
         try:
-            facts = dataclasses.replace(facts, context=served.gateway.revision_context(change))
+            facts = with_page_facts(dataclasses.replace(facts, context=served.gateway.revision_context(change)),
+                                    served.gateway)
         except WikiError as exc:
             self.transient_fault = is_transient(exc)
             return base.with_(outcome=Outcome.ERROR, reason=f"wiki-error: {exc}")
@@ -361,15 +366,19 @@ class Moderator:
         """Tell the editor (only after a rollback that really happened)."""
         served = self.wikis[change.wiki]
         config, gateway = served.applied.config, served.gateway
-        if config is None or gateway is None or not config.talk_notice_enabled or not verdict.revert_rev_id:
+        if config is None or gateway is None or not verdict.revert_rev_id:
             return
         assert change.rev_id is not None
+        standing = escalate(gateway, self.store, config, change, self.clock())
+        if not config.talk_notice_enabled:
+            return
         try:
             if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
                 ensure_preload(gateway, config.false_positive_page)
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
-                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0))
+                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0),
+                                 level=standing.next)
         except WikiError as exc:
             log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
@@ -436,7 +445,7 @@ class Moderator:
                 user=change.user, event_dt=change.meta.dt, outcome=verdict.outcome.value, reason=verdict.reason,
                 model=verdict.model, model_version=verdict.model_version,
                 probability=verdict.probability, threshold=verdict.threshold,
-                config_rev=verdict.config_rev)
+                config_rev=verdict.config_rev, config_page=verdict.config_page)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
 

@@ -26,6 +26,7 @@ from automod.onwiki.community_config import (
     config_page_problem,
     parse_config,
 )
+from automod.onwiki.central_config import central_source, governed_config
 from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
 from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
@@ -94,6 +95,9 @@ class ServedWiki:
         self._scorers: dict[str, Scorer] = {}
         self._ores_available: dict[str, bool] = {}
         self._loaded_once = False
+        #: The central page shared by every wiki of this run (None: no central config).
+        self.central = central_source(settings)
+        self._central_seen = -1  # the central page's generation this wiki last derived from
         #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
         self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
 
@@ -138,6 +142,9 @@ class ServedWiki:
         return OresScorer(self.settings.liftwing.url, model, self.name, **self._liftwing_options())
 
     def is_config_page(self, title: str) -> bool:
+        """This wiki's own config page, or (on the central wiki) the central page."""
+        if self.central is not None and self.central.is_central_page(self.name, title, self.gateway):
+            return True
         if self.gateway is not None:
             return self.gateway.same_title(title, self.wiki.config_page)
         return same_title(title, self.wiki.config_page)
@@ -171,9 +178,18 @@ class ServedWiki:
 
     # -- config ------------------------------------------------------------------------------
 
+    def _centrally_governed(self) -> bool:
+        return self.central is not None and self.central.central.governs(self.name)
+
     def refresh_config(self, force: bool = False) -> AppliedConfig:
-        if not force and time.monotonic() - self._last_config_read < CONFIG_REFRESH_SECONDS:
+        """Re-read the config page (every 10 minutes, when ``force``d, or when the central page
+        changed); with no local page, the central page's block governs (if this wiki may be)."""
+        central_moved = self._centrally_governed() and self.central is not None \
+            and self.central.generation != self._central_seen
+        if not force and not central_moved and time.monotonic() - self._last_config_read < CONFIG_REFRESH_SECONDS:
             return self.applied
+        if force and self.central is not None and self.central.central.wiki == self.name:
+            self.central.page(CONFIG_REFRESH_SECONDS, force=True)  # the central page may be what changed
         gateway = self.connect()
         if gateway is None:
             return self.applied
@@ -183,33 +199,51 @@ class ServedWiki:
             log.error("%s: cannot read %s: %s", self.name, self.wiki.config_page, exc)
             return self.applied  # the last applied revision is still the latest known one
         self._last_config_read = time.monotonic()
-        if page is None:
-            applied = AppliedConfig(None, None, (ConfigProblem("$page", f"{self.wiki.config_page} does not exist"),))
+        if page is None and self._centrally_governed():
+            applied = self._central_config()
+        elif page is None:
+            applied = AppliedConfig(None, None, (ConfigProblem("$page", f"{self.wiki.config_page} does not exist"),),
+                                    page=self.wiki.config_page)
         else:
             problem = config_page_problem(page.title, page.namespace, page.content_model, gateway.bot_user)
             parsed = parse_config(page.text, self.available_models)
             problems = ((problem,) if problem else ()) + parsed.problems
             if not problems and parsed.config is not None:
                 problems = self._load_scorers(parsed.config)
-            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems)
+            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems, page=self.wiki.config_page)
             self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
         if applied != self.applied:
             previous = self.applied
             if self.on_config_change is not None and page is not None and previous.rev_id != applied.rev_id \
-                    and self._loaded_once:
+                    and self._loaded_once and applied.page == previous.page == self.wiki.config_page:
                 try:
                     self.on_config_change(previous, applied, page)
                 except AutomodError as exc:
                     log.error("%s: cannot post the config-change notice: %s", self.name, exc)
             if applied.config is not None:
-                log.info("%s: applied config revision %s (enabled=%s, mode=%s, model=%s, threshold=%s)",
-                         self.name, applied.rev_id, applied.config.enabled, applied.config.mode,
-                         applied.config.model, applied.config.threshold)
+                log.info("%s: applied config %s revision %s (enabled=%s, mode=%s, model=%s, threshold=%s)",
+                         self.name, applied.page or self.wiki.config_page, applied.rev_id, applied.config.enabled,
+                         applied.config.mode, applied.config.model, applied.config.threshold)
             else:
-                log.error("%s: config revision %s is unusable, wiki disabled: %s", self.name, applied.rev_id,
+                log.error("%s: config %s revision %s is unusable, wiki disabled: %s", self.name,
+                          applied.page or self.wiki.config_page, applied.rev_id,
                           "; ".join(map(str, applied.problems)))
         self.applied = applied
         self._loaded_once = True
+        return applied
+
+    def _central_config(self) -> AppliedConfig:
+        """This wiki's block of the central page (merged over its defaults), or why not."""
+        assert self.central is not None
+        central_page, self._central_seen = self.central.page(CONFIG_REFRESH_SECONDS)
+        applied, text = governed_config(central_page, self.name, self.available_models)
+        if applied.config is not None:
+            problems = self._load_scorers(applied.config)
+            if problems:
+                applied = AppliedConfig(applied.rev_id, None, problems, page=applied.page)
+        if applied.rev_id is not None:
+            self.store.record_config(self.name, applied.rev_id, not applied.problems,
+                                     [str(p) for p in applied.problems], text)
         return applied
 
     def _load_scorers(self, config: CommunityConfig) -> tuple[ConfigProblem, ...]:
@@ -278,7 +312,7 @@ def check_config(settings: Settings, wiki_name: str) -> dict[str, object]:
         raise WikiError(served.disabled_reason() or f"cannot connect to {wiki_name}")
     applied = served.refresh_config(force=True)
     config = applied.config
-    report: dict[str, object] = {"wiki": wiki_name, "page": settings.wiki(wiki_name).config_page,
+    report: dict[str, object] = {"wiki": wiki_name, "page": applied.page or settings.wiki(wiki_name).config_page,
                                  "revision": applied.rev_id, "problems": [str(p) for p in applied.problems]}
     if config is not None:
         report["effective"] = {

@@ -43,6 +43,10 @@ class EditFacts:
     context: RevisionContext | None = None
     #: Whose edit the bot reverted in the parent revision, when the store knows that revert.
     reverted_user: str | None = None
+    #: Whether the parent revision (never the edit's own text) has {{nobots}} / {{bots|deny=…}}.
+    parent_excludes_bot: bool = False
+    #: The editor's earlier edits as the wiki counts them (None: not read, or an IP).
+    editor_edit_count: int | None = None
 
     def ctx(self) -> RevisionContext:
         if self.context is None:
@@ -143,6 +147,19 @@ def cap_reached(f: EditFacts) -> str | None:
     return "cap-reached" if cap and f.reverts_of_user_on_page_24h >= cap else None
 
 
+def excluded_by_page(f: EditFacts) -> str | None:
+    """The page asked bots to stay away before this edit ({{nobots}} in the parent revision);
+    the same template added by the edit itself is ignored, or a vandal could escape."""
+    return "excluded-by-page" if f.parent_excludes_bot else None
+
+
+def experienced_editor(f: EditFacts) -> str | None:
+    """Editors with many edits (the wiki's count, which no one can type) are left to humans."""
+    floor = f.config.skip_editors_with_edits_at_least
+    count = f.editor_edit_count
+    return "experienced-editor" if floor is not None and count is not None and count >= floor else None
+
+
 Rule = Callable[[EditFacts], str | None]
 
 #: (rule, needs the revision context) in the order the reasons are checked.
@@ -154,10 +171,12 @@ PRECHECKS: tuple[tuple[Rule, bool], ...] = (
     (revert_of_bot_or_self, True),
     (redirect_change, True),
     (trusted_editor, True),
+    (experienced_editor, True),
     (not_article, False),
     (fully_protected, True),
     (too_old, False),
     (not_top_editor, True),
+    (excluded_by_page, True),
     (cap_reached, False),
 )
 

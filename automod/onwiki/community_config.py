@@ -89,6 +89,11 @@ class CommunityConfig:
     report_answers_per_reporter_per_hour: int = 5
     help_page: str = ""
     summary: str = DEFAULT_SUMMARY
+    warning_levels: int = 1
+    warning_window_days: int = 2
+    warning_trusted_right: str = "autoconfirmed"
+    vandal_report_page: str = ""
+    skip_editors_with_edits_at_least: int | None = None
 
     @property
     def model(self) -> str:
@@ -123,6 +128,8 @@ class AppliedConfig:
     rev_id: int | None
     config: CommunityConfig | None
     problems: tuple[ConfigProblem, ...]
+    #: The page whose revision governs (``<wiki>:<title>`` for the central page); None: the local one.
+    page: str | None = None
 
 
 def config_page_problem(title: str, namespace: int, content_model: str | None, bot_user: str) -> ConfigProblem | None:
@@ -161,6 +168,8 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
     if problems:
         return ParsedConfig(None, tuple(problems))
     talk = {**DEFAULTS["talk_notice"], **page["talk_notice"]}
+    warnings = {**DEFAULTS["warnings"], **page["warnings"]}
+    experienced = page["skip_editors_with_edits_at_least"]
     return ParsedConfig(CommunityConfig(
         enabled=page["enabled"], mode=page["mode"], models=_model_choices(data),
         skip_rights=frozenset(page["skip_rights"]),
@@ -173,6 +182,9 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         trusted_restorer_rights=frozenset(page["trusted_restorer_rights"]),
         report_answers_per_hour=int(page["report_answers_per_hour"]),
         report_answers_per_reporter_per_hour=int(page["report_answers_per_reporter_per_hour"]),
+        warning_levels=int(warnings["levels"]), warning_window_days=int(warnings["window_days"]),
+        warning_trusted_right=str(warnings["trusted_right"]), vandal_report_page=page["vandal_report_page"],
+        skip_editors_with_edits_at_least=int(experienced) if experienced is not None else None,
     ))
 
 

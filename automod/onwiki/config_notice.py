@@ -22,6 +22,7 @@ from automod.onwiki.community_config import AppliedConfig, CommunityConfig
 from automod.onwiki.gateway import ConfigPage, WikiGateway
 from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.messages import messages_for
+from automod.onwiki.wikitext import link, plain
 from automod.store import Store
 
 __all__ = ["compose_notice", "post_config_notice", "talk_page_of"]
@@ -78,22 +79,23 @@ def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: Ap
     ``messages``' language (English by default)."""
     now = time.time() if now is None else now
     m = messages or load_messages()
-    who = f"[[User:{page.user}|{page.user}]]" if page.user else m.text("automod-config-someone")
+    # Keys, values, errors (which quote values) and names are what someone typed: quoted (wikitext.py).
+    who = f"[[User:{link(page.user)}|{link(page.user)}]]" if page.user else m.text("automod-config-someone")
     if applied.config is None:
-        errors = "\n".join(f"* <code>{p.path}</code>: <nowiki>{p.message}</nowiki>" for p in applied.problems)
+        errors = "\n".join(f"* <code>{plain(p.path)}</code>: {plain(p.message)}" for p in applied.problems)
         return (m.format("automod-config-invalid-heading", page.rev_id),
-                m.format("automod-config-invalid", who, page.rev_id, page.title, errors))
+                m.format("automod-config-invalid", who, page.rev_id, link(page.title), errors))
     old, new = _keys(old_text), _keys(page.text)
     changed = sorted(k for k in set(old) | set(new) if old.get(k, "(default)") != new.get(k, "(default)"))
     default = m.text("automod-config-default")
-    rows = "\n".join(f"|-\n| <code>{k}</code> || <code>{json.dumps(old[k]) if k in old else default}</code>"
-                     f" || <code>{json.dumps(new[k]) if k in new else default}</code>" for k in changed)
+    rows = "\n".join(f"|-\n| <code>{plain(k)}</code> || <code>{plain(json.dumps(old[k])) if k in old else default}</code>"
+                     f" || <code>{plain(json.dumps(new[k])) if k in new else default}</code>" for k in changed)
     columns = " !! ".join(m.text(f"automod-config-column-{c}") for c in ("key", "old", "new"))
     table = (f'{{| class="wikitable"\n! {columns}\n' + rows + "\n|}") if changed else m.text("automod-config-no-change")
     before = _impact(store, wiki, previous.config, now)
     after = _impact(store, wiki, applied.config, now)
     return (m.format("automod-config-applied-heading", page.rev_id),
-            m.format("automod-config-applied", who, page.title, page.rev_id, table, WINDOW_DAYS,
+            m.format("automod-config-applied", who, link(page.title), page.rev_id, table, WINDOW_DAYS,
                      _impact_line(m.text("automod-config-before"), before, m),
                      _impact_line(m.text("automod-config-after"), after, m)))
 

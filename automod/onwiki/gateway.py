@@ -149,6 +149,10 @@ class WikiGateway:
                 self.site = self.pywikibot.Site(wiki.name, wiki.name)
             else:
                 self.site = self.pywikibot.Site(url=wiki.api)
+            # One bot per store (store/lock.py): the processes pywikibot counts in its
+            # throttle.ctrl (dead ones for 10 minutes) must not multiply this one's delays.
+            self.site.throttle.process_multiplicity = 1
+            self.site.throttle.checkdelay = float("inf")
             if login:
                 self.site.login()
         self._anon_rights: frozenset[str] | None = None
@@ -212,6 +216,11 @@ class WikiGateway:
     def query(self, **params: Any) -> dict[str, Any]:
         with _wiki_errors(f"query on {self.wiki.name}"):
             return dict(self.site.simple_request(action="query", formatversion=2, **params).submit())
+
+    def parse(self, **params: Any) -> dict[str, Any]:
+        """``action=parse`` (``page=`` or ``oldid=``); the ``parse`` part of the answer."""
+        with _wiki_errors(f"parse on {self.wiki.name}"):
+            return dict(self.site.simple_request(action="parse", formatversion=2, **params).submit()["parse"])
 
     def anonymous_rights(self) -> frozenset[str]:
         """Rights of logged-out editors (group ``*``); cached, they rarely change."""

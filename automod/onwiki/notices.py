@@ -15,16 +15,18 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.exclusion import bot_may_edit
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
+from automod.onwiki.wikitext import link
 
 __all__ = ["NoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "report_url", "send_notice"]
 
 
 @dataclass(frozen=True)
 class NoticeResult:
-    status: str  # new-section | follow-up | skipped
+    status: str  # new-section | follow-up | skipped | excluded ({{nobots}} on the talk page)
     detail: str = ""
     rev_id: int | None = None
 
@@ -40,33 +42,41 @@ def report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str
         # No "nosummary": with it MediaWiki adds the section without a heading.
         ("title", report_page), ("action", "edit"), ("section", "new"),
         ("preloadtitle", f"{title} (r{rev_id})"), ("preload", f"{report_page}/Preload"),
-        ("preloadparams[]", str(rev_id)), ("preloadparams[]", title)])
+        ("preloadparams[]", str(rev_id)), ("preloadparams[]", link(title))])  # in [[$2]]
 
 
 def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
-                reverted_rev: int, revert_rev: int, probability: float, now: float | None = None) -> NoticeResult:
-    """Post the notice (or the month's follow-up line) on ``user``'s talk page."""
+                reverted_rev: int, revert_rev: int, probability: float, now: float | None = None,
+                level: int = 1) -> NoticeResult:
+    """Post the notice (or the month's follow-up line) on ``user``'s talk page, marked with
+    its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`)."""
     if not config.talk_notice_enabled:
         return NoticeResult("skipped", "talk notices are off")
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
         return NoticeResult("skipped", "registered_only: not a registered account")
+    talk = f"User talk:{user}"
+    if not bot_may_edit(gateway, talk):
+        return NoticeResult("excluded", "{{bots}}/{{nobots}} on the talk page")
     messages = messages_for(gateway)
+    mark = ""  # levels 1 (the default): today's notice, unchanged
+    if config.warning_levels > 1:
+        mark = (f"<!-- Template:{messages.text('automod-warning-template')}{level} -->"
+                + messages.text(f"automod-warning-level-{level}") + " ")
     moment = time.gmtime(now if now is not None else time.time())
     month = gateway.month_names()[moment.tm_mon - 1]
     bot = gateway.bot_user
     heading = messages.format("automod-notice-heading", month, moment.tm_year, bot)
     url = report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
     score = f"{probability:.3f}"
-    talk = f"User talk:{user}"
-    summary = messages.format("automod-notice-summary", title)
+    summary = messages.format("automod-notice-summary", link(title))  # titles and pages: wikitext.link
     existing = None
     if gateway.page_text(talk) is not None:
         existing = next((i for i, line in gateway.sections(talk) if line.strip() == heading.strip()), None)
     if existing is not None:
-        line = messages.format("automod-notice-followup", revert_rev, title, score, url, reverted_rev)
-        rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + line, summary=summary)
+        line = messages.format("automod-notice-followup", revert_rev, link(title), score, url, reverted_rev)
+        rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + mark + line, summary=summary)
         return NoticeResult("follow-up", heading, rev)
     help_line = messages.format("automod-notice-help", config.help_page) if config.help_page else ""
-    body = messages.format("automod-notice", bot, revert_rev, title, score, url, help_line, reverted_rev)
-    rev = gateway.edit(talk, section="new", sectiontitle=heading, text=body, summary=summary)
+    body = messages.format("automod-notice", bot, revert_rev, link(title), score, url, help_line, reverted_rev)
+    rev = gateway.edit(talk, section="new", sectiontitle=heading, text=mark + body, summary=summary)
     return NoticeResult("new-section", heading, rev)

@@ -19,7 +19,7 @@ from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.gateway import PageRevision, WikiGateway, is_ip
 from automod.store import Store
 
-__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "may_review", "quote"]
+__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "may_review", "passed", "record_pass"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
@@ -30,10 +30,21 @@ HOUR = 3600.0
 LINE_KINDS = ("report-answer", "report-no-match", "report-status-ignored")
 
 
-def quote(text: str) -> str:
-    """User-supplied text, shown literally in the bot's wikitext (no templates, links or
-    headings): inside ``<nowiki>``, with anything that could close it escaped."""
-    return "<nowiki>" + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</nowiki>"
+#: The action kind that remembers which report-page revision a pass read (``rev_id``).
+PASS_KIND = "report-pass"
+
+
+def passed(store: Store, wiki: str, page: str, rev_id: int) -> bool:
+    """Whether a pass already read revision ``rev_id`` of ``page`` or a later one (so its
+    edit is handled). Revision ids only grow, so a range on the ``(wiki, rev_id)`` index."""
+    return store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id >= ? AND kind = ? AND detail = ?"
+                            " LIMIT 1", (wiki, rev_id, PASS_KIND, page)).fetchone() is not None
+
+
+def record_pass(store: Store, wiki: str, page: str, rev_id: int) -> None:
+    """Remember that a pass read revision ``rev_id`` of ``page`` (kept in the store, so a
+    restart does not answer again what an earlier run read)."""
+    store.record_action(wiki, rev_id, PASS_KIND, "done", None, page)
 
 
 @dataclass

@@ -18,81 +18,46 @@ The bot only ever appends (``appendtext``, new sections): human text is never re
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from automod.errors import WikiError
+from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.community_config import CommunityConfig
-from automod.onwiki.gateway import SectionSpan, WikiGateway
-from automod.onwiki.i18n import Messages, load_messages
+from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
-from automod.onwiki.report_trust import LineBudget, PageHistory, answered_sections, may_review, quote
+from automod.onwiki.report_page import (
+    DIFF,
+    LINE,
+    LINK,
+    MARKER,
+    STATUSES,
+    UNSIGNED_SIGNATURE,
+    PageSection,
+    ReportSection,
+    heading_count,
+    page_sections,
+    parse_report_page,
+    preload_text,
+    report_line,
+    rev_number,
+    status_count,
+)
+from automod.onwiki.report_trust import LineBudget, PageHistory, answered_sections, may_review, passed, record_pass
+from automod.onwiki.wikitext import fragment, link, plain, summary
 from automod.store import Store
 
-__all__ = ["PageSection", "ReportSection", "ensure_preload", "log_implicit_report", "page_sections",
-           "parse_report_page", "preload_text", "process_report_page", "reinstate", "reinstate_refusal",
-           "report_line"]
+__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "ensure_preload", "log_implicit_report",
+           "page_sections", "parse_report_page", "preload_text", "process_report_page", "reinstate",
+           "reinstate_refusal", "report_line"]
 
 log = logging.getLogger("automod.onwiki.reports")
 
-#: The reporter's signature: saved as two halves (MediaWiki's pre-save transform would sign
-#: the preload page with the bot's name and the time it was created); a preload drops the
-#: ``<includeonly>`` tags, so the edit box holds ``~~~~`` and the reporter's save signs it.
-UNSIGNED_SIGNATURE = "~~<includeonly>~~</includeonly>"
-STATUSES = ("open", "confirmed", "declined")  # "reinstated" is the bot's own, after "confirmed"
-_HEADING = re.compile(r"^==(?!=)\s*(.*?)\s*==\s*$", re.M)
-_MARKER = re.compile(r"<!--\s*automod-report rev=(\d+)\s*-->")
-_DIFF = re.compile(r"Special:Diff/(\d+)")
-_LINK = re.compile(r"\[\[\s*:?([^\[\]|#{}<>]+?)\s*(?:\|[^\]]*)?\]\]")
 #: A free-form report names a page the bot reverted the reporter on within this period (the
 #: talk notice's month).
 REPORT_PERIOD = 31 * 86400.0
-# "automod — <revision, in any language> N … status: <code>" (see automod-report-line in qqq.json).
-_LINE = re.compile(r"automod — \D*?(\d+)\b.*?status:\s*([A-Za-z-]+)")
 
 LabelHook = Callable[[Store, str, int, str], None]
-
-
-@dataclass(frozen=True)
-class ReportSection:
-    heading: str
-    rev_id: int | None
-    logged_status: str | None  # the status in the bot's line under it, if there is one
-
-
-def report_line(rev_id: int, *, revert_rev_id: int | None, probability: float | None, model: str | None,
-                version: str | None, threshold: float | None, config_rev: int | None, status: str,
-                messages: Messages | None = None) -> str:
-    """The bot's line under a report, in ``messages``' language (English by default)."""
-    messages = messages or load_messages()
-    score = f"{probability:.4f}" if probability is not None else "?"
-    revert = (messages.format("automod-report-revert-link", revert_rev_id) if revert_rev_id
-              else messages.text("automod-report-no-revert"))
-    line = messages.format("automod-report-line", rev_id, revert, score, f"{model or '?'} {version or ''}",
-                           threshold if threshold is not None else "?", config_rev or "?", status)
-    return f": {line} ~~~~"
-
-
-def preload_text(messages: Messages) -> str:
-    """What ``<report page>/Preload`` holds: marker, prompt, the reporter's signature to come."""
-    return (f"<!-- automod-report rev=$1 -->\n{messages.text('automod-report-preload')}\n\n"
-            f"{UNSIGNED_SIGNATURE}\n")
-
-
-def parse_report_page(text: str) -> list[ReportSection]:
-    """The level-2 sections of the report page, with the revision each one is about."""
-    sections = []
-    matches = list(_HEADING.finditer(text))
-    for i, match in enumerate(matches):
-        body = text[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(text)]
-        # The marker, else the bot's own line (never the revert link inside it), else a diff link.
-        line = _LINE.search(body)
-        found = _MARKER.search(body) or line or _DIFF.search(body) or _DIFF.search(match.group(1))
-        rev = int(found.group(1)) if found else None
-        sections.append(ReportSection(match.group(1), rev, line.group(2).lower() if line else None))
-    return sections
 
 
 def ensure_preload(gateway: WikiGateway, report_page: str) -> None:
@@ -121,49 +86,6 @@ def ensure_preload(gateway: WikiGateway, report_page: str) -> None:
         gateway.edit(title, text=wanted, summary=summary)
 
 
-@dataclass(frozen=True)
-class PageSection:
-    """A level-2 section of the report page, found by its place (MediaWiki's section index
-    and byte offset), never by its heading's text: a heading with a template, a link or a
-    twin elsewhere on the page is located like any other."""
-
-    index: int
-    heading: str  # the heading's wikitext
-    key: str  # heading and its ordinal among identical headings: how the store names it
-    body: str  # the section's wikitext, heading line included
-
-
-def page_sections(text: str, spans: list[SectionSpan]) -> list[PageSection]:
-    """Split ``text`` at the offsets MediaWiki's parser gave (``WikiGateway.section_spans``)."""
-    # MediaWiki 1.39 counts "byteoffset" in characters (mb_strlen); older releases in bytes.
-    by_chars = all(text[s.byte_offset:s.byte_offset + 1] == "=" for s in spans)
-    raw: str | bytes = text if by_chars else text.encode("utf-8")
-    bounds = [s for s in spans if s.level <= 2]
-    seen: dict[str, int] = {}
-    sections = []
-    for i, span in enumerate(bounds):
-        stop = bounds[i + 1].byte_offset if i + 1 < len(bounds) else len(raw)
-        chunk = raw[span.byte_offset:stop]
-        body = chunk if isinstance(chunk, str) else chunk.decode("utf-8", errors="replace")
-        if span.level != 2:
-            continue
-        heading = body.split("\n", 1)[0].strip().strip("=").strip()
-        seen[heading] = seen.get(heading, 0) + 1
-        sections.append(PageSection(span.index, heading, f"{heading}#{seen[heading]}", body))
-    return sections
-
-
-def _heading_count(heading: str) -> Callable[[str], int]:
-    pattern = re.compile(r"^==\s*" + re.escape(heading) + r"\s*==\s*$", re.M)
-    return lambda text: len(pattern.findall(text))
-
-
-def _status_count(rev_id: int, status: str) -> Callable[[str], int]:
-    def count(text: str) -> int:
-        return sum(1 for m in _LINE.finditer(text) if int(m.group(1)) == rev_id and m.group(2).lower() == status)
-    return count
-
-
 def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
     """Append ``line`` to the section named ``key``, located afresh in the current revision."""
     found = gateway.page_text(page)
@@ -173,7 +95,7 @@ def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
     if section is None:
         raise WikiError(f"section {key!r} not found on {page}")
     return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
-                        summary=messages_for(gateway).format("automod-report-details-summary", section.heading))
+                        summary=messages_for(gateway).format("automod-report-details-summary", summary(section.heading)))
 
 
 @dataclass
@@ -191,12 +113,20 @@ class _Pass:
 
 
 def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str, *, editor: str,
-                        config: CommunityConfig, on_label: LabelHook | None = None) -> int:
+                        config: CommunityConfig, on_label: LabelHook | None = None, rev_id: int | None = None) -> int:
     """Answer new reports and apply trusted reviewers' statuses; return how many lines were added.
 
     One bad section is logged and skipped; the others are still handled. ``editor`` (who
     saved the edit that triggered this pass) is only logged: who did what is read from history.
+
+    ``rev_id`` is the page revision whose edit triggered this pass. A pass reads the page's
+    latest revision, which holds every earlier edit, so an edit at or below a revision
+    already read costs nothing (no API call): in a flood of reports, each saved as its own
+    revision, the work grows with the passes the worker has time for, not with the edits.
     """
+    if rev_id is not None and passed(store, wiki, page, rev_id):
+        log.debug("%s: %s r%d was read by an earlier pass", wiki, page, rev_id)
+        return 0
     found = gateway.page_text(page)
     if found is None:
         return 0
@@ -206,28 +136,32 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _apply_statuses(run, found[1], sections)
     answered = answered_sections(store, wiki, page)
+    retry = False
     for section in sections:
         if section.key in answered or _answered_before(store, wiki, section):
             continue
         try:
             added += _answer(run, section)
         except WikiError as exc:
+            retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the report %r on %s: %s", wiki, section.key, page, exc)
+    if not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
+        record_pass(store, wiki, page, found[0])
     return added
 
 
 def _report_rev(run: _Pass, section: PageSection, reporter: str | None) -> int | None:
     """The revision a report is about: the preload's marker, a diff link, a line quoted from
     the bot, or else a page it links that the bot reverted the reporter on (free-form)."""
-    found = _MARKER.search(section.body) or _LINE.search(section.body) or _DIFF.search(section.body)
+    found = MARKER.search(section.body) or LINE.search(section.body) or DIFF.search(section.body)
     if found:
-        return int(found.group(1))
+        return rev_number(found.group(1))
     if not reporter:
         return None
     since = time.time() - REPORT_PERIOD
-    for link in _LINK.findall(section.body):
+    for named in LINK.findall(section.body):
         try:
-            title = run.gateway.normal_title(link)
+            title = run.gateway.normal_title(named)
         except WikiError:
             continue
         row = run.store.db.execute(
@@ -244,7 +178,7 @@ def _answer(run: _Pass, section: PageSection) -> int:
     if run.budget.refusal(None, "report-answer") == "wiki-limit":
         run.budget.drop(0, None, section.key, "wiki-limit")
         return 0
-    author = run.history.introduced_by(_heading_count(section.heading))
+    author = run.history.introduced_by(heading_count(section.heading))
     reporter = author.user if author else None
     if reporter and reporter.replace("_", " ") == run.gateway.bot_user.replace("_", " "):
         return 0  # the bot's own section (an implicit report): answered when it was written
@@ -287,7 +221,7 @@ def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
     for row in rows:
         rev_id, stored = int(row["rev_id"]), row["status"]
         for status in ("confirmed", "declined"):
-            count = _status_count(rev_id, status)
+            count = status_count(rev_id, status)
             if status == stored or count(text) == 0:
                 continue
             try:
@@ -318,7 +252,7 @@ def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], 
         run.budget.drop(rev_id, changer, f"ignored:{marker}", "limit")
         return 0
     messages = messages_for(run.gateway)
-    line = f": {messages.format('automod-report-status-ignored', rev_id, quote(changer), ', '.join(sorted(run.config.report_reviewer_rights)))} ~~~~"
+    line = f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), ', '.join(sorted(run.config.report_reviewer_rights)))} ~~~~"
     bot_rev = _append_to(run.gateway, run.page, where.key, line)
     run.budget.spend(rev_id, "report-status-ignored", changer, f"ignored:{marker}", bot_rev)
     return 1
@@ -376,7 +310,7 @@ def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section_
     why = reinstate_refusal(gateway, config, reviewer, decision["user"], top_rev, revert)
     if why is None:
         new_rev = gateway.edit(title, undo=revert, summary=messages.format(
-            "automod-reinstate-summary", rev_id, page, section_key.rsplit("#", 1)[0]))
+            "automod-reinstate-summary", rev_id, link(page), fragment(section_key.rsplit("#", 1)[0])))
         store.record_action(wiki, rev_id, "reinstate", "done", new_rev, f"confirmed by {reviewer}")
         for row in store.db.execute("SELECT kind FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchall():
             store.set_report(wiki, rev_id, row["kind"], status="reinstated")
@@ -405,14 +339,15 @@ def log_implicit_report(gateway: WikiGateway, store: Store, wiki: str, page: str
                        threshold=decision["threshold"] if decision else None,
                        config_rev=decision["config_rev"] if decision else None, status="open",
                        messages=messages)
-    explanation = messages.format("automod-implicit-report", restorer, revert_rev, reverted_rev, title)
+    # The restorer's name and the page's title are quoted: anyone may pick them (wikitext.py).
+    explanation = messages.format("automod-implicit-report", link(restorer), revert_rev, reverted_rev, link(title))
     body = f"<!-- automod-report rev={reverted_rev} -->\n{explanation}\n{line}"
-    heading = messages.format("automod-implicit-report-heading", title, reverted_rev)
+    heading = messages.format("automod-implicit-report-heading", plain(title), reverted_rev)
     bot_rev = gateway.edit(page, section="new", sectiontitle=heading, text=body,
-                           summary=messages.format("automod-implicit-report-summary", title))
+                           summary=messages.format("automod-implicit-report-summary", link(title)))
     store.set_report(wiki, reverted_rev, "implicit", logged=True)
     found = gateway.page_text(page)
-    ordinal = _heading_count(heading)(found[1]) if found else 1
+    ordinal = heading_count(heading)(found[1]) if found else 1
     LineBudget(store, wiki, page, CommunityConfig()).spend(reverted_rev, "report-implicit", restorer,
                                                            f"{heading}#{ordinal}", bot_rev)
     return True

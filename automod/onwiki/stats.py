@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.wikitext import plain
 from automod.store import CONFIRMED_REPORT_STATUSES, Store
 
 __all__ = ["DayStats", "HEADER", "day_stats", "publish_day", "table_row"]
@@ -82,7 +83,8 @@ def day_stats(store: Store, wiki: str, day: date) -> DayStats:
 
 
 def table_row(stats: DayStats) -> str:
-    skipped = ", ".join(f"{reason} {n}" for reason, n in stats.skipped.most_common()) or "—"
+    # Reasons are the bot's codes, but a cell must never hold a stray "|" or "{{": quoted.
+    skipped = ", ".join(f"{plain(reason)} {n}" for reason, n in stats.skipped.most_common()) or "—"
     precision = f"{stats.precision_so_far:.1%}" if stats.precision_so_far is not None else "—"
     return (f"|-\n| {stats.day.isoformat()} || {stats.seen} || {stats.scored} || {skipped} || "
             f"{stats.would_revert} || {stats.reverted} || {stats.reports_opened} || {stats.confirmed} || "

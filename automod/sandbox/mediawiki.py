@@ -367,11 +367,13 @@ mylang = {WIKI!r}
 {usernames}password_file = {str(password_file)!r}
 user_agent_description = {USER_AGENT!r}
 put_throttle = 0
+minthrottle = 0
+maxthrottle = 60
 read_maxlag = 30
 write_maxlag = 5
-max_retries = 3
+max_retries = 2
 retry_wait = 1
-retry_max = 10
+retry_max = 4
 socket_timeout = (5, 30)
 """)
     fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

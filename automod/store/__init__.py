@@ -172,13 +172,16 @@ class Store:
         probability: float | None = None,
         threshold: float | None = None,
         config_rev: int | None = None,
+        config_page: str | None = None,
     ) -> bool:
         """Record the decision on one revision; False if that revision already had one."""
         with self.atomic() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO decisions (wiki, rev_id, parent_id, title, user, event_dt, outcome, reason,"
+                " model, model_version, probability, threshold, config_rev, decided_at, config_page)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (wiki, rev_id, parent_id, title, user, event_dt, outcome, reason, model,
-                 model_version, probability, threshold, config_rev, time.time()),
+                 model_version, probability, threshold, config_rev, time.time(), config_page),
             )
             return cur.rowcount == 1
 
@@ -205,7 +208,7 @@ class Store:
             return None
         return Verdict(Outcome(row["outcome"]), row["reason"], config_rev=row["config_rev"], model=row["model"],
                        model_version=row["model_version"], probability=row["probability"],
-                       threshold=row["threshold"])
+                       threshold=row["threshold"], config_page=row["config_page"])
 
     def decisions_with_outcome(self, wiki: str, outcome: str) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM decisions WHERE wiki = ? AND outcome = ? ORDER BY decided_at",
@@ -220,6 +223,12 @@ class Store:
             (wiki, title, user, since, *REVERT_OUTCOMES),
         ).fetchone()
         return int(row[0])
+
+    def reverted_revisions_of(self, wiki: str, user: str, since: float) -> list[int]:
+        """``user``'s edits the bot reverted since ``since`` (by name), oldest first."""
+        rows = self.db.execute("SELECT rev_id FROM decisions WHERE wiki = ? AND user = ? AND outcome = 'reverted'"
+                               " AND decided_at >= ? ORDER BY decided_at", (wiki, user, since)).fetchall()
+        return [int(r[0]) for r in rows]
 
     def reverts_since(self, wiki: str, since: float) -> int:
         row = self.db.execute(

@@ -163,6 +163,12 @@ def _m004_labels(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX labels_label ON labels (wiki, label)")
 
 
+def _m006_config_page(db: sqlite3.Connection) -> None:
+    """Which page governed each decision: the wiki's own (its config page title) or the
+    central page (``<wiki>:<title>``); NULL for decisions taken before this column."""
+    db.execute("ALTER TABLE decisions ADD COLUMN config_page TEXT")
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Outcome labels (read by automod.evidence.labels); number 3 is the reports table.
@@ -175,4 +181,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (3, "false-positive reports", _m003_reports),
     LABELS_MIGRATION,
     (5, "statistics pages", _m005_stats),
+    (6, "the config page governing each decision", _m006_config_page),
 )

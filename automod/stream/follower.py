@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 import requests
@@ -90,6 +91,7 @@ class StreamFollower:
         retry: RetryPolicy = RetryPolicy(),
         on_malformed: MalformedHandler | None = None,
         session: requests.Session | None = None,
+        wikis: Collection[str] | None = None,
     ):
         self.url = url
         self.user_agent = user_agent
@@ -99,6 +101,8 @@ class StreamFollower:
         self.connect_timeout = connect_timeout
         self.retry = retry
         self.on_malformed = on_malformed
+        #: When given, events that plainly belong to other wikis are dropped before parsing.
+        self.wikis = frozenset(w.encode() for w in wikis) if wikis is not None else None
         self.session = session or requests.Session()
         self.stats = StreamStats()
         self._closed = threading.Event()
@@ -177,7 +181,7 @@ class StreamFollower:
             self.stats.last_activity = time.monotonic()
             if self.closed:
                 return
-            change = self._parse(event_id, data)
+            change = None if self.wikis is not None and other_wiki(data, self.wikis) else self._parse(event_id, data)
             if event_id:
                 self.last_event_id = event_id
             if change is not None:
@@ -204,6 +208,18 @@ class StreamFollower:
         response, self._response = self._response, None
         if response is not None:
             response.close()
+
+
+_WIKI_KEY = re.compile(rb'"wiki"\s*:\s*"([^"]*)"')
+
+
+def other_wiki(data: bytes, wikis: frozenset[bytes]) -> bool:
+    """True when ``data`` names exactly one ``wiki``, plainly written, and it is not served.
+
+    Only such events are dropped unparsed; any doubt (no such key, several, escapes) means
+    the full parse, so an event that is kept is validated exactly as before."""
+    found = _WIKI_KEY.findall(data)
+    return len(found) == 1 and b"\\" not in found[0] and found[0] not in wikis and data.count(b'"wiki"') == 1
 
 
 def sse_events(chunks: Iterable[bytes]) -> Iterator[tuple[str | None, bytes]]:

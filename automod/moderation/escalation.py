@@ -1,0 +1,43 @@
+"""After a rollback: where the editor stands in the warning ladder, and the report to the
+administrators once the ladder is exhausted (issue 21; reads in :mod:`automod.onwiki.warnings`)."""
+
+from __future__ import annotations
+
+import logging
+
+from automod.errors import WikiError
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.vandal_reports import report_vandal
+from automod.onwiki.warnings import WarningLevel, warning_level
+from automod.records import RecentChange
+from automod.store import Store
+
+__all__ = ["escalate"]
+
+log = logging.getLogger("automod.moderation.escalation")
+
+
+def escalate(gateway: WikiGateway, store: Store, config: CommunityConfig, change: RecentChange,
+             now: float) -> WarningLevel:
+    """The editor's warning level before this revert; if they already held the final one,
+    report them on the community's vandal report page (recorded as a ``vandal-report`` action)."""
+    assert change.rev_id is not None
+    try:
+        standing = warning_level(gateway, config, change.user, now)
+    except WikiError as exc:  # unknown standing: a first-level notice, and no report
+        log.error("%s: cannot read the warnings of %s: %s", change.wiki, change.user, exc)
+        return WarningLevel(0, config.warning_levels)
+    if not (standing.final_given and config.vandal_report_page):
+        return standing
+    since = now - config.warning_window_days * 86400
+    reverted = [*store.reverted_revisions_of(change.wiki, change.user, since), change.rev_id]
+    try:
+        report = report_vandal(gateway, config.vandal_report_page, change.user, reverted, since)
+    except WikiError as exc:
+        log.error("%s: cannot report %s to administrators: %s", change.wiki, change.user, exc)
+        store.record_action(change.wiki, change.rev_id, "vandal-report", "failed", None, str(exc)[:300])
+        return standing
+    log.info("%s: vandal report of %s: %s", change.wiki, change.user, report.status)
+    store.record_action(change.wiki, change.rev_id, "vandal-report", report.status, report.rev_id, change.user)
+    return standing

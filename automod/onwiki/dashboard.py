@@ -1,0 +1,122 @@
+"""The figures over the last 1, 7 and 30 days, per wiki, and one summary page for all of them.
+
+What stewards watching many small wikis ask for (Phabricator T360127): edits scored,
+reverts, reverts that humans undid, rollbacks that failed or expired, false-positive reports
+filed / confirmed / declined, and the precision so far with its 95% interval. The summary
+page on the central wiki has one row per governed wiki; the bot owns that page and rewrites
+it whole (humans discuss on its talk page).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from automod.evidence.thresholds import wilson
+from automod.onwiki.gateway import WikiGateway
+from automod.store import CONFIRMED_REPORT_STATUSES, Store
+
+__all__ = ["WINDOWS", "WindowStats", "publish_summary", "summary_table", "window_stats"]
+
+WINDOWS = (1, 7, 30)
+DAY = 86400.0
+#: Rollbacks decided but not done: refused, given up after retries (expired), cut by a stop,
+#: or refused because the event did not match the revision.
+FAILED_ROLLBACKS = ("rollback-failed", "rollback-abandoned", "interrupted", "target-mismatch")
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """One wiki's figures over the last ``days`` days (precision: all reverts until now)."""
+
+    wiki: str
+    days: int
+    scored: int
+    reverts: int
+    reverts_undone: int
+    failed_rollbacks: int
+    reports_filed: int
+    reports_confirmed: int
+    reports_declined: int
+    precision_so_far: float | None
+    precision_low: float | None
+    precision_high: float | None
+    #: The page whose revision governed the wiki's latest decision (local or central).
+    governed_by: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def window_stats(store: Store, wiki: str, days: int, now: float | None = None) -> WindowStats:
+    """The figures of the last ``days`` days before ``now``, from the store."""
+    now = time.time() if now is None else now
+    since = now - days * DAY
+
+    def count(sql: str, *params: Any) -> int:
+        return int(store.db.execute(sql, (wiki, *params)).fetchone()[0])
+
+    marks = ",".join("?" * len(FAILED_ROLLBACKS))
+    confirmed_marks = ",".join("?" * len(CONFIRMED_REPORT_STATUSES))
+    total_reverted = count("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted' AND decided_at < ?",
+                           now)
+    total_confirmed = count(f"SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ? AND status IN"
+                            f" ({confirmed_marks}) AND updated_at < ?", *CONFIRMED_REPORT_STATUSES, now)
+    interval = wilson(max(total_reverted - total_confirmed, 0), total_reverted) if total_reverted else None
+    latest = store.db.execute("SELECT config_page FROM decisions WHERE wiki = ? AND config_page IS NOT NULL"
+                              " ORDER BY decided_at DESC LIMIT 1", (wiki,)).fetchone()
+    return WindowStats(
+        wiki=wiki, days=days,
+        scored=count("SELECT count(*) FROM decisions WHERE wiki = ? AND probability IS NOT NULL"
+                     " AND decided_at >= ? AND decided_at < ?", since, now),
+        reverts=count("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'"
+                      " AND decided_at >= ? AND decided_at < ?", since, now),
+        reverts_undone=count("SELECT count(*) FROM reports WHERE wiki = ? AND kind = 'implicit'"
+                             " AND created_at >= ? AND created_at < ?", since, now),
+        failed_rollbacks=count(f"SELECT count(*) FROM decisions WHERE wiki = ? AND outcome IN ({marks})"
+                               " AND decided_at >= ? AND decided_at < ?", *FAILED_ROLLBACKS, since, now),
+        reports_filed=count("SELECT count(*) FROM reports WHERE wiki = ? AND kind = 'explicit'"
+                            " AND created_at >= ? AND created_at < ?", since, now),
+        reports_confirmed=count(f"SELECT count(*) FROM reports WHERE wiki = ? AND status IN ({confirmed_marks})"
+                                " AND updated_at >= ? AND updated_at < ?", *CONFIRMED_REPORT_STATUSES, since, now),
+        reports_declined=count("SELECT count(*) FROM reports WHERE wiki = ? AND status = 'declined'"
+                               " AND updated_at >= ? AND updated_at < ?", since, now),
+        precision_so_far=round(1 - total_confirmed / total_reverted, 4) if total_reverted else None,
+        precision_low=round(interval[0], 4) if interval else None,
+        precision_high=round(interval[1], 4) if interval else None,
+        governed_by=latest["config_page"] if latest else None,
+    )
+
+
+def _precision(stats: WindowStats) -> str:
+    if stats.precision_so_far is None or stats.precision_low is None or stats.precision_high is None:
+        return "—"
+    return f"{stats.precision_so_far:.1%} ({stats.precision_low:.1%}–{stats.precision_high:.1%})"
+
+
+def summary_table(rows: list[list[WindowStats]], generated: float) -> str:
+    """A wikitable: one row per wiki; for each window, reverts / undone / failed / reports
+    filed, confirmed and declined; then the precision so far and the governing page."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(generated))
+    windows = [s.days for s in rows[0]] if rows else list(WINDOWS)
+    head = " !! ".join(f"Last {d} day{'s' if d > 1 else ''}: scored / reverted / undone by humans / failed"
+                       f" / reports filed / confirmed / declined" for d in windows)
+    lines = [f"Activity of the bot on every wiki the central configuration governs (updated {stamp}).", "",
+             '{| class="wikitable sortable"', f"! Wiki !! {head} !! Precision so far (95% interval) !! Governed by"]
+    for per_window in rows:
+        cells = [f"{s.scored} / {s.reverts} / {s.reverts_undone} / {s.failed_rollbacks} / {s.reports_filed}"
+                 f" / {s.reports_confirmed} / {s.reports_declined}" for s in per_window]
+        last = per_window[-1]
+        governed = f"<nowiki>{last.governed_by}</nowiki>" if last.governed_by else "—"
+        lines += ["|-", f"| {last.wiki} || {' || '.join(cells)} || {_precision(last)} || {governed}"]
+    return "\n".join(lines + ["|}", ""])
+
+
+def publish_summary(gateway: WikiGateway, store: Store, wikis: list[str], page: str,
+                    now: float | None = None) -> list[list[WindowStats]]:
+    """Rewrite the summary ``page`` with every wiki's 1/7/30-day figures."""
+    now = time.time() if now is None else now
+    rows = [[window_stats(store, wiki, days, now) for days in WINDOWS] for wiki in wikis]
+    gateway.edit(page, text=summary_table(rows, now), summary="automod: activity of the governed wikis")
+    return rows

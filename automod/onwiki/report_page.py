@@ -1,0 +1,127 @@
+"""The report page's grammar: its sections, and the bot's one line under a report.
+
+Kept apart from :mod:`automod.onwiki.reports` (which acts on the page) because this part
+needs no wiki: it splits the page's wikitext into sections at the places MediaWiki's parser
+gave, and writes and reads back the bot's machine-readable line, so both can be tested on
+plain strings. What the bot reads back is language-independent: a line starting
+``automod — `` whose first number is the revision, and the untranslated ``status: <code>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from automod.onwiki.gateway import SectionSpan
+from automod.onwiki.i18n import Messages, load_messages
+
+__all__ = ["DIFF", "LINE", "LINK", "MARKER", "PageSection", "ReportSection", "STATUSES", "UNSIGNED_SIGNATURE",
+           "heading_count", "page_sections", "parse_report_page", "preload_text", "report_line", "rev_number",
+           "status_count"]
+
+#: The reporter's signature: saved as two halves (MediaWiki's pre-save transform would sign
+#: the preload page with the bot's name and the time it was created); a preload drops the
+#: ``<includeonly>`` tags, so the edit box holds ``~~~~`` and the reporter's save signs it.
+UNSIGNED_SIGNATURE = "~~<includeonly>~~</includeonly>"
+STATUSES = ("open", "confirmed", "declined")  # "reinstated" is the bot's own, after "confirmed"
+HEADING = re.compile(r"^==(?!=)\s*(.*?)\s*==\s*$", re.M)
+MARKER = re.compile(r"<!--\s*automod-report rev=(\d+)\s*-->")
+DIFF = re.compile(r"Special:Diff/(\d+)")
+LINK = re.compile(r"\[\[\s*:?([^\[\]|#{}<>]+?)\s*(?:\|[^\]]*)?\]\]")
+# "automod — <revision, in any language> N … status: <code>" (see automod-report-line in qqq.json).
+LINE = re.compile(r"automod — \D*?(\d+)\b.*?status:\s*([A-Za-z-]+)")
+#: Revision ids fit SQLite's signed 64-bit integers; a longer digit run names no revision.
+_MAX_DIGITS = 18
+
+
+def rev_number(digits: str) -> int | None:
+    """A revision id from text anyone may have typed: None for a number no revision has."""
+    if not digits.isdecimal() or len(digits) > _MAX_DIGITS:
+        return None
+    return int(digits)
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    heading: str
+    rev_id: int | None
+    logged_status: str | None  # the status in the bot's line under it, if there is one
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A level-2 section of the report page, found by its place (MediaWiki's section index
+    and byte offset), never by its heading's text: a heading with a template, a link or a
+    twin elsewhere on the page is located like any other."""
+
+    index: int
+    heading: str  # the heading's wikitext
+    key: str  # heading and its ordinal among identical headings: how the store names it
+    body: str  # the section's wikitext, heading line included
+
+
+def report_line(rev_id: int, *, revert_rev_id: int | None, probability: float | None, model: str | None,
+                version: str | None, threshold: float | None, config_rev: int | None, status: str,
+                messages: Messages | None = None) -> str:
+    """The bot's line under a report, in ``messages``' language (English by default)."""
+    messages = messages or load_messages()
+    score = f"{probability:.4f}" if probability is not None else "?"
+    revert = (messages.format("automod-report-revert-link", revert_rev_id) if revert_rev_id
+              else messages.text("automod-report-no-revert"))
+    line = messages.format("automod-report-line", rev_id, revert, score, f"{model or '?'} {version or ''}",
+                           threshold if threshold is not None else "?", config_rev or "?", status)
+    return f": {line} ~~~~"
+
+
+def preload_text(messages: Messages) -> str:
+    """What ``<report page>/Preload`` holds: marker, prompt, the reporter's signature to come."""
+    return (f"<!-- automod-report rev=$1 -->\n{messages.text('automod-report-preload')}\n\n"
+            f"{UNSIGNED_SIGNATURE}\n")
+
+
+def parse_report_page(text: str) -> list[ReportSection]:
+    """The level-2 sections of the report page, with the revision each one is about."""
+    sections = []
+    matches = list(HEADING.finditer(text))
+    for i, match in enumerate(matches):
+        body = text[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(text)]
+        # The marker, else the bot's own line (never the revert link inside it), else a diff link.
+        line = LINE.search(body)
+        found = MARKER.search(body) or line or DIFF.search(body) or DIFF.search(match.group(1))
+        rev = rev_number(found.group(1)) if found else None
+        sections.append(ReportSection(match.group(1), rev, line.group(2).lower() if line else None))
+    return sections
+
+
+def page_sections(text: str, spans: list[SectionSpan]) -> list[PageSection]:
+    """Split ``text`` at the offsets MediaWiki's parser gave (``WikiGateway.section_spans``)."""
+    # MediaWiki 1.39 counts "byteoffset" in characters (mb_strlen); older releases in bytes.
+    by_chars = all(text[s.byte_offset:s.byte_offset + 1] == "=" for s in spans)
+    raw: str | bytes = text if by_chars else text.encode("utf-8")
+    bounds = [s for s in spans if s.level <= 2]
+    seen: dict[str, int] = {}
+    sections = []
+    for i, span in enumerate(bounds):
+        stop = bounds[i + 1].byte_offset if i + 1 < len(bounds) else len(raw)
+        chunk = raw[span.byte_offset:stop]
+        body = chunk if isinstance(chunk, str) else chunk.decode("utf-8", errors="replace")
+        if span.level != 2:
+            continue
+        heading = body.split("\n", 1)[0].strip().strip("=").strip()
+        seen[heading] = seen.get(heading, 0) + 1
+        sections.append(PageSection(span.index, heading, f"{heading}#{seen[heading]}", body))
+    return sections
+
+
+def heading_count(heading: str) -> Callable[[str], int]:
+    """How many level-2 headings with exactly this wikitext a page's text holds."""
+    pattern = re.compile(r"^==\s*" + re.escape(heading) + r"\s*==\s*$", re.M)
+    return lambda text: len(pattern.findall(text))
+
+
+def status_count(rev_id: int, status: str) -> Callable[[str], int]:
+    """How many of the bot's lines about ``rev_id`` a text holds with ``status``."""
+    def count(text: str) -> int:
+        return sum(1 for m in LINE.finditer(text) if rev_number(m.group(1)) == rev_id and m.group(2).lower() == status)
+    return count

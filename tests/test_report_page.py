@@ -1,0 +1,108 @@
+"""The report page without a wiki: sections located by MediaWiki's offsets (not by heading
+text), the bot's line read back, the flood limits and the per-revision pass memory (issue 14)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import SectionSpan
+from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
+from automod.onwiki.report_trust import LineBudget, answered_sections, passed, record_pass
+from automod.store import Store
+
+PAGE = "Project:Automod/False positives"
+
+
+def spans_of(text: str, *, in_bytes: bool = False) -> list[SectionSpan]:
+    """What ``action=parse&prop=sections`` gives for ``text`` (headings at line starts)."""
+    spans, offset, index = [], 0, 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.rstrip("\n")
+        if stripped.startswith("=") and stripped.endswith("="):
+            level = min(len(stripped) - len(stripped.lstrip("=")), len(stripped) - len(stripped.rstrip("=")))
+            index += 1
+            spans.append(SectionSpan(index, level, len(text[:offset].encode()) if in_bytes else offset))
+        offset += len(line)
+    return spans
+
+
+ODD = ("Intro.\n"
+       "== {{SITENAME}} check r5 ==\n<!-- automod-report rev=5 -->\nFine. ~~~~\n"
+       "== Wrong revert ==\nFirst.\n=== details ===\nmore\n"
+       "== Wrong revert ==\nSecond, with é and 字.\n"
+       "== [[Some page]] revert ==\nMy edit on [[Some page]] was fine.\n"
+       "= Level one =\nNot a report.\n")
+
+
+@pytest.mark.parametrize("in_bytes", [False, True], ids=["chars (MediaWiki 1.39)", "bytes (older)"])
+def test_sections_are_cut_at_the_parsers_offsets_whatever_the_headings_hold(in_bytes: bool) -> None:
+    sections = page_sections(ODD, spans_of(ODD, in_bytes=in_bytes))
+    assert [(s.index, s.key) for s in sections] == [
+        (1, "{{SITENAME}} check r5#1"), (2, "Wrong revert#1"), (4, "Wrong revert#2"), (5, "[[Some page]] revert#1")]
+    assert sections[1].body.endswith("=== details ===\nmore\n"), "a subsection belongs to its report"
+    assert "Second, with é and 字." in sections[2].body
+    assert "Level one" not in sections[3].body, "a level-1 heading ends the report above it"
+
+
+def test_a_heading_the_parser_did_not_see_is_not_a_section() -> None:
+    text = "== Real ==\nBody <nowiki>\n== fake ==\n</nowiki>\nstill body\n"
+    sections = page_sections(text, [SectionSpan(1, 2, 0)])  # the parser skips headings in <nowiki>
+    assert [s.key for s in sections] == ["Real#1"] and "still body" in sections[0].body
+
+
+def test_the_bots_line_reads_back_and_absurd_numbers_name_no_revision() -> None:
+    line = report_line(123, revert_rev_id=124, probability=0.995, model="m", version="3", threshold=0.99,
+                       config_rev=17, status="open")
+    found = parse_report_page(f"== Report ==\nFine. ~~~~\n{line}\n")
+    assert [(s.rev_id, s.logged_status) for s in found] == [(123, "open")]
+    assert status_count(123, "confirmed")(line.replace("status: open", "status: confirmed")) == 1
+    assert rev_number("9" * 19) is None and rev_number("٣") == 3 and rev_number("") is None
+    assert parse_report_page("== R ==\nSpecial:Diff/" + "9" * 5000)[0].rev_id is None
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "automod.sqlite") as opened:
+        yield opened
+
+
+def test_line_limits_per_wiki_per_reporter_and_one_no_match_an_hour(store: Store) -> None:
+    budget = LineBudget(store, "w", PAGE, CommunityConfig(report_answers_per_hour=4,
+                                                          report_answers_per_reporter_per_hour=2))
+    assert budget.refusal("A", "report-answer") is None
+    budget.spend(1, "report-no-match", "A", "s1#1", 10)
+    assert budget.refusal("A", "report-no-match") == "no-match-limit"
+    assert budget.refusal("A", "report-answer") is None
+    budget.spend(2, "report-answer", "A", "s2#1", 11)
+    assert budget.refusal("A", "report-answer") == "reporter-limit"
+    budget.spend(3, "report-answer", "B", "s3#1", 12)
+    budget.spend(4, "report-answer", "C", "s4#1", 13)
+    assert budget.refusal("D", "report-answer") == "wiki-limit"
+    other_page = LineBudget(store, "w", "Other page", budget.config)
+    assert other_page.refusal("D", "report-answer") is None, "the limits are per report page"
+    # an hour later the budget is back (lines are counted over the last hour)
+    store.db.execute("UPDATE actions SET acted_at = ?", (time.time() - 3601,))
+    assert budget.refusal("A", "report-answer") is None
+
+
+def test_a_dropped_report_is_never_answered_later_and_the_flood_is_logged_once(store: Store) -> None:
+    budget = LineBudget(store, "w", PAGE, CommunityConfig(report_answers_per_hour=1))
+    for i in range(5):
+        budget.drop(i, "X", f"Flood {i}#1", "wiki-limit")
+    assert answered_sections(store, "w", PAGE) == {f"Flood {i}#1" for i in range(5)}
+    floods = store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-flood'").fetchone()[0]
+    assert floods == 1
+    assert all(json.loads(r["detail"])["kind"] == "report-dropped"
+               for r in store.db.execute("SELECT detail FROM actions WHERE kind = 'report-dropped'"))
+
+
+def test_a_revision_read_by_a_pass_is_not_read_again_later_ones_are(store: Store) -> None:
+    assert not passed(store, "w", PAGE, 100)
+    record_pass(store, "w", PAGE, 105)  # the pass read r105, the page's latest then
+    assert passed(store, "w", PAGE, 100) and passed(store, "w", PAGE, 105)
+    assert not passed(store, "w", PAGE, 106), "an edit after the pass's reading needs a pass"
+    assert not passed(store, "w", "Another page", 100) and not passed(store, "other", PAGE, 100)
