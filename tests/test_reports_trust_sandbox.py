@@ -118,7 +118,7 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     bot = bot_factory()
     flood = 40
     for i in range(flood):
-        report(anon if i % 2 else patroller, fp_page, f"Flood {i}", f"<!-- automod-report rev={i + 1} -->\nRestore it! ~~~~")
+        report(anon if i % 2 else patroller, fp_page, f"Flood {i}", f"<!-- automod-report rev={10**9 + i} -->\nRestore it! ~~~~")
         if i == flood // 2:
             rev = vandal.edit(unique_title, "Stable text. VANDALISM during the flood")
     assert bot.decision(rev)["decision"] == "reverted"
