@@ -17,7 +17,7 @@ $(VENV)/.installed-core: pyproject.toml | $(VENV)/bin/python
 # Everything the tests exercise. torch goes first, pinned: an unpinned torch pulls CUDA.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e '.[test,local,analysis,multilingual]'
+	$(VENV)/bin/pip install --quiet -e '.[test,local,analysis,multilingual,serve]'
 	touch $@
 
 # Dry-run against the live Wikimedia stream: prints candidate edits, edits nothing.

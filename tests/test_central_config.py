@@ -46,3 +46,23 @@ def test_who_can_edit_comes_from_namespace_protection_and_group_rights():
     assert editing_groups(4, "json", [{"type": "edit", "level": "sysop"}], GROUPS) == {"sysop"}
     assert editing_groups(4, "json", [{"type": "move", "level": "sysop"}], GROUPS) is None
     assert editing_groups(8, "json", [], GROUPS) == {"sysop", "interface-admin"}
+
+
+def test_the_change_notice_lists_each_governed_wiki_before_and_after_and_quotes_what_was_typed():
+    from automod.onwiki.central_notice import compose_central_notice
+    from automod.store import Store
+
+    old, _ = parse_central(json.dumps({"defaults": {"enabled": True, "mode": "revert"}, "wikis": {}}))
+    new, _ = parse_central(json.dumps({"defaults": {"enabled": False, "mode": "revert"},
+                                       "wikis": {"smallwiki": {"summary": "{{x}} [[y]]"}}}))
+    with Store(":memory:") as store:
+        title, body = compose_central_notice(
+            store, CentralPage("metawiki", "MediaWiki:C.json", 6, old), CentralPage(
+                "metawiki", "MediaWiki:C.json", 7, new, user="Steward"), [("smallwiki", False), ("bigwiki", True)])
+    assert title == "Central configuration revision 7 applied"
+    assert "<code>defaults.enabled</code> || <code>true</code> || <code>false</code>" in body
+    assert "{{x}}" not in body and "[[y]]" not in body  # a value is quoted, never expanded
+    lines = body.split("'''smallwiki'''\n", 1)[1].splitlines()
+    assert lines[0].startswith("** Before: revertrisk-language-agnostic above 0.99 (revert)")
+    assert lines[1].startswith("** After:") and "(off)" in lines[1]
+    assert "bigwiki has its own configuration page" in body and "[[User:Steward|Steward]]" in body

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from automod.onwiki.community_config import CommunityConfig
-from automod.onwiki.gateway import SectionSpan
+from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
-from automod.onwiki.report_trust import LineBudget, answered_sections, passed, record_pass
+from automod.onwiki.report_trust import LineBudget, answered_sections, mark_unfinished, passed, record_pass, unfinished
 from automod.store import Store
 
 PAGE = "Project:Automod/False positives"
@@ -106,3 +106,10 @@ def test_a_revision_read_by_a_pass_is_not_read_again_later_ones_are(store: Store
     assert passed(store, "w", PAGE, 100) and passed(store, "w", PAGE, 105)
     assert not passed(store, "w", PAGE, 106), "an edit after the pass's reading needs a pass"
     assert not passed(store, "w", "Another page", 100) and not passed(store, "other", PAGE, 100)
+
+
+def test_a_pass_cut_short_covers_nothing_and_is_continued(store: Store) -> None:
+    mark_unfinished(store, "w", PAGE, 200)
+    assert unfinished(store, "w", PAGE) and not passed(store, "w", PAGE, 200)
+    record_pass(store, "w", PAGE, 210)
+    assert not unfinished(store, "w", PAGE) and passed(store, "w", PAGE, 200)

@@ -5,7 +5,8 @@ load settings and call one library function:
 
 - :mod:`automod.cli.bot`: ``run``, ``check-config``, ``score``, ``reports``;
 - :mod:`automod.cli.sandbox`: ``sandbox up|down|seed|config|edit|report|review``;
-- :mod:`automod.cli.models`, :mod:`automod.cli.analysis`, :mod:`automod.cli.ops`: the
+- :mod:`automod.cli.models`, :mod:`automod.cli.analysis`, :mod:`automod.cli.ops`,
+  :mod:`automod.cli.serve` (``serve``, ``shard``): the
   other groups, each skipped when its module is not installed.
 
 Expected failures print one ``Error: …`` line on stderr and exit 1; bad arguments exit 2.
@@ -41,7 +42,7 @@ def _command_modules() -> list:  # type: ignore[type-arg]
     import importlib
 
     found = []
-    for name in ("automod.cli.models", "automod.cli.analysis", "automod.cli.ops"):
+    for name in ("automod.cli.models", "automod.cli.analysis", "automod.cli.ops", "automod.cli.serve"):
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:

@@ -113,7 +113,8 @@ class Moderator:
             served.refresh_config(force=True)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
-                and gateway.same_title(change.title, config.false_positive_page) and change.user != gateway.bot_user):
+                and gateway.same_title(change.title, config.false_positive_page)):
+            # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
                                     editor=change.user, config=config, on_label=self.on_report_label,

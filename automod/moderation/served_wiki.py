@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from automod.errors import AutomodError, WikiError
+from automod.errors import AutomodError, WikiError, WikiUnavailable
 from automod.onwiki.community_config import (
     AppliedConfig,
     CommunityConfig,
@@ -26,7 +26,8 @@ from automod.onwiki.community_config import (
     config_page_problem,
     parse_config,
 )
-from automod.onwiki.central_config import central_source, governed_config
+from automod.onwiki.central_config import CentralPage, central_source, governed_config
+from automod.onwiki.central_notice import central_changed
 from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
 from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
@@ -98,6 +99,8 @@ class ServedWiki:
         #: The central page shared by every wiki of this run (None: no central config).
         self.central = central_source(settings)
         self._central_seen = -1  # the central page's generation this wiki last derived from
+        self._central_noticed = -1  # on the central wiki: the generation whose notice was handled
+        self._central_last: CentralPage | None = None  # ... and the page it was about
         #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
         self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
 
@@ -184,6 +187,28 @@ class ServedWiki:
     def refresh_config(self, force: bool = False) -> AppliedConfig:
         """Re-read the config page (every 10 minutes, when ``force``d, or when the central page
         changed); with no local page, the central page's block governs (if this wiki may be)."""
+        applied = self._refresh_config(force)
+        self._notice_central_change()
+        return applied
+
+    def _notice_central_change(self) -> None:
+        """On the central wiki, never in a dry run: post the central page's change notice.
+        Posted from this wiki's own thread, whose gateway no other thread uses."""
+        if self.central is None or not self.login or self.central.central.wiki != self.name or self.gateway is None:
+            return
+        page, generation = self.central.latest()
+        if page is None or generation == self._central_noticed:
+            return
+        try:
+            central_changed(self.gateway, self.store, self._central_last, page, self.central.governed_states())
+        except WikiUnavailable as exc:  # passing: tried again at the next refresh
+            log.warning("%s: cannot post the central config notice yet: %s", self.name, exc)
+            return
+        except AutomodError as exc:
+            log.error("%s: cannot post the central config notice: %s", self.name, exc)
+        self._central_noticed, self._central_last = generation, page
+
+    def _refresh_config(self, force: bool) -> AppliedConfig:
         central_moved = self._centrally_governed() and self.central is not None \
             and self.central.generation != self._central_seen
         if not force and not central_moved and time.monotonic() - self._last_config_read < CONFIG_REFRESH_SECONDS:
@@ -199,6 +224,8 @@ class ServedWiki:
             log.error("%s: cannot read %s: %s", self.name, self.wiki.config_page, exc)
             return self.applied  # the last applied revision is still the latest known one
         self._last_config_read = time.monotonic()
+        if self.central is not None and self._centrally_governed():
+            self.central.local_pages[self.name] = page is not None
         if page is None and self._centrally_governed():
             applied = self._central_config()
         elif page is None:

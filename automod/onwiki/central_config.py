@@ -49,6 +49,8 @@ class CentralPage:
     rev_id: int | None
     document: dict[str, Any] | None
     problems: tuple[ConfigProblem, ...] = ()
+    #: Who saved the revision (for the change notice); "" when hidden or unknown.
+    user: str = ""
 
     @property
     def label(self) -> str:
@@ -162,9 +164,10 @@ def read_central_page(gateway: WikiGateway, central: CentralConfigSettings) -> C
     rev = info["revisions"][0]
     main = rev["slots"]["main"]
     rev_id, model = int(rev["revid"]), str(main.get("contentmodel", info.get("contentmodel", "")))
+    saver = "" if "userhidden" in rev else str(rev.get("user", ""))
 
     def refused(message: str) -> CentralPage:
-        return CentralPage(central.wiki, info["title"], rev_id, None, (ConfigProblem("$page", message),))
+        return CentralPage(central.wiki, info["title"], rev_id, None, (ConfigProblem("$page", message),), saver)
 
     if model != "json":
         return refused(f"{info['title']} has content model {model!r}, not json")
@@ -182,7 +185,7 @@ def read_central_page(gateway: WikiGateway, central: CentralConfigSettings) -> C
         return refused(f"its text (revision {author_rev}) was saved by {author or 'a hidden user'}, "
                        f"who is not in {allowed}")
     document, problems = parse_central(main.get("content", ""))
-    return CentralPage(central.wiki, info["title"], rev_id, document, problems)
+    return CentralPage(central.wiki, info["title"], rev_id, document, problems, saver)
 
 
 def central_status(settings: Settings) -> dict[str, Any]:
@@ -234,6 +237,17 @@ class CentralSource:
         self._read_at = float("-inf")
         self._gateway: WikiGateway | None = None
         self._lock = threading.Lock()
+        #: Whether each governed wiki has a local page (which wins), as its thread last read it.
+        self.local_pages: dict[str, bool] = {}
+
+    def latest(self) -> tuple[CentralPage | None, int]:
+        """The latest read and its generation, without reading (None: never read yet)."""
+        with self._lock:
+            return self._page, self.generation
+
+    def governed_states(self) -> list[tuple[str, bool]]:
+        """Every wiki the page may govern, with whether it has a local page (then unaffected)."""
+        return [(wiki, self.local_pages.get(wiki, False)) for wiki in governed_wikis(self.settings)]
 
     def is_central_page(self, wiki: str, title: str, gateway: WikiGateway | None) -> bool:
         if wiki != self.central.wiki:

@@ -25,7 +25,7 @@ from automod.onwiki.messages import messages_for
 from automod.onwiki.wikitext import link, plain
 from automod.store import Store
 
-__all__ = ["compose_notice", "post_config_notice", "talk_page_of"]
+__all__ = ["WINDOW_DAYS", "compose_notice", "expected_impact", "impact_line", "post_config_notice", "talk_page_of"]
 
 log = logging.getLogger("automod.onwiki.config_notice")
 
@@ -47,7 +47,7 @@ def _keys(text: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _impact(store: Store, wiki: str, config: CommunityConfig | None, now: float) -> dict[str, Any] | None:
+def expected_impact(store: Store, wiki: str, config: CommunityConfig | None, now: float) -> dict[str, Any] | None:
     if config is None:
         return None
     model, threshold = config.model, config.threshold
@@ -61,7 +61,7 @@ def _impact(store: Store, wiki: str, config: CommunityConfig | None, now: float)
             "mode": config.mode if config.enabled else "off"}
 
 
-def _impact_line(label: str, impact: dict[str, Any] | None, messages: Messages) -> str:
+def impact_line(label: str, impact: dict[str, Any] | None, messages: Messages) -> str:
     if impact is None:
         return f"* {messages.format('automod-config-impact-off', label)}"
     precision = (messages.text("automod-config-precision-unknown") if impact["precision"] is None else
@@ -92,12 +92,12 @@ def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: Ap
                      f" || <code>{plain(json.dumps(new[k])) if k in new else default}</code>" for k in changed)
     columns = " !! ".join(m.text(f"automod-config-column-{c}") for c in ("key", "old", "new"))
     table = (f'{{| class="wikitable"\n! {columns}\n' + rows + "\n|}") if changed else m.text("automod-config-no-change")
-    before = _impact(store, wiki, previous.config, now)
-    after = _impact(store, wiki, applied.config, now)
+    before = expected_impact(store, wiki, previous.config, now)
+    after = expected_impact(store, wiki, applied.config, now)
     return (m.format("automod-config-applied-heading", page.rev_id),
             m.format("automod-config-applied", who, link(page.title), page.rev_id, table, WINDOW_DAYS,
-                     _impact_line(m.text("automod-config-before"), before, m),
-                     _impact_line(m.text("automod-config-after"), after, m)))
+                     impact_line(m.text("automod-config-before"), before, m),
+                     impact_line(m.text("automod-config-after"), after, m)))
 
 
 def post_config_notice(gateway: WikiGateway, store: Store, wiki: str, previous: AppliedConfig,

@@ -28,9 +28,7 @@ from automod.settings import WikiSettings
 
 __all__ = [
     "ConfigPage",
-    "PageRevision",
     "RollbackResult",
-    "SectionSpan",
     "WikiGateway",
     "is_ip",
     "load_pywikibot",
@@ -55,22 +53,6 @@ def same_title(a: str, b: str) -> bool:
     """The cheap comparison (underscores and spaces alike), for when no site is at hand;
     :meth:`WikiGateway.same_title` compares as the wiki does (namespaces, aliases, case)."""
     return a.replace("_", " ").strip() == b.replace("_", " ").strip()
-
-
-@dataclass(frozen=True)
-class SectionSpan:
-    """A section of a page's own wikitext (not from a template): its index and where it starts."""
-
-    index: int
-    level: int
-    byte_offset: int
-
-
-@dataclass(frozen=True)
-class PageRevision:
-    rev_id: int
-    user: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -182,34 +164,11 @@ class WikiGateway:
             except (ValueError, self.pywikibot.exceptions.InvalidTitleError) as exc:
                 raise WikiError(f"invalid title {title!r}: {exc}") from exc
 
-    def user_rights(self, user: str) -> frozenset[str]:
-        """The rights ``user`` holds now (an IP: those of logged-out editors), from the API."""
-        if not user or is_ip(user):
-            return self.anonymous_rights()
-        users = self.query(list="users", ususers=user, usprop="rights")["query"].get("users", [])
-        return frozenset(users[0].get("rights", [])) if users and "missing" not in users[0] else frozenset()
-
     def is_blocked(self, user: str) -> bool:
         """Whether ``user`` (a name or an IP) is blocked sitewide now."""
         params = {"bkip": user} if is_ip(user) else {"bkusers": user}
         blocks = self.query(list="blocks", bkprop="id|flags", **params)["query"].get("blocks", [])
         return any(not b.get("partial") for b in blocks)
-
-    def history(self, title: str, limit: int = 50) -> list[PageRevision]:
-        """The latest ``limit`` revisions of ``title`` with their text, newest first."""
-        page = self.query(titles=title, prop="revisions", rvprop="ids|user|content", rvslots="main",
-                          rvlimit=limit)["query"]["pages"][0]
-        return [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""))
-                for r in page.get("revisions", [])]
-
-    def section_spans(self, rev_id: int) -> list[SectionSpan]:
-        """The sections of revision ``rev_id``'s own wikitext, as MediaWiki's parser finds them
-        (headings from templates, in comments or ``<nowiki>`` are not among them)."""
-        with _wiki_errors(f"parsing revision {rev_id} on {self.wiki.name}"):
-            data = self.site.simple_request(action="parse", oldid=rev_id, prop="sections", formatversion=2).submit()
-        return [SectionSpan(int(s["index"]), int(s["level"]), int(s["byteoffset"]))
-                for s in data["parse"]["sections"]
-                if str(s.get("index", "")).isdigit() and s.get("byteoffset") is not None]
 
     # -- reading ---------------------------------------------------------------------
 

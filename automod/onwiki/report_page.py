@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from automod.onwiki.gateway import SectionSpan
+from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.i18n import Messages, load_messages
 
 __all__ = ["DIFF", "LINE", "LINK", "MARKER", "PageSection", "ReportSection", "STATUSES", "UNSIGNED_SIGNATURE",
@@ -95,7 +95,7 @@ def parse_report_page(text: str) -> list[ReportSection]:
 
 
 def page_sections(text: str, spans: list[SectionSpan]) -> list[PageSection]:
-    """Split ``text`` at the offsets MediaWiki's parser gave (``WikiGateway.section_spans``)."""
+    """Split ``text`` at the offsets MediaWiki's parser gave (``page_reads.section_spans``)."""
     # MediaWiki 1.39 counts "byteoffset" in characters (mb_strlen); older releases in bytes.
     by_chars = all(text[s.byte_offset:s.byte_offset + 1] == "=" for s in spans)
     raw: str | bytes = text if by_chars else text.encode("utf-8")

@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from automod.onwiki.community_config import CommunityConfig
-from automod.onwiki.gateway import PageRevision, WikiGateway, is_ip
+from automod.onwiki.gateway import WikiGateway, is_ip
+from automod.onwiki.page_reads import PageRevision, history, user_rights
 from automod.store import Store
 
-__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "may_review", "passed", "record_pass"]
+__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "mark_unfinished", "may_review", "passed",
+           "record_pass", "same_user", "unfinished"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
@@ -38,13 +40,29 @@ def passed(store: Store, wiki: str, page: str, rev_id: int) -> bool:
     """Whether a pass already read revision ``rev_id`` of ``page`` or a later one (so its
     edit is handled). Revision ids only grow, so a range on the ``(wiki, rev_id)`` index."""
     return store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id >= ? AND kind = ? AND detail = ?"
-                            " LIMIT 1", (wiki, rev_id, PASS_KIND, page)).fetchone() is not None
+                            " AND result = 'done' LIMIT 1", (wiki, rev_id, PASS_KIND, page)).fetchone() is not None
 
 
 def record_pass(store: Store, wiki: str, page: str, rev_id: int) -> None:
     """Remember that a pass read revision ``rev_id`` of ``page`` (kept in the store, so a
     restart does not answer again what an earlier run read)."""
     store.record_action(wiki, rev_id, PASS_KIND, "done", None, page)
+
+
+def mark_unfinished(store: Store, wiki: str, page: str, rev_id: int) -> None:
+    """A pass over revision ``rev_id`` stopped before every new report was handled."""
+    store.record_action(wiki, rev_id, PASS_KIND, "unfinished", None, page)
+
+
+def unfinished(store: Store, wiki: str, page: str) -> bool:
+    """Whether the latest pass over ``page`` stopped early (the next one goes on from there)."""
+    row = store.db.execute("SELECT result FROM actions WHERE wiki = ? AND kind = ? AND detail = ?"
+                           " ORDER BY id DESC LIMIT 1", (wiki, PASS_KIND, page)).fetchone()
+    return row is not None and row["result"] == "unfinished"
+
+
+def same_user(a: str, b: str) -> bool:
+    return a.replace("_", " ") == b.replace("_", " ")
 
 
 @dataclass
@@ -57,7 +75,7 @@ class PageHistory:
 
     def revisions(self) -> list[PageRevision]:
         if self._revisions is None:
-            self._revisions = self.gateway.history(self.page, HISTORY_DEPTH)
+            self._revisions = history(self.gateway, self.page, HISTORY_DEPTH)
         return self._revisions
 
     def introduced_by(self, count: Callable[[str], int]) -> PageRevision | None:
@@ -78,7 +96,7 @@ def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool
     of the community's reviewer rights — a right logged-out users have never counts."""
     if not user or is_ip(user) or user.replace("_", " ") == gateway.bot_user.replace("_", " "):
         return False
-    rights = gateway.user_rights(user) - gateway.anonymous_rights()
+    rights = user_rights(gateway, user) - gateway.anonymous_rights()
     return bool(rights & config.report_reviewer_rights)
 
 

@@ -26,6 +26,7 @@ from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
+from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import (
     DIFF,
     LINE,
@@ -43,7 +44,17 @@ from automod.onwiki.report_page import (
     rev_number,
     status_count,
 )
-from automod.onwiki.report_trust import LineBudget, PageHistory, answered_sections, may_review, passed, record_pass
+from automod.onwiki.report_trust import (
+    LineBudget,
+    PageHistory,
+    answered_sections,
+    mark_unfinished,
+    may_review,
+    passed,
+    record_pass,
+    same_user,
+    unfinished,
+)
 from automod.onwiki.wikitext import fragment, link, plain, summary
 from automod.store import Store
 
@@ -56,6 +67,9 @@ log = logging.getLogger("automod.onwiki.reports")
 #: A free-form report names a page the bot reverted the reporter on within this period (the
 #: talk notice's month).
 REPORT_PERIOD = 31 * 86400.0
+#: At most this many lines per pass: each is three requests to the wiki, and vandal edits
+#: wait in the same queue. A pass cut short goes on when the stream brings its last line.
+LINES_PER_PASS = 3
 
 LabelHook = Callable[[Store, str, int, str], None]
 
@@ -91,7 +105,7 @@ def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
     found = gateway.page_text(page)
     if found is None:
         raise WikiError(f"{page} is gone")
-    section = next((s for s in page_sections(found[1], gateway.section_spans(found[0])) if s.key == key), None)
+    section = next((s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
     if section is None:
         raise WikiError(f"section {key!r} not found on {page}")
     return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
@@ -127,25 +141,32 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     if rev_id is not None and passed(store, wiki, page, rev_id):
         log.debug("%s: %s r%d was read by an earlier pass", wiki, page, rev_id)
         return 0
+    if same_user(editor, gateway.bot_user) and not unfinished(store, wiki, page):
+        return 0  # the bot's own line: only a pass cut short continues on it
     found = gateway.page_text(page)
     if found is None:
         return 0
-    sections = page_sections(found[1], gateway.section_spans(found[0]))
+    sections = page_sections(found[1], section_spans(gateway, found[0]))
     run = _Pass(gateway, store, wiki, page, config, PageHistory(gateway, page),
                 LineBudget(store, wiki, page, config), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _apply_statuses(run, found[1], sections)
     answered = answered_sections(store, wiki, page)
-    retry = False
+    retry = cut = False
     for section in sections:
         if section.key in answered or _answered_before(store, wiki, section):
             continue
+        if added >= LINES_PER_PASS:
+            cut = True  # the edits queued behind this pass wait no longer; the bot's line goes on
+            break
         try:
             added += _answer(run, section)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the report %r on %s: %s", wiki, section.key, page, exc)
-    if not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
+    if cut:
+        mark_unfinished(store, wiki, page, found[0])
+    elif not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
         record_pass(store, wiki, page, found[0])
     return added
 

@@ -172,11 +172,13 @@ class LocalScorer:
     """
 
     def __init__(self, model_dir: Path, query: Query, *, names: NamespaceNames | None = None,
-                 lang: str | None = None) -> None:
+                 lang: str | None = None, warning_pattern: str | None = None) -> None:
+        """``warning_pattern``: what counts as a vandalism warning on the editor's talk page
+        (default: the one for the wiki's content language, :func:`~.revision_data.warning_pattern`)."""
         self.model_dir = Path(model_dir)
         self.model = LocalModel.load(self.model_dir)
         self.model_name = PREFIX + self.model_dir.name
-        self.fetcher = RevisionFetcher(query, names, lang=lang)
+        self.fetcher = RevisionFetcher(query, names, lang=lang, warning_pattern=warning_pattern)
         self.cache = CountsCache()
         self.closed = False
 

@@ -28,8 +28,8 @@ from automod.errors import ScoringError
 from automod.scoring.base import Unscorable
 from automod.scoring.features import EditData, NamespaceNames, RevisionInfo, UserInfo
 
-__all__ = ["DEFAULT_WARNING_PATTERN", "RECENT_EDITS_WINDOW", "RECENT_REVERTS_WINDOW", "Query", "RevisionFetcher",
-           "parse_timestamp"]
+__all__ = ["DEFAULT_WARNING_PATTERN", "RECENT_EDITS_WINDOW", "RECENT_REVERTS_WINDOW", "WARNING_PHRASES", "Query",
+           "RevisionFetcher", "parse_timestamp", "warning_pattern"]
 
 log = logging.getLogger("automod.scoring.revision_data")
 
@@ -37,12 +37,31 @@ Query = Callable[..., dict[str, Any]]
 REVISION_PROPS = "ids|timestamp|size|comment|user|userid|content|tags|flags"
 #: A vandalism warning on a talk page: the ``uw-`` user-warning templates of the English
 #: Wikipedia (substituted, they leave ``<!-- Template:uw-… -->``), also imported by many other
-#: wikis. Another wiki passes its own pattern to :class:`RevisionFetcher`.
+#: wikis. Other languages add their own (:func:`warning_pattern`).
 DEFAULT_WARNING_PATTERN = r"<!--\s*Template:uw-|\{\{\s*(?:subst:\s*)?uw-"
+#: What else marks a vandalism warning on the talk pages of a wiki in that content language,
+#: added to the ``uw-`` default (the bot's own notices carry ``<!-- Template:uw-vandalismN -->``
+#: in every language: ``automod-warning-template`` in the message files). Plain phrases, as
+#: substituted templates and bots leave them in the wikitext; a language not listed (English
+#: included) counts the ``uw-`` templates only.
+WARNING_PHRASES: dict[str, tuple[str, ...]] = {
+    # French Wikipedia: Salebot's revert notice, and the level warnings patrollers leave
+    # (both on the real talk pages of tests/data/fixtures/talk/).
+    "fr": ("Salebot a annulé votre modification", "Votre modification a été annulée"),
+}
+
 RECENT_REVERTS_WINDOW = timedelta(days=7)
 RECENT_EDITS_WINDOW = timedelta(minutes=10)
 #: MediaWiki (1.36+) tags every edit undone by a revert with this.
 REVERTED_TAG = "mw-reverted"
+
+
+def warning_pattern(lang: str | None) -> str:
+    """The warning pattern for a wiki whose content language is ``lang`` (``pt-br`` falls
+    back to ``pt``): :data:`DEFAULT_WARNING_PATTERN` plus the language's :data:`WARNING_PHRASES`."""
+    code = (lang or "en").lower()
+    phrases = WARNING_PHRASES.get(code) or WARNING_PHRASES.get(code.split("-")[0], ())
+    return "|".join([DEFAULT_WARNING_PATTERN, *(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)])
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -80,13 +99,25 @@ class RevisionFetcher:
     """Turns a revision id into :class:`EditData`; caches the wiki's namespace names."""
 
     def __init__(self, query: Query, names: NamespaceNames | None = None, *, lang: str | None = None,
-                 warning_pattern: str = DEFAULT_WARNING_PATTERN, editor_signals: bool = True) -> None:
+                 warning_pattern: str | None = None, editor_signals: bool = True) -> None:
+        """``warning_pattern``: what counts as a vandalism warning on the editor's talk page;
+        by default :func:`warning_pattern` of the wiki's content language (``lang``, else
+        siteinfo's, read with the first revision)."""
         self.query = query
         self.names = names
         self.lang = lang
-        self.warnings = re.compile(warning_pattern, re.IGNORECASE)
+        self._warning_pattern = warning_pattern
+        self._warnings: tuple[str | None, re.Pattern[str]] | None = None  # (for lang, pattern)
         self.with_signals = editor_signals
         self.round_trips = 0
+
+    @property
+    def warnings(self) -> re.Pattern[str]:
+        """The compiled warning pattern (the language's once it is known)."""
+        if self._warnings is None or self._warnings[0] != self.lang:
+            self._warnings = (self.lang, re.compile(self._warning_pattern or warning_pattern(self.lang),
+                                                    re.IGNORECASE))
+        return self._warnings[1]
 
     def _ask(self, **params: Any) -> dict[str, Any]:
         self.round_trips += 1

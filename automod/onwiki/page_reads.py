@@ -1,0 +1,56 @@
+"""Reads of a page's history and structure, and of a user's rights, that only the report
+page needs (who introduced a change, where each section starts, whether a user may review).
+
+Kept beside :mod:`automod.onwiki.gateway` rather than in it: they are plain queries through
+the gateway's ``query`` and ``parse``, so the gateway stays the small core every surface
+shares (login, rollback, edit, the skip rules' reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from automod.onwiki.gateway import WikiGateway, is_ip
+
+__all__ = ["PageRevision", "SectionSpan", "history", "section_spans", "user_rights"]
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    """A section of a page's own wikitext (not from a template): its index and where it starts."""
+
+    index: int
+    level: int
+    byte_offset: int
+
+
+@dataclass(frozen=True)
+class PageRevision:
+    rev_id: int
+    user: str
+    text: str
+
+
+def user_rights(gateway: WikiGateway, user: str) -> frozenset[str]:
+    """The rights ``user`` holds now (an IP: those of logged-out editors), from the API."""
+    if not user or is_ip(user):
+        return gateway.anonymous_rights()
+    users = gateway.query(list="users", ususers=user, usprop="rights")["query"].get("users", [])
+    return frozenset(users[0].get("rights", [])) if users and "missing" not in users[0] else frozenset()
+
+
+def history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevision]:
+    """The latest ``limit`` revisions of ``title`` with their text, newest first."""
+    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content", rvslots="main",
+                         rvlimit=limit)["query"]["pages"][0]
+    return [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""))
+            for r in page.get("revisions", [])]
+
+
+def section_spans(gateway: WikiGateway, rev_id: int) -> list[SectionSpan]:
+    """The sections of revision ``rev_id``'s own wikitext, as MediaWiki's parser finds them
+    (headings from templates, in comments or ``<nowiki>`` are not among them)."""
+    data = gateway.parse(oldid=rev_id, prop="sections")
+    return [SectionSpan(int(s["index"]), int(s["level"]), int(s["byteoffset"]))
+            for s in data["sections"]
+            if str(s.get("index", "")).isdigit() and s.get("byteoffset") is not None]

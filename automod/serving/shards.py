@@ -1,0 +1,130 @@
+"""``automod shard``: split the served wikis across N bot processes (Toolforge jobs).
+
+One process follows every wiki it serves; with local models that stops scaling at a few
+revisions per second. Each shard gets its own settings file (a subset of the wikis) and its
+own store, so shards never share a stream position, a lock or a decision: a wiki is in
+exactly one shard, which is checked before anything is written. Shards are balanced by
+recent edit rate (longest-processing-time first: the busiest wiki goes to the least
+loaded shard), from the store's decisions of the last days or a rate table given by hand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from automod.errors import ConfigError
+from automod.settings import load_settings
+
+__all__ = ["Shard", "plan_shards", "rates_from_store", "parse_rates", "write_shards"]
+
+RATE_WINDOW_DAYS = 7.0
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One job's share: its wikis and the edit rate (edits/day) they add up to."""
+
+    index: int
+    wikis: tuple[str, ...]
+    rate: float
+
+
+def parse_rates(text: str) -> dict[str, float]:
+    """``enwiki=120000,frwiki=30000`` → rates (edits/day); ConfigError names a bad item."""
+    rates: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not sep or not name.strip() or rate < 0:
+            raise ConfigError(f"bad rate {item!r}: expected WIKI=EDITS_PER_DAY")
+        rates[name.strip()] = rate
+    return rates
+
+
+def rates_from_store(store: Path, wikis: list[str], days: float = RATE_WINDOW_DAYS,
+                     now: float | None = None) -> dict[str, float]:
+    """Candidate edits per day of each wiki over the last ``days``, read from the bot's
+    store (read-only: a running bot keeps writing it); 0 for a wiki it has not seen."""
+    rates = dict.fromkeys(wikis, 0.0)
+    if not store.is_file():
+        return rates
+    since = (time.time() if now is None else now) - days * 86400
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT wiki, COUNT(*) FROM decisions WHERE decided_at >= ? GROUP BY wiki",
+                            (since,)).fetchall()
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot read edit rates from {store}: {exc}") from exc
+    finally:
+        conn.close()
+    for wiki, count in rows:
+        if wiki in rates:
+            rates[wiki] = count / days
+    return rates
+
+
+def plan_shards(wikis: list[str], rates: Mapping[str, float], jobs: int) -> list[Shard]:
+    """Balance ``wikis`` over ``jobs`` shards by rate; every wiki in exactly one shard.
+
+    Raises ConfigError for fewer wikis than jobs (an empty shard would follow nothing) or a
+    wiki named twice.
+    """
+    if jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    if len(set(wikis)) != len(wikis):
+        raise ConfigError(f"a wiki is listed twice in the settings: {sorted(wikis)}")
+    if len(wikis) < jobs:
+        raise ConfigError(f"{jobs} jobs for {len(wikis)} wiki(s): every shard needs at least one wiki")
+    loads = [0.0] * jobs
+    members: list[list[str]] = [[] for _ in range(jobs)]
+    # Busiest first; ties by name so the same inputs always give the same shards.
+    for wiki in sorted(wikis, key=lambda w: (-rates.get(w, 0.0), w)):
+        target = min(range(jobs), key=lambda i: (loads[i], len(members[i]), i))
+        members[target].append(wiki)
+        loads[target] += rates.get(wiki, 0.0)
+    shards = [Shard(i, tuple(sorted(m)), loads[i]) for i, m in enumerate(members)]
+    seen = [w for shard in shards for w in shard.wikis]
+    assert sorted(seen) == sorted(wikis), "every wiki in exactly one shard"
+    return shards
+
+
+def write_shards(settings_file: Path, shards: list[Shard], out: Path) -> dict[str, Any]:
+    """Write ``shard-N.yaml`` (the settings with only that shard's wikis and its own store)
+    and ``jobs.yaml`` (one continuous Toolforge job per shard) into ``out``; return a summary."""
+    settings = load_settings(settings_file)  # validated; paths resolved against its folder
+    data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    by_name = {w["name"]: w for w in data["wikis"]}
+    jobs, files = [], []
+    for shard in shards:
+        shard_data = dict(data)
+        shard_data["wikis"] = [by_name[name] for name in shard.wikis]
+        shard_data["store"] = f"shard-{shard.index}.sqlite"  # relative to the shard's file
+        shard_data["models_dir"] = str(settings.models_dir)
+        if settings.pywikibot_dir is not None:
+            shard_data["pywikibot_dir"] = str(settings.pywikibot_dir)
+        path = out / f"shard-{shard.index}.yaml"
+        path.write_text("# automod shard " f"{shard.index} of {len(shards)} (automod shard)\n"
+                        + yaml.safe_dump(shard_data, sort_keys=False), encoding="utf-8")
+        files.append(str(path))
+        jobs.append({"name": f"automod-shard-{shard.index}",
+                     "command": f"$HOME/automod/pyvenv/bin/automod run --settings $HOME/automod/shards/{path.name}",
+                     "image": "python3.11", "continuous": True, "mem": "512Mi", "cpu": 0.5,
+                     "emails": "onfailure",
+                     "filelog-stdout": f"logs/automod-shard-{shard.index}.decisions.jsonl",
+                     "filelog-stderr": f"logs/automod-shard-{shard.index}.log"})
+    (out / "jobs.yaml").write_text("# Toolforge jobs, one per shard (toolforge jobs load jobs.yaml)\n"
+                                   + yaml.safe_dump(jobs, sort_keys=False), encoding="utf-8")
+    return {"shards": [{"index": s.index, "wikis": list(s.wikis), "edits_per_day": round(s.rate, 1),
+                        "settings": f} for s, f in zip(shards, files)],
+            "jobs": str(out / "jobs.yaml")}
