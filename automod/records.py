@@ -136,6 +136,7 @@ class Outcome(str, Enum):
     ROLLBACK_PENDING = "rollback-pending"
     ROLLBACK_FAILED = "rollback-failed"
     ROLLBACK_ABANDONED = "rollback-abandoned"
+    ROLLBACK_EXPIRED = "rollback-expired"  # waited (rate limit, passing faults) until the edit was too old
     INTERRUPTED = "interrupted"          # the bot stopped between intent and rollback
     TARGET_MISMATCH = "target-mismatch"  # the event's page/user do not own the revision: not rolled back
 

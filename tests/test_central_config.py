@@ -61,7 +61,7 @@ def test_the_change_notice_lists_each_governed_wiki_before_and_after_and_quotes_
                 "metawiki", "MediaWiki:C.json", 7, new, user="Steward"), [("smallwiki", False), ("bigwiki", True)])
     assert title == "Central configuration revision 7 applied"
     assert "<code>defaults.enabled</code> || <code>true</code> || <code>false</code>" in body
-    assert "{{x}}" not in body and "[[y]]" not in body  # a value is quoted, never expanded
+    assert '<nowiki>"{{x}} [[y]]"</nowiki>' in body and body.count("{{x}}") == 1  # quoted, never expanded
     lines = body.split("'''smallwiki'''\n", 1)[1].splitlines()
     assert lines[0].startswith("** Before: revertrisk-language-agnostic above 0.99 (revert)")
     assert lines[1].startswith("** After:") and "(off)" in lines[1]

@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+import yaml
 from moderation_helpers import Bot, launch_bot, set_config, start_at_stream_end
 from relay_helpers import wait_for
 from test_central_config_sandbox import BASE, central_settings, client_for
@@ -26,7 +27,11 @@ def test_each_central_revision_gets_one_notice_with_the_impact_per_wiki(two_wiki
     central_admin, admin = client_for(info, first, info.admin), client_for(info, second, info.admin)
     governing = {"defaults": BASE, "wikis": {second.name: {"enabled": True, "threshold": 0.9}}}
     rev1 = set_config(central_admin, governing, central_page)
-    settings = central_settings(info, tmp_path, "http://127.0.0.1:9/", central_page, local_page)
+    summary, stats = f"Project:Automod summary {uid}", f"Project:Automod statistics {uid}"
+    settings = central_settings(info, tmp_path, "http://127.0.0.1:9/", central_page, local_page, summary_page=summary)
+    data = yaml.safe_load(settings.read_text())
+    data["wikis"][1]["stats_page"] = stats
+    settings.write_text(yaml.safe_dump(data))
 
     def talk_text() -> str:
         revisions = central_admin.revisions(talk, limit=1)
@@ -75,5 +80,14 @@ def test_each_central_revision_gets_one_notice_with_the_impact_per_wiki(two_wiki
         notice(rev7)
     finally:
         bot.stop()
+    # The running bot published the central summary once (not again after the restart) and
+    # the second wiki's statistics page, which shows its 1/7/30-day figures.
+    assert len(central_admin.revisions(summary)) == 1
+    rows = [line for line in central_admin.revisions(summary)[0]["slots"]["main"]["content"].splitlines()
+            if line.startswith((f"| {first.name} ", f"| {second.name} "))]
+    assert [r.split("||")[0].strip("| ") for r in rows] == [first.name, second.name]
+    assert "{{:" + stats + "/Windows}}" in admin.revisions(stats)[0]["slots"]["main"]["content"]
+    rendered = admin.get(action="parse", page=stats, prop="text")["parse"]["text"]
+    assert all(f"{d} day" in rendered for d in (1, 7, 30)) and "Daily activity" in rendered
     headings = re.findall(r"^== Central configuration revision (\d+) \w+", talk_text(), re.M)
     assert headings == [str(r) for r in (rev2, rev3, rev4, rev6, rev7)], (headings, rev1, label)

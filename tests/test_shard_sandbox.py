@@ -59,7 +59,7 @@ def _start_at_stream_end(info, store: Path) -> None:
     events = int(requests.get(f"{info.relay_url}/health", timeout=5).json()["events"])
     with Store(store) as db:
         ident = json.dumps([{"topic": TOPIC, "partition": 0, "offset": events - 1}], separators=(",", ":"))
-        db.save_position(info.stream.url if hasattr(info, "stream") else info.stream_url, ident, None)
+        db.save_position(info.stream_url, ident, None)
 
 
 @pytest.mark.sandbox
@@ -78,7 +78,7 @@ def test_two_shards_run_side_by_side_and_each_edit_is_decided_once(two_wikis, tm
                         "--rates", f"{first.name}=900,{second.name}=300")
         files = [Path(s["settings"]) for s in summary["shards"]]
         served = [load_settings(f).served_wikis for f in files]
-        assert sorted(served, key=sorted) == [frozenset({first.name}), frozenset({second.name})]
+        assert set(served) == {frozenset({first.name}), frozenset({second.name})}
         assert served[0].isdisjoint(served[1])
         stores = [load_settings(f).store for f in files]
         assert len(set(stores)) == 2 and all(s.parent == out for s in stores)

@@ -13,7 +13,7 @@ __all__ = ["register"]
 
 
 def _status(args: argparse.Namespace) -> int:
-    from automod.moderation.health import StatusLimits, heartbeat_path, read_status
+    from automod.moderation.health import StatusLimits, heartbeat_path, rate_limit_notes, read_status
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -29,7 +29,10 @@ def _status(args: argparse.Namespace) -> int:
         data["central_config"] = central = central_status(settings)
         problems = [*problems, *(f"central config {central['wiki']}:{central['page']} governs nothing: {p}"
                                  for p in central["problems"])]
-    print(json.dumps({"ok": not problems, "problems": problems, **data}, indent=2))
+    notes = rate_limit_notes(data)  # said, but not a failure: rollbacks are paced to the limit
+    print(json.dumps({"ok": not problems, "problems": problems, "notes": notes, **data}, indent=2))
+    for note in notes:
+        print(f"Note: {note}", file=sys.stderr)
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0

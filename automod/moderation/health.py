@@ -22,7 +22,7 @@ from typing import Any
 
 from automod.store.lock import InstanceLock
 
-__all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "read_status"]
+__all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "rate_limit_notes", "read_status"]
 
 log = logging.getLogger("automod.moderation.health")
 
@@ -117,6 +117,13 @@ class StatusLimits:
     max_lag_seconds: float = 300.0      # newest event older than this: lagging
     max_heartbeat_age: float = 180.0    # no heartbeat for this long: the process is gone
     max_undecided_seconds: float = 120.0  # an edit waiting this long for its decision: falling behind
+
+
+def rate_limit_notes(data: dict[str, Any]) -> list[str]:
+    """One line per wiki whose bot account lacks ``noratelimit``: not a failure (rollbacks are
+    paced, none is lost while the edit is young), but a burst takes longer to revert."""
+    return [f"{name}: rate-limited: {wiki['rate_limited']}"
+            for name, wiki in sorted((data.get("wikis") or {}).items()) if wiki.get("rate_limited")]
 
 
 def read_status(path: Path, limits: StatusLimits, now: float | None = None,

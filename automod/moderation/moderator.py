@@ -25,7 +25,7 @@ from automod.moderation.decide import REVERT, breaker_trips, decide
 from automod.moderation.escalation import escalate
 from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
-from automod.moderation.rollback import ROLLBACK_DELAYS, PendingRollback, render_summary
+from automod.moderation.rollback import RollbackQueue, render_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import (
     EditFacts,
@@ -59,7 +59,6 @@ log = logging.getLogger("automod.moderation.moderator")
 
 POSITION_SAVE_INTERVAL = 1.0  # for events that need no action; replaying them is harmless
 DAY, HOUR = 86400.0, 3600.0
-RETRY_DELAYS = ROLLBACK_DELAYS  # rollbacks refused as ratelimited/maxlag
 #: What :meth:`Moderator.handle` returns for an edit left for a later attempt (retries.py).
 DEFERRED = "deferred"
 
@@ -76,7 +75,7 @@ class RunSummary:
 _OUTPUT_LOCK = threading.Lock()
 #: Outcomes known only after acting: recorded again (over "reverting") once the wiki answered.
 _SETTLED_BY_ACTING = frozenset({Outcome.REVERTED, Outcome.BEATEN, Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_PENDING,
-                                Outcome.TARGET_MISMATCH})
+                                Outcome.TARGET_MISMATCH, Outcome.ROLLBACK_EXPIRED})
 
 
 class Moderator:
@@ -91,7 +90,8 @@ class Moderator:
         self.clock = clock
         self.wikis = wikis if wikis is not None else {
             w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
-        self.pending: list[PendingRollback] = []
+        #: Rollbacks waiting for the rate limit's next slot or after a passing refusal.
+        self.pending = RollbackQueue(wall=clock)
         self.transient_fault = False  # whether the last decide() failed for a passing reason
         self.summary = RunSummary()
         self._preloads: set[tuple[str, str]] = set()
@@ -111,6 +111,7 @@ class Moderator:
         if served.is_config_page(change.title):
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
+            self.read_rate_limits()
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
                 and gateway.same_title(change.title, config.false_positive_page)):
@@ -121,6 +122,12 @@ class Moderator:
                                     rev_id=change.rev_id)
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
+
+    def read_rate_limits(self) -> None:
+        """Read each wiki's rollback limit now (at start, on a config reload); logged once."""
+        for name, served in self.wikis.items():
+            if not self.dry_run and served.gateway is not None:
+                self.pending.refresh(name, served.gateway)
 
     def reconcile_interrupted(self) -> None:
         """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
@@ -330,18 +337,22 @@ class Moderator:
         return self._rollback(change, summary, attempt=0, verdict=verdict)
 
     def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict) -> Verdict:
-        """Send the rollback; ``verdict`` with what came of it."""
-        served = self.wikis[change.wiki]
-        assert served.gateway is not None and change.rev_id is not None
+        """Send the rollback when the wiki's rate limit has room (rollback.py); ``verdict``
+        with what came of it."""
+        served, config = self.wikis[change.wiki], self.wikis[change.wiki].applied.config
+        assert served.gateway is not None and change.rev_id is not None and config is not None
+        max_age = config.max_edit_age_minutes
+        waiting = self.pending.hold(change, summary, attempt, served.gateway, max_age)
+        if waiting:
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=waiting)
         started = time.monotonic()
         try:  # the event's title and user are claims: the wiki must confirm them first
             problem = served.gateway.rollback_target_problem(change.title, change.rev_id, change.user)
         except WikiError as exc:
             problem = f"wiki-error: {exc}"
-        if problem and problem.startswith("wiki-error") and attempt < len(RETRY_DELAYS):
-            self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
-            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING,
-                                 reason=f"{problem[:200]}: retry in {RETRY_DELAYS[attempt]:.0f} s")
+        retry = self.pending.retry(change, summary, attempt) if problem and problem.startswith("wiki-error") else None
+        if retry:
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{problem[:200]}: {retry}")
         if problem:
             log.warning("%s: not rolling back r%d on %r: %s", change.wiki, change.rev_id, change.title, problem)
             self.store.record_action(change.wiki, change.rev_id, "rollback", "not-sent", None, problem[:300])
@@ -349,6 +360,7 @@ class Moderator:
                 Outcome.ROLLBACK_FAILED if problem.startswith("wiki-error") else Outcome.TARGET_MISMATCH)
             return verdict.with_(outcome=outcome, reason=problem[:300])
         result = served.gateway.rollback(change.title, change.user, summary)
+        self.pending.sent(change.wiki)
         self.store.record_action(change.wiki, change.rev_id, "rollback", result.status,
                                  result.revert_rev_id, result.code or result.info or None)
         log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
@@ -357,10 +369,12 @@ class Moderator:
             return verdict.with_(outcome=Outcome.REVERTED, reason="above-threshold", revert_rev_id=result.revert_rev_id)
         if result.status == "beaten":
             return verdict.with_(outcome=Outcome.BEATEN, reason=f"handled by someone else ({result.code})")
-        if result.status == "retry-later" and attempt < len(RETRY_DELAYS):
-            self.pending.append(PendingRollback(change, attempt + 1, time.monotonic() + RETRY_DELAYS[attempt], summary))
-            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING,
-                                 reason=f"{result.code}: retry in {RETRY_DELAYS[attempt]:.0f} s")
+        if result.status == "retry-later" and result.code == "ratelimited":  # not an attempt: its next slot
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=self.pending.hold(
+                change, summary, attempt, served.gateway, max_age, refused=True))
+        retry = self.pending.retry(change, summary, attempt) if result.status == "retry-later" else None
+        if retry:
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{result.code}: {retry}")
         return verdict.with_(outcome=Outcome.ROLLBACK_FAILED, reason=f"{result.code}: {result.info}"[:300])
 
     def _after_revert(self, change: RecentChange, verdict: Verdict) -> None:
@@ -406,18 +420,21 @@ class Moderator:
             log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
 
     def retry_pending(self) -> None:
-        """Retry rollbacks that were refused for a passing reason, if still appropriate."""
-        now = time.monotonic()
-        due = [p for p in self.pending if p.due <= now]
-        self.pending = [p for p in self.pending if p.due > now]
-        for item in due:
+        """Send the waiting rollbacks whose time has come, if still appropriate: a paced one
+        whose slot another took waits on, unrecorded; one whose edit is too old expires."""
+        for item in self.pending.due():
             change = item.change
             served = self.wikis[change.wiki]
             config, gateway = served.applied.config, served.gateway
             assert change.rev_id is not None
             recorded = self.store.verdict(change.wiki, change.rev_id) or Verdict(Outcome.ROLLBACK_PENDING)
+            expired = self.pending.expired(item, config.max_edit_age_minutes) if config is not None else None
             if config is None or gateway is None or served.disabled_reason() or not config.reverting or self.dry_run:
                 verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason="wiki disabled or no longer reverting")
+            elif expired:
+                verdict = recorded.with_(outcome=Outcome.ROLLBACK_EXPIRED, reason=expired)
+            elif self.pending.still_paced(item, gateway, config.max_edit_age_minutes):
+                continue
             else:
                 facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
                                   reverts_of_user_on_page_24h=0)

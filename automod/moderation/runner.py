@@ -151,7 +151,8 @@ def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFol
         wikis[name] = {"queue": worker.queue.qsize(), "alive": worker.is_alive() or not worker.ident,
                        "oldest_undecided_seconds": worker.oldest_undecided_seconds(),
                        "disabled": served.disabled_reason() if served else "starting",
-                       "config_rev": served.applied.rev_id if served else None}
+                       "config_rev": served.applied.rev_id if served else None,
+                       **(moderator.pending.status(name) if moderator else {})}
     activity = follower.stats.last_activity
     wall = time.time() - (time.monotonic() - activity) if activity else None
     return health.snapshot(decisions, dict(liftwing), wikis, stream_activity=wall)

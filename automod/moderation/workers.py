@@ -25,6 +25,7 @@ from automod.moderation.candidates import rejection_reason
 from automod.moderation.moderator import DEFERRED, Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
+from automod.onwiki.dashboard import publish_summary_if_due
 from automod.onwiki.stats import publish_day, yesterday_unpublished
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
@@ -147,6 +148,7 @@ class WikiWorker(threading.Thread):
                 self.summary = self.moderator.summary
                 self.moderator.on_report_label = record_report_label  # reviewers' verdicts → labels
                 served.refresh_config(force=True)
+                self.moderator.read_rate_limits()  # logs when the account lacks noratelimit
                 self.moderator.reconcile_interrupted()
                 self.ready.set()
                 self._loop()
@@ -222,17 +224,20 @@ class WikiWorker(threading.Thread):
             self.labeller.run_once(gateway.query, moderator.store, self.wiki.name, bot_user=gateway.bot_user,
                                    now=now, budget_seconds=2.0)
 
-    _last_stats_check = 0.0
+    _last_stats_check = float("-inf")  # the first check runs at once (monotonic time may start near 0)
 
     def _daily_statistics(self) -> None:
-        """Once an hour: publish yesterday's row if it is not on the page yet."""
-        if not self.wiki.stats_page or self.dry_run or time.monotonic() - self._last_stats_check < 3600:
+        """Once an hour: publish yesterday's row if it is not on the page yet (and on the
+        central wiki, the central summary page once a day)."""
+        if self.dry_run or time.monotonic() - self._last_stats_check < 3600:
             return
         self._last_stats_check = time.monotonic()
         moderator = self.moderator
         assert moderator is not None
         gateway = moderator.wikis[self.wiki.name].gateway
-        day = yesterday_unpublished(moderator.store, self.wiki.name)
+        if gateway is not None:
+            publish_summary_if_due(gateway, moderator.store, self.settings, self.wiki.name)
+        day = yesterday_unpublished(moderator.store, self.wiki.name) if self.wiki.stats_page else None
         if gateway is None or day is None:
             return
         try:

@@ -9,21 +9,29 @@ it whole (humans discuss on its talk page).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
+from automod.errors import AutomodError
 from automod.evidence.thresholds import wilson
+from automod.onwiki.central_config import governed_wikis
 from automod.onwiki.gateway import WikiGateway
+from automod.settings import Settings
 from automod.store import CONFIRMED_REPORT_STATUSES, Store
 
-__all__ = ["WINDOWS", "WindowStats", "publish_summary", "summary_table", "window_stats"]
+__all__ = ["WINDOWS", "WindowStats", "publish_summary", "publish_summary_if_due", "publish_windows", "summary_table",
+           "window_stats", "windows_page", "windows_table"]
+
+log = logging.getLogger("automod.onwiki.dashboard")
 
 WINDOWS = (1, 7, 30)
 DAY = 86400.0
 #: Rollbacks decided but not done: refused, given up after retries (expired), cut by a stop,
 #: or refused because the event did not match the revision.
-FAILED_ROLLBACKS = ("rollback-failed", "rollback-abandoned", "interrupted", "target-mismatch")
+FAILED_ROLLBACKS = ("rollback-failed", "rollback-abandoned", "rollback-expired", "interrupted", "target-mismatch")
 
 
 @dataclass(frozen=True)
@@ -119,4 +127,56 @@ def publish_summary(gateway: WikiGateway, store: Store, wikis: list[str], page: 
     now = time.time() if now is None else now
     rows = [[window_stats(store, wiki, days, now) for days in WINDOWS] for wiki in wikis]
     gateway.edit(page, text=summary_table(rows, now), summary="automod: activity of the governed wikis")
+    return rows
+
+
+def publish_summary_if_due(gateway: WikiGateway, store: Store, settings: Settings, wiki: str,
+                           now: float | None = None) -> bool:
+    """The running bot's daily summary: on the central wiki's thread (whose ``gateway`` this
+    is), at most once per UTC day (remembered in the store, so across restarts). A failure is
+    logged and tried again at the next check; True if the page was rewritten."""
+    central = settings.central_config
+    if central is None or not central.summary_page or central.wiki != wiki:
+        return False
+    now = time.time() if now is None else now
+    key, day = f"{central.wiki}:summary", datetime.fromtimestamp(now, tz=timezone.utc).date().isoformat()
+    if store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?", (key, day)).fetchone():
+        return False
+    try:
+        publish_summary(gateway, store, list(governed_wikis(settings)), central.summary_page, now)
+    except AutomodError as exc:
+        log.error("%s: cannot publish the central summary on %s: %s", wiki, central.summary_page, exc)
+        return False
+    with store.atomic() as db:
+        db.execute("INSERT OR REPLACE INTO stats_published VALUES (?, ?, ?)", (key, day, now))
+    log.info("%s: published the central summary on %s", wiki, central.summary_page)
+    return True
+
+
+def windows_page(stats_page: str) -> str:
+    """The bot-owned subpage of a wiki's statistics page with its 1/7/30-day figures (the
+    statistics page itself is only ever appended to)."""
+    return f"{stats_page}/Windows"
+
+
+def windows_table(rows: list[WindowStats], generated: float) -> str:
+    """One wiki's figures, one row per window (the statistics page transcludes it)."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(generated))
+    lines = [f"Activity of the bot over the last 1, 7 and 30 days (updated {stamp}).", "",
+             '{| class="wikitable"', "! Window !! Edits scored !! Reverted !! Undone by humans !! Failed or expired"
+             " rollbacks !! Reports filed !! Confirmed !! Declined !! Precision so far (95% interval)"]
+    for s in rows:
+        lines += ["|-", f"| {s.days} day{'s' if s.days > 1 else ''} || {s.scored} || {s.reverts} || {s.reverts_undone}"
+                        f" || {s.failed_rollbacks} || {s.reports_filed} || {s.reports_confirmed} || {s.reports_declined}"
+                        f" || {_precision(s)}"]
+    return "\n".join(lines + ["|}", ""])
+
+
+def publish_windows(gateway: WikiGateway, store: Store, wiki: str, stats_page: str,
+                    now: float | None = None) -> list[WindowStats]:
+    """Rewrite ``<stats_page>/Windows`` with ``wiki``'s 1/7/30-day figures."""
+    now = time.time() if now is None else now
+    rows = [window_stats(store, wiki, days, now) for days in WINDOWS]
+    gateway.edit(windows_page(stats_page), text=windows_table(rows, now),
+                 summary="automod: activity over the last 1, 7 and 30 days")
     return rows

@@ -13,11 +13,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
+from automod.errors import WikiError
+from automod.onwiki.dashboard import publish_windows, windows_page
 from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.rate_limits import AccountLimits, read_limits
 from automod.onwiki.wikitext import plain
 from automod.store import CONFIRMED_REPORT_STATUSES, Store
 
-__all__ = ["DayStats", "HEADER", "day_stats", "publish_day", "table_row"]
+__all__ = ["HEADER", "DayStats", "day_stats", "publish_day", "rate_limit_row", "table_row"]
 
 log = logging.getLogger("automod.onwiki.stats")
 
@@ -91,12 +94,30 @@ def table_row(stats: DayStats) -> str:
             f"{stats.declined} || {precision}\n")
 
 
+def rate_limit_row(limits: AccountLimits | None) -> str:
+    """A full-width row under the day's when the bot account lacks ``noratelimit``: the
+    community can see why a burst of vandalism takes minutes to revert, and who can fix it."""
+    if limits is None or limits.rollback is None:
+        return ""
+    return f'|-\n| colspan="10" | Note: {plain(limits.advice())}\n'
+
+
 def publish_day(gateway: WikiGateway, store: Store, wiki: str, page: str, day: date) -> DayStats:
-    """Append ``day``'s row to ``page`` (creating the table first if the page is new)."""
+    """Append ``day``'s row to ``page`` (creating the table first if the page is new, with
+    the 1/7/30-day figures transcluded from the bot-owned ``<page>/Windows``, rewritten now)."""
     stats = day_stats(store, wiki, day)
+    publish_windows(gateway, store, wiki, page)
     if gateway.page_text(page) is None:
-        gateway.edit(page, text=HEADER, summary="automod: daily statistics table", create_only=True)
-    gateway.edit(page, appendtext=table_row(stats), summary=f"automod: statistics for {day.isoformat()}")
+        intro, table = HEADER.split("\n\n", 1)
+        gateway.edit(page, text=f"{intro}\n\n{{{{:{windows_page(page)}}}}}\n\n{table}",
+                     summary="automod: daily statistics table", create_only=True)
+    try:
+        limits: AccountLimits | None = read_limits(gateway)
+    except WikiError as exc:  # the day's row matters more than the note
+        log.warning("%s: cannot read the bot account's rate limits: %s", wiki, exc)
+        limits = None
+    gateway.edit(page, appendtext=table_row(stats) + rate_limit_row(limits),
+                 summary=f"automod: statistics for {day.isoformat()}")
     with store.atomic() as db:
         db.execute("INSERT OR REPLACE INTO stats_published VALUES (?, ?, ?)", (wiki, day.isoformat(), time.time()))
     log.info("%s: published statistics for %s on %s", wiki, day, page)

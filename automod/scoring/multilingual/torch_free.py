@@ -174,7 +174,8 @@ class TorchFreeModel:
         if booster.num_features() != len(FEATURE_NAMES):
             raise CorruptModel(f"model {card.id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
         booster.set_param({"nthread": 1})
-        log.info("loaded multilingual model %s (%s) from %s, served without torch", card.name, card.id, model_dir)
+        log.info("loaded multilingual model %s (%s) from %s, encoder on onnxruntime-int8, served without torch",
+                 card.name, card.id, model_dir)
         return cls(card, tokenizer, session, heads, booster)
 
     def _run(self, batch: Sequence[Fragment]) -> np.ndarray:
