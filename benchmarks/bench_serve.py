@@ -233,12 +233,11 @@ def main() -> None:
     for kind in dict.fromkeys(k for k, _, _ in rows):
         one, two = (r["rate"] for k, how, r in rows if k == kind and how.startswith("automod serve"))
         print(f"\n{kind}: 2 workers give {two / one:.2f}x the throughput of 1.")
-    print("\nNote: on a 2-core machine the client threads and the replayed wiki share the cores with the "
-          "workers, so the served figures are a floor. For the whole Wikimedia edit rate (peak namespace-0 "
-          "edits of all Wikipedias together, tens per second), divide it by the per-worker rate above: "
-          "the language-agnostic model fits a few CPU cores; the multilingual one needs a core per ~10 "
-          "revisions/s (plus the text extraction), i.e. several pods of 2 workers on a KServe cluster.")
-
+    print("\nNote: the client threads, the replayed wiki and the workers share this machine's "
+          f"{os.cpu_count()} cores; with a fast wiki the served path is CPU-bound (HTTP parsing, JSON, "
+          "three API round trips and the model per prediction), so a second worker only helps when a "
+          "core is free for it. On a cluster each pod gets its own cores: the pods needed for an edit "
+          "rate R (predictions/s) are R divided by one worker's rate above, times the pod's workers.")
 
 if __name__ == "__main__":
     main()
