@@ -33,12 +33,14 @@ test: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
-bench: $(VENV)/.installed-test
+# bench_serve.py starts a sandbox wiki (MediaWiki from system-deps) to record real API answers.
+bench: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/python benchmarks/bench_stream.py
 	$(VENV)/bin/python benchmarks/bench_decisions.py
 	$(VENV)/bin/python benchmarks/bench_local_model.py
 	$(VENV)/bin/python benchmarks/bench_model_quality.py
 	$(VENV)/bin/python benchmarks/bench_multilingual.py
+	$(VENV)/bin/python benchmarks/bench_serve.py --multilingual
 
 # The trial (README "Try it on a local wiki") trains a local model: the `local` extra.
 $(VENV)/.installed-local: pyproject.toml | $(VENV)/bin/python

@@ -25,12 +25,13 @@ class ServeProcess:
     """``automod serve --model local:NAME …`` started and waited for until the model is ready."""
 
     def __init__(self, settings: Path, model_dir: Path, *extra: str, name: str = "revertrisk-language-agnostic",
-                 timeout: float = 60) -> None:
+                 timeout: float = 60, python_args: tuple[str, ...] = ("-m", "automod")) -> None:
+        """``python_args``: what runs ``automod`` (e.g. ``("-c", CODE)`` wrapping ``automod.cli.main``)."""
         self.port = free_port()
         self.name = name
         self.log = settings.parent / f"serve-{self.port}.log"
         with self.log.open("w") as out:
-            self.proc = spawn([sys.executable, "-m", "automod", "serve", "--settings", str(settings),
+            self.proc = spawn([sys.executable, *python_args, "serve", "--settings", str(settings),
                                "--model", f"local:{model_dir.name}", "--models-dir", str(model_dir.parent),
                                "--port", str(self.port), *extra], stdout=out, stderr=subprocess.STDOUT)
         self.session = requests.Session()

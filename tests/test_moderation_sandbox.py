@@ -272,22 +272,22 @@ def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sa
         admin.edit(page, "Stable text.")
     extra = sandbox.dir / "conf/extra.php"
     generous = extra.read_text()
-    extra.write_text("<?php\n$wgRateLimits['rollback']['user'] = [ 1, 60 ];\n")  # core's is 10/min
+    extra.write_text("<?php\n$wgRateLimits['rollback']['user'] = [ 1, 10 ];\n")  # core's is 10/min
     try:
-        bot = bot_factory()
+        bot = bot_factory()  # reads the limit at start and paces its rollbacks to it
         first = vandal.edit(pages[0], "Stable text. VANDALISM")
         second = vandal.edit(pages[1], "Stable text. VANDALISM")
         lines = [bot.decision(first, final=False), bot.decision(second, final=False)]
         pending = [l for l in lines if l["decision"] == "rollback-pending"]
-        assert pending and pending[0]["reason"].startswith("ratelimited: retry in 10 s")
+        assert pending and pending[0]["reason"].startswith("paced: the account's rollback limit (1 per 10 s)")
         started = time.monotonic()
         meanwhile = patroller.edit(pages[2], "Stable text. A trusted edit.")
         assert bot.decision(meanwhile)["reason"] == "editor-has-right:autopatrol"
         assert time.monotonic() - started < 3, "the stream goes on while a rollback waits"
     finally:
         extra.write_text(generous)
-    time.sleep(10.5)  # the first retry is due 10 s after the refusal
-    patroller.edit(pages[2], "Stable text. Another trusted edit.")  # the next event drives retries
+    time.sleep(10.5)  # the next slot comes 10 s (and a bucket) after the first rollback
+    patroller.edit(pages[2], "Stable text. Another trusted edit.")
     for line in pending:
         assert bot.decision(line["rev_id"], timeout=20)["decision"] == "reverted"
         assert top_revision(admin, line["title"])["user"] == sandbox.bot.name

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
+from datetime import date
 
 import pytest
-from moderation_helpers import REVERTING, set_config, top_revision
+import yaml
+from moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, top_revision
 from relay_helpers import wait_for
 
 from automod.moderation.pacing import AccountLimits, RateLimit, RollbackPacer, read_limits
 from automod.moderation.rollback import RollbackQueue
 from automod.records import EventMeta, RecentChange
+from automod.onwiki.stats import publish_day
 from automod.settings import WikiSettings
+from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 
@@ -51,6 +58,11 @@ def test_the_default_rollback_limit_is_read_from_the_wiki_and_rollbacks_are_pace
     assert 52.0 < pacer.wait() <= 53.0, "the eleventh waits for the window, instead of being refused"
     now[0] += 53.0
     assert pacer.wait() == 0.0
+
+
+def _status(settings) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "automod", "status", "--settings", str(settings)],
+                          capture_output=True, text=True, timeout=30)
 
 
 def _change(rev_id: int, timestamp: float) -> RecentChange:
@@ -104,27 +116,40 @@ DEFAULT_BOT_LIMITS = ("<?php\n$wgRateLimits['rollback']['user'] = [ 10, 60 ];\n"
 
 
 def test_a_burst_past_the_default_rollback_limit_is_fully_reverted_while_the_edits_are_young(
-        sandbox, wiki, liftwing, unique_title, bot_factory):
+        sandbox, wiki, liftwing, unique_title, gateway, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, {**REVERTING, "max_edit_age_minutes": 10, "max_reverts_per_hour": 100})
     pages = [f"{unique_title} {k}" for k in range(25)]
     for page in pages:
         admin.edit(page, "Stable text.")
+    settings = bot_settings(sandbox, tmp_path, liftwing.url)
+    data = yaml.safe_load(settings.read_text())
+    data["health"] = {"interval_seconds": 1}  # so that `automod status` sees the limit at once
+    settings.write_text(yaml.safe_dump(data))
     extra = sandbox.dir / "conf/extra.php"
     previous = extra.read_text()
     extra.write_text(DEFAULT_BOT_LIMITS)
+    bot = None
     try:
-        bot = bot_factory()
+        bot = launch_bot(sandbox, tmp_path, settings)
         started = time.monotonic()
         made = [vandal.edit(page, "Stable text. VANDALISM") for page in pages]
         assert time.monotonic() - started < 60, "a burst within one minute"
+        status = wait_for(lambda: (r := _status(settings)).returncode == 0 and json.loads(r.stdout)["notes"] and r,
+                          timeout=20)
+        assert "lacks the noratelimit right" in status.stderr and "ask the wiki's bureaucrats" in status.stderr
+        assert json.loads(status.stdout)["wikis"]["sandboxwiki"]["rate_limited"].startswith(sandbox.bot.name)
 
         def settled() -> bool:
             return all(bot.decisions(r) and bot.decisions(r)[-1]["decision"] != "rollback-pending" for r in made)
         wait_for(settled, timeout=300, interval=0.5)  # 25 at 10 a minute: about two minutes
         print(f"\n25 rollbacks at the default limit settled {time.monotonic() - started:.0f} s after the burst began")
+        with Store(tmp_path / "stats.sqlite") as store:  # the statistics page says it too
+            publish_day(gateway, store, "sandboxwiki", f"{unique_title} statistics", date.today())
     finally:
         extra.write_text(previous)
+        if bot is not None:
+            bot.stop()
     outcomes = [bot.decisions(r)[-1]["decision"] for r in made]
     assert outcomes == ["reverted"] * len(made), outcomes
     assert not [line for line in bot.lines if line["decision"] == "rollback-failed"]
@@ -133,3 +158,5 @@ def test_a_burst_past_the_default_rollback_limit_is_fully_reverted_while_the_edi
     for page in pages:
         assert top_revision(admin, page)["user"] == sandbox.bot.name
     assert "lacks the noratelimit right" in bot.log.read_text(), "the operator is told at start"
+    stats_page = admin.revisions(f"{unique_title} statistics", limit=1)[0]["slots"]["main"]["content"]
+    assert "lacks the noratelimit right" in stats_page and "ask the wiki's bureaucrats" in stats_page

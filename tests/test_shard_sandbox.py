@@ -44,6 +44,52 @@ def test_shards_are_balanced_by_rate_and_never_share_a_wiki():
             parse_rates(bad)
 
 
+def _central_settings(tmp_path: Path) -> Path:
+    """Five wikis; metawiki holds the central page, which may govern all but the opted-out two."""
+    names = ["enwiki", "dewiki", "metawiki", "rowiki", "kwwiki"]
+    data = {"user_agent": "automod-test/0.1 (test)", "store": "automod.sqlite",
+            "stream": {"url": "http://127.0.0.1:9/v2/stream/recentchange"},
+            "wikis": [{"name": n, "api": f"http://127.0.0.1:9/{n}/api.php"} for n in names],
+            "central_config": {"wiki": "metawiki", "page": "MediaWiki:Automod-central.json",
+                               "opted_out": ["enwiki", "dewiki"], "summary_page": "Automod/Summary"}}
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_with_a_central_config_every_shard_file_is_valid_and_the_governed_wikis_stay_with_the_central_wiki(tmp_path):
+    settings = _central_settings(tmp_path)
+    out = tmp_path / "shards"
+    summary = shard("--settings", str(settings), "--jobs", "3", "--out", str(out),
+                    "--rates", "enwiki=150000,dewiki=40000,metawiki=500,rowiki=900,kwwiki=20")
+    loaded = [load_settings(s["settings"]) for s in summary["shards"]]  # each valid as `automod run` reads it
+    assert sorted(w for s in loaded for w in s.served_wikis) == sorted(load_settings(settings).served_wikis)
+    central = next(s for s in loaded if "metawiki" in s.served_wikis)
+    assert central.served_wikis == {"metawiki", "rowiki", "kwwiki"}  # with every wiki its page may govern
+    assert central.central_config is not None and central.central_config.opted_out == frozenset()
+    assert central.central_config.summary_page == "Automod/Summary"
+    others = [s for s in loaded if s is not central]
+    assert sorted(sorted(s.served_wikis) for s in others) == [["dewiki"], ["enwiki"]]
+    assert all(s.central_config is None for s in others)  # opted out: nothing to govern there
+
+
+def test_a_split_that_cannot_give_valid_shard_files_fails_clearly_and_writes_nothing(tmp_path):
+    settings = _central_settings(tmp_path)
+    out = tmp_path / "shards"
+    res = subprocess.run([sys.executable, "-m", "automod", "shard", "--settings", str(settings), "--jobs", "4",
+                          "--out", str(out)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1, res.stderr
+    assert "4 jobs for 3 shardable unit(s) (kwwiki, metawiki, rowiki stay together" in res.stderr
+    assert not out.exists()
+    # Planned by hand without the central group, the shard lacking the central wiki is refused.
+    from automod.serving.shards import write_shards
+
+    with pytest.raises(ConfigError, match="shard 1 would serve kwwiki, rowiki without the central wiki metawiki"):
+        write_shards(settings, plan_shards(["enwiki", "dewiki", "metawiki", "rowiki", "kwwiki"],
+                                           {"metawiki": 5.0, "rowiki": 1.0, "kwwiki": 1.0}, 2), out)
+    assert not out.exists()
+
+
 def test_rates_come_from_the_stores_recent_decisions(tmp_path):
     path = tmp_path / "automod.sqlite"
     with Store(path) as store:

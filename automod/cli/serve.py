@@ -31,7 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _shard(args: argparse.Namespace) -> int:
-    from automod.serving.shards import parse_rates, plan_shards, rates_from_store, write_shards
+    from automod.serving.shards import central_group, parse_rates, plan_shards, rates_from_store, write_shards
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -42,7 +42,8 @@ def _shard(args: argparse.Namespace) -> int:
     else:
         rates = rates_from_store(settings.store, wikis, days=args.days)
         source = f"store, last {args.days:g} days"
-    summary = write_shards(Path(args.settings), plan_shards(wikis, rates, args.jobs), Path(args.out))
+    plan = plan_shards(wikis, rates, args.jobs, together=central_group(settings))
+    summary = write_shards(Path(args.settings), plan, Path(args.out))
     print(json.dumps({"rates_from": source, **summary}, indent=2))
     return 0
 

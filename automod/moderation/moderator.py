@@ -27,6 +27,7 @@ from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary
 from automod.moderation.served_wiki import ServedWiki
+from automod.moderation.shared_tasks import shared_report_edit, shared_report_link
 from automod.moderation.skip_rules import (
     EditFacts,
     RevisionContext,
@@ -112,6 +113,8 @@ class Moderator:
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
             self.read_rate_limits()
+        if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
+            return  # the shared false-positive page on the central wiki (shared_tasks.py)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
                 and gateway.same_title(change.title, config.false_positive_page)):
@@ -393,7 +396,7 @@ class Moderator:
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
                                  revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0),
-                                 level=standing.next)
+                                 level=standing.next, report_link=shared_report_link(served, change.rev_id, change.title))
         except WikiError as exc:
             log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])

@@ -25,6 +25,7 @@ from automod.moderation.candidates import rejection_reason
 from automod.moderation.moderator import DEFERRED, Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
+from automod.moderation.shared_tasks import run_shared_tasks
 from automod.onwiki.dashboard import publish_summary_if_due
 from automod.onwiki.stats import publish_day, yesterday_unpublished
 from automod.settings import Settings, WikiSettings
@@ -167,6 +168,7 @@ class WikiWorker(threading.Thread):
         while True:
             self._daily_statistics()
             self._outcome_labels()
+            run_shared_tasks(moderator.wikis[self.wiki.name], moderator.store, moderator.on_report_label)
             self._retry_deferred()
             wait = self.retries.seconds_to_next()
             try:

@@ -15,6 +15,7 @@ A wrong or vandalised central page can therefore only switch wikis off, never on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -29,13 +30,15 @@ from automod.onwiki.gateway import WikiGateway
 from automod.schemas import COMMUNITY_CONFIG, schema_problems
 from automod.settings import CentralConfigSettings, Settings
 
-__all__ = ["CentralPage", "CentralSource", "central_source", "central_status", "editing_groups", "governed_config",
-           "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page"]
+__all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups", "governed_config",
+           "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page", "shared_page_problem"]
 
 log = logging.getLogger("automod.onwiki.central_config")
 
 #: A protection level names a right, except the two historical names MediaWiki maps.
 _LEVEL_RIGHTS = {"sysop": "editprotected", "autoconfirmed": "editsemiprotected"}
+#: The central-only key naming a shared false-positive page on the central wiki (shared_reports.py).
+SHARED_KEY = "shared_false_positive_page"
 #: Keys that together choose the model(s) and threshold: a block's choice replaces the defaults'.
 _THRESHOLD_KEYS = frozenset({"threshold", "caution_level"})
 
@@ -56,6 +59,12 @@ class CentralPage:
     def label(self) -> str:
         """How decisions name the page that governed them: ``<wiki>:<title>``."""
         return f"{self.wiki}:{self.title}"
+
+    @property
+    def shared_false_positive_page(self) -> str | None:
+        """The shared report page on the central wiki this revision names (only while honoured)."""
+        value = self.document.get(SHARED_KEY) if self.document is not None else None
+        return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def editing_groups(namespace: int, content_model: str, protection: list[dict[str, Any]],
@@ -89,8 +98,11 @@ def parse_central(text: str) -> tuple[dict[str, Any] | None, tuple[ConfigProblem
         return None, (ConfigProblem("$", f"not valid JSON: {exc}"),)
     if not isinstance(data, dict):
         return None, (ConfigProblem("$", "the central page should hold a JSON object"),)
-    problems = [ConfigProblem(f"$.{key}", "unknown key (the central page has defaults and wikis)")
-                for key in data if key not in ("defaults", "wikis")]
+    problems = [ConfigProblem(f"$.{key}", f"unknown key (the central page has defaults, wikis and {SHARED_KEY})")
+                for key in data if key not in ("defaults", "wikis", SHARED_KEY)]
+    shared = data.get(SHARED_KEY)
+    if shared is not None and shared_page_problem(shared):
+        problems.append(ConfigProblem(f"$.{SHARED_KEY}", str(shared_page_problem(shared))))
     defaults, wikis = data.get("defaults", {}), data.get("wikis", {})
     blocks: list[tuple[str, Any]] = [("$.defaults", defaults)]
     if isinstance(wikis, dict):
@@ -104,7 +116,18 @@ def parse_central(text: str) -> tuple[dict[str, Any] | None, tuple[ConfigProblem
         problems += [ConfigProblem(p.path, p.message) for p in schema_problems(block, COMMUNITY_CONFIG, root=root)]
     if problems:
         return None, tuple(problems)
-    return {"defaults": defaults, "wikis": wikis}, ()
+    return {"defaults": defaults, "wikis": wikis, **({SHARED_KEY: shared} if shared else {})}, ()
+
+
+def shared_page_problem(value: object) -> str | None:
+    """Why ``value`` cannot name the shared false-positive page (a title on the central wiki),
+    or None. Only the central page's editors can set it, but the title is still written into
+    report links and read back as a page name: no markup, no fragment, no control character."""
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 255:
+        return "should be a page title on the central wiki (1 to 255 characters)"
+    if set(value) & set("#<>[]{}|") or any(ord(c) < 32 or c == "\x7f" for c in value) or value.startswith(":"):
+        return "a page title may not hold # < > [ ] { } | or control characters, nor start with ':'"
+    return None
 
 
 def _refuse_constant(name: str) -> float:
@@ -136,7 +159,15 @@ def governed_config(page: CentralPage, wiki: str, available_models: Collection[s
         return AppliedConfig(page.rev_id, None, problems, page=page.label), ""
     block = merged_block(page.document, wiki)
     text = json.dumps(block, sort_keys=True)
-    parsed = parse_config(text, available_models)
+    talk = block.get("talk_notice") if isinstance(block.get("talk_notice"), dict) else {}
+    if page.shared_false_positive_page and talk.get("enabled") is True and not block.get("false_positive_page"):
+        # Notices link to the shared page (shared_reports.py), which stands in for a local
+        # report page: checked as if notices were off, then switched back on.
+        parsed = parse_config(json.dumps({**block, "talk_notice": {**talk, "enabled": False}}), available_models)
+        if parsed.config is not None:
+            parsed = dataclasses.replace(parsed, config=dataclasses.replace(parsed.config, talk_notice_enabled=True))
+    else:
+        parsed = parse_config(text, available_models)
     root = f"$.wikis.{wiki}" if wiki in page.document["wikis"] else "$.defaults"
     problems = tuple(ConfigProblem(root + p.path.removeprefix("$"), f"central page {page.label}: {p.message}")
                      for p in parsed.problems)

@@ -47,9 +47,11 @@ def report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str
 
 def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
                 reverted_rev: int, revert_rev: int, probability: float, now: float | None = None,
-                level: int = 1) -> NoticeResult:
+                level: int = 1, report_link: str | None = None) -> NoticeResult:
     """Post the notice (or the month's follow-up line) on ``user``'s talk page, marked with
-    its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`)."""
+    its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`).
+    ``report_link`` replaces the link to the local report page (a centrally governed wiki
+    without one reports on the shared page, :mod:`automod.onwiki.shared_reports`)."""
     if not config.talk_notice_enabled:
         return NoticeResult("skipped", "talk notices are off")
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
@@ -66,7 +68,7 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     month = gateway.month_names()[moment.tm_mon - 1]
     bot = gateway.bot_user
     heading = messages.format("automod-notice-heading", month, moment.tm_year, bot)
-    url = report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
+    url = report_link or report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
     score = f"{probability:.3f}"
     summary = messages.format("automod-notice-summary", link(title))  # titles and pages: wikitext.link
     existing = None

@@ -6,13 +6,20 @@ own store, so shards never share a stream position, a lock or a decision: a wiki
 exactly one shard, which is checked before anything is written. Shards are balanced by
 recent edit rate (longest-processing-time first: the busiest wiki goes to the least
 loaded shard), from the store's decisions of the last days or a rate table given by hand.
+
+With ``central_config``, the central wiki and every served wiki its page may govern (all but
+the opted-out ones) stay in one shard: that shard reads the page, posts its change notice and
+publishes the summary of every wiki it governs from its own store. Only that shard's file
+carries ``central_config`` (its ``opted_out`` narrowed to the shard's wikis); the others serve
+opted-out wikis only and carry none. Every shard file is validated as settings before any is
+written: a split that cannot give valid files fails with the reason and writes nothing.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +27,9 @@ from typing import Any
 import yaml
 
 from automod.errors import ConfigError
-from automod.settings import load_settings
+from automod.settings import Settings, load_settings, parse_settings
 
-__all__ = ["Shard", "plan_shards", "rates_from_store", "parse_rates", "write_shards"]
+__all__ = ["Shard", "central_group", "plan_shards", "rates_from_store", "parse_rates", "write_shards"]
 
 RATE_WINDOW_DAYS = 7.0
 
@@ -73,25 +80,44 @@ def rates_from_store(store: Path, wikis: list[str], days: float = RATE_WINDOW_DA
     return rates
 
 
-def plan_shards(wikis: list[str], rates: Mapping[str, float], jobs: int) -> list[Shard]:
-    """Balance ``wikis`` over ``jobs`` shards by rate; every wiki in exactly one shard.
+def central_group(settings: Settings) -> tuple[str, ...]:
+    """The wikis that must share a shard: the central wiki and every wiki its page may govern
+    (none without ``central_config``)."""
+    central = settings.central_config
+    if central is None:
+        return ()
+    return tuple(w.name for w in settings.wikis if w.name == central.wiki or central.governs(w.name))
 
-    Raises ConfigError for fewer wikis than jobs (an empty shard would follow nothing) or a
+
+def plan_shards(wikis: list[str], rates: Mapping[str, float], jobs: int,
+                together: Collection[str] = ()) -> list[Shard]:
+    """Balance ``wikis`` over ``jobs`` shards by rate; every wiki in exactly one shard, the
+    wikis in ``together`` in the same one (placed as one unit of their summed rate).
+
+    Raises ConfigError for fewer units than jobs (an empty shard would follow nothing) or a
     wiki named twice.
     """
     if jobs < 1:
         raise ConfigError("--jobs must be at least 1")
     if len(set(wikis)) != len(wikis):
         raise ConfigError(f"a wiki is listed twice in the settings: {sorted(wikis)}")
-    if len(wikis) < jobs:
-        raise ConfigError(f"{jobs} jobs for {len(wikis)} wiki(s): every shard needs at least one wiki")
+    group = tuple(sorted(w for w in wikis if w in set(together)))
+    units = [group] if group else []
+    units += [(w,) for w in wikis if w not in group]
+    if len(units) < jobs:
+        kept = f" ({', '.join(group)} stay together: the central page may govern them)" if len(group) > 1 else ""
+        raise ConfigError(f"{jobs} jobs for {len(units)} shardable unit(s){kept}: every shard needs at least one wiki")
     loads = [0.0] * jobs
     members: list[list[str]] = [[] for _ in range(jobs)]
+
+    def rate(unit: tuple[str, ...]) -> float:
+        return sum(rates.get(w, 0.0) for w in unit)
+
     # Busiest first; ties by name so the same inputs always give the same shards.
-    for wiki in sorted(wikis, key=lambda w: (-rates.get(w, 0.0), w)):
+    for unit in sorted(units, key=lambda u: (-rate(u), u)):
         target = min(range(jobs), key=lambda i: (loads[i], len(members[i]), i))
-        members[target].append(wiki)
-        loads[target] += rates.get(wiki, 0.0)
+        members[target].extend(unit)
+        loads[target] += rate(unit)
     shards = [Shard(i, tuple(sorted(m)), loads[i]) for i, m in enumerate(members)]
     seen = [w for shard in shards for w in shard.wikis]
     assert sorted(seen) == sorted(wikis), "every wiki in exactly one shard"
@@ -103,16 +129,11 @@ def write_shards(settings_file: Path, shards: list[Shard], out: Path) -> dict[st
     and ``jobs.yaml`` (one continuous Toolforge job per shard) into ``out``; return a summary."""
     settings = load_settings(settings_file)  # validated; paths resolved against its folder
     data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
-    out.mkdir(parents=True, exist_ok=True)
     by_name = {w["name"]: w for w in data["wikis"]}
+    contents = [_shard_settings(data, settings, shard, by_name, out) for shard in shards]
+    out.mkdir(parents=True, exist_ok=True)
     jobs, files = [], []
-    for shard in shards:
-        shard_data = dict(data)
-        shard_data["wikis"] = [by_name[name] for name in shard.wikis]
-        shard_data["store"] = f"shard-{shard.index}.sqlite"  # relative to the shard's file
-        shard_data["models_dir"] = str(settings.models_dir)
-        if settings.pywikibot_dir is not None:
-            shard_data["pywikibot_dir"] = str(settings.pywikibot_dir)
+    for shard, shard_data in zip(shards, contents):
         path = out / f"shard-{shard.index}.yaml"
         path.write_text("# automod shard " f"{shard.index} of {len(shards)} (automod shard)\n"
                         + yaml.safe_dump(shard_data, sort_keys=False), encoding="utf-8")
@@ -128,3 +149,31 @@ def write_shards(settings_file: Path, shards: list[Shard], out: Path) -> dict[st
     return {"shards": [{"index": s.index, "wikis": list(s.wikis), "edits_per_day": round(s.rate, 1),
                         "settings": f} for s, f in zip(shards, files)],
             "jobs": str(out / "jobs.yaml")}
+
+
+def _shard_settings(data: dict[str, Any], settings: Settings, shard: Shard, by_name: Mapping[str, Any],
+                    out: Path) -> dict[str, Any]:
+    """The settings document of one shard, checked as ``automod run`` will check it."""
+    shard_data = dict(data)
+    shard_data["wikis"] = [by_name[name] for name in shard.wikis]
+    shard_data["store"] = f"shard-{shard.index}.sqlite"  # relative to the shard's file
+    shard_data["models_dir"] = str(settings.models_dir)
+    if settings.pywikibot_dir is not None:
+        shard_data["pywikibot_dir"] = str(settings.pywikibot_dir)
+    central = settings.central_config
+    if central is not None:
+        if central.wiki in shard.wikis:
+            shard_data["central_config"] = {**data["central_config"],
+                                            "opted_out": sorted(central.opted_out & set(shard.wikis))}
+        else:
+            governed = sorted(w for w in shard.wikis if central.governs(w))
+            if governed:
+                raise ConfigError(f"shard {shard.index} would serve {', '.join(governed)} without the central "
+                                  f"wiki {central.wiki} whose page may govern them; keep them in its shard "
+                                  "(plan with central_group) or list them in central_config.opted_out")
+            shard_data.pop("central_config", None)
+    try:
+        parse_settings(shard_data, base=out.resolve())
+    except ConfigError as exc:
+        raise ConfigError(f"shard {shard.index} would not be valid settings, nothing written: {exc}") from exc
+    return shard_data

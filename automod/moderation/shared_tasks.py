@@ -1,0 +1,123 @@
+"""The shared false-positive page in the live loop: which thread does what.
+
+The central wiki's thread reads the shared page when the stream shows it edited, keeps its
+preload page, and writes the outcome lines; each governed wiki's thread links its notices to
+the shared page (when its config names no report page of its own) and restores confirmed
+edits with its own gateway. The threads meet only through the :class:`SharedHub` inboxes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from automod.errors import AutomodError
+from automod.moderation.served_wiki import ServedWiki
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.central_config import governed_wikis
+from automod.onwiki.shared_report_pass import post_outcome, process_shared_page, reinstate_shared
+from automod.onwiki.shared_reports import (
+    ReinstateRequest,
+    SharedPage,
+    ensure_shared_preload,
+    review_config,
+    shared_hub,
+    shared_report_url,
+)
+from automod.records import RecentChange
+from automod.store import Store
+
+__all__ = ["run_shared_tasks", "shared_page_of", "shared_report_edit", "shared_report_link"]
+
+log = logging.getLogger("automod.moderation.shared_tasks")
+
+LabelHook = Callable[[Store, str, int, str], None]
+_PRELOADS: set[tuple[int, str]] = set()  # (id of the central ServedWiki, shared page) ensured this run
+_PRELOAD_TRIED: dict[tuple[int, str], float] = {}  # ... and when a failed try may be repeated
+PRELOAD_RETRY_SECONDS = 60.0
+_PRELOADS_LOCK = threading.Lock()
+
+
+def _index(api: str) -> str:
+    return api.rsplit("/", 1)[0] + "/index.php"
+
+
+def shared_page_of(served: ServedWiki) -> tuple[SharedPage, CommunityConfig] | None:
+    """The shared page the honoured central revision names (None: none, or not honoured),
+    with the review rules of the central defaults."""
+    central = served.central
+    if central is None:
+        return None
+    page, _ = central.latest()
+    if page is None or page.document is None or not page.shared_false_positive_page:
+        return None
+    settings = served.settings
+    urls = {name: _index(settings.wiki(name).api) for name in governed_wikis(settings)}
+    shared = SharedPage(central.central.wiki, page.shared_false_positive_page, page.label, urls)
+    return shared, review_config(page.document["defaults"], CommunityConfig())
+
+
+def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, on_label: LabelHook | None) -> bool:
+    """On the central wiki: an edit to the shared page starts a pass; True if it was that page."""
+    found = shared_page_of(served) if served.central is not None and served.central.central.wiki == served.name \
+        else None
+    gateway = served.gateway
+    if found is None or gateway is None or not served.login or not gateway.same_title(change.title, found[0].title):
+        return False
+    shared, config = found
+    try:
+        process_shared_page(gateway, store, shared_hub(served.settings), shared, editor=change.user, config=config,
+                            on_label=on_label, rev_id=change.rev_id)
+    except AutomodError as exc:
+        log.error("%s: cannot process the shared report page: %s", served.name, exc)
+    return True
+
+
+def shared_report_link(served: ServedWiki, rev_id: int, title: str) -> str | None:
+    """The notice's report link on a centrally governed wiki without its own report page."""
+    config = served.applied.config
+    found = shared_page_of(served)
+    if config is None or config.false_positive_page or found is None:
+        return None
+    shared = found[0]
+    if served.name not in shared.index_urls or served.applied.page != shared.central_label:
+        return None
+    return shared_report_url(_index(served.settings.wiki(shared.central_wiki).api), shared.title, rev_id=rev_id,
+                             title=title, wiki=served.name, wiki_index=shared.index_urls[served.name])
+
+
+def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | None) -> None:
+    """This wiki's inbox (requests to restore an edit here; on the central wiki, outcomes to
+    write), and on the central wiki the shared preload page. Only ever this wiki's gateway."""
+    if served.central is None or not served.login:
+        return
+    hub = shared_hub(served.settings)
+    gateway = served.gateway
+    for item in hub.take(served.name):
+        try:
+            if isinstance(item, ReinstateRequest):
+                outcome = reinstate_shared(gateway, store, item, disabled=served.disabled_reason(), on_label=on_label)
+                if outcome is not None:
+                    hub.post(item.shared.central_wiki, outcome)
+            elif gateway is None:
+                hub.post(served.name, item)  # written once the central wiki answers again
+            else:
+                post_outcome(gateway, item)
+        except (AutomodError, KeyError, ValueError, TypeError) as exc:  # costs only this item
+            log.error("%s: shared report task on %s r%d failed: %s", served.name, item.wiki, item.rev_id, exc)
+    if served.central.central.wiki != served.name or gateway is None:
+        return
+    found = shared_page_of(served)
+    key = (id(served), found[0].title) if found else None
+    if key is None or key in _PRELOADS or time.monotonic() < _PRELOAD_TRIED.get(key, float("-inf")):
+        return
+    try:
+        ensure_shared_preload(gateway, key[1])
+    except AutomodError as exc:
+        log.error("%s: cannot create the shared report preload: %s", served.name, exc)
+        _PRELOAD_TRIED[key] = time.monotonic() + PRELOAD_RETRY_SECONDS
+        return
+    with _PRELOADS_LOCK:
+        _PRELOADS.add(key)

@@ -1,0 +1,236 @@
+"""Reading the shared false-positive page (central wiki's thread) and acting on what trusted
+reviewers decided there (the reverted wiki's thread). See :mod:`automod.onwiki.shared_reports`.
+
+The same rules as a local report page (:mod:`automod.onwiki.reports`): the bot only appends;
+sections are located by position; the flood limits, passes already read and sections already
+answered are kept in the store under the central wiki and the shared page's title; who
+changed a status is read from the page history and their rights from the central wiki.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from automod.errors import WikiError, WikiUnavailable
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.messages import messages_for
+from automod.onwiki.page_reads import section_spans
+from automod.onwiki.report_page import STATUSES, PageSection, heading_count, page_sections
+from automod.onwiki.report_trust import (
+    LineBudget,
+    PageHistory,
+    answered_sections,
+    mark_unfinished,
+    may_review,
+    passed,
+    record_pass,
+    same_user,
+    unfinished,
+)
+from automod.onwiki.shared_reports import (
+    SHARED_MARKER,
+    ReinstateOutcome,
+    ReinstateRequest,
+    SharedHub,
+    SharedPage,
+    append_line,
+    external_diffs,
+    shared_line,
+    shared_status_count,
+)
+from automod.onwiki.wikitext import fragment, link, plain
+from automod.store import Store
+
+__all__ = ["post_outcome", "process_shared_page", "reinstate_shared"]
+
+log = logging.getLogger("automod.onwiki.shared_report_pass")
+
+#: As on a local page: each line is a few requests, and the central wiki's edits wait behind them.
+LINES_PER_PASS = 3
+LabelHook = Callable[[Store, str, int, str], None]
+
+
+def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *, editor: str,
+                        config: CommunityConfig, on_label: LabelHook | None, rev_id: int | None) -> int:
+    """Answer new reports on the shared page and route trusted confirmations; lines added."""
+    wiki, page = shared.central_wiki, shared.title
+    if rev_id is not None and passed(store, wiki, page, rev_id):
+        return 0
+    if same_user(editor, gateway.bot_user) and not unfinished(store, wiki, page):
+        return 0
+    found = gateway.page_text(page)
+    if found is None:
+        return 0
+    sections = page_sections(found[1], section_spans(gateway, found[0]))
+    history, budget = PageHistory(gateway, page), LineBudget(store, wiki, page, config)
+    log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
+    added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
+    answered = answered_sections(store, wiki, page)
+    retry = cut = False
+    for section in sections:
+        if section.key in answered:
+            continue
+        if added >= LINES_PER_PASS:
+            cut = True
+            break
+        try:
+            added += _answer(gateway, store, shared, history, budget, section)
+        except WikiError as exc:
+            retry = retry or isinstance(exc, WikiUnavailable)
+            log.error("%s: cannot answer the shared report %r: %s", wiki, section.key, exc)
+    if cut:
+        mark_unfinished(store, wiki, page, found[0])
+    elif not retry:
+        record_pass(store, wiki, page, found[0])
+    return added
+
+
+def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageHistory, budget: LineBudget,
+            section: PageSection) -> int:
+    """One line under a new report: the bot's line naming the wiki, or the no-match line
+    (a report without the wiki in its marker, or about a revert not made under the central page)."""
+    if budget.refusal(None, "report-answer") == "wiki-limit":
+        budget.drop(0, None, section.key, "wiki-limit")
+        return 0
+    author = history.introduced_by(heading_count(section.heading))
+    reporter = author.user if author else None
+    if reporter and same_user(reporter, gateway.bot_user):
+        return 0
+    marker = SHARED_MARKER.search(section.body)
+    wiki, rev_id = (marker.group(2), int(marker.group(1))) if marker and len(marker.group(1)) <= 18 else ("", None)
+    decision = store.decision(wiki, rev_id) if rev_id is not None and wiki in shared.index_urls else None
+    revert = store.rollback_of(wiki, rev_id) if decision is not None and rev_id is not None else None
+    ours = decision is not None and revert is not None and decision["config_page"] == shared.central_label
+    kind = "report-answer" if ours else "report-no-match"
+    why = budget.refusal(reporter, kind)
+    if why:
+        budget.drop(0, reporter, section.key, why)
+        return 0
+    messages = messages_for(gateway)
+    if not ours or rev_id is None or decision is None or revert is None:
+        line = f": {messages.format('automod-report-no-match', rev_id or 0)} ~~~~"
+    else:
+        store.upsert_report(wiki=wiki, rev_id=rev_id, kind="explicit", page=shared.label, status="open",
+                            revert_rev_id=revert, reporter=reporter, heading=section.key)
+        status = store.db.execute("SELECT status FROM reports WHERE wiki = ? AND rev_id = ? AND kind = 'explicit'",
+                                  (wiki, rev_id)).fetchone()["status"]
+        line = shared_line(messages, wiki=wiki, index_url=shared.index_urls[wiki], rev_id=rev_id,
+                           revert_rev_id=revert, probability=decision["probability"], model=decision["model"],
+                           version=decision["model_version"], threshold=decision["threshold"],
+                           config_rev=decision["config_rev"], status=status if status in STATUSES else "open")
+    bot_rev = append_line(gateway, shared.title, section.key, line)
+    budget.spend(0, kind, reporter, section.key, bot_rev)
+    if ours and rev_id is not None:
+        store.set_report(wiki, rev_id, "explicit", logged=True)
+    log.info("%s: answered the shared report %r (%s r%s) by %s", shared.central_wiki, section.key, wiki or "?",
+             rev_id, reporter)
+    return 1
+
+
+def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, config: CommunityConfig,
+              history: PageHistory, budget: LineBudget, text: str, sections: list[PageSection],
+              on_label: LabelHook | None) -> int:
+    """A trusted reviewer's "declined" is stored here; a "confirmed" goes to the reverted
+    wiki's thread (which stores it once it acted). An untrusted change is answered once."""
+    added = 0
+    rows = store.db.execute("SELECT wiki, rev_id, status FROM reports WHERE page = ? AND kind = 'explicit'"
+                            " AND logged = 1 AND status IN ('open', 'confirmed', 'declined')",
+                            (shared.label,)).fetchall()
+    for row in rows:
+        wiki, rev_id, stored = str(row["wiki"]), int(row["rev_id"]), row["status"]
+        if wiki not in shared.index_urls:
+            continue
+        for status in ("confirmed", "declined"):
+            count = shared_status_count(wiki, rev_id, status)
+            if status == stored or count(text) == 0:
+                continue
+            changed = history.introduced_by(count)
+            where = next((s for s in sections if count(s.body)), None)
+            if changed is not None and may_review(gateway, changed.user, config):
+                log.info("%s: %s set the shared report on %s r%d to %s", shared.central_wiki, changed.user, wiki,
+                         rev_id, status)
+                if status == "confirmed" and where is not None:
+                    hub.post(wiki, ReinstateRequest(wiki, rev_id, changed.user, where.key, shared))
+                elif status == "declined":
+                    _store_status(store, wiki, rev_id, status, on_label)
+                break
+            marker = f"ignored:{wiki}:r{changed.rev_id}" if changed else f"ignored:{wiki}:unknown"
+            if where is None or store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND detail LIKE ?",
+                                                 (shared.central_wiki, f'%"{marker}"%')).fetchone():
+                break
+            changer = changed.user if changed else "?"
+            if budget.refusal(changer, "report-status-ignored"):
+                budget.drop(0, changer, marker, "limit")
+                break
+            messages = messages_for(gateway)
+            line = (f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), ', '.join(sorted(config.report_reviewer_rights)))}"
+                    f" (wiki={wiki}) ~~~~")
+            try:
+                budget.spend(0, "report-status-ignored", changer, marker,
+                             append_line(gateway, shared.title, where.key, line))
+                added += 1
+            except WikiError as exc:
+                log.error("%s: cannot answer the status change on %s r%d: %s", shared.central_wiki, wiki, rev_id, exc)
+            break
+    return added
+
+
+def _store_status(store: Store, wiki: str, rev_id: int, status: str, on_label: LabelHook | None) -> None:
+    for row in store.db.execute("SELECT kind, status FROM reports WHERE wiki = ? AND rev_id = ?",
+                                (wiki, rev_id)).fetchall():
+        if row["status"] not in (status, "reinstated"):
+            store.set_report(wiki, rev_id, row["kind"], status=status)
+            if on_label is not None:
+                on_label(store, wiki, rev_id, status)
+
+
+def reinstate_shared(gateway: WikiGateway | None, store: Store, request: ReinstateRequest, *,
+                     disabled: str | None, on_label: LabelHook | None) -> ReinstateOutcome | None:
+    """On the reverted edit's wiki (its own thread): restore the edit if it is still as safe
+    as reverting it was — wiki enabled, page still at the bot's revert, editor not blocked
+    (the reviewer's rights were read on the central wiki). At most once; None if done before."""
+    wiki, rev_id = request.wiki, request.rev_id
+    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'reinstate'",
+                        (wiki, rev_id)).fetchone():
+        return None
+    decision, revert = store.decision(wiki, rev_id), store.rollback_of(wiki, rev_id)
+    if decision is None or revert is None or decision["config_page"] != request.shared.central_label:
+        return None
+    new_rev, top_rev = None, None
+    if disabled or gateway is None:
+        why: str | None = "wiki-disabled"
+    else:
+        top = gateway.query(titles=decision["title"], prop="revisions", rvprop="ids", rvlimit=1)["query"]["pages"][0]
+        top_rev = int(top["revisions"][0]["revid"]) if top.get("revisions") else None
+        why = "page-changed" if top_rev != revert else ("editor-blocked" if gateway.is_blocked(decision["user"])
+                                                        else None)
+    detail = f"confirmed by {request.reviewer} on {request.shared.label}"
+    if why is None and gateway is not None:
+        messages = messages_for(gateway)
+        new_rev = gateway.edit(decision["title"], undo=revert, summary=messages.format(
+            "automod-reinstate-summary", rev_id, link(request.shared.label),
+            fragment(request.section_key.rsplit("#", 1)[0])))
+        store.record_action(wiki, rev_id, "reinstate", "done", new_rev, detail)
+    else:
+        store.record_action(wiki, rev_id, "reinstate", why or "refused", None, f"top r{top_rev}; {detail}")
+    _store_status(store, wiki, rev_id, "confirmed", on_label)
+    if why is None:
+        for row in store.db.execute("SELECT kind FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)):
+            store.set_report(wiki, rev_id, row["kind"], status="reinstated")
+    log.info("%s: confirmed shared report on r%d: %s", wiki, rev_id, why or "reinstated")
+    return ReinstateOutcome(wiki, rev_id, request.section_key, why, new_rev, request.shared)
+
+
+def post_outcome(gateway: WikiGateway, outcome: ReinstateOutcome) -> None:
+    """On the central wiki's thread: the outcome's line under the report on the shared page."""
+    messages = messages_for(gateway)
+    if outcome.why is None:
+        text = messages.format("automod-report-reinstated", outcome.rev_id, outcome.new_rev or 0)
+    elif outcome.why == "page-changed":
+        text = messages.format("automod-report-page-changed", outcome.rev_id)
+    else:
+        text = messages.format("automod-reinstate-refused", outcome.rev_id, outcome.why)
+    text = external_diffs(text, outcome.wiki, outcome.shared.index_urls.get(outcome.wiki, ""))
+    append_line(gateway, outcome.shared.title, outcome.section_key, f": {text} (wiki={outcome.wiki}) ~~~~")

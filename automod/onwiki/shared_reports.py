@@ -1,0 +1,204 @@
+"""One false-positive page on the central wiki for the many small wikis it governs.
+
+The central page may name ``shared_false_positive_page``: a page on the central wiki where
+editors of every centrally governed wiki without its own ``false_positive_page`` report a
+wrong revert. Revision numbers repeat across wikis, so everything on this page names the wiki
+too: the preload's marker (``<!-- automod-report rev=N wiki=<dbname> -->``) and the bot's line
+(``… status: open (wiki=<dbname>)``).
+
+Threads: the page is read and written only by the central wiki's thread (its gateway);
+reviewers' rights are read there, where the status was changed. Restoring an edit is an edit
+on the wiki of the reverted edit, so it goes, as a :class:`ReinstateRequest`, to that wiki's
+thread through the :class:`SharedHub`; the outcome comes back the same way and the central
+thread writes its line. Nothing on the page is believed for what it says: a report counts
+only for a revert the bot made under the central page on a wiki it governs, a status only
+when the revision that changed it was saved by a trusted reviewer (history and rights, as on
+a local page, :mod:`automod.onwiki.report_trust`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from automod.errors import WikiError
+from automod.onwiki.community_config import CommunityConfig
+from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.i18n import Messages
+from automod.onwiki.messages import messages_for
+from automod.onwiki.page_reads import section_spans
+from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, PageSection, page_sections, rev_number
+from automod.onwiki.wikitext import plain, summary
+
+__all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
+           "ensure_shared_preload", "external_diffs", "review_config", "shared_hub", "shared_line", "shared_preload_text",
+           "shared_report_url", "shared_status_count"]
+
+log = logging.getLogger("automod.onwiki.shared_reports")
+
+_DBNAME = r"[A-Za-z0-9_-]{1,64}"
+SHARED_MARKER = re.compile(rf"<!--\s*automod-report rev=(\d+) wiki=({_DBNAME})\s*-->")
+_TAG = re.compile(rf"[ \t]*\(wiki=({_DBNAME})\)")
+_DIFF_LINK = re.compile(r"\[\[Special:Diff/(\d+)(?:\|[^\]]*)?\]\]")
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """The shared page as the honoured central revision names it, and the wikis it serves."""
+
+    central_wiki: str
+    title: str
+    central_label: str  # the central config page's label: a report counts for reverts made under it
+    index_urls: Mapping[str, str]  # governed wiki → its index.php (links to its diffs)
+
+    @property
+    def label(self) -> str:
+        """How the store names the page of a report filed here (``reports.page``)."""
+        return f"{self.central_wiki}:{self.title}"
+
+
+@dataclass(frozen=True)
+class ReinstateRequest:
+    """To the reverted edit's wiki: a trusted reviewer on the central wiki confirmed it."""
+
+    wiki: str
+    rev_id: int
+    reviewer: str
+    section_key: str
+    shared: SharedPage
+
+
+@dataclass(frozen=True)
+class ReinstateOutcome:
+    """Back to the central wiki: what came of a request (``why`` None: reinstated as ``new_rev``)."""
+
+    wiki: str
+    rev_id: int
+    section_key: str
+    why: str | None
+    new_rev: int | None
+    shared: SharedPage
+
+
+class SharedHub:
+    """Per-wiki inboxes between wiki threads: each wiki's worker takes only its own items and
+    acts on them with its own gateway (a gateway is never used from another thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, list[ReinstateRequest | ReinstateOutcome]] = {}
+
+    def post(self, wiki: str, item: ReinstateRequest | ReinstateOutcome) -> None:
+        with self._lock:
+            self._items.setdefault(wiki, []).append(item)
+
+    def take(self, wiki: str) -> list[ReinstateRequest | ReinstateOutcome]:
+        with self._lock:
+            return self._items.pop(wiki, [])
+
+
+_HUBS: dict[object, SharedHub] = {}
+_HUBS_LOCK = threading.Lock()
+
+
+def shared_hub(key: object) -> SharedHub:
+    """The one hub for a run (keyed by its settings, as every wiki thread of it shares them)."""
+    with _HUBS_LOCK:
+        return _HUBS.setdefault(key, SharedHub())
+
+
+def shared_preload_text(messages: Messages) -> str:
+    """``<shared page>/Preload``: the marker names the wiki; the diff and page are the reverted
+    wiki's (``$4`` its diff URL, ``$2`` the title shown as text), never the central wiki's."""
+    prompt = _DIFF_LINK.sub("[$4 $3 r$1]", messages.text("automod-report-preload")).replace("[[$2]]", "$2")
+    return f"<!-- automod-report rev=$1 wiki=$3 -->\n{prompt}\n\n{UNSIGNED_SIGNATURE}\n"
+
+
+def shared_report_url(central_index: str, page: str, *, rev_id: int, title: str, wiki: str, wiki_index: str) -> str:
+    """The notice's one-click link: a new, pre-filled section on the shared page."""
+    return central_index + "?" + urlencode([
+        ("title", page), ("action", "edit"), ("section", "new"),
+        ("preloadtitle", f"{wiki}: {title} (r{rev_id})"), ("preload", f"{page}/Preload"),
+        ("preloadparams[]", str(rev_id)), ("preloadparams[]", plain(title)), ("preloadparams[]", wiki),
+        ("preloadparams[]", f"{wiki_index}?diff={rev_id}")])
+
+
+def ensure_shared_preload(gateway: WikiGateway, page: str) -> None:
+    """Create the shared preload page if missing; a version the bot saved that differs from
+    today's is replaced, one a human edited is theirs."""
+    title = f"{page}/Preload"
+    messages = messages_for(gateway)
+    wanted = shared_preload_text(messages)
+    found = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content",
+                          rvslots="main")["query"]["pages"][0]
+    revisions = found.get("revisions") or []
+    if "missing" in found or not revisions:
+        try:
+            gateway.edit(title, text=wanted, summary=messages.text("automod-report-preload-summary"),
+                         create_only=True)
+        except WikiError as exc:
+            if "articleexists" not in str(exc):
+                raise
+    elif revisions[0].get("user") == gateway.bot_user and \
+            revisions[0]["slots"]["main"].get("content", "").strip() != wanted.strip():
+        gateway.edit(title, text=wanted, summary=messages.text("automod-report-preload-summary"))
+
+
+def external_diffs(text: str, wiki: str, index_url: str) -> str:
+    """``[[Special:Diff/N]]`` in a message, made a link to the reverted wiki's diff (on the
+    central wiki the internal link would show the central wiki's revision N)."""
+    return _DIFF_LINK.sub(lambda m: f"[{index_url}?diff={m.group(1)} {wiki} r{m.group(1)}]", text)
+
+
+def shared_line(messages: Messages, *, wiki: str, index_url: str, rev_id: int, revert_rev_id: int,
+                probability: float | None, model: str | None, version: str | None, threshold: float | None,
+                config_rev: int | None, status: str) -> str:
+    """The bot's line under a report on the shared page: the local grammar (``automod — ``,
+    the revision first, ``status: <code>``), then ``(wiki=<dbname>)``."""
+    score = f"{probability:.4f}" if probability is not None else "?"
+    revert = f"[{index_url}?diff={revert_rev_id} r{revert_rev_id}]"
+    line = messages.format("automod-report-line", rev_id, revert, score, f"{model or '?'} {version or ''}",
+                           threshold if threshold is not None else "?", config_rev or "?", status)
+    return f": {line} (wiki={wiki}) ~~~~"
+
+
+def shared_status_count(wiki: str, rev_id: int, status: str) -> Callable[[str], int]:
+    """How many of the bot's lines about ``rev_id`` on ``wiki`` a text holds with ``status``."""
+    def count(text: str) -> int:
+        total = 0
+        for m in LINE.finditer(text):
+            tag = _TAG.match(text, m.end())
+            if rev_number(m.group(1)) == rev_id and m.group(2).lower() == status and tag and tag.group(1) == wiki:
+                total += 1
+        return total
+    return count
+
+
+def append_line(gateway: WikiGateway, page: str, key: str, line: str) -> int:
+    """Append ``line`` to the section named ``key``, located afresh in the current revision."""
+    found = gateway.page_text(page)
+    if found is None:
+        raise WikiError(f"{page} is gone")
+    section: PageSection | None = next(
+        (s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
+    if section is None:
+        raise WikiError(f"section {key!r} not found on {page}")
+    return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
+                        summary=messages_for(gateway).format("automod-report-details-summary",
+                                                             summary(section.heading)))
+
+
+def review_config(defaults: Mapping[str, object], base: CommunityConfig) -> CommunityConfig:
+    """Who may confirm on the shared page and the flood limits: the central defaults' keys."""
+    rights = defaults.get("report_reviewer_rights")
+    per_hour, per_reporter = defaults.get("report_answers_per_hour"), defaults.get("report_answers_per_reporter_per_hour")
+    return replace(base, enabled=True,
+                   report_reviewer_rights=frozenset(map(str, rights)) if isinstance(rights, list)
+                   else base.report_reviewer_rights,
+                   report_answers_per_hour=per_hour if isinstance(per_hour, int) else base.report_answers_per_hour,
+                   report_answers_per_reporter_per_hour=per_reporter if isinstance(per_reporter, int)
+                   else base.report_answers_per_reporter_per_hour)

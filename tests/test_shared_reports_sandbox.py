@@ -1,0 +1,105 @@
+"""One false-positive page for many small wikis (issue 22, item 3): the central page on the
+first wiki names a shared report page there; a vandal edit on the second wiki is reverted
+under the central block, its notice links to the shared page, the bot answers there naming
+the second wiki, an anonymous confirmation is ignored, and a rollbacker's confirmation on the
+first wiki reinstates the edit on the second."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import uuid
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+import test_central_config_sandbox as central_tests
+from liftwing_standin import running_standin
+from moderation_helpers import launch_bot, score_from_wiki, set_config, top_revision
+from relay_helpers import wait_for
+
+from automod.onwiki.central_config import parse_central
+
+pytestmark = pytest.mark.sandbox
+
+
+def text_of(client, title: str) -> str:
+    revs = client.revisions(title, limit=1)
+    return revs[0]["slots"]["main"]["content"] if revs else ""
+
+
+def test_the_central_page_names_a_shared_page_only_as_a_plain_title():
+    ok = {"defaults": {}, "wikis": {}, "shared_false_positive_page": "Project:Shared reports"}
+    assert parse_central(json.dumps(ok))[0]["shared_false_positive_page"] == "Project:Shared reports"
+    for bad in ("", "A|B", "[[X]]", "{{X}}", "X#y", 3, "A\nB"):
+        document, problems = parse_central(json.dumps({**ok, "shared_false_positive_page": bad}))
+        assert document is None and problems[0].path == "$.shared_false_positive_page", bad
+
+
+def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstates_on_the_wiki(two_wikis, tmp_path):
+    info = two_wikis
+    first, second = info.wikis
+    uid = uuid.uuid4().hex[:8]
+    central_page, shared = f"MediaWiki:Automod-central-{uid}.json", f"Project:Automod shared reports {uid}"
+    central_admin, anon_central = central_tests.client_for(info, first, info.admin), central_tests.client_for(info, first)
+    reporter = central_tests.client_for(info, first, info.vandals[1])  # one account on both wikis, as with SUL
+    admin2, vandal = central_tests.client_for(info, second, info.admin), central_tests.client_for(info, second, info.vandals[1])
+    page = f"Shared report test {uid}"
+    admin2.edit(page, "Stable text.")
+    central_admin.edit(shared, "Reports about the small wikis.\n")
+    block = {"enabled": True, "threshold": 0.9, "talk_notice": {"enabled": True, "registered_only": False}}
+    set_config(central_admin, {"defaults": central_tests.BASE, "wikis": {second.name: block},
+                               "shared_false_positive_page": shared}, central_page)
+    scorers = {w.name.removesuffix("wiki"): score_from_wiki(w.api_url) for w in info.wikis}
+    with running_standin(score_function=lambda lang, rev: scorers[lang](lang, rev)) as liftwing:
+        settings = central_tests.central_settings(info, tmp_path, liftwing.url, central_page,
+                                                  f"MediaWiki:Automod-local-{uid}.json")
+        bot = launch_bot(info, tmp_path, settings)
+        try:
+            bad = vandal.edit(page, "Stable text. VANDALISM (fine in fact)")
+            assert bot.decision(bad, timeout=20)["decision"] == "reverted", bot.decision(bad)["reason"]
+            revert = top_revision(admin2, page)["revid"]
+
+            # The notice on the second wiki links to a new section on the shared page (first wiki).
+            talk = f"User talk:{info.vandals[1].name}"
+            url = wait_for(lambda: next((html.unescape(u) for u in re.findall(r"\[(http://\S+)", text_of(admin2, talk))
+                                         if f"preloadparams%5B%5D={bad}&" in u), None), timeout=20)
+            parts = urlsplit(url)
+            assert parts.path.startswith(urlsplit(first.api_url).path.rsplit("/", 1)[0])
+            params = dict(parse_qsl(parts.query))
+            assert (params["title"], params["preload"]) == (shared, f"{shared}/Preload")
+            wait_for(lambda: text_of(central_admin, f"{shared}/Preload"), timeout=20)
+            http = requests.Session()
+            http.trust_env = False  # loopback only
+            form = http.get(url, timeout=30).text  # what the reporter's browser shows
+            found = re.search(r"<textarea[^>]*name=\"wpTextbox1\"[^>]*>(.*?)</textarea>", form, re.S)
+            assert found, (url, form[:3000])
+            box = html.unescape(found.group(1))
+            assert f"<!-- automod-report rev={bad} wiki={second.name} -->" in box
+            reporter.post(action="edit", title=shared, section="new", sectiontitle=params["preloadtitle"],
+                          text=box.replace("~~~~", "It was a good edit. ~~~~"), token=reporter.token())
+
+            # The bot answers on the shared page, naming the second wiki and its revert.
+            def bot_line() -> str | None:
+                return next((l for l in text_of(central_admin, shared).splitlines()
+                             if f"automod — revision {bad}" in l and f"(wiki={second.name})" in l), None)
+            line = wait_for(bot_line, timeout=20)
+            assert "status: open" in line and f"diff={revert} " in line and "score 0.9950" in line
+
+            # An anonymous confirmation: ignored (answered once), nothing restored.
+            anon_central.edit(shared, text_of(central_admin, shared).replace(line, line.replace("status: open", "status: confirmed")))
+            wait_for(lambda: "only users with the right rollback" in text_of(central_admin, shared), timeout=20)
+            assert top_revision(admin2, page)["revid"] == revert
+
+            # A rollbacker on the first wiki sets it back to open, then confirms: reinstated on the second.
+            opened = text_of(central_admin, shared).replace("status: confirmed", "status: open")
+            central_admin.edit(shared, opened)
+            central_admin.edit(shared, opened.replace(f"status: open (wiki={second.name})",
+                                                      f"status: confirmed (wiki={second.name})"))
+            wait_for(lambda: f"automod — revision {bad} reinstated" in text_of(central_admin, shared), timeout=30)
+            assert "VANDALISM (fine in fact)" in text_of(admin2, page)
+            assert top_revision(admin2, page)["user"] == info.bot.name
+            assert text_of(central_admin, shared).count(" reinstated: ") == 1
+        finally:
+            bot.stop()
