@@ -73,6 +73,22 @@ def replay_server(recording: Path, port_file: Path) -> None:
     server.serve_forever()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and every live descendant (Linux /proc): what the
+    server spends per prediction, whatever else shares the machine."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -131,12 +147,13 @@ def in_process(model_dir: Path, api_url: str, revs: list[int], n: int) -> dict[s
     scorer = build_scorer(spec, "sandbox")
     scorer.score("sandboxwiki", revs[0])  # warm up
     times = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(n):
         t = time.perf_counter()
         scorer.score("sandboxwiki", revs[i % len(revs)])
         times.append(time.perf_counter() - t)
-    return {"rate": n / (time.perf_counter() - started), "p50": percentile(times, .5), "p99": percentile(times, .99)}
+    return {"rate": n / (time.perf_counter() - started), "p50": percentile(times, .5), "p99": percentile(times, .99),
+            "cpu": (time.process_time() - cpu) / n}
 
 
 def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, workers: int,
@@ -165,15 +182,16 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
                         errors.append(resp.status_code)
 
         threads = [threading.Thread(target=client) for _ in range(concurrency)]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server.proc.pid)
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(server.proc.pid) - cpu
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[:3]}")
-    return {"rate": n / elapsed, "p50": percentile(times, .5), "p99": percentile(times, .99)}
+    return {"rate": n / elapsed, "p50": percentile(times, .5), "p99": percentile(times, .99), "cpu": cpu / n}
 
 
 def main() -> None:
@@ -227,17 +245,20 @@ def main() -> None:
         down(root / "sandbox")
     print(f"\n{os.cpu_count()} CPUs; {len(revs)} revisions replayed from the sandbox wiki; "
           f"{args.concurrency} client threads against the server\n")
-    print(f"{'model':<18} {'scoring':<28} {'pred/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'model':<18} {'scoring':<28} {'pred/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/pred':>12} "
+          f"{'pred/s per core':>16}")
     for kind, how, r in rows:
-        print(f"{kind:<18} {how:<28} {r['rate']:>8.1f} {r['p50'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f}")
+        print(f"{kind:<18} {how:<28} {r['rate']:>8.1f} {r['p50'] * 1000:>8.1f} {r['p99'] * 1000:>8.1f} "
+              f"{r['cpu'] * 1000:>12.1f} {1 / r['cpu']:>16.1f}")
     for kind in dict.fromkeys(k for k, _, _ in rows):
-        one, two = (r["rate"] for k, how, r in rows if k == kind and how.startswith("automod serve"))
-        print(f"\n{kind}: 2 workers give {two / one:.2f}x the throughput of 1.")
-    print("\nNote: the client threads, the replayed wiki and the workers share this machine's "
-          f"{os.cpu_count()} cores; with a fast wiki the served path is CPU-bound (HTTP parsing, JSON, "
-          "three API round trips and the model per prediction), so a second worker only helps when a "
-          "core is free for it. On a cluster each pod gets its own cores: the pods needed for an edit "
-          "rate R (predictions/s) are R divided by one worker's rate above, times the pod's workers.")
+        one, two = (r for k, how, r in rows if k == kind and how.startswith("automod serve"))
+        print(f"\n{kind}: 2 workers give {two['rate'] / one['rate']:.2f}x the throughput of 1, "
+              f"at {two['cpu'] / one['cpu']:.2f}x the server CPU per prediction.")
+    print("\nNote: CPU ms/pred is the scorer's (in-process) or the whole server process tree's CPU time "
+          f"per prediction. The client threads, the replayed wiki and the workers share this machine's "
+          f"{os.cpu_count()} cores, so a second worker only raises throughput when a core is free for it. "
+          "On a cluster each worker gets its own core: a rate of R predictions/s needs about "
+          "R x CPU ms/pred / 1000 cores of workers (R / 'pred/s per core'), plus headroom for peaks.")
 
 if __name__ == "__main__":
     main()

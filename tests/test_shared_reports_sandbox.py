@@ -20,6 +20,8 @@ from moderation_helpers import launch_bot, score_from_wiki, set_config, top_revi
 from relay_helpers import wait_for
 
 from automod.onwiki.central_config import parse_central
+from automod.onwiki.i18n import load_messages
+from automod.onwiki.shared_reports import shared_line, shared_preload_text, shared_status_count
 
 pytestmark = pytest.mark.sandbox
 
@@ -35,6 +37,19 @@ def test_the_central_page_names_a_shared_page_only_as_a_plain_title():
     for bad in ("", "A|B", "[[X]]", "{{X}}", "X#y", 3, "A\nB"):
         document, problems = parse_central(json.dumps({**ok, "shared_false_positive_page": bad}))
         assert document is None and problems[0].path == "$.shared_false_positive_page", bad
+
+
+def test_revision_numbers_of_other_wikis_never_count_and_the_preload_names_the_wiki():
+    """Each wiki numbers its own revisions: a status counts only with its wiki's tag."""
+    messages = load_messages()
+    line = shared_line(messages, wiki="bwiki", index_url="http://x/index.php", rev_id=7, revert_rev_id=8,
+                       probability=0.99, model="m", version="1", threshold=0.9, config_rev=3, status="confirmed")
+    assert shared_status_count("bwiki", 7, "confirmed")(line) == 1
+    assert shared_status_count("cwiki", 7, "confirmed")(line) == 0  # same number, other wiki
+    untagged = line.replace(" (wiki=bwiki)", "")
+    assert shared_status_count("bwiki", 7, "confirmed")(untagged) == 0  # a local-style line names no wiki
+    preload = shared_preload_text(messages)
+    assert preload.startswith("<!-- automod-report rev=$1 wiki=$3 -->") and "[[Special:Diff" not in preload
 
 
 def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstates_on_the_wiki(two_wikis, tmp_path):
@@ -63,7 +78,7 @@ def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstat
 
             # The notice on the second wiki links to a new section on the shared page (first wiki).
             talk = f"User talk:{info.vandals[1].name}"
-            url = wait_for(lambda: next((html.unescape(u) for u in re.findall(r"\[(http://\S+)", text_of(admin2, talk))
+            url = wait_for(lambda: next((u for u in re.findall(r"\[(http://\S+)", text_of(admin2, talk))
                                          if f"preloadparams%5B%5D={bad}&" in u), None), timeout=20)
             parts = urlsplit(url)
             assert parts.path.startswith(urlsplit(first.api_url).path.rsplit("/", 1)[0])

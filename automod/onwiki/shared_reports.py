@@ -114,7 +114,8 @@ def shared_hub(key: object) -> SharedHub:
 def shared_preload_text(messages: Messages) -> str:
     """``<shared page>/Preload``: the marker names the wiki; the diff and page are the reverted
     wiki's (``$4`` its diff URL, ``$2`` the title shown as text), never the central wiki's."""
-    prompt = _DIFF_LINK.sub("[$4 $3 r$1]", messages.text("automod-report-preload")).replace("[[$2]]", "$2")
+    prompt = re.sub(r"\[\[Special:Diff/\$1(?:\|[^\]]*)?\]\]", "[$4 $3 r$1]",
+                    messages.text("automod-report-preload")).replace("[[$2]]", "$2")
     return f"<!-- automod-report rev=$1 wiki=$3 -->\n{prompt}\n\n{UNSIGNED_SIGNATURE}\n"
 
 
