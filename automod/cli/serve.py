@@ -20,7 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
         from automod.serving.scorers import routes_from_settings
         from automod.serving.server import ServeOptions, serve
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"automod serve needs the serve extra (pip install 'automod[serve]'): {exc}") from exc
+        raise ConfigError(f"automod serve needs the serve extra (pip install -e '.[serve]' in the checkout): {exc}") from exc
     settings = load_settings(args.settings)
     models_dir = Path(args.models_dir) if args.models_dir else settings.models_dir
     routes, langs = routes_from_settings(settings)
