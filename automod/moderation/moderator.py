@@ -21,34 +21,23 @@ from datetime import datetime
 from typing import TextIO
 
 from automod.errors import ScoringError, WikiError
+from automod.moderation.aftermath import Aftermath
 from automod.moderation.decide import REVERT, breaker_trips, decide
-from automod.moderation.escalation import escalate
 from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary
 from automod.moderation.served_wiki import ServedWiki
-from automod.moderation.shared_tasks import shared_report_edit, shared_report_link
 from automod.moderation.skip_rules import (
     EditFacts,
-    RevisionContext,
     cheap_skip,
     context_skip,
     too_old,
 )
 from automod.onwiki.community_config import (
     DEFAULT_SUMMARY,
-    AppliedConfig,
     CommunityConfig,
 )
-from automod.onwiki.config_notice import post_config_notice
-from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.messages import messages_for
-from automod.onwiki.notices import send_notice
-from automod.onwiki.reports import (
-    ensure_preload,
-    log_implicit_report,
-    process_report_page,
-)
 from automod.records import EventMeta, Outcome, RecentChange, Score, Verdict
 from automod.scoring.base import Unscorable
 from automod.settings import Settings
@@ -95,12 +84,20 @@ class Moderator:
         self.pending = RollbackQueue(wall=clock)
         self.transient_fault = False  # whether the last decide() failed for a passing reason
         self.summary = RunSummary()
-        self._preloads: set[tuple[str, str]] = set()
-        #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
-        self.on_report_label: Callable[[Store, str, int, str], None] | None = None
+        #: What follows a decision on the wiki: notices, report pages, config-change notices.
+        self.aftermath = Aftermath(store, dry_run=dry_run, clock=clock)
         if not dry_run:
             for served in self.wikis.values():
-                served.on_config_change = self._config_notice_for(served)
+                served.on_config_change = self.aftermath.config_notice_for(served)
+
+    @property
+    def on_report_label(self) -> Callable[[Store, str, int, str], None] | None:
+        """Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide."""
+        return self.aftermath.on_report_label
+
+    @on_report_label.setter
+    def on_report_label(self, callback: Callable[[Store, str, int, str], None] | None) -> None:
+        self.aftermath.on_report_label = callback
 
     # -- one event ---------------------------------------------------------------------------
 
@@ -113,18 +110,7 @@ class Moderator:
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
             self.read_rate_limits()
-        if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
-            return  # the shared false-positive page on the central wiki (shared_tasks.py)
-        config, gateway = served.applied.config, served.gateway
-        if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
-                and gateway.same_title(change.title, config.false_positive_page)):
-            # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
-            try:
-                process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
-                                    editor=change.user, config=config, on_label=self.on_report_label,
-                                    rev_id=change.rev_id)
-            except WikiError as exc:
-                log.error("%s: cannot process the report page: %s", change.wiki, exc)
+        self.aftermath.report_page_edit(served, change)
 
     def read_rate_limits(self) -> None:
         """Read each wiki's rollback limit now (at start, on a config reload); logged once."""
@@ -171,14 +157,8 @@ class Moderator:
                               parent_id=row["parent_id"], length_old=None, length_new=None)
         verdict = verdict.with_(revert_rev_id=revert)
         if revert:
-            self._after_revert(change, verdict)
+            self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
         self._emit(change, verdict)
-
-    def _config_notice_for(self, served: ServedWiki) -> Callable[[AppliedConfig, AppliedConfig, ConfigPage], None]:
-        def notice(previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage) -> None:
-            if served.gateway is not None:
-                post_config_notice(served.gateway, self.store, served.name, previous, applied, page)
-        return notice
 
     def record_creation(self, change: RecentChange) -> None:
         """Page creations are never scored (the models cannot), but the skip is recorded."""
@@ -216,7 +196,7 @@ class Moderator:
             self._record(change, verdict, stream_url, event_id)
         if verdict.outcome is Outcome.REVERTED:
             verdict = verdict.with_(latency_ms=round((time.monotonic() - received) * 1000, 1))
-            self._after_revert(change, verdict)
+            self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
         if verdict.outcome in _SETTLED_BY_ACTING:
             with self.store.atomic():
                 self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
@@ -297,7 +277,7 @@ class Moderator:
             return base.with_(outcome=Outcome.ERROR, reason=f"wiki-error: {exc}")
         reason = context_skip(facts)
         if reason == "revert-of-bot" and facts.context is not None:
-            self._implicit_report(change, served, facts.context)
+            self.aftermath.implicit_report(served, change, facts.context)
         if reason:
             return base.with_(reason=reason)
         scores: list[Score] = []
@@ -380,48 +360,6 @@ class Moderator:
             return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{result.code}: {retry}")
         return verdict.with_(outcome=Outcome.ROLLBACK_FAILED, reason=f"{result.code}: {result.info}"[:300])
 
-    def _after_revert(self, change: RecentChange, verdict: Verdict) -> None:
-        """Tell the editor (only after a rollback that really happened)."""
-        served = self.wikis[change.wiki]
-        config, gateway = served.applied.config, served.gateway
-        if config is None or gateway is None or not verdict.revert_rev_id:
-            return
-        assert change.rev_id is not None
-        standing = escalate(gateway, self.store, config, change, self.clock())
-        if not config.talk_notice_enabled:
-            return
-        try:
-            if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
-                ensure_preload(gateway, config.false_positive_page)
-                self._preloads.add((change.wiki, config.false_positive_page))
-            result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
-                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0),
-                                 level=standing.next, report_link=shared_report_link(served, change.rev_id, change.title))
-        except WikiError as exc:
-            log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
-            self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
-            return
-        self.store.record_action(change.wiki, change.rev_id, "notice", result.status, result.rev_id, result.detail)
-
-    def _implicit_report(self, change: RecentChange, served: ServedWiki, context: RevisionContext) -> None:
-        """A human (not the reverted editor) undid the bot's revert: a probable false positive."""
-        config, gateway = served.applied.config, served.gateway
-        if config is None or gateway is None or not config.false_positive_page or self.dry_run:
-            return
-        if context.parent_id is None:
-            return
-        original = self.store.revert_of(change.wiki, context.parent_id)
-        if original is None or original["user"] == change.user:
-            return  # not the bot's revert, or the reverted editor re-adding their edit
-        try:
-            if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
-                                   reverted_rev=original["rev_id"], revert_rev=context.parent_id,
-                                   restorer=change.user, title=change.title):
-                log.info("%s: %s undid the revert of r%d: logged as a probable false positive",
-                         change.wiki, change.user, original["rev_id"])
-        except WikiError as exc:
-            log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
-
     def retry_pending(self) -> None:
         """Send the waiting rollbacks whose time has come, if still appropriate: a paced one
         whose slot another took waits on, unrecorded; one whose edit is too old expires."""
@@ -451,7 +389,7 @@ class Moderator:
                 else:
                     verdict = self._rollback(change, item.summary, item.attempts, recorded)
                     if verdict.outcome is Outcome.REVERTED:
-                        self._after_revert(change, verdict)
+                        self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
             self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
             self._emit(change, verdict)
 

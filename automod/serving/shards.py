@@ -29,7 +29,7 @@ import yaml
 from automod.errors import ConfigError
 from automod.settings import Settings, load_settings, parse_settings
 
-__all__ = ["Shard", "central_group", "plan_shards", "rates_from_store", "parse_rates", "write_shards"]
+__all__ = ["Shard", "central_group", "parse_rates", "plan_shards", "rates_from_store", "write_shards"]
 
 RATE_WINDOW_DAYS = 7.0
 

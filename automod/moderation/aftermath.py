@@ -1,0 +1,105 @@
+"""What follows a decision on the wiki: the editor's notice (with escalating warnings), the
+report pages, implicit reports and config-change notices.
+
+Kept apart from :mod:`.moderator` so that the pipeline reads top to bottom there, and the
+on-wiki side effects of its decisions read here. All of it is skipped in dry runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from automod.errors import WikiError
+from automod.moderation.escalation import escalate
+from automod.moderation.served_wiki import ServedWiki
+from automod.moderation.shared_tasks import shared_report_edit, shared_report_link
+from automod.onwiki.community_config import AppliedConfig
+from automod.onwiki.config_notice import post_config_notice
+from automod.onwiki.gateway import ConfigPage
+from automod.onwiki.notices import send_notice
+from automod.onwiki.reports import (
+    ensure_preload,
+    log_implicit_report,
+    process_report_page,
+)
+from automod.records import RecentChange, RevisionContext, Verdict
+from automod.store import Store
+
+__all__ = ["Aftermath"]
+
+log = logging.getLogger("automod.moderation.moderator")
+
+
+class Aftermath:
+    """The on-wiki steps after a decision, for every served wiki of one process."""
+
+    def __init__(self, store: Store, *, dry_run: bool, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.dry_run = dry_run
+        self.clock = clock
+        self._preloads: set[tuple[str, str]] = set()
+        #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
+        self.on_report_label: Callable[[Store, str, int, str], None] | None = None
+
+    def report_page_edit(self, served: ServedWiki, change: RecentChange) -> None:
+        """An edit of the wiki's report page (or the central wiki's shared one): answer it."""
+        if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
+            return  # the shared false-positive page on the central wiki (shared_tasks.py)
+        config, gateway = served.applied.config, served.gateway
+        if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
+                and gateway.same_title(change.title, config.false_positive_page)):
+            # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
+            try:
+                process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
+                                    editor=change.user, config=config, on_label=self.on_report_label,
+                                    rev_id=change.rev_id)
+            except WikiError as exc:
+                log.error("%s: cannot process the report page: %s", change.wiki, exc)
+
+    def after_revert(self, served: ServedWiki, change: RecentChange, verdict: Verdict) -> None:
+        """Tell the editor (only after a rollback that really happened), escalating warnings."""
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not verdict.revert_rev_id:
+            return
+        assert change.rev_id is not None
+        standing = escalate(gateway, self.store, config, change, self.clock())
+        if not config.talk_notice_enabled:
+            return
+        try:
+            if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
+                ensure_preload(gateway, config.false_positive_page)
+                self._preloads.add((change.wiki, config.false_positive_page))
+            result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
+                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0),
+                                 level=standing.next, report_link=shared_report_link(served, change.rev_id, change.title))
+        except WikiError as exc:
+            log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
+            self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
+            return
+        self.store.record_action(change.wiki, change.rev_id, "notice", result.status, result.rev_id, result.detail)
+
+    def implicit_report(self, served: ServedWiki, change: RecentChange, context: RevisionContext) -> None:
+        """A human (not the reverted editor) undid the bot's revert: a probable false positive."""
+        config, gateway = served.applied.config, served.gateway
+        if config is None or gateway is None or not config.false_positive_page or self.dry_run:
+            return
+        if context.parent_id is None:
+            return
+        original = self.store.revert_of(change.wiki, context.parent_id)
+        if original is None or original["user"] == change.user:
+            return  # not the bot's revert, or the reverted editor re-adding their edit
+        try:
+            if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
+                                   reverted_rev=original["rev_id"], revert_rev=context.parent_id,
+                                   restorer=change.user, title=change.title):
+                log.info("%s: %s undid the revert of r%d: logged as a probable false positive",
+                         change.wiki, change.user, original["rev_id"])
+        except WikiError as exc:
+            log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
+
+    def config_notice_for(self, served: ServedWiki) -> Callable[[AppliedConfig, AppliedConfig, ConfigPage], None]:
+        def notice(previous: AppliedConfig, applied: AppliedConfig, page: ConfigPage) -> None:
+            if served.gateway is not None:
+                post_config_notice(served.gateway, self.store, served.name, previous, applied, page)
+        return notice
