@@ -8,12 +8,13 @@ on-wiki side effects of its decisions read here. All of it is skipped in dry run
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from automod.errors import WikiError
 from automod.moderation.escalation import escalate
 from automod.moderation.served_wiki import ServedWiki
-from automod.moderation.shared_tasks import shared_report_edit, shared_report_link
+from automod.moderation.shared_tasks import shared_page_title, shared_report_edit, shared_report_link
 from automod.onwiki.community_config import AppliedConfig
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.gateway import ConfigPage
@@ -23,6 +24,7 @@ from automod.onwiki.reports import (
     log_implicit_report,
     process_report_page,
 )
+from automod.onwiki.report_trust import same_user
 from automod.records import RecentChange, RevisionContext, Verdict
 from automod.store import Store
 
@@ -41,6 +43,36 @@ class Aftermath:
         self._preloads: set[tuple[str, str]] = set()
         #: Called with (store, wiki, rev_id, "confirmed" | "declined") when reviewers decide.
         self.on_report_label: Callable[[Store, str, int, str], None] | None = None
+
+    def report_page_of(self, served: ServedWiki, change: RecentChange) -> str | None:
+        """The report page (the wiki's own, or the central wiki's shared one) that ``change``
+        edits, if a pass would read it (None: not a report page, or nothing to do: dry run)."""
+        gateway, config = served.gateway, served.applied.config
+        if self.dry_run or gateway is None or change.type not in ("edit", "new"):
+            return None
+        shared = shared_page_title(served)
+        if shared is not None and gateway.same_title(change.title, shared):
+            return shared
+        if config is not None and config.false_positive_page and gateway.same_title(change.title,
+                                                                                     config.false_positive_page):
+            return config.false_positive_page
+        return None
+
+    def report_page_pass(self, served: ServedWiki, changes: Sequence[RecentChange]) -> None:
+        """One pass for several edits of one report page, held back while candidate edits went
+        first: it reads the page's latest revision, which holds them all. It stands for the
+        newest of them (so an earlier pass at or after it costs nothing), credited to the
+        newest editor other than the bot if there is one — the bot's own lines alone start a
+        pass only to go on with one cut short, exactly as they would one by one."""
+        if not changes:
+            return
+        newest = max(changes, key=lambda c: c.rev_id or 0)
+        if any(c.rev_id is None for c in changes):
+            newest = replace(newest, rev_id=None)  # no revision to skip by: the pass reads the page
+        bot = served.gateway.bot_user if served.gateway is not None else None
+        humans = [c for c in changes if bot is None or not same_user(c.user, bot)]
+        editor = max(humans, key=lambda c: c.rev_id or 0).user if humans else newest.user
+        self.report_page_edit(served, replace(newest, user=editor))
 
     def report_page_edit(self, served: ServedWiki, change: RecentChange) -> None:
         """An edit of the wiki's report page (or the central wiki's shared one): answer it."""

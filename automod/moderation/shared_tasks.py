@@ -29,7 +29,7 @@ from automod.onwiki.shared_reports import (
 from automod.records import RecentChange
 from automod.store import Store
 
-__all__ = ["run_shared_tasks", "shared_page_of", "shared_report_edit", "shared_report_link"]
+__all__ = ["run_shared_tasks", "shared_page_of", "shared_page_title", "shared_report_edit", "shared_report_link"]
 
 log = logging.getLogger("automod.moderation.shared_tasks")
 
@@ -61,10 +61,9 @@ def shared_page_of(served: ServedWiki) -> tuple[SharedPage, CommunityConfig] | N
 
 def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, on_label: LabelHook | None) -> bool:
     """On the central wiki: an edit to the shared page starts a pass; True if it was that page."""
-    found = shared_page_of(served) if served.central is not None and served.central.central.wiki == served.name \
-        else None
+    found = _read_here(served)
     gateway = served.gateway
-    if found is None or gateway is None or not served.login or not gateway.same_title(change.title, found[0].title):
+    if found is None or gateway is None or not gateway.same_title(change.title, found[0].title):
         return False
     shared, config = found
     try:
@@ -73,6 +72,19 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
     except AutomodError as exc:
         log.error("%s: cannot process the shared report page: %s", served.name, exc)
     return True
+
+
+def _read_here(served: ServedWiki) -> tuple[SharedPage, CommunityConfig] | None:
+    """The shared page, if this wiki's thread is the one that reads it (the central wiki's)."""
+    if served.central is None or served.central.central.wiki != served.name or not served.login:
+        return None
+    return shared_page_of(served)
+
+
+def shared_page_title(served: ServedWiki) -> str | None:
+    """The shared page's title when this wiki's thread reads it (None otherwise)."""
+    found = _read_here(served)
+    return found[0].title if found is not None else None
 
 
 def shared_report_link(served: ServedWiki, rev_id: int, title: str) -> str | None:

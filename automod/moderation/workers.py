@@ -26,6 +26,7 @@ from automod.moderation.moderator import DEFERRED, Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.shared_tasks import run_shared_tasks
+from automod.moderation.work_queue import ReportPasses
 from automod.onwiki.dashboard import publish_summary_if_due
 from automod.onwiki.stats import publish_day, yesterday_unpublished
 from automod.settings import Settings, WikiSettings
@@ -116,6 +117,8 @@ class WikiWorker(threading.Thread):
         self.in_hand: float | None = None  # when the event being handled now was received
         #: Edits a passing fault hit, decided again later (their stream position held).
         self.retries: DecisionRetries[_Item] = DecisionRetries()
+        #: Report-page edits held for one coalesced pass per page, run when no candidate waits.
+        self.passes: ReportPasses[_Item] = ReportPasses()
         #: Called when the worker dies of a system fault (the runner closes the stream, so the
         #: bot stops at once and loudly instead of running on with a dead wiki).
         self.on_fatal: Callable[[], None] | None = None
@@ -170,6 +173,8 @@ class WikiWorker(threading.Thread):
             self._outcome_labels()
             run_shared_tasks(moderator.wikis[self.wiki.name], moderator.store, moderator.on_report_label)
             self._retry_deferred()
+            if self._report_passes():
+                return  # stopped between passes
             wait = self.retries.seconds_to_next()
             try:
                 item = self.queue.get(timeout=1.0 if wait is None else min(1.0, max(0.05, wait)))
@@ -193,13 +198,76 @@ class WikiWorker(threading.Thread):
                 except Exception:  # only costs the batch: each is then scored on its own
                     log.exception("%s: batch scoring failed", self.wiki.name)
             for item in batch:
+                if item is _DRAIN and not self.stop_now.is_set():
+                    self._report_passes(drain=True)  # finish everything queued, held passes too
                 if item is _DRAIN or self.stop_now.is_set():
                     return
                 assert isinstance(item, _Item)
+                if self._held(item):
+                    continue  # a report-page edit: its pass runs when no candidate waits
                 if self._handle_isolated(item):
                     self._settled(item)
                 if moderator.pending:
                     moderator.retry_pending()
+
+    def _held(self, item: _Item) -> bool:
+        """Hold a report-page edit for its page's coalesced pass (candidates go first). The
+        config page and candidate edits are never held: they are handled at once, in order."""
+        moderator = self.moderator
+        assert moderator is not None
+        change = item.change
+        served = moderator.wikis.get(change.wiki)
+        reason = rejection_reason(change, self.served)
+        try:
+            if served is None or reason is None or served.is_config_page(change.title):
+                return False
+            page = moderator.aftermath.report_page_of(served, change)
+        except SYSTEM_FAULTS:
+            raise
+        except Exception:  # handled on its own then, where a failure costs only this event
+            log.exception("%s: cannot tell whether r%s edits a report page", self.wiki.name, change.rev_id)
+            return False
+        if page is None:
+            return False
+        self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + 1
+        self.passes.hold(page, change, item)
+        return True
+
+    def _candidate_waiting(self) -> bool:
+        """Whether a candidate edit is waiting in the queue or due for a retry (a peek)."""
+        if self.retries.seconds_to_next() == 0:
+            return True
+        with self.queue.mutex:
+            return any(isinstance(i, _Item) and rejection_reason(i.change, self.served) is None
+                       for i in self.queue.queue)
+
+    def _report_passes(self, drain: bool = False) -> bool:
+        """Run the held report-page passes that are due (all of them when draining); True if
+        told to stop meanwhile. Every held edit a pass stands for is settled after it."""
+        moderator = self.moderator
+        assert moderator is not None
+        while (page := self.passes.pages()[0] if drain and len(self.passes)
+               else self.passes.due(self._candidate_waiting())) is not None:
+            if self.stop_now.is_set():
+                return True
+            held = self.passes.take(page)
+            served = moderator.wikis[self.wiki.name]
+            try:
+                moderator.aftermath.report_page_pass(served, [h.change for h in held])
+            except SYSTEM_FAULTS:
+                raise
+            except Exception as exc:  # costs only this pass: recorded, and the next edit reads again
+                newest = held[-1]
+                log.exception("%s: pass over %s (r%s) failed; recorded and skipped", self.wiki.name, page,
+                              newest.change.rev_id)
+                moderator.store.record_malformed(self.settings.stream.url, newest.item.event_id or None,
+                                                 repr(newest.change)[:MALFORMED_KEEP_BYTES],
+                                                 f"handling failed: {type(exc).__name__}: {exc}")
+            for h in held:
+                self._settled(h.item)
+            if self._candidate_waiting() and not drain:
+                break  # at most one pass between candidates
+        return False
 
     def _settled(self, item: _Item) -> None:
         assert self.moderator is not None
