@@ -154,7 +154,9 @@ def test_a_burst_past_the_default_rollback_limit_is_fully_reverted_while_the_edi
     assert outcomes == ["reverted"] * len(made), outcomes
     assert not [line for line in bot.lines if line["decision"] == "rollback-failed"]
     paced = [line for line in bot.lines if line["decision"] == "rollback-pending"]
-    assert len(paced) >= 10 and all(line["reason"].startswith("paced:") for line in paced), paced[:3]
+    # Most waits are the pacer's own; on a loaded machine a refusal or a slow check may add a
+    # few others (re-queued too), but none of them may end the rollback.
+    assert len([line for line in paced if line["reason"].startswith("paced:")]) >= 10, paced[:3]
     for page in pages:
         assert top_revision(admin, page)["user"] == sandbox.bot.name
     assert "lacks the noratelimit right" in bot.log.read_text(), "the operator is told at start"

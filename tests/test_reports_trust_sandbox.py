@@ -138,6 +138,10 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
         twice = store.db.execute("SELECT detail FROM actions WHERE kind IN ('report-no-match', 'report-answer', "
                                  "'report-dropped') GROUP BY detail HAVING count(*) > 1").fetchall()
         assert not twice, "a report was handled twice"
+        # The worker holds report-page edits while candidates go first, one pass per burst.
+        flood_passes = int(store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-pass'"
+                                            " AND detail = ?", (fp_page,)).fetchone()[0])
+        assert 1 <= flood_passes <= flood // 4, f"{flood_passes} passes for {flood} report edits: not coalesced"
 
     # Work per revision is bounded: reports saved while the bot is away arrive as a burst of
     # events; the first one's pass reads the latest revision, the others cost nothing.

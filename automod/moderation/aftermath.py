@@ -19,12 +19,12 @@ from automod.onwiki.community_config import AppliedConfig
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.notices import send_notice
+from automod.onwiki.report_trust import same_user
 from automod.onwiki.reports import (
     ensure_preload,
     log_implicit_report,
     process_report_page,
 )
-from automod.onwiki.report_trust import same_user
 from automod.records import RecentChange, RevisionContext, Verdict
 from automod.store import Store
 

@@ -4,8 +4,9 @@ reports must not delay the reverting of vandalism).
 A pass over a report page reads the page's latest revision, which holds every earlier
 edit, so the edits of one page waiting together need one pass, not one each. The worker
 holds them here, one pending pass per page, and runs a pass only when no candidate edit is
-waiting — or, so that reports are never starved by a busy wiki, once the oldest held edit
-has waited :data:`MAX_WAIT_SECONDS`, and then one pass before the next candidate. A held
+waiting and the page's edits have paused for :data:`QUIET_SECONDS` — or, so that reports
+are never starved by a busy wiki, once the oldest held edit has waited
+:data:`MAX_WAIT_SECONDS` (or :data:`MAX_HELD` edits are held), and then one pass before the next candidate. A held
 edit counts as handled (its stream position may be passed) once a pass at or after its
 revision ran: :meth:`ReportPasses.take` hands back every edit the pass stands for.
 """
@@ -19,7 +20,7 @@ from typing import Generic, TypeVar
 
 from automod.records import RecentChange
 
-__all__ = ["MAX_WAIT_SECONDS", "HeldEdit", "ReportPasses"]
+__all__ = ["MAX_HELD", "MAX_WAIT_SECONDS", "QUIET_SECONDS", "HeldEdit", "ReportPasses"]
 
 T = TypeVar("T")
 
@@ -27,6 +28,15 @@ T = TypeVar("T")
 #: (between two candidates). Reports are answered by humans' standards — seconds do not
 #: matter there, while every second a vandal edit stands does.
 MAX_WAIT_SECONDS = 15.0
+#: A page's pass waits until its edits have stopped coming for this long (when no candidate
+#: waits): a flood's reports are then read a burst at a time, and a vandal edit arriving
+#: meanwhile rarely finds a pass in progress.
+QUIET_SECONDS = 2.0
+#: A page's pass is due, like one that waited too long, once this many of its edits are held:
+#: a pass credits each report to whoever saved it from the page's last
+#: ``report_trust.HISTORY_DEPTH`` (50) revisions, so a pass must come before its reports'
+#: revisions fall out of that window (or they would count as an unknown reporter's).
+MAX_HELD = 8
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,11 @@ class HeldEdit(Generic[T]):
 class ReportPasses(Generic[T]):
     """Report-page edits waiting for a pass, coalesced per page (oldest page first)."""
 
-    def __init__(self, max_wait: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_wait: float = MAX_WAIT_SECONDS, quiet: float = QUIET_SECONDS, max_held: int = MAX_HELD,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_wait = max_wait
+        self.max_held = max_held
+        self.quiet = quiet
         self.clock = clock
         self._held: dict[str, list[HeldEdit[T]]] = {}  # page -> its edits, in arrival order
 
@@ -53,14 +66,29 @@ class ReportPasses(Generic[T]):
         return sum(len(edits) for edits in self._held.values())
 
     def due(self, candidate_waiting: bool) -> str | None:
-        """The page whose pass should run now: the one held longest, if no candidate edit is
-        waiting or it has waited too long already (None: nothing to run now)."""
+        """The page whose pass should run now (None: nothing to run now): one whose oldest
+        held edit has waited ``max_wait``, or with ``max_held`` edits held; else, if no
+        candidate edit is waiting, one whose edits have stopped coming for ``quiet`` seconds —
+        in a flood, one pass then reads a burst of reports instead of one pass each."""
+        now = self.clock()
+        by_age = sorted(self._held, key=lambda p: self._held[p][0].held_at)
+        for page in by_age:
+            if now - self._held[page][0].held_at >= self.max_wait or len(self._held[page]) >= self.max_held:
+                return page
+        if candidate_waiting:
+            return None
+        for page in by_age:
+            if now - self._held[page][-1].held_at >= self.quiet:
+                return page
+        return None
+
+    def seconds_to_next(self) -> float | None:
+        """How long until a pass is due if no candidate edit comes (None: nothing held)."""
         if not self._held:
             return None
-        page = min(self._held, key=lambda p: self._held[p][0].held_at)
-        if not candidate_waiting or self.clock() - self._held[page][0].held_at >= self.max_wait:
-            return page
-        return None
+        now = self.clock()
+        return max(0.0, min(min(e[0].held_at + self.max_wait, e[-1].held_at + self.quiet) - now
+                            for e in self._held.values()))
 
     def take(self, page: str) -> list[HeldEdit[T]]:
         """Every held edit of ``page``: one pass over its latest revision handles them all."""

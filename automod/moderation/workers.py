@@ -175,7 +175,8 @@ class WikiWorker(threading.Thread):
             self._retry_deferred()
             if self._report_passes():
                 return  # stopped between passes
-            wait = self.retries.seconds_to_next()
+            waits = [w for w in (self.retries.seconds_to_next(), self.passes.seconds_to_next()) if w is not None]
+            wait = min(waits) if waits else None
             try:
                 item = self.queue.get(timeout=1.0 if wait is None else min(1.0, max(0.05, wait)))
             except queue.Empty:
