@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from automod.scoring.model_files import CorruptModel
 from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
 
-__all__ = ["AGGREGATES", "BOOSTER_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE", "HEADS_NPZ",
+__all__ = ["check_booster", "load_failure", "AGGREGATES", "BOOSTER_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE", "HEADS_NPZ",
            "KIND", "KINDS", "ONNX_DATA", "ONNX_FILE", "QUANTIZATION_TOLERANCE", "TEXT_FEATURES", "MultilingualCard"]
 
 ENCODER_DIR = "encoder"
@@ -82,3 +83,16 @@ class MultilingualCard:
                 "feature_names": list(self.feature_names), "sha256": self.sha256, "max_length": self.max_length,
                 "title_max_length": self.title_max_length, "max_texts": self.max_texts,
                 "quantization": self.quantization, "onnx": self.onnx}
+
+
+def load_failure(card_id: str, model_dir: Any, exc: Exception) -> CorruptModel:
+    """The error for a model directory whose files passed their checks but do not load."""
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return CorruptModel(f"model {card_id} in {model_dir} cannot be loaded: {type(exc).__name__}: {first_line}")
+
+
+def check_booster(booster: Any, card_id: str) -> None:
+    """Refuse a booster trained on other features; score on one thread (the bot batches)."""
+    if booster.num_features() != len(FEATURE_NAMES):
+        raise CorruptModel(f"model {card_id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
+    booster.set_param({"nthread": 1})

@@ -50,6 +50,8 @@ from automod.scoring.multilingual.card import (
     QUANTIZATION_TOLERANCE,
     TEXT_FEATURES,
     MultilingualCard,
+    check_booster,
+    load_failure,
 )
 from automod.scoring.multilingual.heads import RevertRiskHeads, TextHeads, aggregate
 
@@ -143,11 +145,8 @@ class MultilingualModel:
             raise UnknownModel(f"multilingual models need: pip install -e '.[multilingual]' in the checkout"
                                f" ({exc})") from exc
         except Exception as exc:
-            raise CorruptModel(f"model {card.id} in {model_dir} cannot be loaded: {type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
-        if booster.num_features() != len(FEATURE_NAMES):
-            raise CorruptModel(f"model {card.id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
-        booster.set_param({"nthread": 1})
+            raise load_failure(card.id, model_dir, exc) from exc
+        check_booster(booster, card.id)
         net.eval()
         runtime_used = "onnxruntime-int8" if use_onnx else "torch"
         log.info("loaded multilingual model %s (%s) from %s, encoder on %s", card.name, card.id, model_dir,

@@ -32,6 +32,8 @@ from automod.scoring.multilingual.card import (
     ONNX_DATA,
     ONNX_FILE,
     MultilingualCard,
+    check_booster,
+    load_failure,
 )
 from automod.scoring.multilingual.edit_texts import EditMeta, EditTexts
 from automod.scoring.multilingual.fragments import (
@@ -169,11 +171,8 @@ class TorchFreeModel:
             raise UnknownModel(f"multilingual models need: pip install -e '.[local,multilingual]' in the checkout"
                                f" ({exc})") from exc
         except Exception as exc:
-            raise CorruptModel(f"model {card.id} in {model_dir} cannot be loaded: {type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
-        if booster.num_features() != len(FEATURE_NAMES):
-            raise CorruptModel(f"model {card.id} expects {booster.num_features()} features, not {len(FEATURE_NAMES)}")
-        booster.set_param({"nthread": 1})
+            raise load_failure(card.id, model_dir, exc) from exc
+        check_booster(booster, card.id)
         log.info("loaded multilingual model %s (%s) from %s, encoder on onnxruntime-int8, served without torch",
                  card.name, card.id, model_dir)
         return cls(card, tokenizer, session, heads, booster)
