@@ -18,7 +18,7 @@ import yaml
 from automod.errors import ConfigError
 from automod.schemas import SETTINGS, SchemaProblem, load_schema, schema_problems
 
-__all__ = ["CentralConfigSettings", "HealthSettings", "LiftWingSettings", "Settings", "StreamSettings", "WikiSettings",
+__all__ = ["CentralConfigSettings", "HealthSettings", "LiftWingSettings", "ScoringSettings", "Settings", "StreamSettings", "WikiSettings",
            "load_settings"]
 
 DEFAULT_CONFIG_PAGE = "MediaWiki:Automod-config.json"
@@ -36,6 +36,15 @@ class StreamSettings:
 class LiftWingSettings:
     url: str = "https://api.wikimedia.org/service/lw/inference/v1/models/"
     token_env: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How a wiki's queued candidates are scored ahead of their (sequential) decisions: a
+    remote scorer's latency, not the bot's own work, is what bounds a wiki's throughput."""
+
+    #: Scoring requests one wiki may have in flight at once (1: one edit at a time).
+    max_in_flight: int = 4
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class Settings:
     models_dir: Path = Path("models")
     health: HealthSettings = field(default_factory=HealthSettings)
     central_config: CentralConfigSettings | None = None
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
 
     @property
     def served_wikis(self) -> frozenset[str]:
@@ -118,6 +128,7 @@ def parse_settings(data: Any, base: Path) -> Settings:
     stream = _with_defaults(data["stream"], props["stream"])
     liftwing = _with_defaults(data.get("liftwing") or {}, props["liftwing"])
     health = _with_defaults(data.get("health") or {}, props["health"])
+    scoring = _with_defaults(data.get("scoring") or {}, props["scoring"])
     wikis = tuple(WikiSettings(**{**_with_defaults(w, props["wikis"]["items"]), "stats_page": w.get("stats_page") or ""})
                   for w in data["wikis"])
     names = [w.name for w in wikis]
@@ -135,6 +146,7 @@ def parse_settings(data: Any, base: Path) -> Settings:
         models_dir=(base / str(data["models_dir"])).resolve() if data.get("models_dir") else default_models_dir(base),
         health=HealthSettings(**{key: float(value) for key, value in health.items()}),
         central_config=central,
+        scoring=ScoringSettings(max_in_flight=int(scoring["max_in_flight"])),
     )
 
 

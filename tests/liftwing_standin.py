@@ -11,7 +11,8 @@ It speaks the contract in revert-risk-models.md §1 as served by LW
 * 404 ``{"error": "Model with name … does not exist."}`` for other model paths.
 
 Tests script it: ``set_score``, ``set_unscorable``, ``fail_next`` (5xx/429 with an optional
-``Retry-After``), ``hang_next`` (sleep before answering), ``reply_next`` (raw bodies), and
+``Retry-After``), ``hang_next`` (sleep before answering), ``reply_next`` (raw bodies), ``latency`` (a
+function giving each answer's delay, for benchmarks), and
 read back ``requests``, every request received (path, headers, body).
 """
 
@@ -64,7 +65,8 @@ class LiftWingStandin:
 
     def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None,
                  score_function: Callable[[str, int], float | str | None] | None = None,
-                 ores_models: dict[str, set[str]] | None = None) -> None:
+                 ores_models: dict[str, set[str]] | None = None,
+                 latency: Callable[[], float] | None = None) -> None:
         # ORES-style models (revscoring) each wiki has: {"sandboxwiki": {"damaging", "goodfaith"}}
         self.ores_models = ores_models or {}
         self.default_score = default_score
@@ -72,6 +74,8 @@ class LiftWingStandin:
         # (lang, rev_id) returning a probability, a 422 reason string, or None (default).
         self.score_function = score_function
         self.known_langs = set(known_langs) if known_langs is not None else None  # None: any
+        # Seconds to wait before each answer (drawn per request), like Lift Wing's own latency.
+        self.latency = latency
         self.requests: list[RecordedRequest] = []
         self._scores: dict[tuple[str, int], float] = {}
         self._unscorable: dict[tuple[str, int], str] = {}
@@ -300,6 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
         if scripted is not None and scripted.status is not None:
             assert scripted.body is not None
             self._send(scripted.status, scripted.body, scripted.content_type, scripted.retry_after)
+            return
+        if standin.latency is not None and standin._stopping.wait(standin.latency()):
             return
         status, payload = standin.predict(self.path, raw)
         self._send(status, json.dumps(payload).encode(), "application/json", None)

@@ -226,8 +226,9 @@ class Moderator:
 
     def prefetch(self, changes: Sequence[RecentChange]) -> None:
         """Let a scorer that batches (the local multilingual model) score, in one go, the
-        candidates waiting in the queue that no cheap skip rule drops; each is then decided
-        as usual, its score answered from memory. Failures here only cost the batch."""
+        candidates waiting in the queue that no cheap skip rule drops, or a remote one start
+        scoring them concurrently (prefetch.py); each is then decided as usual, its score
+        answered from memory. Failures here only cost the batch."""
         by_wiki: dict[str, list[RecentChange]] = {}
         for change in changes:
             by_wiki.setdefault(change.wiki, []).append(change)

@@ -19,6 +19,9 @@ from typing import Any
 import requests
 
 from automod.errors import AutomodError, WikiError, WikiUnavailable
+from automod.moderation.prefetch import ConcurrentPrefetch
+from automod.onwiki.central_config import CentralPage, central_source, governed_config
+from automod.onwiki.central_notice import central_changed
 from automod.onwiki.community_config import (
     AppliedConfig,
     CommunityConfig,
@@ -26,8 +29,6 @@ from automod.onwiki.community_config import (
     config_page_problem,
     parse_config,
 )
-from automod.onwiki.central_config import CentralPage, central_source, governed_config
-from automod.onwiki.central_notice import central_changed
 from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
 from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
@@ -301,7 +302,7 @@ class ServedWiki:
 
     def scorer(self, model: str) -> Scorer:
         if model not in self._scorers and model in ORES_MODELS:
-            self._scorers[model] = self._ores_scorer(model)
+            self._scorers[model] = self._remote(lambda: self._ores_scorer(model))
         elif model not in self._scorers and model.startswith("local:"):
             from automod.scoring.local import LocalScorer
 
@@ -316,8 +317,15 @@ class ServedWiki:
             else:
                 self._scorers[model] = LocalScorer(model_dir, gateway.query)
         if model not in self._scorers:
-            self._scorers[model] = LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options())
+            self._scorers[model] = self._remote(
+                lambda: LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options()))
         return self._scorers[model]
+
+    def _remote(self, make: Callable[[], Scorer]) -> Scorer:
+        """A remote scorer, able to score queued candidates concurrently unless the operator
+        set ``scoring.max_in_flight`` to 1 (then one edit at a time, as before)."""
+        limit = self.settings.scoring.max_in_flight
+        return make() if limit <= 1 else ConcurrentPrefetch(make(), make, limit)
 
     def liftwing_stats(self) -> list[Any]:
         """Request/error counters of the scorers that call Lift Wing (for the heartbeat);

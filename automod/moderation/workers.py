@@ -191,6 +191,7 @@ class WikiWorker(threading.Thread):
                     break
             candidates = [i.change for i in batch
                           if isinstance(i, _Item) and rejection_reason(i.change, self.served) is None]
+            candidates += self._queued_candidates()  # scored ahead while this batch is decided
             if len(candidates) > 1:
                 try:
                     moderator.prefetch(candidates)
@@ -233,6 +234,13 @@ class WikiWorker(threading.Thread):
         self.summary.rejected[reason] = self.summary.rejected.get(reason, 0) + 1
         self.passes.hold(page, change, item)
         return True
+
+    def _queued_candidates(self) -> list[RecentChange]:
+        """Candidates still waiting in the queue, at most ``BATCH_MAX`` (a peek, nothing taken),
+        so a concurrent scorer keeps working while the batch in hand is decided."""
+        with self.queue.mutex:
+            waiting = [i.change for i in list(self.queue.queue)[:BATCH_MAX] if isinstance(i, _Item)]
+        return [c for c in waiting if rejection_reason(c, self.served) is None]
 
     def _candidate_waiting(self) -> bool:
         """Whether a candidate edit is waiting in the queue or due for a retry (a peek)."""
