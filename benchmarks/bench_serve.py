@@ -40,6 +40,9 @@ sys.path.insert(0, str(HERE))
 IGNORED = {"format", "formatversion"}
 
 
+#: Scorer threads per server worker (--threads).
+SCORER_THREADS = 1
+
 def key(params: dict[str, Any]) -> str:
     return json.dumps(sorted((k, str(v)) for k, v in params.items() if k not in IGNORED))
 
@@ -161,7 +164,7 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
     import requests
     from serve_helpers import ServeProcess
 
-    with ServeProcess(settings, model_dir, "--workers", str(workers), "--threads", "4", name=name,
+    with ServeProcess(settings, model_dir, "--workers", str(workers), "--threads", str(SCORER_THREADS), name=name,
                       timeout=180) as server:
         url = f"{server.models_url}{name}:predict"
         for rev in revs[: 2 * workers * 4]:  # warm every worker's scorers
@@ -197,10 +200,14 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="predictions per measurement")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads against the server")
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads against the server")
     parser.add_argument("--multilingual", action="store_true", help="also an mBERT-shaped multilingual model")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="scorer threads per server worker (1 keeps each worker on one core)")
     parser.add_argument("--replay-server", nargs=2, metavar=("RECORDING", "PORT_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global SCORER_THREADS
+    SCORER_THREADS = args.threads
     if args.replay_server:
         replay_server(Path(args.replay_server[0]), Path(args.replay_server[1]))
         return
