@@ -95,17 +95,10 @@ def drain(sandbox, work: Path, liftwing_url: str, revs: list[int], in_flight: in
     started = time.monotonic()
     bot = Bot(settings)
     try:
-        wanted = set(revs)
-        while not wanted <= {line["rev_id"] for line in bot.lines if line["decision"] != "rollback-pending"}:
-            if bot.proc.poll() is not None:
-                raise SystemExit(f"bot exited: {bot.log.read_text()[-2000:]}")
-            if time.monotonic() - started > 3600:
-                raise SystemExit("no drain within an hour")
-            time.sleep(0.05)
+        outcomes = bot.wait_all_decided(revs, timeout=3600)
         elapsed = time.monotonic() - started
         bot_cpu = cpu_seconds([bot.proc.pid])
-        outcomes = [line["decision"] for line in bot.lines if line["rev_id"] in wanted]
-        print(f"  decisions: { {o: outcomes.count(o) for o in set(outcomes)} }")
+        print(f"  decisions: {outcomes}")
         return {"drain": elapsed, "bot_cpu": bot_cpu, "php_cpu": cpu_seconds(php) - php_before}
     finally:
         bot.stop()

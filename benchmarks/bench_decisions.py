@@ -25,12 +25,9 @@ from conftest import GENEROUS_LIMITS, WikiClient  # noqa: E402
 from liftwing_standin import running_standin  # noqa: E402
 from moderation_helpers import (  # noqa: E402
     REVERTING,
-    Bot,
     bot_settings,
-    relay_clients,
+    launch_bot,
     set_config,
-    start_at_stream_end,
-    wait_connected,
 )
 
 from automod.sandbox import down, up  # noqa: E402
@@ -59,10 +56,7 @@ def main() -> None:
             admin.edit(page, "Stable text.")
         with running_standin(default_score=0.995) as liftwing:
             settings = bot_settings(sandbox, work, liftwing.url)
-            start_at_stream_end(sandbox, work)
-            before = relay_clients(sandbox)
-            bot = Bot(settings)
-            wait_connected(sandbox, before, bot)
+            bot = launch_bot(sandbox, work, settings)
             started = time.monotonic()
             for i, page in enumerate(pages):
                 rev = vandals[i % 2].edit(page, f"Stable text. VANDALISM {i}")

@@ -34,11 +34,9 @@ from moderation_helpers import (  # noqa: E402
     REVERTING,
     Bot,
     bot_settings,
-    relay_clients,
+    launch_bot,
     score_from_wiki,
     set_config,
-    start_at_stream_end,
-    wait_connected,
 )
 
 from automod.onwiki.community_config import CommunityConfig  # noqa: E402
@@ -128,10 +126,7 @@ def main() -> None:
             admin.edit(page, "Stable text.")
         with running_standin(score_function=score_from_wiki(sandbox.api_url)) as liftwing:
             settings = bot_settings(sandbox, work, liftwing.url)
-            start_at_stream_end(sandbox, work)
-            before = relay_clients(sandbox)
-            bot = Bot(settings)
-            wait_connected(sandbox, before, bot)
+            bot = launch_bot(sandbox, work, settings)
             quiet = vandalise(bot, vandals, quiet_pages, pause=0.5)
             reverted = [l["rev_id"] for l in bot.lines if l["decision"] == "reverted"]
             started = time.monotonic()

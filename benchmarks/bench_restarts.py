@@ -32,10 +32,9 @@ from moderation_helpers import (  # noqa: E402
     REVERTING,
     Bot,
     bot_settings,
-    relay_clients,
+    launch_bot,
     set_config,
     start_at_stream_end,
-    wait_connected,
 )
 
 from automod.sandbox import down, up  # noqa: E402
@@ -51,16 +50,9 @@ def drain(sandbox, work: Path, liftwing_url: str, revs: list[int]) -> float:
     started = time.monotonic()
     bot = Bot(settings)
     try:
-        wanted = set(revs)
-        while not wanted <= {line["rev_id"] for line in bot.lines if line["decision"] != "rollback-pending"}:
-            if bot.proc.poll() is not None:
-                raise SystemExit(f"bot exited: {bot.log.read_text()[-2000:]}")
-            if time.monotonic() - started > 1800:
-                raise SystemExit("no drain within 30 minutes")
-            time.sleep(0.05)
+        outcomes = bot.wait_all_decided(revs, timeout=1800)
         elapsed = time.monotonic() - started
-        outcomes = [line["decision"] for line in bot.lines if line["rev_id"] in wanted]
-        print(f"  decisions: { {o: outcomes.count(o) for o in set(outcomes)} }")
+        print(f"  decisions: {outcomes}")
         return elapsed
     finally:
         bot.stop()
@@ -68,10 +60,7 @@ def drain(sandbox, work: Path, liftwing_url: str, revs: list[int]) -> float:
 
 def kill_nine(sandbox, work: Path, liftwing_url: str) -> None:
     """Start a bot (seeing nothing new) and SIGKILL it once it follows the stream."""
-    start_at_stream_end(sandbox, work)
-    before = relay_clients(sandbox)
-    bot = Bot(bot_settings(sandbox, work, liftwing_url))
-    wait_connected(sandbox, before, bot)
+    bot = launch_bot(sandbox, work, bot_settings(sandbox, work, liftwing_url))
     time.sleep(1.0)  # connected, logged in, throttle.ctrl written
     bot.proc.send_signal(signal.SIGKILL)
     bot.proc.wait(10)

@@ -124,6 +124,19 @@ class Bot:
         except AssertionError:
             raise AssertionError(f"no decision for r{rev_id}; bot log:\n{self.log.read_text()[-3000:]}") from None
 
+    def wait_all_decided(self, revs: list[int], timeout: float) -> dict[str, int]:
+        """Wait for a final decision on every revision in ``revs``; count them by outcome."""
+        wanted = set(revs)
+
+        def done() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"bot exited: {self.log.read_text()[-2000:]}")
+            final = {line["rev_id"] for line in self.lines if line["decision"] != "rollback-pending"}
+            return wanted <= final
+        wait_for(done, timeout=timeout, interval=0.05)
+        outcomes = [line["decision"] for line in self.lines if line["rev_id"] in wanted]
+        return {outcome: outcomes.count(outcome) for outcome in sorted(set(outcomes))}
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -133,15 +146,21 @@ class Bot:
 
 
 def wait_connected(sandbox: SandboxInfo, before: int, bot: Bot) -> None:
+    """Wait until the relay has opened a stream since it had opened ``before``.
+
+    Counted by streams ever opened, not streams open now: a bot stopped by the previous
+    test is only noticed gone at the relay's next write, so the open count can stay level
+    while a new bot connects."""
     def connected() -> bool:
         if bot.proc.poll() is not None:
             raise AssertionError(f"bot exited: {bot.log.read_text()[-3000:]}")
-        return int(requests.get(f"{sandbox.relay_url}/health", timeout=5).json()["clients"]) > before
-    wait_for(connected, timeout=20)
+        return relay_connections(sandbox) > before
+    wait_for(connected, timeout=20, interval=0.1)
 
 
-def relay_clients(sandbox: SandboxInfo) -> int:
-    return int(requests.get(f"{sandbox.relay_url}/health", timeout=5).json()["clients"])
+def relay_connections(sandbox: SandboxInfo) -> int:
+    """Streams the relay has ever opened (never goes down)."""
+    return int(requests.get(f"{sandbox.relay_url}/health", timeout=5).json()["connections"])
 
 
 def top_revision(client: WikiClient, title: str) -> dict[str, Any]:
@@ -154,7 +173,7 @@ def launch_bot(sandbox: SandboxInfo, tmp_path: Path, settings: Path, *extra: str
     stream's end unless ``fresh_position`` is false (then from the position saved)."""
     if fresh_position:
         start_at_stream_end(sandbox, tmp_path)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     bot = Bot(settings, *extra)
     try:
         wait_connected(sandbox, before, bot)

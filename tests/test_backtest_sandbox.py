@@ -16,7 +16,7 @@ from moderation_helpers import (
     REVERTING,
     Bot,
     bot_settings,
-    relay_clients,
+    relay_connections,
     score_from_wiki,
     set_config,
     start_at_stream_end,
@@ -49,7 +49,7 @@ def test_backtest_reproduces_the_live_decisions_and_resumes(sandbox, wiki, uniqu
         set_config(admin, REVERTING)
         settings_path = bot_settings(sandbox, tmp_path, liftwing.url)
         start_at_stream_end(sandbox, tmp_path)
-        before = relay_clients(sandbox)
+        before = relay_connections(sandbox)
         bot = Bot(settings_path)
         try:
             wait_connected(sandbox, before, bot)

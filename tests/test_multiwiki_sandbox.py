@@ -15,6 +15,7 @@ from liftwing_standin import running_standin
 from moderation_helpers import (
     REVERTING,
     Bot,
+    relay_connections,
     score_from_wiki,
     set_config,
     start_at_stream_end,
@@ -53,8 +54,10 @@ def test_a_stalled_wiki_does_not_delay_the_other_wikis_reverts(two_wikis, tmp_pa
         second_page = f"Stall test second {time.time_ns()}"
         admins[second.name].edit(second_page, "Stable text.")
         start_at_stream_end(info, tmp_path)
+        before = relay_connections(info)
         bot = Bot(settings)
         try:
+            wait_connected(info, before, bot)
             _scenario(info, bot, vandal, pages, second, second_page)
         finally:
             bot.stop()
@@ -62,7 +65,6 @@ def test_a_stalled_wiki_does_not_delay_the_other_wikis_reverts(two_wikis, tmp_pa
 
 def _scenario(info, bot, vandal, pages, second, second_page) -> None:
     """Baseline revert delay on the first wiki, then the same while the second is stalled."""
-    wait_connected(info, 0, bot)
 
     def revert_delay(page: str) -> float:
         saved = time.monotonic()

@@ -22,7 +22,7 @@ from moderation_helpers import (
     REVERTING,
     Bot,
     bot_settings,
-    relay_clients,
+    relay_connections,
     score_from_wiki,
     set_config,
     start_at_stream_end,
@@ -84,9 +84,9 @@ def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repea
     for page in pages:
         admin.edit(page, "Stable text.")
     start_at_stream_end(sandbox, tmp_path)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     first = Job(job["command"], home, tmp_path / "job.log")
-    wait_for(lambda: relay_clients(sandbox) > before, timeout=20)
+    wait_for(lambda: relay_connections(sandbox) > before, timeout=20)
     made: list[int] = []
 
     def edit_all() -> None:
@@ -102,9 +102,9 @@ def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repea
     code, took = first.terminate()
     assert code == 0 and took < 5, (code, took)
     editing.join(60)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     second = Job(job["command"], home, tmp_path / "job.log")
-    wait_for(lambda: relay_clients(sandbox) > before, timeout=20)
+    wait_for(lambda: relay_connections(sandbox) > before, timeout=20)
     seen = lambda: [l["rev_id"] for l in first.lines + second.lines]  # noqa: E731
     wait_for(lambda: set(made) <= set(seen()), timeout=40)
     assert second.terminate()[0] == 0
@@ -122,7 +122,7 @@ def test_status_reports_lag_and_fails_when_the_stream_goes_silent(sandbox, wiki,
     settings.write_text(yaml.safe_dump(data))
     set_config(wiki(sandbox.admin), {"enabled": False})
     start_at_stream_end(sandbox, tmp_path)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     bot = Bot(settings)
     status = lambda: subprocess.run([sys.executable, "-m", "automod", "status", "--settings", str(settings)],  # noqa: E731
                                     capture_output=True, text=True, timeout=30)
@@ -152,7 +152,7 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0})
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     start_at_stream_end(sandbox, tmp_path)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     bot = Bot(settings)
     try:
         wait_connected(sandbox, before, bot)

@@ -143,7 +143,7 @@ def test_two_shards_run_side_by_side_and_each_edit_is_decided_once(two_wikis, tm
         bots = []
         try:
             for f in files:
-                before = int(requests.get(f"{info.relay_url}/health", timeout=5).json()["clients"])
+                before = int(requests.get(f"{info.relay_url}/health", timeout=5).json()["connections"])
                 bots.append(Bot(f))
                 wait_connected(info, before, bots[-1])
             revs = {name: vandals[name].edit(pages[name], "Stable text. VANDALISM") for name in pages}

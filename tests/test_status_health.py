@@ -11,7 +11,7 @@ import time
 
 import pytest
 import yaml
-from moderation_helpers import REVERTING, Bot, bot_settings, relay_clients, set_config, start_at_stream_end, wait_connected
+from moderation_helpers import REVERTING, Bot, bot_settings, relay_connections, set_config, start_at_stream_end, wait_connected
 from relay_helpers import wait_for
 
 from automod.moderation.health import StatusLimits, read_status
@@ -33,7 +33,7 @@ def test_status_fails_when_an_edit_waits_too_long_and_when_the_bot_is_gone(sandb
     set_config(admin, REVERTING)
     admin.edit(unique_title, "An article.")
     start_at_stream_end(sandbox, tmp_path)
-    before = relay_clients(sandbox)
+    before = relay_connections(sandbox)
     bot = Bot(settings)
     try:
         wait_connected(sandbox, before, bot)

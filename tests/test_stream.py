@@ -57,6 +57,29 @@ def test_udp_rcfeed_datagrams_become_stream_events(tmp_path):
     assert got and got[0][1].rev_id == 42 and got[0][1].title == "Über"
 
 
+def test_relay_counts_every_new_connection_though_a_gone_client_is_noticed_late(tmp_path):
+    """The sandbox tests tell "the bot follows the stream" from the relay's count of streams
+    opened: a client that went away stays in the open count until the relay next writes to
+    it, so a new client can leave the open count level."""
+    with running_relay(tmp_path) as relay:
+        first = StreamFollower(relay.url, user_agent=UA)
+        thread = threading.Thread(target=lambda: [None for _ in first], daemon=True)
+        thread.start()
+        wait_for(lambda: relay.connections() == 1)
+        first.close()
+        thread.join(10)
+        second = StreamFollower(relay.url, user_agent=UA)
+        got: list = []
+        reader = threading.Thread(target=lambda: got.extend(take(second, 1)), daemon=True)
+        reader.start()
+        wait_for(lambda: relay.connections() == 2)
+        relay.add(rc_packet(7))
+        reader.join(10)
+        second.close()
+        assert [c.rev_id for _, c in got] == [7]
+        assert relay.connections() == 2  # never counts down, whatever the open count does
+
+
 def test_canaries_are_dropped(tmp_path):
     with running_relay(tmp_path) as relay:
         relay.add(rc_packet(2))

@@ -200,6 +200,9 @@ class Relay:
         self.canary_interval = canary_interval
         self.drop_every = drop_every
         self.clients = 0  # open stream connections, reported by /health for tests
+        # Streams ever opened: a client that went away is only noticed at the next write,
+        # so "a new client connected" is told by this count, which never goes down.
+        self.connections = 0
         self._clients_lock = threading.Lock()
         self.stopping = threading.Event()
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -267,7 +270,7 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             if url.path == "/health":
                 self._reply(200, {"events": len(relay.log), "drop_every": relay.drop_every,
-                                 "clients": relay.clients})
+                                 "clients": relay.clients, "connections": relay.connections})
             elif url.path == PATH:
                 since = parse_qs(url.query).get("since", [None])[0]
                 self._stream(relay.log.start_for(self.headers.get("Last-Event-ID"), since))
@@ -306,6 +309,7 @@ def _handler_for(relay: Relay) -> type[BaseHTTPRequestHandler]:
             drop_every, sent = relay.drop_every, 0
             with relay._clients_lock:
                 relay.clients += 1
+                relay.connections += 1
             try:
                 self._chunk(b":ok\n\n")
                 while not relay.stopping.is_set():
