@@ -3,7 +3,8 @@
 # --no-install-recommends keeps a MySQL server out; the policy-rc.d stops the apache2 the
 # package depends on from starting on port 80 (the sandbox serves with `php -S`).
 set -eu
-PKGS="mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu"
+# mount and e2fsprogs: the store-fault tests mount a small tmpfs and an ext4 image (as root).
+PKGS="mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu mount e2fsprogs"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

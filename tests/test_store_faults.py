@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 import yaml
+from test_store_faults_sandbox import fill, tmpfs
 
 from automod.errors import StoreError
 from automod.store import Store
@@ -40,3 +42,18 @@ def test_automod_run_on_an_unusable_store_prints_one_error_line(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert [l for l in result.stderr.splitlines() if l.startswith("Error:")][0].startswith("Error: cannot create")
+
+
+def test_a_full_disk_is_one_store_error_that_leaves_nothing_half_written(tmp_path):
+    """Needs root (a tmpfs to fill); the same store writes again once space is back."""
+    with tmpfs(tmp_path / "tmpfs") as fs, Store(fs / "automod.sqlite") as store:
+        store.save_position("url", "before", None)
+        filler = fill(fs)
+        with pytest.raises(StoreError, match=f"cannot write the store {re.escape(str(store.path))}: No space left"):
+            with store.atomic():
+                store.save_position("url", "lost", None)
+                store.record_malformed("url", "e1", "x" * 100_000, "a write that needs new pages")
+        assert store.position("url").event_id == "before"  # all or nothing
+        filler.unlink()
+        store.save_position("url", "after", None)
+        assert store.position("url").event_id == "after"

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from automod.errors import AutomodError
 from automod.store.lock import InstanceLock
 
 __all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "rate_limit_notes", "read_status"]
@@ -104,6 +105,8 @@ class Heartbeat(threading.Thread):
         while not self.stopping.wait(self.interval):
             try:
                 self.beat()
+            except (OSError, AutomodError) as exc:  # a full or read-only disk: the workers say so
+                log.warning("heartbeat not written: %s", exc)
             except Exception:  # the heartbeat must never take the bot down
                 log.exception("heartbeat failed")
 

@@ -112,7 +112,10 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                 worker.join(timeout=30 if not signalled.is_set() else 10)
             _commit(store, url, tracker)
             heartbeat.stop()
-            heartbeat.beat()
+            try:
+                heartbeat.beat()
+            except OSError as exc:  # a full or read-only disk: the store's error, raised next, says why
+                log.warning("cannot write the heartbeat %s: %s", heartbeat.path, exc.strerror or exc)
     _raise_worker_error(workers)
     for worker in workers.values():
         summary.candidates += worker.summary.candidates
@@ -132,6 +135,8 @@ def _commit(store: Store, url: str, tracker: CompletionTracker) -> None:
 
 def _raise_worker_error(workers: dict[str, WikiWorker]) -> None:
     for worker in workers.values():
+        if isinstance(worker.error, StoreError):  # already one clear sentence naming the store
+            raise StoreError(f"{worker.wiki.name}: {worker.error}") from worker.error
         if worker.error is not None:
             raise StoreError(f"{worker.wiki.name}: the wiki's worker failed: {worker.error}") from worker.error
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from automod.errors import AutomodError, WikiError, WikiUnavailable
+from automod.errors import AutomodError, StoreError, WikiError, WikiUnavailable
 from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.onwiki.central_config import CentralPage, central_source, governed_config
 from automod.onwiki.central_notice import central_changed
@@ -205,6 +205,8 @@ class ServedWiki:
         except WikiUnavailable as exc:  # passing: tried again at the next refresh
             log.warning("%s: cannot post the central config notice yet: %s", self.name, exc)
             return
+        except StoreError:
+            raise  # the store is the bot's memory: a fault there stops the bot (workers.py)
         except AutomodError as exc:
             log.error("%s: cannot post the central config notice: %s", self.name, exc)
         self._central_noticed, self._central_last = generation, page
@@ -246,6 +248,8 @@ class ServedWiki:
                     and self._loaded_once and applied.page == previous.page == self.wiki.config_page:
                 try:
                     self.on_config_change(previous, applied, page)
+                except StoreError:
+                    raise
                 except AutomodError as exc:
                     log.error("%s: cannot post the config-change notice: %s", self.name, exc)
             if applied.config is not None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from automod.errors import AutomodError
+from automod.errors import AutomodError, StoreError
 from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.central_config import governed_wikis
@@ -69,6 +69,8 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
     try:
         process_shared_page(gateway, store, shared_hub(served.settings), shared, editor=change.user, config=config,
                             on_label=on_label, rev_id=change.rev_id)
+    except StoreError:
+        raise  # the store is the bot's memory: a fault there stops the bot (workers.py)
     except AutomodError as exc:
         log.error("%s: cannot process the shared report page: %s", served.name, exc)
     return True
@@ -117,6 +119,8 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
                 hub.post(served.name, item)  # written once the central wiki answers again
             else:
                 post_outcome(gateway, item)
+        except StoreError:
+            raise
         except (AutomodError, KeyError, ValueError, TypeError) as exc:  # costs only this item
             log.error("%s: shared report task on %s r%d failed: %s", served.name, item.wiki, item.rev_id, exc)
     if served.central.central.wiki != served.name or gateway is None:

@@ -158,7 +158,10 @@ class WikiWorker(threading.Thread):
                 self._loop()
                 self.moderator.close()
         except BaseException as exc:  # reported to the main thread, which exits non-zero
-            log.exception("%s: worker failed", self.wiki.name)
+            if isinstance(exc, StoreError):  # an expected fault: one line, the runner says it again
+                log.error("%s: stopping: %s", self.wiki.name, exc)
+            else:
+                log.exception("%s: worker failed", self.wiki.name)
             self.error = exc
             if self.on_fatal is not None:
                 self.on_fatal()
@@ -321,6 +324,8 @@ class WikiWorker(threading.Thread):
             return
         try:
             publish_day(gateway, moderator.store, self.wiki.name, self.wiki.stats_page, day)
+        except SYSTEM_FAULTS:
+            raise  # a full or read-only store stops the bot, not just this page
         except AutomodError as exc:
             log.error("%s: cannot publish statistics: %s", self.wiki.name, exc)
 
@@ -332,6 +337,8 @@ class WikiWorker(threading.Thread):
         self.in_hand = item.received
         try:
             return self._handle(item, deferred)
+        except StoreError as exc:  # its position is not saved: the next run handles it again
+            raise StoreError(f"{exc}; stopped at r{item.change.rev_id}, handled again by the next run") from exc
         except SYSTEM_FAULTS:
             raise
         except Exception as exc:

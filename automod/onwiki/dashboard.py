@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from automod.errors import AutomodError
+from automod.errors import AutomodError, StoreError
 from automod.evidence.thresholds import wilson
 from automod.onwiki.central_config import governed_wikis
 from automod.onwiki.gateway import WikiGateway
@@ -144,6 +144,8 @@ def publish_summary_if_due(gateway: WikiGateway, store: Store, settings: Setting
         return False
     try:
         publish_summary(gateway, store, list(governed_wikis(settings)), central.summary_page, now)
+    except StoreError:
+        raise  # the store is the bot's memory: a fault there stops the bot
     except AutomodError as exc:
         log.error("%s: cannot publish the central summary on %s: %s", wiki, central.summary_page, exc)
         return False

@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from automod.errors import MigrationError, StoreError
 from automod.records import Outcome, Verdict
@@ -48,6 +50,42 @@ class StreamPosition:
     updated_at: float
 
 
+#: SQLite's result codes for a store the system will not let the bot use (disk full, read-only,
+#: I/O error, cannot open, locked past the timeout): one StoreError naming it, not a traceback.
+_FAULT_CODES = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                          sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY})
+
+
+def _write_problem(directory: Path) -> str | None:
+    """What the file system answers to a one-byte write beside the store now ("No space left
+    on device", "Read-only file system"): SQLite itself often says only "disk I/O error"."""
+    try:
+        with tempfile.TemporaryFile(dir=directory, buffering=0) as probe:
+            probe.write(b"\0")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose store faults (``_FAULT_CODES``) raise StoreError naming the store and
+    the problem; any other error (a constraint, a bug) stays as SQLite raised it."""
+
+    store_path = Path("?")
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            code = exc.sqlite_errorcode & 0xFF  # the primary code of an extended one
+            if code not in _FAULT_CODES:
+                raise
+            problem = _write_problem(self.store_path.parent)
+            verb = "write" if problem or code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY) else "use"
+            raise StoreError(f"cannot {verb} the store {self.store_path}: "
+                             f"{f'{problem} ({exc})' if problem else exc}") from exc
+
+
 class Store:
     """The bot's SQLite file. Open one per process; not shared across threads."""
 
@@ -57,7 +95,8 @@ class Store:
         try:  # a missing, read-only or full directory is one clear error, not a traceback
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, factory=_Connection)
+            self.db.store_path = self.path
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode is durable against process crashes (SIGKILL); only an OS crash
@@ -83,11 +122,14 @@ class Store:
         self._depth = 1
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT or a full disk may have ended the transaction already, and a
+            # failing ROLLBACK must not hide the error that caused it.
+            if self.db.in_transaction:
+                with suppress(sqlite3.Error, StoreError):
+                    self.db.execute("ROLLBACK")
+            raise
         finally:
             self._depth = 0
 

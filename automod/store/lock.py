@@ -49,7 +49,10 @@ class InstanceLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            try:
+                os.ftruncate(self._fd, 0)
+            except OSError:  # a full or read-only disk: the pid stays, but the lock goes with close
+                pass
             os.close(self._fd)  # closing drops the flock
             self._fd = None
 
