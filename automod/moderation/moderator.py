@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TextIO
 
 from automod.errors import ScoringError, WikiError
@@ -25,7 +24,8 @@ from automod.moderation.aftermath import Aftermath
 from automod.moderation.decide import REVERT, breaker_trips, decide
 from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
-from automod.moderation.rollback import RollbackQueue, render_summary
+from automod.moderation.restart import Restart
+from automod.moderation.rollback import RollbackQueue, render_summary, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import (
     EditFacts,
@@ -33,12 +33,8 @@ from automod.moderation.skip_rules import (
     context_skip,
     too_old,
 )
-from automod.onwiki.community_config import (
-    DEFAULT_SUMMARY,
-    CommunityConfig,
-)
-from automod.onwiki.messages import messages_for
-from automod.records import EventMeta, Outcome, RecentChange, Score, Verdict
+from automod.onwiki.community_config import CommunityConfig
+from automod.records import Outcome, RecentChange, Score, Verdict
 from automod.scoring.base import Unscorable
 from automod.settings import Settings
 from automod.store import Store
@@ -119,46 +115,10 @@ class Moderator:
                 self.pending.refresh(name, served.gateway)
 
     def reconcile_interrupted(self) -> None:
-        """Settle rollbacks whose outcome a crash left unknown (intent recorded, no result)."""
-        for name, served in self.wikis.items():
-            rows = self.store.decisions_with_outcome(name, Outcome.REVERTING.value)
-            gateway = served.connect() if rows else None
-            for row in rows:
-                if gateway is None:
-                    log.warning("%s: cannot check interrupted rollback of r%d yet", name, row["rev_id"])
-                    continue
-                try:
-                    revert = gateway.find_rollback(row["title"], row["rev_id"])
-                except WikiError as exc:
-                    log.warning("%s: cannot check interrupted rollback of r%d: %s", name, row["rev_id"], exc)
-                    continue
-                outcome = (Outcome.REVERTED if revert else Outcome.INTERRUPTED).value
-                self.store.update_decision(name, row["rev_id"], outcome,
-                                           f"settled after restart (revert r{revert})" if revert else
-                                           "the bot stopped before the rollback; not retried")
-                if revert:
-                    self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
-                log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"], outcome)
-                self._settled_after_restart(name, row["rev_id"], revert)
-
-    def _settled_after_restart(self, wiki: str, rev_id: int, revert: int | None) -> None:
-        """A rollback found done after a restart gets what any rollback gets: the editor's
-        notice and its output line (an interrupted one gets its line)."""
-        row, verdict = self.store.decision(wiki, rev_id), self.store.verdict(wiki, rev_id)
-        if row is None or verdict is None:
-            return
-        try:
-            stamp = int(datetime.fromisoformat(str(row["event_dt"]).replace("Z", "+00:00")).timestamp())
-        except ValueError:
-            stamp = 0
-        change = RecentChange(meta=EventMeta(id="", dt=str(row["event_dt"]), domain="", stream=""), wiki=wiki,
-                              server_name="", type="edit", namespace=0, title=row["title"], user=row["user"], bot=False,
-                              timestamp=stamp, comment="", minor=False, rc_id=None, rev_id=rev_id,
-                              parent_id=row["parent_id"], length_old=None, length_new=None)
-        verdict = verdict.with_(revert_rev_id=revert)
-        if revert:
-            self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
-        self._emit(change, verdict)
+        """At start: settle the rollbacks a stop left unknown, and queue again those it left
+        waiting in memory (restart.py)."""
+        Restart(self.store, self.wikis, self.pending, self.aftermath.after_revert, self._emit,
+                dry_run=self.dry_run).run()
 
     def record_creation(self, change: RecentChange) -> None:
         """Page creations are never scored (the models cannot), but the skip is recorded."""
@@ -311,13 +271,7 @@ class Moderator:
         config = served.applied.config
         assert served.gateway is not None and config is not None and change.rev_id is not None
         self._record(change, verdict.with_(outcome=Outcome.REVERTING), None, None)
-        report_page = config.false_positive_page or f"User talk:{served.gateway.bot_user}"
-        # The community's own summary wins; the default one is written in the wiki's language.
-        template = (config.summary if config.summary != DEFAULT_SUMMARY
-                    else messages_for(served.gateway).text("automod-rollback-summary"))
-        summary = render_summary(template, title=change.title, user=change.user,
-                                 probability=verdict.probability or 0.0, model=verdict.model or "",
-                                 report_page=report_page, rev_id=change.rev_id)
+        summary = rollback_summary(config, served.gateway, change, verdict)
         return self._rollback(change, summary, attempt=0, verdict=verdict)
 
     def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict) -> Verdict:

@@ -5,7 +5,9 @@ a rollback beyond it waits for its slot, and so does one the wiki refused as ``r
 anyway (another process sharing the account); neither counts as a failed attempt, and
 neither is ever given up while the edit is younger than ``max_edit_age_minutes`` — then it
 is recorded ``rollback-expired``. Other passing refusals (maxlag, read-only, an API error)
-are sent again after the fixed :data:`ROLLBACK_DELAYS`, each one an attempt.
+are sent again after the fixed :data:`ROLLBACK_DELAYS`, each one an attempt. The queue lives
+in memory: the decision is recorded ``rollback-pending``, and a restart queues those again
+(``restart.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from typing import Any
 
 from automod.moderation.pacing import RollbackPacer
 from automod.moderation.retries import seconds_left
+from automod.onwiki.community_config import DEFAULT_SUMMARY, CommunityConfig
 from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.messages import messages_for
 from automod.onwiki.rate_limits import AccountLimits
-from automod.records import RecentChange
+from automod.records import RecentChange, Verdict
 
-__all__ = ["ROLLBACK_DELAYS", "PendingRollback", "RollbackQueue", "render_summary"]
+__all__ = ["ROLLBACK_DELAYS", "PendingRollback", "RollbackQueue", "render_summary", "rollback_summary"]
 
 #: Waits before re-sending a rollback the wiki refused as lagged, read-only or failing.
 ROLLBACK_DELAYS = (10.0, 30.0, 60.0, 120.0)
@@ -99,6 +103,11 @@ class RollbackQueue:
         self._add(change, attempts + 1, ROLLBACK_DELAYS[attempts], summary)
         return f"retry in {ROLLBACK_DELAYS[attempts]:.0f} s"
 
+    def resume(self, change: RecentChange, summary: str) -> None:
+        """Queue, due at once, a rollback the last run left waiting: the checks before
+        sending (``Moderator.retry_pending``) decide whether it still goes."""
+        self._add(change, 0, 0.0, summary)
+
     def sent(self, wiki: str) -> None:
         pacer = self.pacers.get(wiki)
         if pacer is not None:
@@ -128,6 +137,17 @@ class RollbackQueue:
 
     def _add(self, change: RecentChange, attempts: int, delay: float, summary: str) -> None:
         self.waiting.append(PendingRollback(change, attempts, self.clock() + delay, summary))
+
+
+def rollback_summary(config: CommunityConfig, gateway: WikiGateway, change: RecentChange, verdict: Verdict) -> str:
+    """The summary of the rollback of ``change``, rendered when it is decided and again when a
+    restart queues it anew: the community's own summary wins; the default one is written in
+    the wiki's language."""
+    report_page = config.false_positive_page or f"User talk:{gateway.bot_user}"
+    template = (config.summary if config.summary != DEFAULT_SUMMARY
+                else messages_for(gateway).text("automod-rollback-summary"))
+    return render_summary(template, title=change.title, user=change.user, probability=verdict.probability or 0.0,
+                          model=verdict.model or "", report_page=report_page, rev_id=change.rev_id or 0)
 
 
 def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
