@@ -115,8 +115,8 @@ class Moderator:
                 self.pending.refresh(name, served.gateway)
 
     def reconcile_interrupted(self) -> None:
-        """At start: settle the rollbacks a stop left unknown, and queue again those it left
-        waiting in memory (restart.py)."""
+        """At start: take up the rollbacks the last run left ``reverting`` or waiting in
+        memory — settled when the wiki shows them done, else queued again (restart.py)."""
         Restart(self.store, self.wikis, self.pending, self.aftermath.after_revert, self._emit,
                 dry_run=self.dry_run).run()
 

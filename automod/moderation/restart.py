@@ -1,16 +1,27 @@
-"""At start, what the last run left half done is taken up again: a restart loses nothing.
+"""At start, what the last run left half done is taken up again: a restart loses nothing,
+and acts at most once per revision.
 
-Two kinds of decision outlive a stop (a deploy's SIGTERM, a kill -9, a crash):
+Two kinds of decision outlive a stop (a deploy's SIGTERM, a kill -9, an OOM kill, a crash):
 
-- ``reverting``: the intent was committed and the rollback perhaps sent. The wiki is asked
-  whether the bot's rollback is there: ``reverted`` if so, else ``interrupted`` (never sent
-  blindly: the bot stopped in the middle of acting).
+- ``reverting``: the intent was committed and the rollback perhaps sent, its result not
+  recorded.
 - ``rollback-pending``: the rollback waited in memory (``rollback.RollbackQueue``: the rate
-  limit's next slot, a passing refusal), and the stream position is already past the edit,
-  so nothing else would ever send it. Unless the wiki shows it done (sent just before the
-  stop, not recorded), it is queued again, due at once, and passes the same checks as any
-  waiting rollback before it is sent (still the top edit, young enough, the wiki still
-  reverting; ``Moderator.retry_pending``).
+  limit's next slot, a passing refusal).
+
+The stream position is already past both edits, so nothing else would ever revert them. Each
+is taken up the same way: when the wiki's history shows the bot's rollback (sent just before
+the stop, not recorded), it is settled ``reverted``; otherwise it is queued again, due at once,
+and passes the same checks as any waiting rollback before it is sent
+(``Moderator.retry_pending``: still the editor's top edit, young enough, the wiki still enabled
+and reverting). Sending again after those checks cannot act twice: a rollback that landed after
+all has put the bot's revision on top, so the checks, or MediaWiki's own ``alreadyrolled``
+answer (``beaten``), stop it. A ``reverting`` row keeps its outcome while it waits (the intent
+stays committed; its reverts still count for the cap and the breaker), so another stop before
+it is sent leaves it to the next start again.
+
+Left as they are for the next start: both kinds when the wiki cannot be reached, and both in
+a dry run (it never sends, and must not close what a live run can still do). ``interrupted``
+is no longer written; rows an earlier version recorded so stay as they were.
 """
 
 from __future__ import annotations
@@ -31,6 +42,10 @@ from automod.store import Store
 __all__ = ["Restart", "change_from_row"]
 
 log = logging.getLogger("automod.moderation.restart")
+
+#: The outcomes taken up at start, and how the log names them.
+_LEFT_OVER = ((Outcome.REVERTING, "rollbacks interrupted by the last stop"),
+              (Outcome.ROLLBACK_PENDING, "rollbacks left waiting by the last run"))
 
 
 def change_from_row(row: sqlite3.Row) -> RecentChange:
@@ -61,41 +76,21 @@ class Restart:
 
     def run(self) -> None:
         for name, served in self.wikis.items():
-            self.settle_interrupted(name, served)
-            self.requeue_pending(name, served)
+            for outcome, what in _LEFT_OVER:
+                self.take_up(name, served, outcome, what)
 
-    def settle_interrupted(self, name: str, served: ServedWiki) -> None:
-        """Settle rollbacks whose outcome the stop left unknown (intent recorded, no result)."""
-        rows = self.store.decisions_with_outcome(name, Outcome.REVERTING.value)
-        gateway = served.connect() if rows else None
-        for row in rows:
-            if gateway is None:
-                log.warning("%s: cannot check interrupted rollback of r%d yet", name, row["rev_id"])
-                continue
-            try:
-                revert = self._rollback_done(gateway, name, row)
-            except WikiError as exc:
-                log.warning("%s: cannot check interrupted rollback of r%d: %s", name, row["rev_id"], exc)
-                continue
-            if revert:
-                self._settle_done(name, row, revert)
-            else:
-                self.store.update_decision(name, row["rev_id"], Outcome.INTERRUPTED.value,
-                                           "the bot stopped before the rollback; not retried")
-                self._settled(name, row["rev_id"], None)
-            log.info("%s: interrupted rollback of r%d settled as %s", name, row["rev_id"],
-                     Outcome.REVERTED if revert else Outcome.INTERRUPTED)
-
-    def requeue_pending(self, name: str, served: ServedWiki) -> int:
-        """Queue again the rollbacks the last run left waiting; return how many. A dry run
-        never sends one, so it leaves them to the next live run."""
-        rows = self.store.decisions_with_outcome(name, Outcome.ROLLBACK_PENDING.value)
+    def take_up(self, name: str, served: ServedWiki, outcome: Outcome, what: str) -> int:
+        """Settle or queue again the rows left with ``outcome`` (see the module); return how
+        many were queued. One log line per wiki and kind."""
+        rows = self.store.decisions_with_outcome(name, outcome.value)
         if not rows or self.dry_run:
+            if rows:
+                log.info("%s: dry run: %d %s stay %s for the next live run", name, len(rows), what, outcome)
             return 0
         gateway = served.connect()
         if gateway is None:
-            log.warning("%s: cannot reach the wiki; %d rollbacks left waiting by the last run stay "
-                        "rollback-pending until the next start", name, len(rows))
+            log.warning("%s: cannot reach the wiki; %d %s stay %s until the next start", name, len(rows), what,
+                        outcome)
             return 0
         config, queued, found = served.applied.config, 0, 0
         for row in rows:
@@ -108,12 +103,12 @@ class Restart:
                 found += 1
                 continue
             change = change_from_row(row)
-            verdict = self.store.verdict(name, int(row["rev_id"])) or Verdict(Outcome.ROLLBACK_PENDING)
+            verdict = self.store.verdict(name, int(row["rev_id"])) or Verdict(outcome)
             # Without a config the wiki is disabled: the item is then abandoned, unsent.
             summary = rollback_summary(config, gateway, change, verdict) if config is not None else ""
             self.pending.resume(change, summary)
             queued += 1
-        log.info("%s: %d rollbacks left waiting by the last run queued again%s", name, queued,
+        log.info("%s: %d %s queued again%s", name, queued, what,
                  f" ({found} found done before the stop)" if found else "")
         return queued
 
@@ -125,20 +120,15 @@ class Restart:
         return revert if owner is None or owner["rev_id"] == row["rev_id"] else None
 
     def _settle_done(self, name: str, row: sqlite3.Row, revert: int) -> None:
-        self.store.update_decision(name, row["rev_id"], Outcome.REVERTED.value,
-                                   f"settled after restart (revert r{revert})")
-        if self.store.rollback_of(name, row["rev_id"]) != revert:  # recorded unless the stop came just after
-            self.store.record_action(name, row["rev_id"], "rollback", "done", revert, "found after restart")
-        self._settled(name, row["rev_id"], revert)
-
-    def _settled(self, name: str, rev_id: int, revert: int | None) -> None:
-        """A rollback found done after a restart gets what any rollback gets: the editor's
-        notice and its output line (an interrupted one gets its line)."""
-        row, verdict = self.store.decision(name, rev_id), self.store.verdict(name, rev_id)
-        if row is None or verdict is None:
+        """A rollback found done gets what any rollback gets: its record, the editor's notice
+        and its output line."""
+        rev_id = int(row["rev_id"])
+        self.store.update_decision(name, rev_id, Outcome.REVERTED.value, f"settled after restart (revert r{revert})")
+        if self.store.rollback_of(name, rev_id) != revert:  # recorded unless the stop came just after
+            self.store.record_action(name, rev_id, "rollback", "done", revert, "found after restart")
+        settled, verdict = self.store.decision(name, rev_id), self.store.verdict(name, rev_id)
+        if settled is None or verdict is None:
             return
-        change = change_from_row(row)
-        verdict = verdict.with_(revert_rev_id=revert)
-        if revert:
-            self.after_revert(self.wikis[name], change, verdict)
+        change, verdict = change_from_row(settled), verdict.with_(revert_rev_id=revert)
+        self.after_revert(self.wikis[name], change, verdict)
         self.emit(change, verdict)
