@@ -7,10 +7,13 @@ import re
 import secrets
 import uuid
 
+import pytest
 from conftest import ApiError, WikiClient
 from moderation_helpers import REVERTING, set_config, top_revision
 
 from automod.sandbox import Account
+
+pytestmark = pytest.mark.sandbox
 
 ANON = "127.0.0.1"
 NOTICES = {"talk_notice": {"enabled": True}, "false_positive_page": "User:AutomodBot/False positives"}

@@ -9,24 +9,45 @@ Who added a comment is read from the talk page's **history**, never from its tex
 comments the bot added itself, or that an editor holding the community's trusted right
 added, count. Otherwise one ``uw-vandalism4`` comment planted by anyone would get an
 innocent editor reported to administrators after a single false positive. Revision times,
-not signatures (which anyone can type), decide what falls within the window.
+not signatures (which anyone can type), decide what falls within the window. A revision
+that restores earlier text (MediaWiki tags rollbacks, undos and manual reverts) adds nothing:
+a patroller undoing a vandal's blanking would otherwise launder the forged level the vandal
+planted before blanking; what a trusted hand really added counts at the revision that added it.
+
+The history is read back to the window's start (a busy school IP's talk page can take
+hundreds of edits a month), within caps a flood of edits cannot lift: past them older
+warnings go uncounted — the bot under-escalates, and says so in its log, but never credits
+a comment to the wrong hand. Texts are read only where a comment could count: the trusted
+authors' revisions and their parents.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
 from automod.onwiki.messages import messages_for
 
-__all__ = ["HISTORY_DEPTH", "WarningLevel", "level_comment", "level_pattern", "warning_level"]
+__all__ = ["MAX_REVISIONS", "MAX_TEXT_BYTES", "WarningLevel", "level_comment", "level_pattern", "warning_level"]
 
-#: Talk-page revisions read back (newest first); older warnings are beyond any sane window.
-HISTORY_DEPTH = 50
+log = logging.getLogger("automod.onwiki.warnings")
+
+#: Talk-page revisions read per check, newest first: a month of the busiest shared-IP page in
+#: one request, while a flood of edits cannot make every revert walk a whole history.
+MAX_REVISIONS = 500
+#: Text downloaded per check (by the revisions' sizes; a talk page may weigh 2 MB).
+MAX_TEXT_BYTES = 10_000_000
+#: MediaWiki's tags for an edit that restores an earlier revision (core change tags, 1.36+).
+REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
+#: Revisions per request for texts and users: the API's limit without ``apihighlimits``.
+BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,26 @@ class WarningLevel:
         return self.levels > 1 and self.highest >= self.levels
 
 
+@dataclass(frozen=True)
+class _Revision:
+    """A talk-page revision's metadata (``parent`` 0: the page's first)."""
+
+    id: int
+    parent: int
+    user: str
+    timestamp: float
+    size: int
+    restores: bool = False  # tagged as a revert: it brings back text, it authors none
+
+
+@dataclass(frozen=True)
+class _History:
+    """The window's revisions, newest first; ``cut`` when the cap stopped short of its start."""
+
+    revisions: tuple[_Revision, ...]
+    cut: bool
+
+
 def level_comment(template: str, level: int) -> str:
     return f"<!-- Template:{template}{level} -->"
 
@@ -61,39 +102,101 @@ def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now:
     if levels <= 1:
         return WarningLevel(0, 1)
     pattern = level_pattern(messages_for(gateway).text("automod-warning-template"))
-    page = gateway.query(titles=f"User talk:{user}", prop="revisions", rvprop="ids|user|timestamp|content",
-                         rvslots="main", rvlimit=HISTORY_DEPTH)["query"]["pages"][0]
-    revisions = list(reversed(page.get("revisions", [])))  # oldest first
     since = now - config.warning_window_days * 86400
-    added: list[tuple[str, int]] = []  # (author, level) of each comment added within the window
-    for i, rev in enumerate(revisions):
-        if i == 0 and rev.get("parentid"):
-            continue  # its parent is beyond what was read: what it added is unknown
-        before = Counter(_levels(pattern, revisions[i - 1])) if i else Counter()
-        new = Counter(_levels(pattern, rev)) - before
-        if new and _timestamp(rev) >= since:
-            added += [(str(rev.get("user", "")), level) for level in new]
-    trusted = _trusted_authors(gateway, config, {author for author, _ in added})
-    return WarningLevel(max((level for author, level in added if author in trusted), default=0), levels)
+    history = _history(gateway, f"User talk:{user}", since)
+    trusted = _trusted_authors(gateway, config, {rev.user for rev in history.revisions})
+    candidates = [rev for rev in history.revisions if rev.user in trusted and not rev.restores]
+    texts, read = _texts(gateway, candidates, {rev.id: rev.size for rev in history.revisions})
+    highest = 0
+    for rev in candidates[:read]:
+        text, before = texts.get(rev.id), texts.get(rev.parent) if rev.parent else ""
+        if text is None or before is None:
+            continue  # a hidden or missing text: what this revision added is unknown
+        highest = max([highest, *(Counter(_levels(pattern, text)) - Counter(_levels(pattern, before)))])
+    if read < len(candidates) or history.cut:
+        cap, reached = ((f"{MAX_TEXT_BYTES} bytes of text", candidates[read].timestamp) if read < len(candidates)
+                        else (f"{MAX_REVISIONS} revisions", history.revisions[-1].timestamp))
+        log.warning("%s: the warnings of %s are counted back to about %s only (cap: %s); older ones within the "
+                    "%d-day window are not", gateway.wiki.name, user, _iso(reached), cap, config.warning_window_days)
+    return WarningLevel(highest, levels)
 
 
-def _levels(pattern: re.Pattern[str], rev: dict[str, object]) -> list[int]:
-    slots = rev.get("slots")
-    text = slots.get("main", {}).get("content", "") if isinstance(slots, dict) else ""
-    return [int(m) for m in pattern.findall(str(text))]
+def _history(gateway: WikiGateway, title: str, since: float) -> _History:
+    """The revisions saved since ``since``, newest first, at most :data:`MAX_REVISIONS`."""
+    params: dict[str, Any] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|size|tags",
+                              "rvend": _iso(since)}
+    found: list[_Revision] = []
+    while True:
+        data = gateway.query(**params, rvlimit=min(500, MAX_REVISIONS - len(found)))
+        pages = data.get("query", {}).get("pages", [])
+        batch = [_revision(raw) for raw in (pages[0].get("revisions", []) if pages else [])]
+        found += [rev for rev in batch if rev.timestamp >= since]
+        if "continue" not in data or not batch:
+            return _History(tuple(found), False)
+        if len(found) >= MAX_REVISIONS:
+            return _History(tuple(found[:MAX_REVISIONS]), True)
+        params.update(data["continue"])
 
 
-def _timestamp(rev: dict[str, object]) -> float:
+def _revision(raw: dict[str, Any]) -> _Revision:
+    return _Revision(int(raw.get("revid", 0)), int(raw.get("parentid", 0)), str(raw.get("user", "")),
+                     _timestamp(raw), int(raw.get("size", 0)), bool(REVERT_TAGS & set(raw.get("tags") or ())))
+
+
+def _texts(gateway: WikiGateway, candidates: list[_Revision],
+           sizes: dict[int, int]) -> tuple[dict[int, str | None], int]:
+    """The texts of the newest candidates and of their parents, within :data:`MAX_TEXT_BYTES`;
+    and how many candidates that covers. A text the bot may not see is ``None``."""
+    wanted: dict[int, int] = {}  # revision → its size (a parent beyond the window: its child's)
+    read = total = 0
+    for rev in candidates:
+        more = {rev.id: rev.size, **({rev.parent: sizes.get(rev.parent, rev.size)} if rev.parent else {})}
+        more = {k: v for k, v in more.items() if k not in wanted}
+        if total + sum(more.values()) > MAX_TEXT_BYTES:
+            break
+        wanted.update(more)
+        total += sum(more.values())
+        read += 1
+    texts: dict[int, str | None] = {}
+    ids = sorted(wanted)
+    for i in range(0, len(ids), BATCH):
+        params: dict[str, Any] = {"revids": "|".join(map(str, ids[i:i + BATCH])), "prop": "revisions",
+                                  "rvprop": "ids|content", "rvslots": "main"}
+        while True:  # a batch past the API's result size limit continues
+            data = gateway.query(**params)
+            before = len(texts)
+            for page in data.get("query", {}).get("pages", []):
+                for rev in page.get("revisions", []):
+                    content = (rev.get("slots") or {}).get("main", {}).get("content")
+                    texts[int(rev["revid"])] = content if isinstance(content, str) else None
+            if "continue" not in data or len(texts) == before:
+                break
+            params.update(data["continue"])
+    return texts, read
+
+
+def _levels(pattern: re.Pattern[str], text: str) -> list[int]:
+    return [int(m) for m in pattern.findall(text)]
+
+
+def _timestamp(rev: dict[str, Any]) -> float:
     return datetime.fromisoformat(str(rev.get("timestamp", "1970-01-01T00:00:00Z")).replace("Z", "+00:00")).timestamp()
+
+
+def _iso(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(max(moment, 0)))
 
 
 def _trusted_authors(gateway: WikiGateway, config: CommunityConfig, authors: set[str]) -> set[str]:
     """The bot itself, and logged-in editors holding the trusted right (a right that
-    logged-out editors hold never counts)."""
-    trusted = {a for a in authors if same_title(a, gateway.bot_user)}
+    logged-out editors hold never counts; a hidden author never counts)."""
+    trusted = {a for a in authors if a and same_title(a, gateway.bot_user)}
     right = config.warning_trusted_right
     named = sorted(a for a in authors - trusted if a and not is_ip(a))
     if not named or right in gateway.anonymous_rights():
         return trusted
-    users = gateway.query(list="users", ususers="|".join(named), usprop="rights")["query"].get("users", [])
-    return trusted | {str(u["name"]) for u in users if right in u.get("rights", [])}
+    for i in range(0, len(named), BATCH):
+        users = gateway.query(list="users", ususers="|".join(named[i:i + BATCH]),
+                              usprop="rights")["query"].get("users", [])
+        trusted |= {str(u["name"]) for u in users if right in u.get("rights", [])}
+    return trusted
