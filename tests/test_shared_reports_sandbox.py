@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sqlite3
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,7 +22,14 @@ from relay_helpers import wait_for
 
 from automod.onwiki.central_config import parse_central
 from automod.onwiki.i18n import load_messages
-from automod.onwiki.shared_reports import shared_line, shared_preload_text, shared_status_count
+from automod.onwiki.shared_reports import (
+    SharedPage,
+    interwiki_prefix,
+    reinstate_summary,
+    shared_line,
+    shared_preload_text,
+    shared_status_count,
+)
 
 pytestmark = pytest.mark.sandbox
 
@@ -118,3 +126,40 @@ def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstat
             assert text_of(central_admin, shared).count(" reinstated: ") == 1
         finally:
             bot.stop()
+
+
+def test_the_restoring_summary_links_to_the_central_page_by_interwiki_or_shows_its_url(two_wikis):
+    """As the reverted wiki renders it: never a red link to a page of that name there."""
+    first, second = two_wikis.wikis
+    central, local = central_tests.client_for(two_wikis, first), central_tests.client_for(two_wikis, second)
+    general = central.get(action="query", meta="siteinfo", siprop="general")["query"]["general"]
+    article = general["server"] + general["articlepath"]  # what an admin would add as the interwiki URL
+    uid = uuid.uuid4().hex[:8]
+    title = f"Project:Automod shared reports {uid}"
+    shared = SharedPage(first.name, title, "-", {second.name: second.index_url}, first.index_url)
+    heading, messages = f"{second.name}: Some page (r12)", load_messages()
+
+    def summary_here() -> str:
+        iwmap = local.get(action="query", meta="siteinfo", siprop="interwikimap")["query"]["interwikimap"]
+        text = reinstate_summary(messages, 12, shared, heading, interwiki_prefix(iwmap, article, first.index_url))
+        return local.get(action="parse", title="Sandbox", summary=text, prop="")["parse"]["parsedsummary"]
+
+    without = summary_here()  # no interwiki prefix for the first wiki: its URL, as text
+    assert f"{first.index_url}?title={title.replace(' ', '_')}#{second.name}:_Some_page_(r12)" in html.unescape(without)
+    assert 'class="new"' not in without and "extiw" not in without
+    database = sqlite3.connect(second.root / "data" / f"{second.name}.sqlite", timeout=30)
+    prefix = f"central{uid}"
+    try:
+        with database:
+            database.execute("INSERT INTO interwiki (iw_prefix, iw_url, iw_api, iw_wikiid, iw_local, iw_trans)"
+                             " VALUES (?, ?, '', '', 0, 0)", (prefix, article))
+        linked = summary_here()  # an admin added a prefix for it: a link to the first wiki's page
+        href = re.search(r'<a [^>]*href="([^"]+)"[^>]*class="extiw"|<a [^>]*class="extiw"[^>]*href="([^"]+)"', linked)
+        assert href, linked
+        target = html.unescape(href.group(1) or href.group(2))
+        assert target.startswith(article.replace("$1", title.replace(" ", "_")).split("#")[0]), target
+        assert 'class="new"' not in linked
+    finally:
+        with database:
+            database.execute("DELETE FROM interwiki WHERE iw_prefix = ?", (prefix,))
+        database.close()

@@ -14,7 +14,12 @@ from dataclasses import replace
 from automod.errors import WikiError
 from automod.moderation.escalation import escalate
 from automod.moderation.served_wiki import ServedWiki
-from automod.moderation.shared_tasks import shared_page_title, shared_report_edit, shared_report_link
+from automod.moderation.shared_tasks import (
+    queue_implicit_report,
+    shared_page_title,
+    shared_report_edit,
+    shared_report_link,
+)
 from automod.onwiki.community_config import AppliedConfig
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.gateway import ConfigPage
@@ -114,13 +119,19 @@ class Aftermath:
     def implicit_report(self, served: ServedWiki, change: RecentChange, context: RevisionContext) -> None:
         """A human (not the reverted editor) undid the bot's revert: a probable false positive."""
         config, gateway = served.applied.config, served.gateway
-        if config is None or gateway is None or not config.false_positive_page or self.dry_run:
+        if config is None or gateway is None or self.dry_run:
             return
         if context.parent_id is None:
             return
         original = self.store.revert_of(change.wiki, context.parent_id)
         if original is None or original["user"] == change.user:
             return  # not the bot's revert, or the reverted editor re-adding their edit
+        if not config.false_positive_page:  # the central wiki's shared page, if it has one (shared_tasks.py)
+            if queue_implicit_report(served, self.store, reverted_rev=original["rev_id"],
+                                     revert_rev=context.parent_id, restorer=change.user):
+                log.info("%s: %s undid the revert of r%d: queued for the shared report page",
+                         change.wiki, change.user, original["rev_id"])
+            return
         try:
             if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
                                    reverted_rev=original["rev_id"], revert_rev=context.parent_id,

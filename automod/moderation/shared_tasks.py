@@ -1,9 +1,11 @@
 """The shared false-positive page in the live loop: which thread does what.
 
-The central wiki's thread reads the shared page when the stream shows it edited, keeps its
-preload page, and writes the outcome lines; each governed wiki's thread links its notices to
-the shared page (when its config names no report page of its own) and restores confirmed
-edits with its own gateway. The threads meet only through the :class:`SharedHub` inboxes.
+The central wiki's thread reads the shared page when the stream shows it edited and once at
+start, keeps its preload page, and writes the outcome lines and the implicit reports; each
+governed wiki's thread links its notices to the shared page (when its config names no report
+page of its own), stores the implicit reports made there, and restores confirmed edits with
+its own gateway. The threads meet only through the :class:`SharedHub` inboxes and the store
+(which keeps what must survive a stop: reinstatements, implicit reports, outcome lines written).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from automod.errors import AutomodError, StoreError
 from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.central_config import governed_wikis
-from automod.onwiki.shared_report_pass import post_outcome, process_shared_page, reinstate_shared
+from automod.onwiki.shared_report_pass import (
+    post_lost_outcomes,
+    post_outcome,
+    process_shared_page,
+    reinstate_shared,
+    start_pass,
+    write_implicit_reports,
+)
 from automod.onwiki.shared_reports import (
     ReinstateRequest,
     SharedPage,
@@ -29,15 +38,16 @@ from automod.onwiki.shared_reports import (
 from automod.records import RecentChange
 from automod.store import Store
 
-__all__ = ["run_shared_tasks", "shared_page_of", "shared_page_title", "shared_report_edit", "shared_report_link"]
+__all__ = ["queue_implicit_report", "run_shared_tasks", "shared_page_of", "shared_page_title", "shared_report_edit",
+           "shared_report_link"]
 
 log = logging.getLogger("automod.moderation.shared_tasks")
 
 LabelHook = Callable[[Store, str, int, str], None]
-_PRELOADS: set[tuple[int, str]] = set()  # (id of the central ServedWiki, shared page) ensured this run
-_PRELOAD_TRIED: dict[tuple[int, str], float] = {}  # ... and when a failed try may be repeated
-PRELOAD_RETRY_SECONDS = 60.0
-_PRELOADS_LOCK = threading.Lock()
+_DONE: set[tuple[int, str, str]] = set()  # (id of the central ServedWiki, shared page, chore) done this run
+_RETRY_AT: dict[tuple[int, str, str], float] = {}  # ... and when a failed try may be repeated
+RETRY_SECONDS = 60.0
+_LOCK = threading.Lock()
 
 
 def _index(api: str) -> str:
@@ -55,7 +65,8 @@ def shared_page_of(served: ServedWiki) -> tuple[SharedPage, CommunityConfig] | N
         return None
     settings = served.settings
     urls = {name: _index(settings.wiki(name).api) for name in governed_wikis(settings)}
-    shared = SharedPage(central.central.wiki, page.shared_false_positive_page, page.label, urls)
+    shared = SharedPage(central.central.wiki, page.shared_false_positive_page, page.label, urls,
+                        _index(settings.wiki(central.central.wiki).api))
     return shared, review_config(page.document["defaults"], CommunityConfig())
 
 
@@ -102,9 +113,27 @@ def shared_report_link(served: ServedWiki, rev_id: int, title: str) -> str | Non
                              title=title, wiki=served.name, wiki_index=shared.index_urls[served.name])
 
 
+def queue_implicit_report(served: ServedWiki, store: Store, *, reverted_rev: int, revert_rev: int,
+                          restorer: str) -> bool:
+    """A trusted human undid the bot's revert on this wiki, which has no report page of its
+    own: if the revert was made under the central page, the report goes to the shared page.
+    Stored here (this wiki's thread); the central wiki's thread writes it. False: not queued
+    (no shared page, not a central-page revert, or reported before)."""
+    config, found = served.applied.config, shared_page_of(served)
+    decision = store.decision(served.name, reverted_rev)
+    if config is None or config.false_positive_page or found is None or decision is None:
+        return False
+    shared = found[0]
+    if served.name not in shared.index_urls or decision["config_page"] != shared.central_label:
+        return False
+    return store.upsert_report(wiki=served.name, rev_id=reverted_rev, kind="implicit", page=shared.label,
+                               status="open", revert_rev_id=revert_rev, reporter=restorer)
+
+
 def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | None) -> None:
     """This wiki's inbox (requests to restore an edit here; on the central wiki, outcomes to
-    write), and on the central wiki the shared preload page. Only ever this wiki's gateway."""
+    write), and on the central wiki: the shared preload page and the start pass (once a run),
+    and the implicit reports waiting in the store. Only ever this wiki's gateway."""
     if served.central is None or not served.login:
         return
     hub = shared_hub(served.settings)
@@ -118,7 +147,7 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
             elif gateway is None:
                 hub.post(served.name, item)  # written once the central wiki answers again
             else:
-                post_outcome(gateway, item)
+                post_outcome(gateway, store, item)
         except StoreError:
             raise
         except (AutomodError, KeyError, ValueError, TypeError) as exc:  # costs only this item
@@ -126,14 +155,30 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
     if served.central.central.wiki != served.name or gateway is None:
         return
     found = shared_page_of(served)
-    key = (id(served), found[0].title) if found else None
-    if key is None or key in _PRELOADS or time.monotonic() < _PRELOAD_TRIED.get(key, float("-inf")):
+    if found is None:
+        return
+    shared, config = found
+    _chore(served, shared.title, "preload", lambda: ensure_shared_preload(gateway, shared.title))
+    _chore(served, shared.title, "start pass", lambda: start_pass(gateway, store, hub, shared, config=config,
+                                                                  on_label=on_label))
+    _chore(served, shared.title, "waiting lines", lambda: (post_lost_outcomes(gateway, store, shared),
+                                                           write_implicit_reports(gateway, store, shared)), once=False)
+
+
+def _chore(served: ServedWiki, title: str, what: str, action: Callable[[], object], *, once: bool = True) -> None:
+    """Run a central-wiki chore: ``once`` a run (per thread and shared page), or each time;
+    after a failure, not again for a minute (the log says why, once per try)."""
+    key = (id(served), title, what)
+    if key in _DONE or time.monotonic() < _RETRY_AT.get(key, float("-inf")):
         return
     try:
-        ensure_shared_preload(gateway, key[1])
+        action()
+    except StoreError:
+        raise  # the store is the bot's memory: a fault there stops the bot (workers.py)
     except AutomodError as exc:
-        log.error("%s: cannot create the shared report preload: %s", served.name, exc)
-        _PRELOAD_TRIED[key] = time.monotonic() + PRELOAD_RETRY_SECONDS
+        log.error("%s: shared report page, %s: %s", served.name, what, exc)
+        _RETRY_AT[key] = time.monotonic() + RETRY_SECONDS
         return
-    with _PRELOADS_LOCK:
-        _PRELOADS.add(key)
+    if once:
+        with _LOCK:
+            _DONE.add(key)

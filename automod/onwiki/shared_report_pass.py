@@ -5,6 +5,9 @@ The same rules as a local report page (:mod:`automod.onwiki.reports`): the bot o
 sections are located by position; the flood limits, passes already read and sections already
 answered are kept in the store under the central wiki and the shared page's title; who
 changed a status is read from the page history and their rights from the central wiki.
+What would otherwise live only in memory between the two threads is recovered from the
+store and the page at the bot's start (:func:`start_pass`): a confirmation not yet acted on,
+an outcome line not yet written; implicit reports wait in the store until they are written.
 """
 
 from __future__ import annotations
@@ -29,27 +32,43 @@ from automod.onwiki.report_trust import (
     same_user,
     unfinished,
 )
+from automod.onwiki.shared_report_target import report_target
 from automod.onwiki.shared_reports import (
-    SHARED_MARKER,
     ReinstateOutcome,
     ReinstateRequest,
     SharedHub,
     SharedPage,
     append_line,
     external_diffs,
+    implicit_section,
+    interwiki_prefix,
+    reinstate_summary,
     shared_line,
     shared_status_count,
 )
-from automod.onwiki.wikitext import fragment, link, plain
+from automod.onwiki.wikitext import plain
 from automod.store import Store
 
-__all__ = ["post_outcome", "process_shared_page", "reinstate_shared"]
+__all__ = ["OUTCOME_KIND", "lost_outcomes", "post_lost_outcomes", "post_outcome", "process_shared_page",
+           "reinstate_shared", "start_pass", "write_implicit_reports"]
 
 log = logging.getLogger("automod.onwiki.shared_report_pass")
 
 #: As on a local page: each line is a few requests, and the central wiki's edits wait behind them.
 LINES_PER_PASS = 3
+#: The action kind that records an outcome line written on the shared page.
+OUTCOME_KIND = "shared-outcome"
 LabelHook = Callable[[Store, str, int, str], None]
+
+
+def start_pass(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *, config: CommunityConfig,
+               on_label: LabelHook | None) -> int:
+    """Once at the bot's start, on the central wiki's thread: the shared page as it is now. A
+    trusted confirmation read before a stop but not yet acted on (the request lived in memory)
+    or saved while the bot was away (before the stream position it resumes from) is routed
+    again, under every rule of a pass (a stored reinstatement is never repeated)."""
+    return process_shared_page(gateway, store, hub, shared, editor="(bot start)", config=config, on_label=on_label,
+                               rev_id=None)
 
 
 def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *, editor: str,
@@ -89,8 +108,10 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
 
 def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageHistory, budget: LineBudget,
             section: PageSection) -> int:
-    """One line under a new report: the bot's line naming the wiki, or the no-match line
-    (a report without the wiki in its marker, or about a revert not made under the central page)."""
+    """One line under a new report (marked, quoting a diff, or free-form as on a local page,
+    :mod:`.shared_report_target`): the bot's line naming the wiki; a question when the page
+    it names was reverted on several wikis; else the no-match line (also for a revert not
+    made under the central page). Questions and no-match lines count as no-match lines."""
     if budget.refusal(None, "report-answer") == "wiki-limit":
         budget.drop(0, None, section.key, "wiki-limit")
         return 0
@@ -98,8 +119,8 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
     reporter = author.user if author else None
     if reporter and same_user(reporter, gateway.bot_user):
         return 0
-    marker = SHARED_MARKER.search(section.body)
-    wiki, rev_id = (marker.group(2), int(marker.group(1))) if marker and len(marker.group(1)) <= 18 else ("", None)
+    target = report_target(store, shared, section.body, reporter)
+    wiki, rev_id = target.wiki, target.rev_id
     decision = store.decision(wiki, rev_id) if rev_id is not None and wiki in shared.index_urls else None
     revert = store.rollback_of(wiki, rev_id) if decision is not None and rev_id is not None else None
     ours = decision is not None and revert is not None and decision["config_page"] == shared.central_label
@@ -109,7 +130,9 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
         budget.drop(0, reporter, section.key, why)
         return 0
     messages = messages_for(gateway)
-    if not ours or rev_id is None or decision is None or revert is None:
+    if target.candidates:
+        line = f": {messages.format('automod-report-which-wiki', plain(target.title), ', '.join(target.candidates))} ~~~~"
+    elif not ours or rev_id is None or decision is None or revert is None:
         line = f": {messages.format('automod-report-no-match', rev_id or 0)} ~~~~"
     else:
         store.upsert_report(wiki=wiki, rev_id=rev_id, kind="explicit", page=shared.label, status="open",
@@ -134,8 +157,8 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
               on_label: LabelHook | None) -> int:
     """A trusted reviewer's "declined" is stored here; a "confirmed" goes to the reverted
     wiki's thread (which stores it once it acted). An untrusted change is answered once."""
-    added = 0
-    rows = store.db.execute("SELECT wiki, rev_id, status FROM reports WHERE page = ? AND kind = 'explicit'"
+    added, article = 0, None
+    rows = store.db.execute("SELECT DISTINCT wiki, rev_id, status FROM reports WHERE page = ?"
                             " AND logged = 1 AND status IN ('open', 'confirmed', 'declined')",
                             (shared.label,)).fetchall()
     for row in rows:
@@ -152,7 +175,8 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
                 log.info("%s: %s set the shared report on %s r%d to %s", shared.central_wiki, changed.user, wiki,
                          rev_id, status)
                 if status == "confirmed" and where is not None:
-                    hub.post(wiki, ReinstateRequest(wiki, rev_id, changed.user, where.key, shared))
+                    article = _article_url(gateway) if article is None else article
+                    hub.post(wiki, ReinstateRequest(wiki, rev_id, changed.user, where.key, shared, article))
                 elif status == "declined":
                     _store_status(store, wiki, rev_id, status, on_label)
                 break
@@ -175,6 +199,12 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
                 log.error("%s: cannot answer the status change on %s r%d: %s", shared.central_wiki, wiki, rev_id, exc)
             break
     return added
+
+
+def _article_url(gateway: WikiGateway) -> str:
+    """This (the central) wiki's article URL as its siteinfo gives it, ``$1`` for the title."""
+    general = gateway.query(meta="siteinfo", siprop="general")["query"]["general"]
+    return f"{general.get('server', '')}{general.get('articlepath', '')}"
 
 
 def _store_status(store: Store, wiki: str, rev_id: int, status: str, on_label: LabelHook | None) -> None:
@@ -208,10 +238,10 @@ def reinstate_shared(gateway: WikiGateway | None, store: Store, request: Reinsta
                                                         else None)
     detail = f"confirmed by {request.reviewer} on {request.shared.label}"
     if why is None and gateway is not None:
-        messages = messages_for(gateway)
-        new_rev = gateway.edit(decision["title"], undo=revert, summary=messages.format(
-            "automod-reinstate-summary", rev_id, link(request.shared.label),
-            fragment(request.section_key.rsplit("#", 1)[0])))
+        iwmap = gateway.query(meta="siteinfo", siprop="interwikimap")["query"].get("interwikimap", [])
+        prefix = interwiki_prefix(iwmap, request.central_article, request.shared.central_index)
+        new_rev = gateway.edit(decision["title"], undo=revert, summary=reinstate_summary(
+            messages_for(gateway), rev_id, request.shared, request.section_key.rsplit("#", 1)[0], prefix))
         store.record_action(wiki, rev_id, "reinstate", "done", new_rev, detail)
     else:
         store.record_action(wiki, rev_id, "reinstate", why or "refused", None, f"top r{top_rev}; {detail}")
@@ -223,8 +253,7 @@ def reinstate_shared(gateway: WikiGateway | None, store: Store, request: Reinsta
     return ReinstateOutcome(wiki, rev_id, request.section_key, why, new_rev, request.shared)
 
 
-def post_outcome(gateway: WikiGateway, outcome: ReinstateOutcome) -> None:
-    """On the central wiki's thread: the outcome's line under the report on the shared page."""
+def _outcome_text(gateway: WikiGateway, outcome: ReinstateOutcome) -> str:
     messages = messages_for(gateway)
     if outcome.why is None:
         text = messages.format("automod-report-reinstated", outcome.rev_id, outcome.new_rev or 0)
@@ -232,5 +261,87 @@ def post_outcome(gateway: WikiGateway, outcome: ReinstateOutcome) -> None:
         text = messages.format("automod-report-page-changed", outcome.rev_id)
     else:
         text = messages.format("automod-reinstate-refused", outcome.rev_id, outcome.why)
-    text = external_diffs(text, outcome.wiki, outcome.shared.index_urls.get(outcome.wiki, ""))
-    append_line(gateway, outcome.shared.title, outcome.section_key, f": {text} (wiki={outcome.wiki}) ~~~~")
+    return f"{external_diffs(text, outcome.wiki, outcome.shared.index_urls.get(outcome.wiki, ''))} (wiki={outcome.wiki})"
+
+
+def post_outcome(gateway: WikiGateway, store: Store, outcome: ReinstateOutcome) -> None:
+    """On the central wiki's thread: the outcome's line under the report on the shared page,
+    once (the store remembers it was written)."""
+    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = ?",
+                        (outcome.wiki, outcome.rev_id, OUTCOME_KIND)).fetchone():
+        return
+    bot_rev = append_line(gateway, outcome.shared.title, outcome.section_key, f": {_outcome_text(gateway, outcome)} ~~~~")
+    store.record_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND, "done", bot_rev, outcome.shared.label)
+
+
+def lost_outcomes(store: Store, shared: SharedPage) -> list[ReinstateOutcome]:
+    """Reinstatements (or refusals) recorded on a governed wiki whose line never reached the
+    shared page: the bot stopped between the two threads, or the central wiki did not answer."""
+    rows = store.db.execute(
+        "SELECT a.wiki, a.rev_id, a.result, a.result_rev_id, max(r.heading) AS heading FROM actions a"
+        " JOIN reports r ON r.wiki = a.wiki AND r.rev_id = a.rev_id AND r.page = ? AND r.heading IS NOT NULL"
+        " WHERE a.kind = 'reinstate' AND substr(a.detail, -length(?)) = ? AND NOT EXISTS (SELECT 1 FROM actions o"
+        " WHERE o.wiki = a.wiki AND o.rev_id = a.rev_id AND o.kind = ?) GROUP BY a.wiki, a.rev_id",
+        (shared.label, f" on {shared.label}", f" on {shared.label}", OUTCOME_KIND)).fetchall()
+    return [ReinstateOutcome(str(r["wiki"]), int(r["rev_id"]), str(r["heading"]),
+                             None if r["result"] == "done" else str(r["result"]), r["result_rev_id"], shared)
+            for r in rows if r["wiki"] in shared.index_urls]
+
+
+def post_lost_outcomes(gateway: WikiGateway, store: Store, shared: SharedPage) -> int:
+    """The outcome lines :func:`lost_outcomes` finds, written now; how many were tried. One
+    the bot itself saved (history, not the text anyone could copy) before it could record it
+    is only recorded."""
+    outcomes = lost_outcomes(store, shared)
+    history = PageHistory(gateway, shared.title)
+    for outcome in outcomes:
+        text = _outcome_text(gateway, outcome)
+        saved = history.introduced_by(lambda page: page.count(text))
+        if saved is not None and same_user(saved.user, gateway.bot_user):
+            store.record_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND, "done", saved.rev_id, shared.label)
+            continue
+        try:
+            post_outcome(gateway, store, outcome)
+        except WikiUnavailable:
+            raise  # tried again later
+        except WikiError as exc:  # e.g. the section was removed: written nowhere, said in the log
+            log.error("%s: cannot write the outcome for %s r%d: %s", shared.central_wiki, outcome.wiki,
+                      outcome.rev_id, exc)
+            store.record_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND, "failed", None, shared.label)
+    return len(outcomes)
+
+
+def write_implicit_reports(gateway: WikiGateway, store: Store, shared: SharedPage, limit: int = LINES_PER_PASS) -> int:
+    """On the central wiki's thread: the implicit reports governed wikis' threads stored (a
+    trusted human undid a revert made under the central page there, on a wiki with no report
+    page of its own), each opened as a section on the shared page; how many were written.
+    The store is the queue: one not yet written when the bot stops is written after a restart."""
+    marks = ",".join("?" * len(shared.index_urls))
+    rows = store.db.execute(
+        f"SELECT wiki, rev_id, revert_rev_id, reporter FROM reports WHERE page = ? AND kind = 'implicit'"
+        f" AND logged = 0 AND wiki IN ({marks}) ORDER BY created_at LIMIT ?",
+        (shared.label, *shared.index_urls, limit)).fetchall()
+    for row in rows:
+        wiki, rev_id = str(row["wiki"]), int(row["rev_id"])
+        decision = store.decision(wiki, rev_id)
+        heading, body, edit_summary = implicit_section(
+            messages_for(gateway), wiki=wiki, index_url=shared.index_urls[wiki],
+            title=str(decision["title"]) if decision else "?", restorer=str(row["reporter"] or "?"),
+            reverted_rev=rev_id, revert_rev=int(row["revert_rev_id"] or 0),
+            decision=dict(decision) if decision else None)
+        found = gateway.page_text(shared.title)
+        bot_rev = None
+        saved = PageHistory(gateway, shared.title).introduced_by(heading_count(heading)) \
+            if found is not None and heading_count(heading)(found[1]) else None
+        if saved is None or not same_user(saved.user, gateway.bot_user):  # the bot's own, saved before a stop: kept
+            bot_rev = gateway.edit(shared.title, section="new", sectiontitle=heading, text=body, summary=edit_summary)
+            found = gateway.page_text(shared.title)
+        key = f"{heading}#{heading_count(heading)(found[1]) if found else 1}"
+        with store.atomic() as db:
+            db.execute("UPDATE reports SET heading = ?, logged = 1 WHERE wiki = ? AND rev_id = ? AND kind = 'implicit'",
+                       (key, wiki, rev_id))
+        LineBudget(store, shared.central_wiki, shared.title, CommunityConfig()).spend(
+            0, "report-implicit", row["reporter"], key, bot_rev)
+        log.info("%s: %s undid the revert of %s r%d: logged on the shared report page", shared.central_wiki,
+                 row["reporter"], wiki, rev_id)
+    return len(rows)

@@ -10,10 +10,14 @@ Threads: the page is read and written only by the central wiki's thread (its gat
 reviewers' rights are read there, where the status was changed. Restoring an edit is an edit
 on the wiki of the reverted edit, so it goes, as a :class:`ReinstateRequest`, to that wiki's
 thread through the :class:`SharedHub`; the outcome comes back the same way and the central
-thread writes its line. Nothing on the page is believed for what it says: a report counts
-only for a revert the bot made under the central page on a wiki it governs, a status only
-when the revision that changed it was saved by a trusted reviewer (history and rights, as on
-a local page, :mod:`automod.onwiki.report_trust`).
+thread writes its line. A human undoing a revert on such a wiki is reported there too (the
+wiki's thread stores it, the central thread opens the section); every link the bot writes
+there to the reverted wiki, and the reverted wiki's summary linking back, is a full URL (or
+the interwiki prefix the wiki has for the central wiki): a local ``[[…]]`` would point at a
+page of the same name on the wrong wiki. Nothing on the page is believed for what it says: a
+report counts only for a revert the bot made under the central page on a wiki it governs, a
+status only when the revision that changed it was saved by a trusted reviewer (history and
+rights, as on a local page, :mod:`automod.onwiki.report_trust`).
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from automod.errors import WikiError
 from automod.onwiki.community_config import CommunityConfig
@@ -32,18 +37,21 @@ from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, PageSection, page_sections, rev_number
-from automod.onwiki.wikitext import plain, summary
+from automod.onwiki.wikitext import fragment, link, one_line, plain, summary
 
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
-           "ensure_shared_preload", "external_diffs", "review_config", "shared_hub", "shared_line", "shared_preload_text",
-           "shared_report_url", "shared_status_count"]
+           "ensure_shared_preload", "external_diffs", "implicit_section", "interwiki_prefix", "page_url",
+           "reinstate_summary", "review_config", "shared_hub", "shared_line", "shared_preload_text", "shared_report_url",
+           "shared_status_count", "WIKI_TAG"]
 
 log = logging.getLogger("automod.onwiki.shared_reports")
 
 _DBNAME = r"[A-Za-z0-9_-]{1,64}"
 SHARED_MARKER = re.compile(rf"<!--\s*automod-report rev=(\d+) wiki=({_DBNAME})\s*-->")
-_TAG = re.compile(rf"[ \t]*\(wiki=({_DBNAME})\)")
+WIKI_TAG = re.compile(rf"[ \t]*\(wiki=({_DBNAME})\)")
 _DIFF_LINK = re.compile(r"\[\[Special:Diff/(\d+)(?:\|[^\]]*)?\]\]")
+#: Stand-ins for a message's parameters whose ``[[…]]`` link is rewritten (see :func:`_unlink`).
+_FIRST, _SECOND = "\ue000", "\ue001"
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,16 @@ class SharedPage:
     title: str
     central_label: str  # the central config page's label: a report counts for reverts made under it
     index_urls: Mapping[str, str]  # governed wiki → its index.php (links to its diffs)
+    central_index: str = ""  # the central wiki's index.php, as the settings know it
 
     @property
     def label(self) -> str:
         """How the store names the page of a report filed here (``reports.page``)."""
         return f"{self.central_wiki}:{self.title}"
+
+    def url(self, heading: str | None = None) -> str:
+        """The page's full URL (and a section's anchor): a link that works on every wiki."""
+        return page_url(self.central_index, self.title, heading)
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,9 @@ class ReinstateRequest:
     reviewer: str
     section_key: str
     shared: SharedPage
+    #: The central wiki's article URL (``server`` + ``articlepath``, ``$1`` for the title), read
+    #: there: the reverted wiki links to it by the interwiki prefix it has for that URL, if any.
+    central_article: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,7 +188,7 @@ def shared_status_count(wiki: str, rev_id: int, status: str) -> Callable[[str], 
     def count(text: str) -> int:
         total = 0
         for m in LINE.finditer(text):
-            tag = _TAG.match(text, m.end())
+            tag = WIKI_TAG.match(text, m.end())
             if rev_number(m.group(1)) == rev_id and m.group(2).lower() == status and tag and tag.group(1) == wiki:
                 total += 1
         return total
@@ -191,6 +207,71 @@ def append_line(gateway: WikiGateway, page: str, key: str, line: str) -> int:
     return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
                         summary=messages_for(gateway).format("automod-report-details-summary",
                                                              summary(section.heading)))
+
+
+def page_url(index: str, title: str, heading: str | None = None) -> str:
+    """A page's full URL on a wiki (its ``index.php``), with a section's anchor when it fits:
+    percent-encoded, so it holds no wikitext or summary markup whatever the title says."""
+    url = f"{index}?title={_quoted(title)}"
+    anchor = _quoted(heading) if heading else ""
+    return f"{url}#{anchor}" if anchor and len(url) + len(anchor) < 400 else url
+
+
+def _quoted(text: str) -> str:
+    return quote(one_line(text).replace(" ", "_"), safe=":/(),").replace("~", "%7E")
+
+
+def _unlink(text: str, stand_in: str, replacement: str) -> str:
+    """The ``[[…]]`` holding ``stand_in`` in a formatted message (with its anchor or label)
+    made ``replacement``; a wording that uses the parameter elsewhere gets it there too."""
+    text = re.sub(r"\[\[[^\[\]]*?" + stand_in + r"[^\[\]]*\]\]", lambda _: replacement, text)
+    return text.replace(stand_in, replacement)
+
+
+def _schemeless(url: str) -> str:
+    return re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*:(?=//)", "", url.strip())
+
+
+def interwiki_prefix(interwikimap: Iterable[Mapping[str, object]], central_article: str, central_index: str) -> str | None:
+    """The prefix the reverted wiki's interwiki map (``siprop=interwikimap``) has for the
+    central wiki's pages (by its article URL or ``index.php?title=$1``), or None."""
+    wanted = {_schemeless(f"{central_index}?title=$1")} if central_index else set()
+    if central_article:
+        wanted.add(_schemeless(central_article))
+    found = [str(e["prefix"]) for e in interwikimap
+             if e.get("prefix") and _schemeless(str(e.get("url", ""))) in wanted]
+    return min(found, key=lambda p: (len(p), p)) if found else None
+
+
+def reinstate_summary(messages: Messages, rev_id: int, shared: SharedPage, heading: str, prefix: str | None) -> str:
+    """The restoring edit's summary on the reverted wiki. A local ``[[…]]`` to the shared page
+    would be a red link there: by the wiki's interwiki prefix for the central wiki when it has
+    one, else the page's full URL (as text: MediaWiki links no URL in a summary)."""
+    if prefix:
+        return messages.format("automod-reinstate-summary", rev_id, link(f"{prefix}:{shared.title}"),
+                               fragment(heading))
+    text = messages.format("automod-reinstate-summary", rev_id, _FIRST, _SECOND)
+    return _unlink(text, _FIRST, shared.url(heading)).replace(_SECOND, "")
+
+
+def implicit_section(messages: Messages, *, wiki: str, index_url: str, title: str, restorer: str, reverted_rev: int,
+                     revert_rev: int, decision: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    """Heading, body and edit summary of the section the bot opens on the shared page when a
+    trusted human undid its revert on ``wiki``: they name the wiki, and every link goes to
+    that wiki (the central wiki's page or user of the same name is someone else's)."""
+    text = messages.format("automod-implicit-report", _FIRST, revert_rev, reverted_rev, _SECOND)
+    text = _unlink(text, _FIRST, f"[{page_url(index_url, 'User:' + restorer)} {plain(restorer)}]")
+    text = external_diffs(_unlink(text, _SECOND, f"[{page_url(index_url, title)} {plain(title)}]"), wiki, index_url)
+    facts = decision or {}
+    line = shared_line(messages, wiki=wiki, index_url=index_url, rev_id=reverted_rev, revert_rev_id=revert_rev,
+                       probability=facts.get("probability"), model=facts.get("model"),
+                       version=facts.get("model_version"), threshold=facts.get("threshold"),
+                       config_rev=facts.get("config_rev"), status="open")
+    heading = f"{wiki}: {messages.format('automod-implicit-report-heading', plain(title), reverted_rev)}"
+    body = f"<!-- automod-report rev={reverted_rev} wiki={wiki} -->\n{text}\n{line}"
+    edit_summary = _unlink(messages.format("automod-implicit-report-summary", _FIRST), _FIRST,
+                           summary(f"{wiki}: {title}"))
+    return heading, body, edit_summary
 
 
 def review_config(defaults: Mapping[str, object], base: CommunityConfig) -> CommunityConfig:
