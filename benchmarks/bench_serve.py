@@ -12,7 +12,9 @@ and, with --multilingual, a multilingual model with an mBERT-shaped encoder
 (benchmarks/bench_multilingual.py build_model_dir): predictions/s and p50/p99 latency of
  - in-process: one LocalScorer/MultilingualScorer called in a loop (what the bot does);
  - served: `automod serve --workers N` (N = 1, 2), a real child process on a free port,
-   driven by CONCURRENCY client threads over HTTP.
+   driven by CONCURRENCY client threads over HTTP;
+ - served in Lift Wing's batch form (language-agnostic model): the same, each request naming
+   20 revisions (``{"instances": [...]}``); p50/p99 are then per request of 20.
 
 Run: python benchmarks/bench_serve.py [--requests 600] [--concurrency 8] [--multilingual]
 """
@@ -160,7 +162,8 @@ def in_process(model_dir: Path, api_url: str, revs: list[int], n: int) -> dict[s
 
 
 def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, workers: int,
-           concurrency: int) -> dict[str, float]:
+           concurrency: int, batch: int = 1) -> dict[str, float]:
+    """``n`` predictions from the server, one revision per request or ``batch`` per request."""
     import requests
     from serve_helpers import ServeProcess
 
@@ -170,18 +173,25 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
         for rev in revs[: 2 * workers * 4]:  # warm every worker's scorers
             requests.post(url, json={"rev_id": rev, "lang": "sandbox"}, timeout=60)
         times: list[float] = []
-        lock, counter = threading.Lock(), iter(range(n))
+        lock, counter = threading.Lock(), iter(range(n // batch))
         errors: list[int] = []
+
+        def body(i: int) -> dict[str, Any]:
+            if batch == 1:
+                return {"rev_id": revs[i % len(revs)], "lang": "sandbox"}
+            return {"instances": [{"rev_id": revs[(i * batch + j) % len(revs)], "lang": "sandbox"}
+                                  for j in range(batch)]}
 
         def client() -> None:
             session = requests.Session()
             session.trust_env = False
             for i in counter:
                 t = time.perf_counter()
-                resp = session.post(url, json={"rev_id": revs[i % len(revs)], "lang": "sandbox"}, timeout=60)
+                resp = session.post(url, json=body(i), timeout=60)
+                scored = batch == 1 or len(resp.json().get("predictions", ())) == batch
                 with lock:
                     times.append(time.perf_counter() - t)
-                    if resp.status_code != 200:
+                    if resp.status_code != 200 or not scored:
                         errors.append(resp.status_code)
 
         threads = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -194,6 +204,7 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
         cpu = cpu_seconds(server.proc.pid) - cpu
     if errors:
         raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[:3]}")
+    n = n // batch * batch
     return {"rate": n / elapsed, "p50": percentile(times, .5), "p99": percentile(times, .99), "cpu": cpu / n}
 
 
@@ -245,6 +256,10 @@ def main() -> None:
             for workers in (1, 2):
                 rows.append((kind, f"automod serve, {workers} worker(s)",
                              served(settings, model_dir, name, revs, n, workers, args.concurrency)))
+            if kind == "language-agnostic":  # the multilingual model has no batch form (nor on Lift Wing)
+                for workers in (1, 2):
+                    rows.append((kind, f"  batches of 20, {workers} worker(s)",
+                                 served(settings, model_dir, name, revs, n, workers, args.concurrency, batch=20)))
     finally:
         if replay is not None:
             replay.terminate()
@@ -261,6 +276,11 @@ def main() -> None:
         one, two = (r for k, how, r in rows if k == kind and how.startswith("automod serve"))
         print(f"\n{kind}: 2 workers give {two['rate'] / one['rate']:.2f}x the throughput of 1, "
               f"at {two['cpu'] / one['cpu']:.2f}x the server CPU per prediction.")
+        batched = [r for k, how, r in rows if k == kind and "batches" in how]
+        if batched:
+            print(f"{kind}, batches of 20: {batched[0]['rate'] / one['rate']:.2f}x the predictions/s of single "
+                  f"requests at 1 worker ({batched[1]['rate'] / two['rate']:.2f}x at 2), at "
+                  f"{batched[0]['cpu'] / one['cpu']:.2f}x the server CPU per prediction.")
     print("\nNote: CPU ms/pred is the scorer's (in-process) or the whole server process tree's CPU time "
           f"per prediction. The client threads, the replayed wiki and the workers share this machine's "
           f"{os.cpu_count()} cores, so a second worker only raises throughput when a core is free for it. "

@@ -8,12 +8,16 @@ It speaks the contract in revert-risk-models.md §1 as served by LW
 * 400 ``{"error": …}`` for a body that is not a JSON dict, a missing ``lang``/``rev_id``, a
   non-int ``rev_id``, a ``wiki`` suffix or an unknown ``lang`` (kserve ``InvalidInput``);
 * 422 ``{"detail": …}`` for revisions marked unscorable, worded per model;
-* 404 ``{"error": "Model with name … does not exist."}`` for other model paths.
+* 404 ``{"error": "Model with name … does not exist."}`` for other model paths;
+* the language-agnostic model's batch form (``batch_model.py``): ``{"instances": [{"lang",
+  "rev_id"}, …]}``, at most 20 of one ``lang`` (else 400), answered ``{"predictions": […]}``
+  plus ``"errors"`` for unscorable revisions, 422 when none could be scored. The multilingual
+  model has no batch path: it answers an ``instances`` body as a single one missing ``lang``.
 
 Tests script it: ``set_score``, ``set_unscorable``, ``fail_next`` (5xx/429 with an optional
 ``Retry-After``), ``hang_next`` (sleep before answering), ``reply_next`` (raw bodies), ``latency`` (a
-function giving each answer's delay, for benchmarks), and
-read back ``requests``, every request received (path, headers, body).
+function giving each answer's delay, for benchmarks), ``batch=False`` (a Lift Wing from before
+the batch form), and read back ``requests``, every request received (path, headers, body).
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ class LiftWingStandin:
     def __init__(self, *, default_score: float = 0.1, known_langs: Iterable[str] | None = None,
                  score_function: Callable[[str, int], float | str | None] | None = None,
                  ores_models: dict[str, set[str]] | None = None,
-                 latency: Callable[[], float] | None = None) -> None:
+                 latency: Callable[[], float] | None = None, batch: bool = True) -> None:
         # ORES-style models (revscoring) each wiki has: {"sandboxwiki": {"damaging", "goodfaith"}}
         self.ores_models = ores_models or {}
         self.default_score = default_score
@@ -76,6 +80,7 @@ class LiftWingStandin:
         self.known_langs = set(known_langs) if known_langs is not None else None  # None: any
         # Seconds to wait before each answer (drawn per request), like Lift Wing's own latency.
         self.latency = latency
+        self.batch = batch  # False: a Lift Wing from before the batch form (``instances`` is a 400)
         self.requests: list[RecordedRequest] = []
         self._scores: dict[tuple[str, int], float] = {}
         self._unscorable: dict[tuple[str, int], str] = {}
@@ -182,18 +187,40 @@ class LiftWingStandin:
             inputs = None
         if not isinstance(inputs, dict):
             return 400, {"error": "Please verify that request input is a json dict"}
+        if model == "revertrisk-language-agnostic" and "instances" in inputs and self.batch:
+            return self._predict_batch(model, inputs["instances"])
+        checked = self._check(inputs)
+        if isinstance(checked, dict):
+            return 400, checked
+        lang, rev_id = checked
+        outcome = self._outcome(lang, rev_id)
+        if isinstance(outcome, str):
+            if model == "revertrisk-language-agnostic":  # always served by the batch class
+                detail = (f"Could not make prediction for revisions dict_keys([({rev_id}, '{lang}')])."
+                          f" Reason: ['{outcome}']")
+            else:
+                detail = f"Could not make prediction for revision {rev_id} ({lang}). Reason: {outcome}"
+            return 422, {"detail": detail}
+        return 200, _answer(model, lang, rev_id, outcome)
+
+    def _check(self, inputs: dict[str, Any]) -> tuple[str, int] | dict[str, str]:
+        """(lang, rev_id) of a valid single request, else Lift Wing's 400 body."""
         lang, rev_id = inputs.get("lang"), inputs.get("rev_id")
         for key, value in (("lang", lang), ("rev_id", rev_id)):
             if value is None:
-                return 400, {"error": f"The parameter {key} is required."}
+                return {"error": f"The parameter {key} is required."}
         if not isinstance(rev_id, int):
-            return 400, {"error": 'Expected "rev_id" to be a int.'}
+            return {"error": 'Expected "rev_id" to be a int.'}
         if not isinstance(lang, str):
-            return 400, {"error": 'Expected "lang" to be a string.'}
+            return {"error": 'Expected "lang" to be a string.'}
         if lang.endswith("wiki"):
-            return 400, {"error": "Language field should not have a 'wiki' suffix, i.e. use 'en', not 'enwiki'"}
+            return {"error": "Language field should not have a 'wiki' suffix, i.e. use 'en', not 'enwiki'"}
         if self.known_langs is not None and lang not in self.known_langs:
-            return 400, {"error": f"lang '{lang}' does not exist in the canonical Wikipedia language list."}
+            return {"error": f"lang '{lang}' does not exist in the canonical Wikipedia language list."}
+        return lang, rev_id
+
+    def _outcome(self, lang: str, rev_id: int) -> float | str:
+        """The scripted probability of a revision, or the reason it cannot be scored."""
         with self._lock:
             reason = self._unscorable.get((lang, rev_id))
             p = self._scores.get((lang, rev_id))
@@ -203,22 +230,54 @@ class LiftWingStandin:
                 reason = found
             elif found is not None:
                 p = found
-        if p is None:
-            p = self.default_score
         if reason is not None:
-            if model == "revertrisk-language-agnostic":  # always served by the batch class
-                detail = (f"Could not make prediction for revisions dict_keys([({rev_id}, '{lang}')])."
-                          f" Reason: ['{reason}']")
-            else:
-                detail = f"Could not make prediction for revision {rev_id} ({lang}). Reason: {reason}"
-            return 422, {"detail": detail}
-        return 200, {
-            "model_name": model,
-            "model_version": MODEL_VERSIONS[model],
-            "wiki_db": lang + "wiki",
-            "revision_id": rev_id,
-            "output": {"prediction": p > 0.5, "probabilities": {"true": p, "false": 1 - p}},
-        }
+            return reason
+        return self.default_score if p is None else p
+
+    def _predict_batch(self, model: str, items: Any) -> tuple[int, dict[str, Any]]:
+        """LW ``RevisionRevertRiskModelBatch``: items checked (present, ≤ 20, one lang), then
+        scored; revisions that cannot be are listed in ``errors`` (422 if all of them)."""
+        if items == []:  # Lift Wing's own crash, through kserve's generic handler
+            return 500, {"error": "KeyError : 'pop from an empty set'"}
+        langs = []
+        for item in items if isinstance(items, list) else [items]:
+            if not isinstance(item, dict):
+                return 500, {"error": f"AttributeError : '{type(item).__name__}' object has no attribute 'get'"}
+            for key in ("lang", "rev_id"):
+                if item.get(key) is None:
+                    return 400, {"error": f"The parameter {key} is required."}
+            langs.append(str(item["lang"]))
+            if len(langs) > 20:
+                return 400, {"error": "Only accept a maximum of 20 rev_ids in the request."}
+        if len(set(langs)) > 1:
+            return 400, {"error": "Requesting multiple revisions should have the same language."}
+        revisions: dict[tuple[int, str], float | str] = {}
+        for item in items:
+            checked = self._check(item)
+            if isinstance(checked, dict):
+                return 400, checked
+            lang, rev_id = checked
+            revisions[(rev_id, lang)] = self._outcome(lang, rev_id)
+        failed = {key: reason for key, reason in revisions.items() if isinstance(reason, str)}
+        if len(failed) == len(revisions):
+            return 422, {"detail": f"Could not make prediction for revisions {failed.keys()}."
+                                   f" Reason: {list(failed.values())}"}
+        body: dict[str, Any] = {"predictions": [_answer(model, lang, rev_id, p) for (rev_id, lang), p
+                                                in revisions.items() if not isinstance(p, str)]}
+        if failed:
+            body["errors"] = [f"Could not make prediction for revision {rev_id} ({lang}). Reason: {reason}"
+                              for (rev_id, lang), reason in failed.items()]
+        return 200, body
+
+
+def _answer(model: str, lang: str, rev_id: int, p: float) -> dict[str, Any]:
+    return {
+        "model_name": model,
+        "model_version": MODEL_VERSIONS[model],
+        "wiki_db": lang + "wiki",
+        "revision_id": rev_id,
+        "output": {"prediction": p > 0.5, "probabilities": {"true": p, "false": 1 - p}},
+    }
 
 
 def _ores_answer(standin: "LiftWingStandin", wiki: str, model: str, raw: bytes) -> tuple[int, dict[str, Any]]:

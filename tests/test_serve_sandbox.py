@@ -18,6 +18,7 @@ from serve_helpers import ServeProcess
 from test_local_model import synthetic_dataset
 
 from automod.sandbox.mediawiki import MW_DIR
+from automod.scoring import LiftWingScorer, Score, Unscorable
 from automod.store import Store
 from automod.training import train_model
 
@@ -149,3 +150,61 @@ def test_the_bot_reverts_through_automod_serve_and_records_the_served_model(
         assert (row["model"], row["model_version"]) == (NAME, card["id"])
     top = admin.revisions(unique_title, limit=1)[0]
     assert top["user"] == sandbox.bot.name and top["parentid"] == bad and top["revid"] > good
+
+
+# -- Lift Wing's batch form (LW batch_model.py), language-agnostic model only ---------------
+
+
+def _batch(*rev_ids: int, lang: str = "sandbox") -> dict[str, object]:
+    return {"instances": [{"lang": lang, "rev_id": rev_id} for rev_id in rev_ids]}
+
+
+def test_a_batch_scores_what_it_can_and_lists_page_creations_in_errors(server, sandbox, wiki, unique_title):
+    writer = wiki(sandbox.vandals[0])
+    created = writer.edit(unique_title, _article(5))
+    edited = writer.edit(unique_title, _article(5) + " The ferry stopped in 1960.")
+    resp = server.predict(_batch(edited, created))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert set(body) == {"predictions", "errors"}
+    assert body["predictions"] == [server.predict({"rev_id": edited, "lang": "sandbox"}).json()]  # as if alone
+    assert body["errors"] == [f"Could not make prediction for revision {created} (sandbox). Reason: parent_revision_missing"]
+
+
+def test_a_batch_of_page_creations_only_gets_422_naming_each(server, sandbox, wiki, unique_title):
+    writer = wiki(sandbox.vandals[0])
+    first = writer.edit(unique_title, _article(6))
+    second = writer.edit(unique_title + " bis", _article(7))
+    resp = server.predict(_batch(first, second))
+    assert (resp.status_code, resp.json()) == (422, {"detail": (
+        f"Could not make prediction for revisions dict_keys([({first}, 'sandbox'), ({second}, 'sandbox')]). "
+        "Reason: ['parent_revision_missing', 'parent_revision_missing']")})
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    (_batch(*range(1, 22)), "Only accept a maximum of 20 rev_ids in the request."),
+    ({"instances": [{"lang": "sandbox", "rev_id": 1}, {"lang": "en", "rev_id": 2}]},
+     "Requesting multiple revisions should have the same language."),
+    ({"instances": [{"lang": "sandbox", "rev_id": 1}, {"lang": "sandbox"}]}, "The parameter rev_id is required."),
+    (_batch(1, 2, lang="sandboxwiki"), "Language field should not have a 'wiki' suffix, i.e. use 'en', not 'enwiki'"),
+], ids=["21 revisions", "two langs", "no rev_id", "wiki suffix"])
+def test_batches_lift_wing_refuses_get_its_400(server, body, error):
+    resp = server.predict(body)
+    assert (resp.status_code, resp.json()) == (400, {"error": error})
+
+
+def test_the_bots_lift_wing_client_scores_a_batch_in_one_request(server, sandbox, wiki, unique_title):
+    writer = wiki(sandbox.vandals[0])
+    created = writer.edit(unique_title, _article(8))
+    edits = [writer.edit(unique_title, _article(8) + " More." * n) for n in range(1, 4)]
+    with LiftWingScorer(server.models_url, NAME, user_agent="automod-tests/0.1 (test@example.org)",
+                        session=server.session) as client:
+        outcomes = client.score_many(sandbox.wiki, [*edits, created])
+        assert client.stats.requests == 1
+        with pytest.raises(Unscorable) as alone:
+            client.score(sandbox.wiki, created)
+    *scores, unscorable = outcomes
+    assert all(isinstance(s, Score) and s.model == NAME and s.version.startswith(MODEL + "-") for s in scores)
+    assert [s.probability for s in scores] == [server.predict({"rev_id": r, "lang": "sandbox"}).json()["output"][
+        "probabilities"]["true"] for r in edits]
+    assert isinstance(unscorable, Unscorable) and str(unscorable) == str(alone.value)

@@ -14,42 +14,45 @@ by status code, never by the text of a message:
 * all attempts failed: :class:`ScorerUnavailable`, or :class:`ScorerTimeout` when the last
   attempt timed out.
 
+Several revisions of one wiki for the language-agnostic model (:meth:`LiftWingScorer.score_many`,
+:meth:`~LiftWingScorer.prefetch`) go in Lift Wing's batch form, up to 20 a request, retried
+as singles are; a revision listed in the answer's ``errors`` is :class:`Unscorable` exactly as
+its own 422 would make it (liftwing_batch.py). A server that refuses the batch form (400/404:
+older than it) is asked one revision at a time from then on.
+
 Every ``requests`` exception is translated here (``raise … from exc``); nothing above this
 module sees one.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import math
-import random
-import re
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import requests
 import urllib3.exceptions
 
 from automod.errors import ScoringError
-from automod.scoring.base import (
-    KNOWN_LIFTWING_MODELS,
-    Score,
-    ScorerTimeout,
-    ScorerUnavailable,
-    UnknownModel,
-    Unscorable,
-    wiki_lang,
-)
+from automod.scoring.base import (KNOWN_LIFTWING_MODELS, Score, ScorerTimeout, ScorerUnavailable, UnknownModel,
+                                  Unscorable, wiki_lang)
+from automod.scoring.liftwing_batch import BATCH_MAX, BATCH_MODELS, batch_body, failed_codes, single_detail
+from automod.scoring.liftwing_policy import (DEFAULT_RETRY, DEFAULT_TIMEOUTS, REASON, LiftWingRetry, LiftWingStats,
+                                             Timeouts, describe, error_message, parse_retry_after, transport_failure)
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "DEFAULT_URL", "LiftWingRetry", "LiftWingScorer",
            "LiftWingStats", "MalformedAnswer", "Timeouts", "parse_retry_after"]
 
 log = logging.getLogger("automod.scoring.liftwing")
+
+T = TypeVar("T")
+#: Batch answers kept for revisions not asked for yet (skipped later): past this the oldest go.
+PREFETCHED_MAX = 256
 
 #: Public Lift Wing base URL (api.wikimedia.org gateway); the model name and ``:predict`` follow.
 DEFAULT_URL = "https://api.wikimedia.org/service/lw/inference/v1/models/"
@@ -61,63 +64,6 @@ class MalformedAnswer(ScoringError):
 
 
 @dataclass(frozen=True)
-class Timeouts:
-    """Seconds to wait for a connection and for each read of the answer (never unbounded)."""
-
-    connect: float = 5.0
-    read: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not (self.connect > 0 and self.read > 0):
-            raise ValueError(f"timeouts must be positive: {self}")
-
-
-@dataclass(frozen=True)
-class LiftWingRetry:
-    """How often and how patiently to retry: ``attempts`` counts the first try."""
-
-    attempts: int = 4
-    initial: float = 0.5
-    factor: float = 2.0
-    cap: float = 8.0
-    jitter: float = 0.1  # +/- this fraction of each backoff delay
-    retry_after_default: float = 1.0  # minimum wait after a 429 that has no Retry-After
-    retry_after_cap: float = 60.0  # never sleep longer than this, whatever the server asks
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"attempts must be at least 1, not {self.attempts}")
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait after the ``failures``-th failed attempt (1 = after the first)."""
-        base = min(self.cap, self.initial * self.factor ** max(0, failures - 1))
-        return max(0.0, base * (1 + random.uniform(-self.jitter, self.jitter)))
-
-
-DEFAULT_TIMEOUTS = Timeouts()
-DEFAULT_RETRY = LiftWingRetry()
-
-
-@dataclass
-class LiftWingStats:
-    """Counters for the health report: HTTP requests made, retries, scores, errors by kind.
-
-    Error kinds: ``timeout``, ``connection``, ``server_error``, ``rate_limited``,
-    ``unscorable``, ``client_error``, ``unknown_model``, ``bad_response``.
-    """
-
-    requests: int = 0
-    retries: int = 0
-    scored: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    last_success: float | None = None  # time.time() of the last score
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "retries": self.retries, "scored": self.scored,
-                "errors": dict(self.errors), "last_success": self.last_success}
-
-
-@dataclass(frozen=True)
 class _Failure:
     """A retryable failed attempt: the error to raise if it was the last one."""
 
@@ -125,6 +71,10 @@ class _Failure:
     kind: str
     cause: BaseException | None = None
     retry_after: float | None = None
+
+
+class _NoBatch(Exception):
+    """The server refused the batch form (400/404): it predates it; ask one by one."""
 
 
 class LiftWingScorer:
@@ -163,6 +113,14 @@ class LiftWingScorer:
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
+        self._batch_refused = False  # set when the server answers the batch form 400/404
+        self._ready: OrderedDict[tuple[str, int], Score | Unscorable] = OrderedDict()
+
+    @property
+    def batches(self) -> bool:
+        """Whether several revisions go in one request: Lift Wing's batch form, for the
+        language-agnostic model, unless this server refused it."""
+        return self.model in BATCH_MODELS and not self._batch_refused
 
     def __repr__(self) -> str:  # never shows the token
         return f"LiftWingScorer({self.endpoint!r})"
@@ -185,27 +143,97 @@ class LiftWingScorer:
         :class:`ScorerUnavailable` / :class:`ScorerTimeout` (no answer after every retry),
         :class:`UnknownModel` (HTTP 404) or :class:`ScoringError` (refused, malformed answer).
         """
+        ready = self._ready.pop((wiki, rev_id), None)
+        if isinstance(ready, Unscorable):
+            raise ready
+        if ready is not None:
+            return ready
         body, lang = self._request_body(wiki, rev_id)
+        score = self._with_retries(body, lambda response: self._handle(response, rev_id, lang), f"{wiki} rev {rev_id}")
+        self._scored(1)
+        log.debug("%s rev %d: %s %.4f (v%s)", wiki, rev_id, self.model, score.probability, score.version)
+        return score
+
+    def score_many(self, wiki: str, rev_ids: Sequence[int]) -> list[Score | ScoringError]:
+        """Each revision's Score, or the error its own :meth:`score` would raise, in order.
+
+        The language-agnostic model is asked in batches of up to 20 revisions (one request
+        each, retried as a single one is); a batch that gets no answer gives every revision
+        in it that error. Other models, or a server without the batch form, one by one.
+        """
+        unique = list(dict.fromkeys(rev_ids))
+        outcomes: dict[int, Score | ScoringError] = {}
+        todo = [rev_id for rev_id in unique if (wiki, rev_id) not in self._ready]
+        try:
+            lang = wiki_lang(wiki)
+        except ValueError:
+            lang = ""  # each is Unscorable below, without a request
+        for start in range(0, len(todo), BATCH_MAX):
+            chunk = todo[start:start + BATCH_MAX]
+            if self.batches and lang and len(chunk) > 1:
+                outcomes.update(self._batch(wiki, lang, chunk))
+        for rev_id in unique:
+            if rev_id not in outcomes:
+                try:
+                    outcomes[rev_id] = self.score(wiki, rev_id)
+                except ScoringError as exc:
+                    outcomes[rev_id] = exc
+        return [outcomes[rev_id] for rev_id in rev_ids]
+
+    def prefetch(self, wiki: str, rev_ids: Sequence[int]) -> int:
+        """Score revisions waiting to be decided in batch requests, so :meth:`score` answers
+        each from memory (its score, or the Unscorable its own request would raise). Other
+        failures are left for :meth:`score` to meet again. The multilingual model (no batch
+        form on Lift Wing) is left alone. Returns how many revisions were answered."""
+        todo = [r for r in dict.fromkeys(rev_ids) if (wiki, r) not in self._ready]
+        if not self.batches or len(todo) < 2:
+            return 0
+        answered = 0
+        for rev_id, outcome in zip(todo, self.score_many(wiki, todo)):
+            if isinstance(outcome, (Score, Unscorable)):
+                self._ready[(wiki, rev_id)] = outcome
+                answered += 1
+        while len(self._ready) > PREFETCHED_MAX:
+            self._ready.popitem(last=False)
+        return answered
+
+    def _batch(self, wiki: str, lang: str, rev_ids: list[int]) -> dict[int, Score | ScoringError]:
+        """One batch request (with retries): an outcome per revision, or {} when the server
+        refused the batch form (then never asked in it again)."""
+        what = f"{wiki} batch of {len(rev_ids)}"
+        try:
+            return self._with_retries(batch_body(lang, rev_ids),
+                                      lambda response: self._handle_batch(response, lang, rev_ids), what)
+        except _NoBatch as exc:
+            self._batch_refused = True
+            log.info("Lift Wing %s refused the batch form (%s); scoring one revision per request", self.model, exc)
+            return {}
+        except ScoringError as exc:
+            return {rev_id: exc for rev_id in rev_ids}
+
+    def _with_retries(self, body: bytes, handle: Callable[[requests.Response], T | _Failure], what: str) -> T:
+        """Post ``body`` until ``handle`` makes something of an answer, or attempts run out."""
         attempts = self.retry.attempts
         failure: _Failure | None = None
         for attempt in range(1, attempts + 1):
             if failure is not None:
                 wait = self._wait(failure, attempt - 1)
-                log.warning("Lift Wing %s, %s rev %d, attempt %d/%d: %s; retrying in %.1f s",
-                            self.model, wiki, rev_id, attempt - 1, attempts, failure.error, wait)
+                log.warning("Lift Wing %s, %s, attempt %d/%d: %s; retrying in %.1f s",
+                            self.model, what, attempt - 1, attempts, failure.error, wait)
                 self.stats.retries += 1
                 self._sleep(wait)
-            result = self._attempt(body, rev_id, lang)
-            if isinstance(result, Score):
-                self.stats.scored += 1
-                self.stats.last_success = time.time()
-                log.debug("%s rev %d: %s %.4f (v%s)", wiki, rev_id, self.model, result.probability, result.version)
+            result = self._attempt(body, handle)
+            if not isinstance(result, _Failure):
                 return result
             failure = result
         assert failure is not None
-        log.warning("Lift Wing %s gave no score for %s rev %d after %d attempts: %s",
-                    self.model, wiki, rev_id, attempts, failure.error)
+        log.warning("Lift Wing %s gave no score for %s after %d attempts: %s", self.model, what, attempts, failure.error)
         raise type(failure.error)(f"no score after {attempts} attempts: {failure.error}") from failure.cause
+
+    def _scored(self, count: int) -> None:
+        self.stats.scored += count
+        if count:
+            self.stats.last_success = time.time()
 
     def _request_body(self, wiki: str, rev_id: int) -> tuple[bytes, str]:
         """The JSON body for one revision, and the ``lang`` it names (for messages)."""
@@ -232,8 +260,9 @@ class LiftWingScorer:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
-    def _attempt(self, body: bytes, rev_id: int, lang: str) -> Score | _Failure:
-        """Make one request: a Score, a retryable _Failure, or a raised ScoringError."""
+    def _attempt(self, body: bytes, handle: Callable[[requests.Response], T | _Failure]) -> T | _Failure:
+        """Make one request: what ``handle`` makes of the answer, a retryable _Failure, or a
+        raised ScoringError."""
         self.stats.requests += 1
         try:
             response = self._session.post(
@@ -241,25 +270,23 @@ class LiftWingScorer:
                 timeout=(self.timeouts.connect, self.timeouts.read), allow_redirects=False,
             )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            kind = _transport_failure(exc)
+            kind = transport_failure(exc)
             if kind == "timeout":
                 return self._failure(ScorerTimeout(f"timed out: {exc}"), kind, exc)
             if kind == "connection":
                 return self._failure(ScorerUnavailable(f"connection failed: {exc}"), kind, exc)
             self.stats.errors["client_error"] += 1
             raise ScoringError(f"Lift Wing request could not be made: {exc}") from exc
-        return self._handle(response, rev_id, lang)
+        return handle(response)
 
     def _failure(self, error: ScorerUnavailable, kind: str, cause: BaseException | None = None,
                  retry_after: float | None = None) -> _Failure:
         self.stats.errors[kind] += 1
         return _Failure(error, kind, cause, retry_after)
 
-    def _handle(self, response: requests.Response, rev_id: int, lang: str) -> Score | _Failure:
+    def _retryable(self, response: requests.Response, message: str) -> _Failure | None:
+        """A 429 or 5xx as a failure worth another attempt; None for any other status."""
         status = response.status_code
-        if status == 200:
-            return self._parse(response.content, rev_id)
-        message = _error_message(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
             return self._failure(ScorerUnavailable(f"rate limited (HTTP 429): {message}"),
@@ -267,22 +294,80 @@ class LiftWingScorer:
         if status >= 500:
             return self._failure(ScorerUnavailable(f"HTTP {status}: {message}"),
                                  "server_error", retry_after=retry_after)
+        return None
+
+    def _refused(self, status: int, message: str) -> ScoringError:
+        """The error for a status neither scored, retried nor unscorable."""
+        if status == 404:
+            self.stats.errors["unknown_model"] += 1
+            return UnknownModel(f"Lift Wing has no model at {self.endpoint}: {message}")
+        kind = "client_error" if 400 <= status < 500 else "bad_response"
+        self.stats.errors[kind] += 1
+        return ScoringError(f"Lift Wing refused the request (HTTP {status}): {message}")
+
+    def _handle(self, response: requests.Response, rev_id: int, lang: str) -> Score | _Failure:
+        status = response.status_code
+        if status == 200:
+            return self._parse(response.content, rev_id)
+        message = error_message(response)
+        failure = self._retryable(response, message)
+        if failure is not None:
+            return failure
         if status in (400, 422):
             self.stats.errors["unscorable"] += 1
             log.debug("Lift Wing cannot score rev %d (%s): HTTP %d %s", rev_id, lang, status, message)
-            match = _REASON.search(message)
+            match = REASON.search(message)
             raise Unscorable(message, code=match.group(1) if match else None, status=status)
-        if status == 404:
-            self.stats.errors["unknown_model"] += 1
-            raise UnknownModel(f"Lift Wing has no model at {self.endpoint}: {message}")
-        kind = "client_error" if 400 <= status < 500 else "bad_response"
-        self.stats.errors[kind] += 1
-        raise ScoringError(f"Lift Wing refused the request (HTTP {status}): {message}")
+        raise self._refused(status, message)
+
+    def _handle_batch(self, response: requests.Response, lang: str,
+                      rev_ids: list[int]) -> dict[int, Score | ScoringError] | _Failure:
+        """A batch answer: a score or an Unscorable per revision (MalformedAnswer for one
+        the answer is silent about); raises _NoBatch when the form itself was refused."""
+        status = response.status_code
+        message = error_message(response)
+        if status == 200:
+            try:
+                data = json.loads(response.content)
+                answers = {item["revision_id"]: item for item in data["predictions"]}
+                scores = {rev_id: self._read(answers[rev_id], rev_id) for rev_id in rev_ids if rev_id in answers}
+                codes = failed_codes(data.get("errors", []))
+            except (ValueError, KeyError, TypeError) as exc:
+                self.stats.errors["bad_response"] += 1
+                raise MalformedAnswer(f"unexpected Lift Wing batch response: {describe(exc)}") from exc
+            self._scored(len(scores))
+        elif status == 422:  # none could be scored: the detail names each (unabridged, unlike message)
+            scores, codes = {}, failed_codes(_detail(response.content))
+        elif (failure := self._retryable(response, message)) is not None:
+            return failure
+        elif status in (400, 404):
+            raise _NoBatch(f"HTTP {status}: {message}")
+        else:
+            raise self._refused(status, message)
+        outcomes: dict[int, Score | ScoringError] = dict(scores)
+        for rev_id in rev_ids:
+            if rev_id in outcomes:
+                continue
+            if rev_id in codes:
+                self.stats.errors["unscorable"] += 1
+                outcomes[rev_id] = Unscorable(single_detail(rev_id, lang, codes[rev_id]), code=codes[rev_id], status=422)
+            else:
+                self.stats.errors["bad_response"] += 1
+                outcomes[rev_id] = MalformedAnswer(f"Lift Wing's batch answer says nothing of rev {rev_id}: {message}")
+        return outcomes
 
     def _parse(self, content: bytes, rev_id: int) -> Score:
         """Read a 200 body strictly; anything unexpected is a ScoringError, not a guess."""
         try:
             data = json.loads(content)
+        except ValueError as exc:
+            self.stats.errors["bad_response"] += 1
+            raise MalformedAnswer(f"unexpected Lift Wing response: {describe(exc)}") from exc
+        return self._read(data, rev_id)
+
+    def _read(self, data: Any, rev_id: int) -> Score:
+        """One revision's answer (a single 200 body, or an item of a batch's ``predictions``)."""
+        try:
             output = data["output"]
             p = output["probabilities"]["true"]
             version = data["model_version"]
@@ -298,65 +383,14 @@ class LiftWingScorer:
                 raise ValueError(f"revision_id is {data['revision_id']!r}")
         except (ValueError, KeyError, TypeError) as exc:
             self.stats.errors["bad_response"] += 1
-            raise MalformedAnswer(f"unexpected Lift Wing response: {_describe(exc)}") from exc
+            raise MalformedAnswer(f"unexpected Lift Wing response: {describe(exc)}") from exc
         return Score(probability=float(p), model=self.model, version=version)
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks for (delay or HTTP date), or None.
-
-    None when the header is missing or unreadable; a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    value = value.strip()
+def _detail(content: bytes) -> Any:
+    """A FastAPI error body's ``detail``, whole; None when there is none."""
     try:
-        seconds = float(value)
+        data = json.loads(content)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
         return None
-    return max(0.0, seconds)
-
-
-def _transport_failure(exc: BaseException) -> str | None:
-    """``timeout`` or ``connection`` for failures a retry may cure; None for a bad URL etc."""
-    args = getattr(exc, "args", ())
-    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)) or any(
-            isinstance(a, urllib3.exceptions.TimeoutError) for a in args):  # timeout mid-body
-        return "timeout"
-    if isinstance(exc, requests.RequestException):  # (an OSError too, so test it first)
-        transient = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                     requests.exceptions.ContentDecodingError)
-        return "connection" if isinstance(exc, transient) else None
-    return "connection"  # urllib3 or socket errors that slipped past requests
-
-
-def _error_message(response: requests.Response) -> str:
-    """The server's own words: ``detail`` (FastAPI) or ``error`` (KServe), else the text."""
-    try:
-        data = json.loads(response.content)
-    except ValueError:
-        data = None
-    text = response.text.strip() or response.reason or f"HTTP {response.status_code}"
-    if isinstance(data, dict):
-        for key in ("detail", "error", "httpReason", "message"):
-            if key in data:
-                text = data[key] if isinstance(data[key], str) else json.dumps(data[key])
-                break
-    return text[:500]
-
-
-#: The reason code in either 422 wording: ``Reason: ['parent_revision_missing']`` (RRLA,
-#: batch class) or ``Reason: parent_revision_missing`` (RRML).
-_REASON = re.compile(r"Reason: \[?'?([A-Za-z_]+)")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing {exc.args[0]!r}"
-    return f"body is not JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError) else str(exc)
+    return data.get("detail") if isinstance(data, dict) else None

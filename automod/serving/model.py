@@ -18,7 +18,20 @@ from typing import Any
 
 from automod.errors import ScoringError
 from automod.scoring.base import ScorerUnavailable, Unscorable
-from automod.serving.contract import MW_API_ERROR, BadRequest, RevisionRequest, parse_request, prediction, unscorable_detail
+from automod.records import Score
+from automod.serving.contract import (
+    MW_API_ERROR,
+    BadRequest,
+    RevisionRequest,
+    batch_answer,
+    batch_error,
+    batch_unscorable_detail,
+    is_batch,
+    parse_batch,
+    parse_request,
+    prediction,
+    unscorable_detail,
+)
 from automod.serving.scorers import ModelSpec, ScorerPool
 
 __all__ = ["RevertRiskModel", "import_kserve"]
@@ -44,7 +57,8 @@ from kserve.errors import InferenceError, InvalidInput  # noqa: E402
 
 
 class RevertRiskModel(kserve.Model):  # type: ignore[misc]
-    """``POST /v1/models/<name>:predict`` with ``{"rev_id": N, "lang": "xx"}`` → Lift Wing's body."""
+    """``POST /v1/models/<name>:predict`` with ``{"rev_id": N, "lang": "xx"}`` → Lift Wing's body
+    (and, for the language-agnostic model, ``{"instances": […]}`` → its batch body)."""
 
     def __init__(self, spec: ModelSpec, name: str | None = None) -> None:
         super().__init__(name or spec.liftwing_name)
@@ -72,12 +86,44 @@ class RevertRiskModel(kserve.Model):  # type: ignore[misc]
         return self._pool
 
     async def predict(self, payload: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        batch = self.spec.kind == "language-agnostic" and is_batch(payload)
         try:
-            request = parse_request(payload, self.spec.routes)
+            if batch:
+                requests = parse_batch(payload, self.spec.routes)
+            else:
+                request = parse_request(payload, self.spec.routes)
         except BadRequest as exc:
+            if is_batch(payload) and not batch:
+                log.info("refused a batch request: the %s model has no batch form (nor on Lift Wing)", self.spec.kind)
             raise InvalidInput(str(exc)) from None
         loop = asyncio.get_running_loop()
+        if batch:
+            return await loop.run_in_executor(None, self._score_batch, requests)
         return await loop.run_in_executor(None, self._score, request)
+
+    def _score_batch(self, requests: tuple[RevisionRequest, ...]) -> dict[str, Any]:
+        """Lift Wing's batch answer: a wiki that cannot be read fails the whole batch (500),
+        an unscorable revision only itself (an ``errors`` entry; 422 if none was scored)."""
+        lang = requests[0].lang
+        outcomes = self.pool.score_many(lang, [request.rev_id for request in requests])
+        predictions, failed = [], []
+        for request, outcome in zip(requests, outcomes):
+            if isinstance(outcome, Score):
+                predictions.append(prediction(self.name, outcome.version or self.version, request, outcome.probability))
+            elif isinstance(outcome, Unscorable):
+                failed.append((request, outcome.code or "revision_info_deleted"))
+            else:
+                log.error("r%d (%s): %s", request.rev_id, lang, outcome)
+                if isinstance(outcome, ScorerUnavailable):
+                    raise InferenceError(MW_API_ERROR) from None
+                raise InferenceError(f"Could not make prediction for revisions "
+                                     f"{[r.rev_id for r in requests]} ({lang}).") from None
+        if failed:
+            log.info("batch of %d (%s): unscorable %s", len(requests), lang,
+                     ", ".join(f"r{request.rev_id} {code}" for request, code in failed))
+        if not predictions:
+            raise HTTPException(status_code=HTTPStatus.UNPROCESSABLE_ENTITY, detail=batch_unscorable_detail(failed))
+        return batch_answer(predictions, [batch_error(request, code) for request, code in failed])
 
     def _score(self, request: RevisionRequest) -> dict[str, Any]:
         try:

@@ -5,13 +5,15 @@ A served model is the same :class:`~automod.scoring.local.LocalScorer` or
 reading revisions from the wiki's Action API anonymously (as Lift Wing's transformer does).
 Those scorers keep per-wiki caches and are not thread-safe, so each request borrows one from
 a bounded pool: at most ``threads`` scorers per wiki per worker process, built on first use.
+A batch request is spread over up to ``threads`` of them at once (:meth:`ScorerPool.score_many`),
+as Lift Wing fetches a batch's revisions concurrently.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Any, Iterator
 
 import requests
 
-from automod.errors import WikiError, WikiUnavailable
+from automod.errors import ScoringError, WikiError, WikiUnavailable
+from automod.records import Score
 from automod.scoring.base import Scorer, wiki_lang
 from automod.scoring.revision_data import Query
 from automod.serving.contract import LIFTWING_NAMES, WikiRoute
@@ -140,6 +143,43 @@ class ScorerPool:
             yield scorer
         finally:
             free.put(scorer)
+
+    def score_many(self, lang: str, rev_ids: Sequence[int]) -> list[Score | ScoringError]:
+        """Each revision's score, or the scoring error it raised, in order; the revisions are
+        shared among up to ``threads`` of ``lang``'s scorers (this thread runs one of them).
+        Anything but a ScoringError (a bug, no scorer could be built) is raised."""
+        dbname = self.spec.routes[lang].dbname
+        pending = iter(rev_ids)
+        results: dict[int, Score | ScoringError] = {}
+        faults: list[BaseException] = []
+        lock = threading.Lock()
+
+        def work() -> None:
+            try:
+                with self.borrow(lang) as scorer:
+                    while True:
+                        with lock:
+                            rev_id = next(pending, None)
+                        if rev_id is None:
+                            return
+                        try:
+                            results[rev_id] = scorer.score(dbname, rev_id)
+                        except ScoringError as exc:
+                            results[rev_id] = exc
+            except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+                faults.append(exc)
+
+        helpers = [threading.Thread(target=work, name=f"batch-{lang}", daemon=True)
+                   for _ in range(min(self.spec.threads, len(rev_ids)) - 1)]
+        for helper in helpers:
+            helper.start()
+        work()
+        for helper in helpers:
+            helper.join()
+        missing = [rev_id for rev_id in rev_ids if rev_id not in results]
+        if missing:
+            raise faults[0] if faults else RuntimeError(f"r{missing[0]} was never scored")
+        return [results[rev_id] for rev_id in rev_ids]
 
     def close(self) -> None:
         with self._lock:
