@@ -1,6 +1,7 @@
-"""With ``scoring.max_in_flight: 1`` the bot hands a wiki's waiting candidates to its Lift Wing
-scorer at once, which asks for them in one batch request (Lift Wing's batch form) instead of
-one request each; what is done does not change: each vandal edit is rolled back once.
+"""The bot asks Lift Wing for a wiki's waiting candidates in batch requests (Lift Wing's batch
+form) instead of one request each: all at once with ``scoring.max_in_flight: 1``, in one share
+per pool thread with the default 4 in flight. What is done does not change: each vandal edit
+is rolled back once.
 The real bot against the sandbox MediaWiki; only Lift Wing is stood in for."""
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, 
 pytestmark = pytest.mark.sandbox
 
 
-def test_a_burst_is_scored_in_batch_requests_and_reverted_once_each(sandbox, wiki, liftwing, unique_title, tmp_path):
+@pytest.mark.parametrize("in_flight", [1, 4])
+def test_a_burst_is_scored_in_batch_requests_and_reverted_once_each(sandbox, wiki, liftwing, unique_title, tmp_path,
+                                                                    in_flight):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, REVERTING)
-    pages = [f"{unique_title} {i}" for i in range(5)]
+    pages = [f"{unique_title} {i}" for i in range(10)]
     for page in pages:
         admin.edit(page, "Stable text.")
     liftwing.clear_script()
@@ -27,7 +30,7 @@ def test_a_burst_is_scored_in_batch_requests_and_reverted_once_each(sandbox, wik
         burst = [vandal.edit(page, f"Stable text. VANDALISM {i}") for i, page in enumerate(pages)]
         settings = bot_settings(sandbox, tmp_path, liftwing.url)
         data = yaml.safe_load(settings.read_text())
-        data["scoring"] = {"max_in_flight": 1}
+        data["scoring"] = {"max_in_flight": in_flight}
         settings.write_text(yaml.safe_dump(data))
         bot = launch_bot(sandbox, tmp_path, settings, fresh_position=False)
         try:

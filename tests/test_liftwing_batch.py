@@ -204,3 +204,29 @@ def test_the_multilingual_model_is_asked_one_revision_per_request(
     assert scorer.prefetch("enwiki", [91, 92]) == 0 and liftwing.requests == []
     assert all(isinstance(o, Score) for o in scorer.score_many("enwiki", [91, 92]))
     assert bodies(liftwing) == [{"rev_id": 91, "lang": "en"}, {"rev_id": 92, "lang": "en"}]
+
+
+# -- the bot's concurrent prefetch shares a burst among its threads in batch requests ----
+
+
+def test_concurrent_prefetch_sends_one_batch_per_thread_and_keeps_each_answer(
+        liftwing: LiftWingStandin, session: requests.Session, sleeps: list[float]) -> None:
+    from automod.moderation.prefetch import ConcurrentPrefetch
+
+    for rev_id in range(1, 9):
+        liftwing.set_score(rev_id, rev_id / 10, lang="en")
+    liftwing.set_unscorable(9, lang="en")
+    prefetch = ConcurrentPrefetch(scorer_for(liftwing, session, sleeps),
+                                  lambda: scorer_for(liftwing, requests.Session(), sleeps), max_in_flight=3)
+    try:
+        assert prefetch.prefetch("enwiki", list(range(1, 10))) == 9
+        answers = [prefetch.score("enwiki", rev_id).probability for rev_id in range(1, 9)]
+        with pytest.raises(Unscorable):
+            prefetch.score("enwiki", 9)
+    finally:
+        prefetch.close()
+    assert answers == pytest.approx([rev_id / 10 for rev_id in range(1, 9)])
+    asked = bodies(liftwing)
+    assert sorted(len(body["instances"]) for body in asked) == [3, 3, 3], asked  # 9 revisions, 3 threads
+    assert sorted(i["rev_id"] for body in asked for i in body["instances"]) == list(range(1, 10))
+    # the unscorable one is not asked again on its own: its batch already gave Lift Wing's answer

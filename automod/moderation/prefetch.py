@@ -11,6 +11,10 @@ worker decides and rolls back one edit at a time in stream order, so per-page or
 cap, the circuit breaker and at most one action per revision do not change. A prefetch that
 fails costs only itself (the edit is scored again, normally, when decided); a revision
 scored ahead but skipped later costs one wasted request.
+
+A scorer that speaks Lift Wing's batch form (``batches``: the language-agnostic model) gets
+the waiting revisions in shares, one per pool thread, up to 20 a request: the same
+concurrency, fewer requests against Lift Wing's per-client rate limit.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 
 from automod.records import Score
-from automod.scoring.base import Scorer
-from automod.scoring.liftwing import LiftWingStats
+from automod.scoring.base import Scorer, Unscorable
+from automod.scoring.liftwing import BATCH_MAX, LiftWingStats
 
 __all__ = ["MEMO_MAX", "ConcurrentPrefetch"]
 
@@ -70,22 +74,43 @@ class ConcurrentPrefetch:
     def _score_in_pool(self, wiki: str, rev_id: int) -> Score:
         return self._thread_scorer().score(wiki, rev_id)
 
+    def _score_batch_in_pool(self, wiki: str, futures: dict[int, Future[Score]]) -> None:
+        """One batch request for ``futures``' revisions; each gets its own answer or error."""
+        wanted = {rev_id: f for rev_id, f in futures.items() if f.set_running_or_notify_cancel()}
+        if not wanted:
+            return
+        try:
+            outcomes = self._thread_scorer().score_many(wiki, list(wanted))  # type: ignore[attr-defined]
+        except BaseException as exc:  # noqa: BLE001 - each revision is scored again when decided
+            for future in wanted.values():
+                future.set_exception(exc)
+            return
+        for future, outcome in zip(wanted.values(), outcomes):
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
     def prefetch(self, wiki: str, rev_ids: Sequence[int]) -> int:
         """Start scoring ``rev_ids`` (those not already started) and return at once; returns
         how many were started. The pool's size bounds the requests in flight."""
         if self._closed:
             return 0
-        started = 0
-        for rev_id in rev_ids:
-            key = (wiki, rev_id)
-            if key in self._memo:
-                continue
-            self._memo[key] = self._pool.submit(self._score_in_pool, wiki, rev_id)
-            started += 1
+        new = [rev_id for rev_id in dict.fromkeys(rev_ids) if (wiki, rev_id) not in self._memo]
+        share = min(BATCH_MAX, -(-len(new) // self.max_in_flight))  # one share per pool thread
+        if share > 1 and getattr(self.scorer, "batches", False):
+            for start in range(0, len(new), share):
+                futures: dict[int, Future[Score]] = {rev_id: Future() for rev_id in new[start:start + share]}
+                for rev_id, future in futures.items():
+                    self._memo[(wiki, rev_id)] = future
+                self._pool.submit(self._score_batch_in_pool, wiki, futures)
+        else:
+            for rev_id in new:
+                self._memo[(wiki, rev_id)] = self._pool.submit(self._score_in_pool, wiki, rev_id)
         while len(self._memo) > MEMO_MAX:
             _, dropped = self._memo.popitem(last=False)
             dropped.cancel()
-        return started
+        return len(new)
 
     def score(self, wiki: str, rev_id: int) -> Score:
         """The prefetched answer for ``rev_id`` (taken once), else a score asked for now.
@@ -95,6 +120,8 @@ class ConcurrentPrefetch:
         if future is not None and not future.cancelled():
             try:
                 return future.result()
+            except Unscorable:
+                raise  # Lift Wing's answer for this revision (a 422): asking again gives it again
             except Exception as exc:  # noqa: BLE001 - only the prefetch is lost
                 log.info("%s r%d: prefetched scoring failed (%s: %s); scoring again", wiki, rev_id,
                          type(exc).__name__, exc)
