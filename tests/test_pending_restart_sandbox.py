@@ -91,13 +91,17 @@ def test_a_burst_past_the_rollback_limit_is_fully_reverted_across_a_sigterm_and_
         sandbox, wiki, liftwing, unique_title, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, {**REVERTING, "max_edit_age_minutes": 10, "max_reverts_per_hour": 100})
-    pages = [f"{unique_title} {k}" for k in range(14)]
+    pages = [f"{unique_title} {k}" for k in range(8)]
     for page in pages:
         admin.edit(page, "Stable text.")
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     extra = sandbox.dir / "conf/extra.php"
     previous = extra.read_text()
-    extra.write_text(DEFAULT_BOT_LIMITS)  # 10 rollbacks a minute, as for a production bot
+    # A production bot's limits, with a shorter rollback window (4 in 15 s, not 10 in 60 s):
+    # the same waiting for slots, a quarter of the test's time.
+    limits = DEFAULT_BOT_LIMITS.replace("['rollback']['user'] = [ 10, 60 ]", "['rollback']['user'] = [ 4, 15 ]")
+    assert limits != DEFAULT_BOT_LIMITS
+    extra.write_text(limits)
     bots = []
 
     def last(rev: int) -> dict:
