@@ -1,8 +1,9 @@
-"""A tiny BERT-style encoder built in the test, with a WordPiece tokenizer trained on the
+"""A tiny BERT-style encoder built in the test, with a WordPiece vocabulary counted from the
 test's own corpus: what the multilingual tests fine-tune instead of downloading a model."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,19 +19,25 @@ def make_tiny_encoder(path: Path, corpus: Iterable[str], *, vocab_size: int = 30
         normalizers,
         pre_tokenizers,
         processors,
-        trainers,
     )
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    # The vocabulary is counted here, not learned by tokenizers' WordPiece trainer: the
+    # trainer breaks ties between equally frequent merges in hash order, which changes from
+    # process to process, so the same corpus gave a different vocabulary (and model) each run.
+    # Every character (alone and as a "##" continuation) so that any word can be spelled, then
+    # the corpus's most frequent whole words, ties broken alphabetically.
+    normalizer, pre_tokenizer = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter(word for text in corpus
+                                  for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for word in words for c in word})
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(list(corpus), trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials,
-                                                                    show_progress=False))
-    # The trainer numbers tokens in hash order; renumber them so every run builds the same model.
-    learned = sorted(t for t in tok.get_vocab() if t not in specials)
-    tok.model = models.WordPiece({t: i for i, t in enumerate(specials + learned)}, unk_token="[UNK]")
+    pieces = [*chars, *(f"##{c}" for c in chars)]
+    frequent = [w for w, _ in sorted(words.items(), key=lambda item: (-item[1], item[0])) if len(w) > 1]
+    learned = pieces + frequent[:max(vocab_size - len(specials) - len(pieces), 0)]
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(specials + learned)}, unk_token="[UNK]"))
+    tok.normalizer = normalizer
+    tok.pre_tokenizer = pre_tokenizer
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
                                                        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])

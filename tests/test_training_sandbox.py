@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -48,7 +47,9 @@ MODEL = "sandbox-rr"
 
 @pytest.fixture(scope="module")
 def history(sandbox, wiki):
-    scripted = script_history(sandbox, wiki, f"Automod training {uuid.uuid4().hex[:8]}", pages=PAGES)
+    # Fixed titles (one sandbox per test run): a title is one of the multilingual model's
+    # inputs and decides the held-out split, so a random one made the model vary run to run.
+    scripted = script_history(sandbox, wiki, "Automod training history", pages=PAGES)
     run_jobs(sandbox)  # MediaWiki tags reverted edits (mw-reverted) in a deferred job
     return scripted
 
@@ -102,6 +103,8 @@ def test_dump_gives_the_same_labels_as_the_api(sandbox, history, tmp_path):
 # --- the multilingual model, trained on the same history ---------------------------------
 
 ML_MODEL = "sandbox-ml"
+#: Pages the multilingual model never saw, fixed for the reason the history's titles are.
+HELD_OUT_PAGE, LIVE_PAGE = "Automod multilingual held-out page", "Automod multilingual live page"
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +128,7 @@ def multilingual_model(sandbox, history, tmp_path_factory) -> Path:
     return Path(summary["model_dir"])
 
 
-def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox, wiki, history, multilingual_model,
-                                                                        unique_title):
+def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox, wiki, history, multilingual_model):
     from automod.scoring.multilingual.scorer import MultilingualScorer
 
     card = json.loads((multilingual_model / CARD_FILE).read_text())
@@ -136,28 +138,28 @@ def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox,
     # New edits on a page the model never saw: each kind of scripted vandalism, undone in between.
     writer, anon = wiki(sandbox.vandals[0]), wiki()
     text = article("Newville", 55)
-    writer.edit(unique_title, text)
+    writer.edit(HELD_OUT_PAGE, text)
     text = constructive(text, 55, 2)
-    good = writer.edit(unique_title, text)
+    good = writer.edit(HELD_OUT_PAGE, text)
     bad = []
     for kind in range(3):
-        bad.append(anon.edit(unique_title, vandalism(text, kind, 555)))
-        writer.edit(unique_title, text)
+        bad.append(anon.edit(HELD_OUT_PAGE, vandalism(text, kind, 555)))
+        writer.edit(HELD_OUT_PAGE, text)
     scorer = MultilingualScorer(multilingual_model, query_function(sandbox.api_url))
     p_good, *p_bad = (s.probability for s in scorer.score_many(sandbox.wiki, [good, *bad]))
     assert min(p_bad) > 0.5 > p_good, (p_bad, p_good)
 
 
-def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wiki, multilingual_model, unique_title,
+def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wiki, multilingual_model,
                                                                      local_bot, tmp_path):
     admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
     set_config(admin, {**REVERTING, "model": f"local:{ML_MODEL}", "threshold": 0.85})
     text = article("Multitown", 66)
-    writer.edit(unique_title, text)
+    writer.edit(LIVE_PAGE, text)
     text = constructive(text, 66, 4)
-    good = writer.edit(unique_title, text)
+    good = writer.edit(LIVE_PAGE, text)
     bot = local_bot(multilingual_model.parent)
-    bad = anon.edit(unique_title, vandalism(text, 2, 66))  # link spam
+    bad = anon.edit(LIVE_PAGE, vandalism(text, 2, 66))  # link spam
     line = bot.decision(bad, timeout=60)
     card = json.loads((multilingual_model / CARD_FILE).read_text())
     assert line["decision"] == "reverted", line
@@ -166,7 +168,7 @@ def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wik
     assert onnx_served == (card["onnx"]["max_abs_diff"] <= 0.01)  # the int8 ONNX encoder where measured good
     with Store(tmp_path / "automod.sqlite") as store:
         assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]
-    top = top_revision(admin, unique_title)
+    top = top_revision(admin, LIVE_PAGE)
     assert top["user"] == sandbox.bot.name and "mw-rollback" in top["tags"] and top["parentid"] == bad
     assert top["slots"]["main"]["content"] == text.rstrip() and good < bad
 
@@ -177,7 +179,7 @@ def test_edits_waiting_in_the_queue_are_scored_in_one_batch_and_all_reverted(san
     through the encoder as one micro-batch, and each is still decided on its own."""
     admin, writer, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
     set_config(admin, {**REVERTING, "model": f"local:{ML_MODEL}", "threshold": 0.85})
-    titles = [f"Automod batch {uuid.uuid4().hex[:8]} {n}" for n in range(4)]
+    titles = [f"Automod multilingual batch {n}" for n in range(4)]
     texts = {t: constructive(article(f"Batchtown{n}", n), n, 4) for n, t in enumerate(titles)}
     for title, text in texts.items():
         writer.edit(title, text)

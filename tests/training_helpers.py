@@ -11,6 +11,7 @@ by a manual revert that restores the earlier text; a few constructive IP edits t
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import subprocess
 import time
@@ -21,6 +22,7 @@ from typing import Any
 
 import requests
 from conftest import WikiClient
+from relay_helpers import wait_for
 
 from automod.errors import WikiError, WikiUnavailable
 from automod.sandbox import SandboxInfo
@@ -69,16 +71,34 @@ class ScriptedHistory:
         """What every scripted non-creation edit should be labelled."""
         return {**{r: True for r in self.vandal_revs}, **{r: False for r in self.good_revs + self.revert_revs}}
 
-    def days(self, margin: float = 5.0) -> float:
+    def days(self, margin: float | None = None) -> float:
         """A data window (in days) reaching back just before this history began: the shared
         sandbox holds other tests' edits too, which would teach the model their habits."""
-        return (time.time() - self.started + margin) / 86400
+        return (time.time() - self.started + (WINDOW_MARGIN if margin is None else margin)) / 86400
+
+
+#: Seconds a history's data window reaches back before its first edit (MediaWiki stamps
+#: edits to the second).
+WINDOW_MARGIN = 5.0
+
+
+def _quiet_for(client: WikiClient, seconds: float) -> bool:
+    """Whether the wiki's newest recent change is at least ``seconds`` old."""
+    changes = client.get(action="query", list="recentchanges", rcprop="timestamp", rclimit=1)["query"]["recentchanges"]
+    if not changes:
+        return True
+    newest = calendar.timegm(time.strptime(changes[0]["timestamp"], "%Y-%m-%dT%H:%M:%SZ"))
+    return time.time() - newest >= seconds
 
 
 def script_history(sandbox: SandboxInfo, wiki: Callable[..., WikiClient], prefix: str,
                    pages: int = PAGES) -> ScriptedHistory:
-    """Write the scripted history on ``pages`` new pages titled ``prefix N``."""
+    """Write the scripted history on ``pages`` new pages titled ``prefix N``, once the wiki
+    has been quiet long enough that its data window (:meth:`ScriptedHistory.days`) holds no
+    edit of an earlier test: a test just before, reverting nothing it left, would otherwise
+    hand the model a few foreign "good" vandal edits."""
     admin, patroller = wiki(sandbox.admin), wiki(sandbox.patroller)
+    wait_for(lambda: _quiet_for(admin, WINDOW_MARGIN + 1.0), timeout=30, interval=0.5)
     writers = itertools.cycle([wiki(sandbox.vandals[0]), patroller, admin])
     anon = wiki()
     registered_vandal = wiki(sandbox.vandals[1])
