@@ -325,7 +325,6 @@ class LiftWingScorer:
         """A batch answer: a score or an Unscorable per revision (MalformedAnswer for one
         the answer is silent about); raises _NoBatch when the form itself was refused."""
         status = response.status_code
-        message = error_message(response)
         if status == 200:
             try:
                 data = json.loads(response.content)
@@ -338,11 +337,12 @@ class LiftWingScorer:
             self._scored(len(scores))
         elif status == 422:  # none could be scored: the detail names each (unabridged, unlike message)
             scores, codes = {}, failed_codes(_detail(response.content))
-        elif (failure := self._retryable(response, message)) is not None:
-            return failure
-        elif status in (400, 404):
-            raise _NoBatch(f"HTTP {status}: {message}")
-        else:
+        else:  # the body is read as an error only here: a 200 or a 422 is parsed once, above
+            message = error_message(response)
+            if (failure := self._retryable(response, message)) is not None:
+                return failure
+            if status in (400, 404):
+                raise _NoBatch(f"HTTP {status}: {message}")
             raise self._refused(status, message)
         outcomes: dict[int, Score | ScoringError] = dict(scores)
         for rev_id in rev_ids:
@@ -353,7 +353,7 @@ class LiftWingScorer:
                 outcomes[rev_id] = Unscorable(single_detail(rev_id, lang, codes[rev_id]), code=codes[rev_id], status=422)
             else:
                 self.stats.errors["bad_response"] += 1
-                outcomes[rev_id] = MalformedAnswer(f"Lift Wing's batch answer says nothing of rev {rev_id}: {message}")
+                outcomes[rev_id] = MalformedAnswer(f"Lift Wing's batch answer (HTTP {status}) says nothing of rev {rev_id}")
         return outcomes
 
     def _parse(self, content: bytes, rev_id: int) -> Score:
