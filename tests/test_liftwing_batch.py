@@ -12,25 +12,10 @@ from typing import Any
 import pytest
 import requests
 from liftwing_standin import LiftWingStandin, running_standin
+from test_liftwing import LA, ML, UA, liftwing, sleeps  # noqa: F401  (fixtures shared with the single form's tests)
 
 from automod.scoring import LiftWingRetry, LiftWingScorer, Score, ScorerUnavailable, Timeouts, Unscorable
 from automod.scoring.liftwing import MalformedAnswer
-
-LA = "revertrisk-language-agnostic"
-ML = "revertrisk-multilingual"
-UA = "automod-tests/0.1 (https://example.org/automod; automod@example.org) python-requests"
-
-
-@pytest.fixture
-def liftwing() -> Iterator[LiftWingStandin]:
-    with running_standin() as standin:
-        yield standin
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
 
 @pytest.fixture
 def session() -> Iterator[requests.Session]:
