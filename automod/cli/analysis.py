@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from automod.cli._options import settings_option, wiki_option
 from automod.errors import ConfigError
 
 __all__ = ["parse_since", "register"]
@@ -186,14 +187,17 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+READ_THE_STORE = "operator settings (YAML): read the store"
+
+
 def register(commands: Any) -> None:
     """Add ``thresholds``, ``export`` and ``backtest`` to the ``automod`` sub-commands."""
     p = commands.add_parser("thresholds", help="Threshold table from scores and outcome labels.",
                             description="Would-reverts per day, precision, recall and false positives for "
                             "thresholds 0.5-0.999, with 95% Wilson intervals; writes PREFIX.csv and PREFIX.png "
-                            "(see --out).")
-    p.add_argument("--settings", type=Path, help="operator settings (YAML): read the store")
-    p.add_argument("--wiki", help="wiki name as in settings")
+                            "(see --out).",
+                            parents=[settings_option(READ_THE_STORE, required=False),
+                                     wiki_option("wiki name as in settings", required=False)])
     p.add_argument("--input", type=Path, help="CSV or JSON lines with rev_id, probability, label[, timestamp]")
     p.add_argument("--model", help="model to analyse (default: the one with most scores)")
     p.add_argument("--combine", metavar="M1,M2", help="model agreement: the table for reverting only when every "
@@ -211,10 +215,9 @@ def register(commands: Any) -> None:
     p.add_argument("--summary", help="edit summary for --publish")
     p.set_defaults(func=_cmd_thresholds, parser=p)
 
-    e = commands.add_parser("export", help="Stored scores as prediction_classification_change events or CSV.")
-    e.add_argument("--settings", type=Path, required=True, help="operator settings (YAML): read the store")
+    e = commands.add_parser("export", help="Stored scores as prediction_classification_change events or CSV.",
+                            parents=[settings_option(READ_THE_STORE), wiki_option("only this wiki", required=False)])
     e.add_argument("--since", type=parse_since, metavar="DATE", help="only edits made since (ISO 8601)")
-    e.add_argument("--wiki", help="only this wiki")
     e.add_argument("--model", help="only this model")
     e.add_argument("--format", choices=["events", "csv"], required=True,
                    help="events: prediction_classification_change JSON lines; csv: one row per score")
@@ -225,9 +228,8 @@ def register(commands: Any) -> None:
     e.add_argument("--batch-size", type=int, default=100, help="events per POST (default 100)")
     e.set_defaults(func=_cmd_export, parser=e)
 
-    b = commands.add_parser("backtest", help="Replay the stream from a date, score without acting, show the table.")
-    b.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    b.add_argument("--wiki", required=True, help="wiki name as in settings")
+    b = commands.add_parser("backtest", help="Replay the stream from a date, score without acting, show the table.",
+                            parents=[settings_option(), wiki_option("wiki name as in settings")])
     b.add_argument("--since", dest="since_text", required=True, metavar="ISO", help="replay from (ISO 8601)")
     b.add_argument("--until", metavar="ISO", help="stop at events after this time (default: when caught up)")
     b.add_argument("--store", type=Path, help="backtest store (default: beside the bot's, per wiki and start)")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from automod.cli._options import settings_option, wiki_option
 from automod.store import REPORT_STATUSES
 
 __all__ = ["register"]
@@ -102,22 +103,20 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add ``run``, ``check-config``, ``score`` and ``reports`` to the ``automod`` command."""
-    run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.")
-    run.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
+    run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.",
+                              parents=[settings_option()])
     run.add_argument("--dry-run", action="store_true", help="log-only everywhere: decide and record, change nothing on any wiki")
     run.add_argument("--max-events", type=int, default=None, help="stop after reading N stream events (canaries excluded)")
     run.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
     run.set_defaults(func=_cmd_run)
 
-    check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.")
-    check.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    check.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.",
+                                parents=[settings_option(), wiki_option()])
     check.set_defaults(func=_cmd_check_config)
 
     score = commands.add_parser("score", help="Score one revision and show the decision; change nothing. With --input: "
-                                              "score a labelled-edits CSV offline with a local model.")
-    score.add_argument("--settings", type=Path, default=None, help="operator settings (YAML)")
-    score.add_argument("--wiki", default=None, help="wiki name as in settings (e.g. enwiki)")
+                                              "score a labelled-edits CSV offline with a local model.",
+                                parents=[settings_option(required=False), wiki_option(required=False)])
     score.add_argument("rev_id", type=int, nargs="?", default=None,
                        help="the revision to score (any revision, not only a page's latest)")
     score.add_argument("--model", default=None, help="with --input: the model, local:NAME")
@@ -129,9 +128,8 @@ def register(commands: Any) -> None:
                        help="with --input: the CSV written, rev_id,probability for every input row")
     score.set_defaults(func=_cmd_score)
 
-    reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.")
-    reports.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    reports.add_argument("--wiki", required=True, help="wiki name as in settings (e.g. enwiki)")
+    reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.",
+                                  parents=[settings_option(), wiki_option()])
     reports.add_argument("--status", choices=REPORT_STATUSES, default=None,
                          help="only reports with this status (confirmed includes reinstated; default: all)")
     reports.set_defaults(func=_cmd_reports)

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from automod.cli._options import settings_option, wiki_option
 from automod.errors import AutomodError, ConfigError
 
 __all__ = ["features_of_files", "register"]
@@ -182,10 +183,11 @@ def register(commands: Any) -> None:
     train = commands.add_parser("train", help="Train a local revert-risk model from a wiki's own history.",
                                 description="Train a local revert-risk model from a wiki's own history. Re-running "
                                             "a multilingual training with unchanged data and settings (a dump; an API "
-                                            "window moves with time) resumes after the last finished epoch.")
-    train.add_argument("--settings", type=Path, default=None,
-                       help="operator settings (YAML); required with --from-api and --from-dump")
-    train.add_argument("--wiki", default=None, help="wiki name as in settings; required with --from-api and --from-dump")
+                                            "window moves with time) resumes after the last finished epoch.",
+                                parents=[settings_option("operator settings (YAML); required with --from-api and "
+                                                         "--from-dump", required=False),
+                                         wiki_option("wiki name as in settings; required with --from-api and "
+                                                     "--from-dump", required=False)])
     train.add_argument("--name", required=True, help="model name: served as local:<name>")
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-api", action="store_true", help="recent changes of the last --days days")

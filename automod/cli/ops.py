@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
+
+from automod.cli._options import settings_option, wiki_option
 
 __all__ = ["register"]
 
@@ -91,9 +92,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def register(commands: Any) -> None:
-    status = commands.add_parser("status", help="Is the running bot alive and keeping up? Exit 1 if not.")
-    status.add_argument("--settings", type=Path, required=True,
-                        help="operator settings (YAML): where the bot's heartbeat is")
+    status = commands.add_parser("status", help="Is the running bot alive and keeping up? Exit 1 if not.",
+                                 parents=[settings_option("operator settings (YAML): where the bot's heartbeat is")])
     status.add_argument("--max-silence", type=float, default=None, metavar="SECONDS",
                         help="stalled when no stream event for this long (default from settings: 600)")
     status.add_argument("--max-lag", type=float, default=None, metavar="SECONDS",
@@ -102,10 +102,10 @@ def register(commands: Any) -> None:
                         help="falling behind when an edit has waited this long for its decision (default 120)")
     status.set_defaults(func=_status)
 
-    stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.")
-    stats.add_argument("--settings", type=Path, required=True, help="operator settings (YAML)")
-    stats.add_argument("--wiki", default=None,
-                       help="wiki name as in settings (e.g. enwiki); with --days it may be left out: every wiki")
+    stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.",
+                                parents=[settings_option(),
+                                         wiki_option("wiki name as in settings (e.g. enwiki); with --days it may be "
+                                                     "left out: every wiki", required=False)])
     stats.add_argument("--days", type=int, choices=(1, 7, 30), default=None,
                        help="the last 1, 7 or 30 days instead of one day: scored, reverted, undone by humans, "
                             "failed rollbacks, reports filed/confirmed/declined, precision with its interval; "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from automod.cli._options import dir_option
 from automod.sandbox.trial import REVIEW_STATUSES, edit_as, file_report, review_report, save_config, seed_sandbox
 
 __all__ = ["register"]
@@ -70,8 +71,8 @@ def register(commands: Any) -> None:
     sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
 
-    up = sandbox_commands.add_parser("up", help="Install (once) and start the sandbox wiki and its stream relay.")
-    up.add_argument("--dir", type=Path, required=True, help="everything the sandbox writes goes here")
+    up = sandbox_commands.add_parser("up", help="Install (once) and start the sandbox wiki and its stream relay.",
+                                     parents=[dir_option("everything the sandbox writes goes here")])
     up.add_argument("--port", type=int, default=None, help="HTTP port of the wiki (default: a free one)")
     up.add_argument("--wikis", type=int, default=1,
                     help="number of wikis feeding the one stream (sandboxwiki, sandbox2wiki, ...)")
@@ -81,13 +82,13 @@ def register(commands: Any) -> None:
     up.add_argument("--seed", action="store_true",
                     help="then import a backdated history to train on (as `automod sandbox seed`)")
     up.set_defaults(func=_cmd_up)
-    down = sandbox_commands.add_parser("down", help="Stop the sandbox's processes (files stay).")
-    down.add_argument("--dir", type=Path, required=True, help="the folder given to sandbox up")
+    down = sandbox_commands.add_parser("down", help="Stop the sandbox's processes (files stay).",
+                                       parents=[dir_option("the folder given to sandbox up")])
     down.set_defaults(func=_cmd_down)
 
     def command(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = sandbox_commands.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument("--dir", type=Path, required=True, help="the sandbox's directory (as given to `up`)")
+        parser: argparse.ArgumentParser = sandbox_commands.add_parser(name, help=help_text, description=help_text,
+                                                                       parents=[dir_option()])
         parser.set_defaults(func=func)
         return parser
 

@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from automod.cli._options import settings_option
+
 __all__ = ["register"]
 
 
@@ -51,10 +53,10 @@ def _shard(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from automod.serving.contract import DEFAULT_HOST, DEFAULT_PORT
 
-    p = commands.add_parser("serve", help="serve a local model over Lift Wing's revert-risk HTTP contract (KServe)")
+    p = commands.add_parser("serve", help="serve a local model over Lift Wing's revert-risk HTTP contract (KServe)",
+                            parents=[settings_option("operator settings: the wikis whose API the server reads "
+                                                     "revisions from (and models_dir)", type=None)])
     p.add_argument("--model", required=True, help="the local model to serve, local:NAME (a folder in the models dir)")
-    p.add_argument("--settings", required=True,
-                   help="operator settings: the wikis whose API the server reads revisions from (and models_dir)")
     p.add_argument("--models-dir", help="folder holding the model (default: the settings' models_dir)")
     p.add_argument("--host", default=DEFAULT_HOST,
                    help=f"address to bind (default {DEFAULT_HOST}; other addresses need --allow-remote)")
@@ -68,8 +70,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="allow binding a non-loopback address (the server has no authentication)")
     p.set_defaults(func=_serve)
 
-    s = commands.add_parser("shard", help="split the served wikis into N settings files and Toolforge jobs")
-    s.add_argument("--settings", required=True, help="operator settings listing every wiki to split")
+    s = commands.add_parser("shard", help="split the served wikis into N settings files and Toolforge jobs",
+                            parents=[settings_option("operator settings listing every wiki to split", type=None)])
     s.add_argument("--jobs", type=int, required=True, help="how many shards (bot jobs) to make")
     s.add_argument("--out", required=True, help="folder for shard-N.yaml, their stores and jobs.yaml")
     s.add_argument("--rates", help="edit rates instead of the store's: WIKI=EDITS_PER_DAY,… (a missing wiki counts 0)")
