@@ -50,7 +50,7 @@ def pair(size: int) -> tuple[str, str]:
 
 def train_into(directory: Path) -> None:
     """Train the benchmark's model (run in a child process, so its memory is not counted)."""
-    from test_local_model import synthetic_dataset
+    from support.datasets import synthetic_dataset
 
     from automod.training import train_model
 

@@ -28,9 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from conftest import GENEROUS_LIMITS, WikiClient  # noqa: E402
-from liftwing_standin import running_standin  # noqa: E402
-from moderation_helpers import (  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from support.liftwing_standin import running_standin  # noqa: E402
+from support.moderation_helpers import (  # noqa: E402
     REVERTING,
     Bot,
     bot_settings,

@@ -100,7 +100,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def make_history(info: Any, pages: int, edits: int) -> list[int]:
-    from conftest import WikiClient
+    from support.wiki import WikiClient
 
     writer, anon = WikiClient(info, info.vandals[0]), WikiClient(info)
     revs = []
@@ -223,7 +223,7 @@ def main() -> None:
         replay_server(Path(args.replay_server[0]), Path(args.replay_server[1]))
         return
     import yaml
-    from test_local_model import synthetic_dataset
+    from support.datasets import synthetic_dataset
 
     from automod.sandbox import down, up
     from automod.training import train_model

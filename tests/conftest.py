@@ -1,134 +1,26 @@
-"""Shared fixtures: one real sandbox wiki per test run, and a tiny API client for tests.
+"""Shared fixtures, defined once: one real sandbox wiki per test run (and a two-wiki one),
+API clients on it, the Lift Wing stand-in that reads it, the bot launcher and the gateway.
 
-The client is plain ``requests`` on purpose: tests act as other editors (vandals, admins,
-anonymous users) independently of pywikibot, whose configuration is process-global.
+What tests share that is not a fixture lives in ``tests/support`` (importable as ``support``).
 """
 
 from __future__ import annotations
 
 import atexit
 import dataclasses
+import os
 import re
-import subprocess
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-import requests
 
 from automod.sandbox import Account, SandboxInfo, down, up
-from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
-
-# Shared sandbox fixtures that need the helpers below (the liftwing stand-in, bot_factory).
-pytest_plugins = ["moderation_helpers"]
-
-ANON_TOKEN = "+\\"
-GENEROUS_LIMITS = ("<?php\n$wgRateLimits['rollback']['user'] = [ 600, 60 ];\n"
-                   "$wgRateLimits['rollback']['newbie'] = [ 600, 60 ];\n"
-                   "$wgRateLimits['edit']['user'] = [ 600, 60 ];\n")  # a rollback counts as an edit too
-
-
-class ApiError(Exception):
-    """An Action API error response; ``code`` is MediaWiki's error code."""
-
-    def __init__(self, code: str, info: str) -> None:
-        super().__init__(f"{code}: {info}")
-        self.code = code
-        self.info = info
-
-
-class WikiClient:
-    """A logged-in (BotPassword, action=login) or anonymous session on the sandbox wiki."""
-
-    def __init__(self, sandbox: SandboxInfo, account: Account | None = None) -> None:
-        self.sandbox = sandbox
-        self.api_url = sandbox.api_url
-        self.account = account
-        self.session = requests.Session()
-        self.session.trust_env = False  # loopback only: never through an environment proxy
-        self.session.headers["User-Agent"] = USER_AGENT + " tests"
-        if account is not None:
-            self._login(account)
-
-    @property
-    def name(self) -> str:
-        return self.account.name if self.account else "127.0.0.1"
-
-    def _login(self, account: Account) -> None:
-        token = self.get(action="query", meta="tokens", type="login")["query"]["tokens"]["logintoken"]
-        res = self.post(action="login", lgname=account.botpassword_login,
-                        lgpassword=account.botpassword, lgtoken=token)["login"]
-        if res.get("result") != "Success":
-            raise ApiError("login-failed", str(res))
-
-    def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        params = {"format": "json", "formatversion": "2", **params}
-        if method == "GET":
-            resp = self.session.get(self.api_url, params=params, timeout=30)
-        else:
-            resp = self.session.post(self.api_url, data=params, timeout=30)
-        resp.raise_for_status()
-        data: dict[str, Any] = resp.json()
-        if "error" in data:
-            raise ApiError(data["error"].get("code", "?"), data["error"].get("info", ""))
-        return data
-
-    def get(self, **params: Any) -> dict[str, Any]:
-        return self._call("GET", params)
-
-    def post(self, **params: Any) -> dict[str, Any]:
-        return self._call("POST", params)
-
-    def token(self, kind: str = "csrf") -> str:
-        if self.account is None and kind == "csrf":
-            return ANON_TOKEN
-        return self.get(action="query", meta="tokens", type=kind)["query"]["tokens"][f"{kind}token"]
-
-    def edit(self, title: str, text: str, summary: str = "", **extra: Any) -> int:
-        """Save ``text`` to ``title``; return the new revision id."""
-        res = self.post(action="edit", title=title, text=text, summary=summary,
-                        token=self.token(), **extra)["edit"]
-        if res.get("result") != "Success":
-            raise ApiError("edit-failed", str(res))
-        if "nochange" in res:
-            raise ApiError("nochange", f"edit to {title!r} changed nothing")
-        return int(res["newrevid"])
-
-    def rollback(self, title: str, user: str, summary: str = "", **extra: Any) -> dict[str, Any]:
-        # No markbot: API booleans are true when present, whatever the value ("0" too).
-        return self.post(action="rollback", title=title, user=user, summary=summary,
-                         token=self.token("rollback"), **extra)["rollback"]
-
-    def revisions(self, title: str, limit: int = 50) -> list[dict[str, Any]]:
-        """Newest first, with user, tags, sha1 and content."""
-        page = self.get(action="query", prop="revisions", titles=title, rvlimit=limit,
-                        rvprop="ids|user|tags|sha1|timestamp|comment|content", rvslots="main",
-                        )["query"]["pages"][0]
-        return list(page.get("revisions", []))
-
-    def user_info(self, *names: str) -> dict[str, dict[str, Any]]:
-        users = self.get(action="query", list="users", ususers="|".join(names),
-                         usprop="groups|rights")["query"]["users"]
-        return {u["name"]: u for u in users}
-
-    def run_jobs(self) -> str:
-        return run_jobs(self.sandbox)
-
-
-def run_jobs(sandbox: SandboxInfo) -> str:
-    """Run the job queue now (jobs never run after api.php requests, e.g. mw-reverted tags)."""
-    res = subprocess.run(["php", str(MW_DIR / "maintenance/runJobs.php")], env=sandbox.php_env(),
-                         capture_output=True, text=True, timeout=120, check=True)
-    return res.stdout
-
-
-def _safe_down(path: Path) -> None:
-    try:
-        down(path)
-    except Exception:  # interpreter exit: nothing left to report to
-        pass
+from automod.settings import WikiSettings
+from support.liftwing_standin import LiftWingStandin, running_standin
+from support.moderation_helpers import Bot, bot_settings, launch_bot, score_from_wiki
+from support.wiki import GENEROUS_LIMITS, WikiClient, _safe_down, started_sandbox
 
 
 @pytest.fixture(scope="session")
@@ -168,3 +60,49 @@ def unique_title(request: pytest.FixtureRequest) -> str:
     """A page title no other test (or earlier run on the same wiki) uses."""
     name = re.sub(r"[^A-Za-z0-9 ]+", " ", request.node.name).strip()[:60]
     return f"Automod test {name} {uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def two_wikis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
+    """One two-wiki sandbox for every test that needs several wikis (started once)."""
+    with started_sandbox(tmp_path_factory, "two-wikis", wikis=2) as info:
+        yield info
+
+
+@pytest.fixture(scope="module")
+def liftwing(sandbox: SandboxInfo) -> Iterator[LiftWingStandin]:
+    """A Lift Wing stand-in that scores by reading revisions from the sandbox wiki."""
+    with running_standin(score_function=score_from_wiki(sandbox.api_url),
+                         ores_models={"sandboxwiki": {"damaging", "goodfaith"}}) as standin:
+        yield standin
+
+
+@pytest.fixture
+def bot_factory(sandbox: SandboxInfo, liftwing: LiftWingStandin, tmp_path: Any) -> Iterator[Callable[..., Bot]]:
+    """``start(*cli_args, fresh_position=True, standin=None, **wiki_settings)`` → a running Bot."""
+    liftwing.clear_script()
+    started: list[Bot] = []
+
+    def start(*extra: str, fresh_position: bool = True, standin: Any = None, **wiki_overrides: Any) -> Bot:
+        settings = bot_settings(sandbox, tmp_path, (standin or liftwing).url, **wiki_overrides)
+        bot = launch_bot(sandbox, tmp_path, settings, *extra, fresh_position=fresh_position)
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        bot.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(sandbox: SandboxInfo) -> Iterator[Any]:
+    """The bot's own gateway on the sandbox wiki (pywikibot, the bot account)."""
+    previous = os.environ.get("PYWIKIBOT_DIR")
+    from automod.onwiki.gateway import WikiGateway
+
+    yield WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
+    # Bots started later by other tests must not inherit this process's pywikibot directory.
+    if previous is None:
+        os.environ.pop("PYWIKIBOT_DIR", None)
+    else:
+        os.environ["PYWIKIBOT_DIR"] = previous
