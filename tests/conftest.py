@@ -20,14 +20,14 @@ from automod.sandbox import Account, SandboxInfo, down, up
 from automod.settings import WikiSettings
 from support.liftwing_standin import LiftWingStandin, running_standin
 from support.moderation_helpers import Bot, bot_settings, launch_bot, score_from_wiki
-from support.wiki import GENEROUS_LIMITS, WikiClient, _safe_down, started_sandbox
+from support.wiki import GENEROUS_LIMITS, WikiClient, safe_down, started_sandbox
 
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
     """One running sandbox for the whole test run; stopped at the end, even on a crash."""
     path = tmp_path_factory.mktemp("sandbox")
-    atexit.register(_safe_down, path)
+    atexit.register(safe_down, path)
     started = time.monotonic()
     info = up(path)
     info = dataclasses.replace(info, startup_seconds=time.monotonic() - started)

@@ -6,7 +6,6 @@ report test uses the session's English wiki.
 
 from __future__ import annotations
 
-import atexit
 import html
 import re
 import time
@@ -16,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-from support.wiki import GENEROUS_LIMITS, WikiClient
+from support.wiki import WikiClient, started_sandbox
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import (
     REVERTING,
@@ -39,23 +38,10 @@ FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet
                  "octobre", "novembre", "décembre"]
 
 
-def _safe_down(path: Path) -> None:
-    try:
-        down(path)
-    except Exception:  # interpreter exit: nothing left to report to
-        pass
-
-
 @pytest.fixture(scope="module")
 def french(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
-    path = tmp_path_factory.mktemp("sandbox-fr")
-    atexit.register(_safe_down, path)
-    info = up(path, lang="fr")
-    try:
-        info.wikis[0].extra_file.write_text(GENEROUS_LIMITS)
+    with started_sandbox(tmp_path_factory, "sandbox-fr", lang="fr") as info:
         yield info
-    finally:
-        down(path)
 
 
 def page_text(client: WikiClient, title: str) -> str:

@@ -5,7 +5,6 @@ The module runs its own two-wiki sandbox (the session ``sandbox`` fixture stays 
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
 import os
@@ -21,7 +20,7 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from support.wiki import WikiClient
+from support.wiki import WikiClient, started_sandbox
 from support.relay_helpers import wait_for
 
 from automod.errors import SandboxError
@@ -32,22 +31,10 @@ pytestmark = pytest.mark.sandbox
 NAMES = ["sandboxwiki", "sandbox2wiki"]
 
 
-def _safe_down(path: Path) -> None:
-    try:
-        down(path)
-    except Exception:  # interpreter exit: nothing left to report to
-        pass
-
-
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
-    path = tmp_path_factory.mktemp("sandbox-multiwiki")
-    atexit.register(_safe_down, path)
-    info = up(path, wikis=2)
-    try:
+    with started_sandbox(tmp_path_factory, "sandbox-multiwiki", limits=None, wikis=2) as info:
         yield info
-    finally:
-        down(path)
 
 
 def client(info: SandboxInfo, wiki: WikiInstance, account: Any = None) -> WikiClient:

@@ -129,7 +129,7 @@ def run_jobs(sandbox: SandboxInfo) -> str:
     return res.stdout
 
 
-def _safe_down(path: Path) -> None:
+def safe_down(path: Path) -> None:
     try:
         down(path)
     except Exception:  # interpreter exit: nothing left to report to
@@ -143,7 +143,7 @@ def started_sandbox(tmp_path_factory: pytest.TempPathFactory, name: str, limits:
 
     ``limits`` is written to every wiki's extra PHP file (None: MediaWiki's own limits)."""
     path = tmp_path_factory.mktemp(name)
-    atexit.register(_safe_down, path)
+    atexit.register(safe_down, path)
     info = up(path, **up_options)
     try:
         if limits is not None:
