@@ -27,6 +27,7 @@ from support.moderation_helpers import (
     wait_connected,
 )
 from support.relay_helpers import spawn, wait_for
+from support.settings_files import write_settings
 
 from automod.store import Store
 
@@ -111,7 +112,7 @@ def test_status_reports_lag_and_fails_when_the_stream_goes_silent(sandbox, wiki,
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     data = yaml.safe_load(settings.read_text())
     data["health"] = {"interval_seconds": 1, "max_silence_seconds": 3, "max_lag_seconds": 60}
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     set_config(wiki(sandbox.admin), {"enabled": False})
     start_at_stream_end(sandbox, tmp_path)
     before = relay_connections(sandbox)

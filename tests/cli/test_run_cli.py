@@ -9,20 +9,20 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
 from support.relay_helpers import rc_packet, running_relay, spawn, wait_for
+from support import settings_files
 
 from automod.store import Store
 
 
 def write_settings(tmp_path: Path, stream_url: str, wikis=("sandboxwiki",)) -> Path:
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump({
+    settings_files.write_settings(path, {
         "user_agent": "automod-tests/0.1 (automod test suite)",
         "store": "automod.sqlite",
         "stream": {"url": stream_url, "stall_seconds": 30},
         "wikis": [{"name": w, "api": "http://127.0.0.1:1/api.php"} for w in wikis],
-    }))
+    })
     return path
 
 
@@ -108,7 +108,7 @@ def test_malformed_stream_events_are_stored_and_do_not_stop_the_run(tmp_path):
 
 
 def test_invalid_settings_exit_1_with_one_error_line(tmp_path):
-    bad = tmp_path / "bad.yaml"
+    bad = tmp_path / "bad.yaml"  # deliberately invalid (no stream, no wikis): written as is
     bad.write_text("user_agent: x\nstore: s.sqlite\n")
     result = automod("run", "--settings", str(bad), "--dry-run")
     assert result.returncode == 1

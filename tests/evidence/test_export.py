@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from support.settings_files import write_settings
 
 from automod.cli import main
 from automod.evidence.export import (
@@ -37,10 +37,10 @@ FAST = RetryPolicy(initial=0.01, factor=2.0, cap=0.05, jitter=0.0)
 @pytest.fixture
 def settings(tmp_path: Path) -> Path:
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump({
+    write_settings(path, {
         "user_agent": "automod-tests/0.1 (https://example.org; tests@example.org)",
         "store": "automod.sqlite", "stream": {"url": "http://127.0.0.1:9/v2/stream/recentchange"},
-        "wikis": [{"name": WIKI, "api": "https://test.example.org/w/api.php"}]}))
+        "wikis": [{"name": WIKI, "api": "https://test.example.org/w/api.php"}]})
     return path
 
 

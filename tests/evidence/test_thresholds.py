@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 import pytest
+from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
 
@@ -167,8 +168,7 @@ def test_combine_counts_an_edit_only_when_every_model_is_above_the_threshold(tmp
     from automod.store import Store
 
     settings = tmp_path / "settings.yaml"
-    settings.write_text("user_agent: 'automod-t/1 (t@example.org)'\nstore: s.sqlite\n"
-                        "stream: {url: 'http://127.0.0.1:1/'}\nwikis: [{name: w, api: 'http://127.0.0.1:1/api.php'}]\n")
+    write_settings(settings, offline_settings())
     scores = {1: (0.99, 0.99), 2: (0.99, 0.80), 3: (0.80, 0.99), 4: (0.95, 0.96)}
     with Store(tmp_path / "s.sqlite") as store:
         for rev, (a, b) in scores.items():

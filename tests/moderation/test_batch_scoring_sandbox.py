@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from support.moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, start_at_stream_end
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 
@@ -31,7 +32,7 @@ def test_a_burst_is_scored_in_batch_requests_and_reverted_once_each(sandbox, wik
         settings = bot_settings(sandbox, tmp_path, liftwing.url)
         data = yaml.safe_load(settings.read_text())
         data["scoring"] = {"max_in_flight": in_flight}
-        settings.write_text(yaml.safe_dump(data))
+        write_settings(settings, data)
         bot = launch_bot(sandbox, tmp_path, settings, fresh_position=False)
         try:
             lines = {rev: bot.decision(rev, timeout=30) for rev in burst}

@@ -14,6 +14,7 @@ from support.moderation_helpers import (
     set_config,
     start_at_stream_end,
 )
+from support.settings_files import write_settings
 
 from automod.store import Store
 
@@ -40,7 +41,7 @@ def test_a_burst_scored_concurrently_is_reverted_once_each_in_page_order(sandbox
         settings = bot_settings(sandbox, tmp_path, liftwing.url)
         data = yaml.safe_load(settings.read_text())
         data["scoring"] = {"max_in_flight": 4}
-        settings.write_text(yaml.safe_dump(data))
+        write_settings(settings, data)
         bot = launch_bot(sandbox, tmp_path, settings, fresh_position=False)
         try:
             lines = {rev: bot.decision(rev, timeout=30) for rev in [first, second, *rest]}

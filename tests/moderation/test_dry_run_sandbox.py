@@ -15,6 +15,7 @@ import pytest
 import requests
 import yaml
 from support.relay_helpers import spawn, wait_for
+from support.settings_files import write_settings
 
 from automod.sandbox import SandboxInfo
 
@@ -33,7 +34,7 @@ def private_settings(sandbox: SandboxInfo, tmp_path: Path) -> Path:
     data = yaml.safe_load(sandbox.settings.read_text())
     data["store"] = str(tmp_path / "automod.sqlite")
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(data))
+    write_settings(path, data)
     return path
 
 

@@ -21,6 +21,7 @@ from support.moderation_helpers import (
     start_at_stream_end,
     wait_connected,
 )
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 
@@ -34,7 +35,7 @@ def test_a_stalled_wiki_does_not_delay_the_other_wikis_reverts(two_wikis, tmp_pa
         data = yaml.safe_load(info.settings.read_text())
         data["store"] = str(tmp_path / "automod.sqlite")
         data["liftwing"]["url"] = liftwing.url
-        settings.write_text(yaml.safe_dump(data))
+        write_settings(settings, data)
         admins = {w.name: client_for(info, w, info.admin) for w in info.wikis}
         for admin in admins.values():
             set_config(admin, REVERTING)

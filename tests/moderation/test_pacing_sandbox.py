@@ -13,6 +13,7 @@ import yaml
 from support.moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, top_revision
 from support.relay_helpers import wait_for
 from support.wiki import DEFAULT_BOT_LIMITS
+from support.settings_files import write_settings
 
 from automod.moderation.pacing import AccountLimits, RateLimit, RollbackPacer, read_limits
 from automod.moderation.rollback import RollbackQueue
@@ -101,7 +102,7 @@ def test_a_burst_past_the_default_rollback_limit_is_fully_reverted_while_the_edi
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     data = yaml.safe_load(settings.read_text())
     data["health"] = {"interval_seconds": 1}  # so that `automod status` sees the limit at once
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     extra = sandbox.dir / "conf/extra.php"
     previous = extra.read_text()
     extra.write_text(DEFAULT_BOT_LIMITS)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from support.moderation_helpers import REVERTING, Bot, bot_settings, relay_connections, set_config, start_at_stream_end, wait_connected
 from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 
 from automod.moderation.health import StatusLimits, read_status
 
@@ -28,7 +29,7 @@ def test_status_fails_when_an_edit_waits_too_long_and_when_the_bot_is_gone(sandb
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     data = yaml.safe_load(settings.read_text())
     data["health"] = {"interval_seconds": 1, "max_silence_seconds": 600, "max_lag_seconds": 600}
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     admin = wiki(sandbox.admin)
     set_config(admin, REVERTING)
     admin.edit(unique_title, "An article.")

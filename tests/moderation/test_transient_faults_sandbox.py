@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support.moderation_helpers import REVERTING, launch_bot, set_config, top_revision
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 
@@ -136,7 +137,7 @@ def _proxied_settings(sandbox, tmp_path: Path, liftwing_url: str, proxy: Proxy) 
     data["liftwing"]["url"] = liftwing_url
     data["wikis"][0]["api"] = proxied
     path = tmp_path / "settings-proxied.yaml"
-    path.write_text(yaml.safe_dump(data))
+    write_settings(path, data)
     return path
 
 

@@ -15,6 +15,7 @@ from support.multiwiki import BASE, central_settings, client_for
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import launch_bot, score_from_wiki, set_config
 from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 
 from automod.store import Store
 
@@ -121,14 +122,14 @@ def test_a_central_page_others_can_edit_governs_nothing_and_status_says_why(two_
     admin.post(action="protect", title=central_page, protections="edit=sysop", token=admin.token())
     data = yaml.safe_load(settings.read_text())
     data["central_config"]["editor_groups"] = ["interface-admin"]
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     res = check()
     assert res.returncode == 1 and "outside interface-admin: sysop" in res.stdout
 
     # Fully protected, sysops allowed, but its text is still the vandal's (saved while it was
     # open): refused.
     data["central_config"]["editor_groups"] = ["sysop", "interface-admin"]
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     res = check()
     assert res.returncode == 1 and "saved by Vandal1" in res.stdout, res.stdout
 

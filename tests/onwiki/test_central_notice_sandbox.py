@@ -13,6 +13,7 @@ import yaml
 from support.moderation_helpers import Bot, launch_bot, set_config, start_at_stream_end
 from support.relay_helpers import wait_for
 from support.multiwiki import BASE, central_settings, client_for
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 
@@ -31,7 +32,7 @@ def test_each_central_revision_gets_one_notice_with_the_impact_per_wiki(two_wiki
     settings = central_settings(info, tmp_path, "http://127.0.0.1:9/", central_page, local_page, summary_page=summary)
     data = yaml.safe_load(settings.read_text())
     data["wikis"][1]["stats_page"] = stats
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
 
     def talk_text() -> str:
         revisions = central_admin.revisions(talk, limit=1)

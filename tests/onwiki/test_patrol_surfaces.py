@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from support.settings_files import offline_settings, write_settings
+
 from automod.cli import main
 from automod.onwiki.community_config import AppliedConfig, parse_config
 from automod.onwiki.config_notice import compose_notice
@@ -43,8 +45,7 @@ def test_the_config_notice_names_each_new_key_that_changed(tmp_path: Path) -> No
 
 def test_stats_counts_every_skip_reason_the_patrol_workflow_added(tmp_path: Path, capsys) -> None:
     settings = tmp_path / "settings.yaml"
-    settings.write_text("user_agent: 'automod-t/1 (t@example.org)'\nstore: s.sqlite\n"
-                        "stream: {url: 'http://127.0.0.1:1/'}\nwikis: [{name: w, api: 'http://127.0.0.1:1/api.php'}]\n")
+    write_settings(settings, offline_settings())
     reasons = ["excluded-by-page", "experienced-editor", "experienced-editor", "revert-of-unknown-parent",
                "cap-reached", "editor-has-right:autopatrol"]
     with Store(tmp_path / "s.sqlite") as store:

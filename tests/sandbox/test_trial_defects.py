@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
 from automod.onwiki.community_config import AppliedConfig, parse_config
@@ -23,8 +24,7 @@ MODEL = "revertrisk-language-agnostic"
 def settings(tmp_path: Path) -> Path:
     """Settings whose store (in ``tmp_path/var``) holds six scores above 0.9, all from today."""
     path = tmp_path / "settings.yaml"
-    path.write_text("user_agent: 'automod-t/1 (t@example.org)'\nstore: var/s.sqlite\n"
-                    "stream: {url: 'http://127.0.0.1:1/'}\nwikis: [{name: w, api: 'http://127.0.0.1:1/api.php'}]\n")
+    write_settings(path, offline_settings("var/s.sqlite"))
     with Store(tmp_path / "var" / "s.sqlite") as store:
         for rev, probability in enumerate((0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.2, 0.3), 1):
             store.record_score("w", rev, MODEL, "3", probability)

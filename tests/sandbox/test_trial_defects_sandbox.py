@@ -12,6 +12,7 @@ import pytest
 import yaml
 from support.moderation_helpers import REVERTING, bot_settings, set_config, top_revision
 from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 
 from automod.store import Store
 
@@ -90,7 +91,7 @@ def test_lift_wing_availability_is_warned_about_only_for_a_model_the_config_sele
     data = yaml.safe_load(sandbox.settings.read_text())  # Lift Wing: a closed local port
     data["store"] = str(tmp_path / "automod.sqlite")
     settings = tmp_path / "settings.yaml"
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     check = ("check-config", "--settings", str(settings), "--wiki", "sandboxwiki")
     try:
         set_config(admin, REVERTING)

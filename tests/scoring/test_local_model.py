@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from support.datasets import T0, synthetic_dataset
+from support.settings_files import offline_settings, write_settings
 
 from automod.errors import WikiError, WikiUnavailable
 from automod.scoring.base import Scorer, ScorerUnavailable, UnknownModel, Unscorable
@@ -291,8 +292,7 @@ def test_unreadable_dump_is_an_error_on_the_command_line(tmp_path, capsys):
 
     (tmp_path / "bad.xml").write_text("<mediawiki><page>")
     settings = tmp_path / "settings.yaml"
-    settings.write_text("user_agent: 'automod-test/0.1 (tests; nobody)'\nstore: s.sqlite\nstream: {url: 'http://127.0.0.1:1/'}\n"
-                        "wikis: [{name: testwiki, api: 'http://127.0.0.1:1/api.php'}]\n")
+    write_settings(settings, offline_settings(wiki="testwiki", user_agent="automod-test/0.1 (tests; nobody)"))
     code = cli.main(["train", "--settings", str(settings), "--wiki", "testwiki", "--name", "m", "--quiet",
                      "--from-dump", str(tmp_path / "bad.xml")])
     assert code == 1 and "not a readable MediaWiki XML dump" in capsys.readouterr().err

@@ -17,6 +17,7 @@ import yaml
 from support.moderation_helpers import set_config
 from support.multilingual_helpers import history as _history
 from support.multilingual_helpers import make_encoder as _make_encoder
+from support.settings_files import write_settings
 
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
@@ -94,7 +95,7 @@ def test_live_score_on_the_sandbox_imports_no_torch(sandbox: Any, wiki: Any, mod
     settings["models_dir"] = str(models_dir)
     settings["store"] = str(tmp_path / "automod.sqlite")
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(settings))
+    write_settings(path, settings)
     set_config(admin, {"enabled": True, "mode": "log-only", "model": f"local:{NAME}", "threshold": 0.9})
     try:
         res = automod_without_torch("score", "--settings", str(path), "--wiki", sandbox.wiki, str(bad))

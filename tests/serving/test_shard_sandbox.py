@@ -15,6 +15,7 @@ import yaml
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import TOPIC, REVERTING, Bot, score_from_wiki, set_config, wait_connected
 from support.multiwiki import client_for
+from support.settings_files import write_settings
 
 from automod.errors import ConfigError
 from automod.serving.shards import parse_rates, plan_shards, rates_from_store
@@ -53,7 +54,7 @@ def _central_settings(tmp_path: Path) -> Path:
             "central_config": {"wiki": "metawiki", "page": "MediaWiki:Automod-central.json",
                                "opted_out": ["enwiki", "dewiki"], "summary_page": "Automod/Summary"}}
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(data))
+    write_settings(path, data)
     return path
 
 
@@ -118,7 +119,7 @@ def test_two_shards_run_side_by_side_and_each_edit_is_decided_once(two_wikis, tm
         data["store"] = str(tmp_path / "automod.sqlite")
         data["liftwing"]["url"] = liftwing.url
         settings = tmp_path / "settings.yaml"
-        settings.write_text(yaml.safe_dump(data))
+        write_settings(settings, data)
         out = tmp_path / "shards"
         summary = shard("--settings", str(settings), "--jobs", "2", "--out", str(out),
                         "--rates", f"{first.name}=900,{second.name}=300")

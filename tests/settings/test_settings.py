@@ -37,7 +37,7 @@ def test_the_example_settings_follow_the_live_wikimedia_stream_for_three_wikiped
     ],
 )
 def test_settings_mistakes_are_named(tmp_path, text, message):
-    path = tmp_path / "s.yaml"
+    path = tmp_path / "s.yaml"  # each case a deliberately broken file: written as is
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_settings(path)

@@ -9,6 +9,7 @@ import sys
 import pytest
 import yaml
 from support.filesystems import fill, tmpfs
+from support.settings_files import write_settings
 
 from automod.errors import StoreError
 from automod.store import Store
@@ -36,7 +37,7 @@ def test_automod_run_on_an_unusable_store_prints_one_error_line(tmp_path):
     settings["store"] = str(blocker / "automod.sqlite")
     settings["stream"] = {**settings.get("stream", {}), "url": "http://127.0.0.1:9/v2/stream/recentchange"}
     path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(settings))
+    write_settings(path, settings)
     result = subprocess.run([sys.executable, "-m", "automod", "run", "--settings", str(path), "--dry-run",
                              "--exit-after", "5"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

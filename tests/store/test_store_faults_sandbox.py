@@ -24,6 +24,7 @@ from support.filesystems import fill, tmpfs
 from support.filesystems import mount as _mount
 from support.filesystems import unmount as _unmount
 from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 
@@ -73,7 +74,7 @@ def start(sandbox, tmp_path: Path, liftwing, store: Path, *, fresh_position: boo
     settings = bot_settings(sandbox, tmp_path, liftwing.url)
     data = yaml.safe_load(settings.read_text())
     data["store"] = str(store)
-    settings.write_text(yaml.safe_dump(data))
+    write_settings(settings, data)
     return launch_bot(sandbox, tmp_path, settings, fresh_position=False)
 
 

@@ -19,6 +19,7 @@ from automod.sandbox import SandboxInfo
 from automod.store import Store
 from support.relay_helpers import spawn, wait_for
 from support.wiki import ApiError, WikiClient
+from support.settings_files import write_settings
 
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
 TOPIC = "sandbox.mediawiki.recentchange"
@@ -61,7 +62,7 @@ def bot_settings(sandbox: SandboxInfo, tmp_path: Path, liftwing_url: str, **wiki
     data["liftwing"]["url"] = liftwing_url
     data["wikis"][0].update(wiki_overrides)
     path = tmp_path / f"settings-{len(list(tmp_path.glob('settings*')))}.yaml"
-    path.write_text(yaml.safe_dump(data))
+    write_settings(path, data)
     return path
 
 

@@ -13,6 +13,7 @@ import yaml
 from automod.sandbox import SandboxInfo, WikiInstance
 from support.moderation_helpers import score_from_wiki, set_config
 from support.wiki import WikiClient
+from support.settings_files import write_settings
 
 BASE = {"mode": "revert", "max_reverts_per_user_per_page": 1, "skip_rights": ["bot", "autopatrol"]}
 
@@ -37,7 +38,7 @@ def central_settings(info: SandboxInfo, tmp_path: Path, liftwing_url: str, centr
         wiki["config_page"] = local_page  # a title no earlier test saved: no local page yet
     data["central_config"] = {"wiki": info.wikis[0].name, "page": central_page, **central}
     path = tmp_path / f"settings-{uuid.uuid4().hex[:6]}.yaml"
-    path.write_text(yaml.safe_dump(data))
+    write_settings(path, data)
     return path
 
 

@@ -34,6 +34,7 @@ from support.training_helpers import (
     script_history,
     vandalism,
 )
+from support.settings_files import write_settings
 
 from automod.scoring.local import CARD_FILE, MODEL_FILE, LocalScorer
 from automod.store import Store
@@ -215,7 +216,7 @@ def local_bot(sandbox, wiki, tmp_path):
         settings = bot_settings(sandbox, tmp_path, "http://127.0.0.1:1/")
         data = yaml.safe_load(settings.read_text())
         data["models_dir"] = str(models_dir)
-        settings.write_text(yaml.safe_dump(data))
+        write_settings(settings, data)
         bot = launch_bot(sandbox, tmp_path, settings, fresh_position=fresh_position)
         started.append(bot)
         return bot
