@@ -7,7 +7,7 @@ request at a time and would measure the sandbox, not the model server (on Wikime
 a cluster; Lift Wing's timeout for it is 5 s). Every scorer reads the same bytes it would read
 from the wiki.
 
-Measured, for the language-agnostic model (synthetic training as in tests/test_local_model.py)
+Measured, for the language-agnostic model (synthetic training as in tests/scoring/test_local_model.py)
 and, with --multilingual, a multilingual model with an mBERT-shaped encoder
 (benchmarks/bench_multilingual.py build_model_dir): predictions/s and p50/p99 latency of
  - in-process: one LocalScorer/MultilingualScorer called in a loop (what the bot does);

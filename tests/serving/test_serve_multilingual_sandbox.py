@@ -1,7 +1,7 @@
 """`automod serve` with a multilingual model whose card allows serving without torch: a real
 server on 127.0.0.1 reading a real sandbox revision. The server runs in a wrapper that, when
 the server has stopped, exits non-zero if torch was ever imported (``sys.modules``, as
-tests/test_multilingual_no_torch.py checks `automod score`)."""
+tests/scoring/test_multilingual_no_torch.py checks `automod score`)."""
 
 from __future__ import annotations
 

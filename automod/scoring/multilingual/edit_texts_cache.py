@@ -6,7 +6,7 @@ of an edit is very often the revision the bot handled a moment earlier, when it 
 the new edit; this cache keeps, for the last few revisions of a wiki, what that first step
 produced (the sections and their plain text), and builds the differ's trees from it. The
 differ then runs exactly as :func:`~.edit_texts.structured_diff` does — the parsed sections
-are only read, never changed — so the result is identical (``tests/test_multilingual_serving.py``
+are only read, never changed — so the result is identical (``tests/scoring/test_multilingual_serving.py``
 compares them on the real edit pairs).
 
 Keyed by the wikitext itself (and the language), not only by revision id: a revision id
