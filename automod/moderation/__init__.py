@@ -1,6 +1,7 @@
 """The live loop: candidates, skip rules, decisions, the moderator, workers, the runner.
 
-See docs/ARCHITECTURE.md for what this package owns and may use. Other packages import these names from here, not from the modules (docs/ARCHITECTURE.md).
+See docs/ARCHITECTURE.md for what this package owns and may use. Other packages import
+these names from here, not from the modules.
 """
 
 from __future__ import annotations

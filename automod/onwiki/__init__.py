@@ -1,6 +1,7 @@
 """Everything the bot reads from or writes to a wiki: the gateway and the on-wiki surfaces.
 
-See docs/ARCHITECTURE.md for what this package owns and may use. Other packages import these names from here, not from the modules (docs/ARCHITECTURE.md).
+See docs/ARCHITECTURE.md for what this package owns and may use. Other packages import
+these names from here, not from the modules.
 """
 
 from __future__ import annotations

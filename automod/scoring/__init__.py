@@ -103,4 +103,5 @@ __all__ = [
     "user_features",
     "verify_sha256",
     "wiki_lang",
+    "word_lists",
 ]
