@@ -84,6 +84,76 @@ def test_no_module_imports_or_reads_another_modules_private_names():
     assert not found, "\n".join(found)
 
 
+def _faces() -> dict[str, set[str]]:
+    """Each package's face: the names its ``__init__`` lists in ``__all__``."""
+    faces = {}
+    for name, path in _modules().items():
+        if path.name == "__init__.py":
+            names: set[str] = set()
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
+                                                        for t in node.targets):
+                    names |= {e.value for e in getattr(node.value, "elts", []) if isinstance(e, ast.Constant)}
+            faces[name] = names
+    return faces
+
+
+def _submodule_reaches(tree: ast.AST, here: str, faces: dict[str, set[str]], modules: set[str]) -> list[str]:
+    """Imports of another package's modules instead of its face (a subpackage is a package of its own)."""
+    def package_of(module: str) -> str:
+        return module if module in faces else module.rpartition(".")[0]
+
+    def outside(package: str) -> bool:
+        return package != "automod" and here != package and not here.startswith(package + ".")
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("automod."):
+            module = node.module or ""
+            if module not in faces and outside(package_of(module)):
+                found.append(f"{here}: from {module} import {', '.join(a.name for a in node.names)}")
+            elif module in faces and outside(module):
+                found += [f"{here}: from {module} import {a.name} (a module)" for a in node.names
+                          if f"{module}.{a.name}" in modules and f"{module}.{a.name}" not in faces
+                          and a.name not in faces[module]]
+        elif isinstance(node, ast.Import):
+            found += [f"{here}: import {a.name}" for a in node.names
+                      if a.name.startswith("automod.") and a.name not in faces and outside(package_of(a.name))]
+    return found
+
+
+def test_other_packages_import_a_package_only_through_its_face():
+    """Issue 25: a package's names are used through its ``__init__`` (``__all__``), never its modules.
+
+    Tests and benchmarks may import a module's internals when they test that module."""
+    faces, modules = _faces(), _modules()
+    found = []
+    for name, path in modules.items():
+        found += _submodule_reaches(ast.parse(path.read_text(encoding="utf-8")), name, faces, set(modules))
+    assert not found, "\n".join(found)
+
+
+def test_every_package_has_a_face():
+    missing = [name for name, names in _faces().items() if name != "automod" and not names]
+    assert not missing, missing
+
+
+def test_the_architecture_document_names_every_module():
+    """Each module by its path (``automod/onwiki/gateway.py``, ``onwiki/gateway.py``) or dotted name."""
+    doc = (ROOT / "docs/ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = []
+    for name, path in sorted(_modules().items()):
+        rel = path.relative_to(ROOT).as_posix()
+        short = name.removeprefix("automod.")
+        forms = ([f"{rel.removesuffix('__init__.py')}", f"{rel.removesuffix('__init__.py').removeprefix('automod/')}"]
+                 if path.name == "__init__.py" else
+                 [rel, rel.removeprefix("automod/"), name, short])
+        if not any(re.search(rf"(?<![\w./]){re.escape(form)}" + ("" if form.endswith("/") else r"(?![\w/])"), doc)
+                   for form in forms if form):
+            missing.append(rel)
+    assert not missing, missing
+
+
 def test_the_moderator_passes_typed_records_not_string_keyed_dicts():
     text = (PACKAGE / "moderation/moderator.py").read_text(encoding="utf-8")
     assert not re.search(r"dict\[str,\s*Any\]", text)

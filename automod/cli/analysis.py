@@ -66,7 +66,19 @@ def _files_prefix(out: Path | None, settings: Any, name: str) -> Path | None:
 
 
 def _cmd_thresholds(args: argparse.Namespace) -> int:
-    from automod.evidence import thresholds as th
+    from automod.evidence import (
+        build_table,
+        combined_observations,
+        current_threshold,
+        models_in_store,
+        observations_from_store,
+        read_observations,
+        render_json,
+        render_text,
+        render_wikitext,
+        write_png,
+        write_table_csv,
+    )
     from automod.settings import load_settings
 
     settings = load_settings(args.settings) if args.settings else None
@@ -76,13 +88,13 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
         args.parser.error("--publish needs --settings and --wiki (the wiki to write to)")
     current = args.current
     if args.input is not None:
-        observations = th.read_observations(args.input)
+        observations = read_observations(args.input)
         name = args.input.stem
     else:
         assert settings is not None
         settings.wiki(args.wiki)  # ConfigError for a wiki we do not serve
         with _open_store(settings.store) as store:
-            models = th.models_in_store(store, args.wiki)
+            models = models_in_store(store, args.wiki)
             if args.combine:
                 wanted = [m.strip() for m in args.combine.split(",") if m.strip()]
                 missing = [m for m in wanted if m not in models]
@@ -90,32 +102,32 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
                     raise ConfigError(f"--combine needs two or more models with scores in the store"
                                       f" (have: {', '.join(models) or 'none'}; missing: {', '.join(missing)})")
                 model = "+".join(wanted)
-                observations = th.combined_observations(store, args.wiki, wanted, args.since)
+                observations = combined_observations(store, args.wiki, wanted, args.since)
                 models = [model]
             model = args.model or (models[0] if models else None)
             if model is None or model not in models:
                 raise ConfigError(f"no scores for {args.wiki}" + (f" with model {model}" if model else "")
                                   + f" in {settings.store}" + (f" (models: {', '.join(models)})" if models else ""))
             if not args.combine:
-                observations = th.observations_from_store(store, args.wiki, model, args.since)
+                observations = observations_from_store(store, args.wiki, model, args.since)
                 if current is None:
-                    current = th.current_threshold(store, args.wiki, model)
+                    current = current_threshold(store, args.wiki, model)
         name = f"{args.wiki}-{model.replace(':', '_')}"
         print(f"{args.wiki}: model {model}", file=sys.stderr)
     if not observations:
         raise ConfigError("no observations to analyse")
-    table = th.build_table(observations, target_precision=args.target_precision, current=current, days=args.days)
-    print(th.render_json(table) if args.json else th.render_text(table))
+    table = build_table(observations, target_precision=args.target_precision, current=current, days=args.days)
+    print(render_json(table) if args.json else render_text(table))
     prefix = None if args.no_files else _files_prefix(args.out, settings, name)
     if prefix is None and not args.no_files:
         print("no CSV or PNG written: give --out PREFIX (or --settings, to write beside the store)", file=sys.stderr)
     if prefix is not None:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         csv_path, png_path = prefix.with_name(prefix.name + ".csv"), prefix.with_name(prefix.name + ".png")
-        th.write_csv(table, csv_path)
+        write_table_csv(table, csv_path)
         print(f"wrote {csv_path}", file=sys.stderr)
         try:
-            th.write_png(table, png_path, f"automod thresholds: {name}")
+            write_png(table, png_path, f"automod thresholds: {name}")
         except ImportError:
             print("PNG skipped: matplotlib is not installed (pip install -e '.[analysis]' in the checkout)",
                   file=sys.stderr)
@@ -126,7 +138,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
 
         assert settings is not None
         gateway = WikiGateway(settings.wiki(args.wiki), settings.pywikibot_dir)
-        rev = gateway.edit(args.publish, text=th.render_wikitext(table, f"Revert thresholds: {name}"),
+        rev = gateway.edit(args.publish, text=render_wikitext(table, f"Revert thresholds: {name}"),
                            summary=args.summary or "automod: threshold table from the score history")
         print(f"published to {args.publish} (r{rev})", file=sys.stderr)
     return 0
@@ -138,7 +150,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from urllib.parse import urlparse
 
-    from automod.evidence import export as ex
+    from automod.evidence import ExportError, post_events, stored_scores, to_event, write_events, write_scores_csv
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -146,23 +158,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
         args.parser.error("--post sends events: use --format events")
     domains = {w.name: urlparse(w.api).hostname for w in settings.wikis}
     with _open_store(settings.store) as store:
-        scores = ex.stored_scores(store, since=args.since, wiki=args.wiki, model=args.model)
+        scores = stored_scores(store, since=args.since, wiki=args.wiki, model=args.model)
     out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
     try:
         if args.format == "csv":
-            count = ex.write_csv(scores, out)
+            count = write_scores_csv(scores, out)
         else:
-            events = [ex.to_event(s, stream=args.stream, domain=domains.get(s.wiki)) for s in scores]
+            events = [to_event(s, stream=args.stream, domain=domains.get(s.wiki)) for s in scores]
             if args.post:
-                result = ex.post_events(events, args.post, user_agent=settings.user_agent, batch_size=args.batch_size)
+                result = post_events(events, args.post, user_agent=settings.user_agent, batch_size=args.batch_size)
                 print(json.dumps({"events": len(events), "accepted": result.accepted, "invalid": len(result.invalid),
                                   "requests": result.requests, "retried_events": result.retried_events}), file=out)
                 for status in result.invalid[:10]:
                     print(f"invalid: {json.dumps(status.get('context', status))[:300]}", file=sys.stderr)
                 if result.invalid:
-                    raise ex.ExportError(f"{len(result.invalid)} events were refused as invalid by {args.post}")
+                    raise ExportError(f"{len(result.invalid)} events were refused as invalid by {args.post}")
                 return 0
-            count = ex.write_events(events, out)
+            count = write_events(events, out)
     finally:
         if args.output:
             out.close()
@@ -174,7 +186,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
-    from automod.evidence import thresholds as th
+    from automod.evidence import render_json, render_text
     from automod.moderation.backtest import BacktestOptions, backtest
     from automod.settings import load_settings
 
@@ -183,7 +195,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                               max_events=args.max_events, idle_seconds=args.idle_seconds,
                               label_wait=args.label_wait)
     table = backtest(settings, options, progress=sys.stderr, target_precision=args.target_precision)
-    print(th.render_json(table) if args.json else th.render_text(table))
+    print(render_json(table) if args.json else render_text(table))
     return 0
 
 

@@ -35,7 +35,7 @@ from automod.stream.follower import RetryPolicy
 
 __all__ = [
     "CSV_COLUMNS", "DEFAULT_STREAM", "SCHEMA", "ExportError", "PostResult", "StoredScore", "event_id",
-    "post_events", "stored_scores", "to_event", "write_csv", "write_events",
+    "post_events", "stored_scores", "to_event", "write_events", "write_scores_csv",
 ]
 
 log = logging.getLogger("automod.evidence.export")
@@ -144,7 +144,7 @@ def write_events(events: Iterable[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
-def write_csv(scores: Iterable[StoredScore], out: TextIO) -> int:
+def write_scores_csv(scores: Iterable[StoredScore], out: TextIO) -> int:
     """CSV for notebooks; ``rev_id, probability, label, timestamp`` feed ``automod thresholds --input``."""
     writer = csv.DictWriter(out, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
     writer.writeheader()

@@ -36,7 +36,7 @@ from automod.store import Store
 __all__ = [
     "DEFAULT_GRID", "Observation", "ThresholdInputError", "ThresholdRow", "ThresholdTable", "build_table",
     "current_threshold", "days_covered", "models_in_store", "observations_from_store", "read_observations",
-    "render_json", "render_text", "render_wikitext", "wilson", "write_csv", "write_png",
+    "render_json", "render_text", "render_wikitext", "wilson", "write_png", "write_table_csv",
 ]
 
 DEFAULT_GRID = (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.91, 0.92, 0.93, 0.94, 0.95,
@@ -311,7 +311,7 @@ def render_json(table: ThresholdTable) -> str:
     return "[\n" + ",\n".join(json.dumps(r.to_json()) for r in table.rows) + "\n]"
 
 
-def write_csv(table: ThresholdTable, path: Path) -> None:
+def write_table_csv(table: ThresholdTable, path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(CSV_KEYS))
         writer.writeheader()

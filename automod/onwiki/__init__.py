@@ -1,4 +1,104 @@
 """Everything the bot reads from or writes to a wiki: the gateway and the on-wiki surfaces.
 
-See docs/ARCHITECTURE.md for what this package owns and may use.
+See docs/ARCHITECTURE.md for what this package owns and may use. Other packages import
+these names from here, not from the modules.
 """
+
+from __future__ import annotations
+
+from automod.onwiki.central_config import CentralPage, central_source, central_status, governed_config, governed_wikis
+from automod.onwiki.central_notice import central_changed
+from automod.onwiki.community_config import (
+    CAUTION_LEVELS,
+    DEFAULT_SUMMARY,
+    THRESHOLD_MAX,
+    THRESHOLD_MIN,
+    AppliedConfig,
+    CommunityConfig,
+    ConfigProblem,
+    config_page_problem,
+    parse_config,
+)
+from automod.onwiki.config_notice import post_config_notice
+from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
+from automod.onwiki.editors import earlier_edit_count
+from automod.onwiki.exclusion import revision_excludes_bot
+from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
+from automod.onwiki.messages import messages_for
+from automod.onwiki.notices import send_notice
+from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
+from automod.onwiki.report_trust import same_user
+from automod.onwiki.reports import ensure_preload, log_implicit_report, process_report_page
+from automod.onwiki.shared_report_pass import (
+    post_lost_outcomes,
+    post_outcome,
+    process_shared_page,
+    reinstate_shared,
+    start_pass,
+    write_implicit_reports,
+)
+from automod.onwiki.shared_reports import (
+    ReinstateRequest,
+    SharedPage,
+    ensure_shared_preload,
+    review_config,
+    shared_hub,
+    shared_report_url,
+)
+from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
+from automod.onwiki.vandal_reports import report_vandal
+from automod.onwiki.warnings import WarningLevel, warning_level
+
+__all__ = [
+    "CAUTION_LEVELS",
+    "DEFAULT_SUMMARY",
+    "THRESHOLD_MAX",
+    "THRESHOLD_MIN",
+    "AccountLimits",
+    "AppliedConfig",
+    "CentralPage",
+    "CommunityConfig",
+    "ConfigPage",
+    "ConfigProblem",
+    "RateLimit",
+    "ReinstateRequest",
+    "SharedPage",
+    "WarningLevel",
+    "WikiGateway",
+    "central_changed",
+    "central_source",
+    "central_status",
+    "config_page_problem",
+    "day_stats",
+    "earlier_edit_count",
+    "ensure_preload",
+    "ensure_shared_preload",
+    "governed_config",
+    "governed_wikis",
+    "log_implicit_report",
+    "messages_for",
+    "parse_config",
+    "post_config_notice",
+    "post_lost_outcomes",
+    "post_outcome",
+    "process_report_page",
+    "process_shared_page",
+    "publish_day",
+    "publish_summary",
+    "publish_summary_if_due",
+    "read_limits",
+    "reinstate_shared",
+    "report_vandal",
+    "review_config",
+    "revision_excludes_bot",
+    "same_title",
+    "same_user",
+    "send_notice",
+    "shared_hub",
+    "shared_report_url",
+    "start_pass",
+    "warning_level",
+    "window_stats",
+    "write_implicit_reports",
+    "yesterday_unpublished",
+]

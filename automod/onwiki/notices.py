@@ -21,11 +21,11 @@ from automod.onwiki.i18n import fill
 from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
 from automod.onwiki.wikitext import link
 
-__all__ = ["NoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "report_url", "send_notice"]
+__all__ = ["TalkNoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "fp_report_url", "send_notice"]
 
 
 @dataclass(frozen=True)
-class NoticeResult:
+class TalkNoticeResult:
     status: str  # new-section | follow-up | skipped | excluded ({{nobots}} on the talk page)
     detail: str = ""
     rev_id: int | None = None
@@ -36,7 +36,7 @@ def is_temporary(user: str) -> bool:
     return user.startswith("~")
 
 
-def report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str:
+def fp_report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str:
     """A link that opens a new, pre-filled section on the report page."""
     return index_url + "?" + urlencode([
         # No "nosummary": with it MediaWiki adds the section without a heading.
@@ -47,18 +47,18 @@ def report_url(index_url: str, report_page: str, rev_id: int, title: str) -> str
 
 def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
                 reverted_rev: int, revert_rev: int, probability: float, now: float | None = None,
-                level: int = 1, report_link: str | None = None) -> NoticeResult:
+                level: int = 1, report_link: str | None = None) -> TalkNoticeResult:
     """Post the notice (or the month's follow-up line) on ``user``'s talk page, marked with
     its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`).
     ``report_link`` replaces the link to the local report page (a centrally governed wiki
     without one reports on the shared page, :mod:`automod.onwiki.shared_reports`)."""
     if not config.talk_notice_enabled:
-        return NoticeResult("skipped", "talk notices are off")
+        return TalkNoticeResult("skipped", "talk notices are off")
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
-        return NoticeResult("skipped", "registered_only: not a registered account")
+        return TalkNoticeResult("skipped", "registered_only: not a registered account")
     talk = f"User talk:{user}"
     if not bot_may_edit(gateway, talk):
-        return NoticeResult("excluded", "{{bots}}/{{nobots}} on the talk page")
+        return TalkNoticeResult("excluded", "{{bots}}/{{nobots}} on the talk page")
     messages = messages_for(gateway)
     mark = ""  # levels 1 (the default): today's notice, unchanged
     if config.warning_levels > 1:
@@ -68,7 +68,7 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     month = gateway.month_names()[moment.tm_mon - 1]
     bot = gateway.bot_user
     heading = messages.format("automod-notice-heading", month, moment.tm_year, bot)
-    url = report_link or report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
+    url = report_link or fp_report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
     score = f"{probability:.3f}"
     summary = messages.format("automod-notice-summary", link(title))  # titles and pages: wikitext.link
     existing = None
@@ -77,8 +77,8 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     if existing is not None:
         line = messages.format("automod-notice-followup", revert_rev, link(title), score, url, reverted_rev)
         rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + mark + line, summary=summary)
-        return NoticeResult("follow-up", heading, rev)
+        return TalkNoticeResult("follow-up", heading, rev)
     help_line = messages.format("automod-notice-help", config.help_page) if config.help_page else ""
     body = messages.format("automod-notice", bot, revert_rev, link(title), score, url, help_line, reverted_rev)
     rev = gateway.edit(talk, section="new", sectiontitle=heading, text=mark + body, summary=summary)
-    return NoticeResult("new-section", heading, rev)
+    return TalkNoticeResult("new-section", heading, rev)

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
 
-__all__ = ["VandalReport", "already_reported", "report_vandal"]
+__all__ = ["VandalReport", "vandal_already_reported", "report_vandal"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class VandalReport:
     rev_id: int | None = None
 
 
-def already_reported(gateway: WikiGateway, page: str, user: str, since: float) -> bool:
+def vandal_already_reported(gateway: WikiGateway, page: str, user: str, since: float) -> bool:
     """Whether the bot's history on ``page`` since ``since`` holds a report of ``user``."""
     summary = messages_for(gateway).format("automod-vandal-report-summary", user)
     start = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -37,7 +37,7 @@ def report_vandal(gateway: WikiGateway, page: str, user: str, reverted: Sequence
     """Append one report line about ``user`` (with the reverted revisions) to ``page``."""
     if gateway.is_blocked(user):
         return VandalReport("blocked")
-    if already_reported(gateway, page, user, since):
+    if vandal_already_reported(gateway, page, user, since):
         return VandalReport("already-reported")
     messages = messages_for(gateway)
     diffs = ", ".join(f"[[Special:Diff/{rev}|r{rev}]]" for rev in sorted(set(reverted)))

@@ -224,7 +224,7 @@ def test_csv_is_readable_without_labels_table(tmp_path):
         scores = stored_scores(store)
     assert [(s.rev_id, s.label, s.title) for s in scores] == [(7, None, None)]
     buffer = io.StringIO()
-    from automod.evidence.export import write_csv
+    from automod.evidence.export import write_scores_csv
 
-    write_csv(scores, buffer)
+    write_scores_csv(scores, buffer)
     assert buffer.getvalue().splitlines()[1].startswith(f"{WIKI},7,m,1,0.7,true,,")
