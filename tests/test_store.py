@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
 from store_evidence import sqlite_of
 
 from automod.errors import MigrationError
-from automod.records import Outcome, Verdict
-from automod.store import MIGRATIONS, DecidedEdit, Store
+from automod.records import Outcome, ReportStatus, Verdict
+from automod.store import MIGRATIONS, DecidedEdit, Decision, Store
 
 
 def test_reopening_store_applies_each_migration_once(tmp_path):
@@ -80,3 +81,22 @@ def test_malformed_events_are_kept_whole(tmp_path):
         store.record_malformed("s", "id-9", "{not json", "not JSON: Expecting property name")
         row = sqlite_of(store).execute("SELECT event_id, raw, error FROM malformed_events").fetchone()
         assert tuple(row) == ("id-9", "{not json", "not JSON: Expecting property name")
+
+
+def test_queries_return_frozen_records_not_rows(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        edit = DecidedEdit(wiki="w", rev_id=7, parent_id=6, title="T", user="U", event_dt="2026-01-01T00:00:00Z")
+        store.record_decision(edit, Verdict(Outcome.REVERTED, "above-threshold", model="m", probability=0.99))
+        store.record_action("w", 7, "rollback", "done", 8)
+        store.upsert_report(wiki="w", rev_id=7, kind="explicit", page="P", status=ReportStatus.OPEN)
+        decision = store.decision("w", 7)
+        assert isinstance(decision, Decision) and (decision.user, decision.outcome) == ("U", "reverted")
+        assert store.revert_of("w", 8) == decision and store.revert_of("w", 9) is None
+        assert [a.result_rev_id for a in store.actions_for("w", 7)] == [8]
+        (report,) = store.reports("w", "confirmed") or store.reports("w")
+        assert (report.status, report.logged, report.title, report.probability) == ("open", False, "T", 0.99)
+        store.set_report("w", 7, "explicit", status=ReportStatus.REINSTATED, logged=True)
+        assert [r.rev_id for r in store.reports("w", "confirmed")] == [7]
+        assert store.reviewable_reports("P") == [] and store.report_status("w", 7, "explicit") == "reinstated"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            decision.outcome = "skip"  # type: ignore[misc]
