@@ -89,4 +89,4 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
     implicit = rows[bad[second.name, undone], "implicit"]
     assert (implicit.page, implicit.status, implicit.reporter) == (f"{first.name}:{shared}", "open", info.admin.name)
     for page in (named, unnamed):
-        assert rows[bad[second.name, page], "explicit"]["status"] == "open"
+        assert rows[bad[second.name, page], "explicit"].status == "open"
