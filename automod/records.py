@@ -185,3 +185,18 @@ class Verdict:
         if self.latency_ms:
             out["latency_ms"] = self.latency_ms
         return out
+
+
+class ReportStatus(str, Enum):
+    """The status of a false-positive report (the ``reports.status`` column): reviewers set open,
+    confirmed or declined; the bot adds no-match when it finds no revert of its own, and
+    reinstated once it restored the edit (a reinstated report was confirmed first)."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    REINSTATED = "reinstated"
+    DECLINED = "declined"
+    NO_MATCH = "no-match"
+
+    def __str__(self) -> str:
+        return self.value

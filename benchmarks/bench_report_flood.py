@@ -38,6 +38,7 @@ from support.moderation_helpers import (  # noqa: E402
     score_from_wiki,
     set_config,
 )
+from support.store_evidence import sqlite_of  # noqa: E402
 
 from automod.onwiki.community_config import CommunityConfig  # noqa: E402
 from automod.sandbox import down, up  # noqa: E402
@@ -139,16 +140,16 @@ def main() -> None:
             vandal_thread.join()
             with Store(work / "automod.sqlite") as store:
                 def handled() -> int:
-                    return int(store.db.execute(
+                    return int(sqlite_of(store).execute(
                         "SELECT count(*) FROM actions WHERE kind IN ('report-answer', 'report-no-match',"
                         " 'report-dropped') AND detail LIKE ?", (f'%"section": "Flood %',)).fetchone()[0])
                 deadline = time.monotonic() + 120
                 while handled() < saved and time.monotonic() < deadline:
                     time.sleep(0.5)
                 caught_up = time.monotonic() - started
-                passes = int(store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-pass' AND detail = ?",
-                                              (fp_page,)).fetchone()[0])
-                dropped = int(store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-dropped'")
+                passes = int(sqlite_of(store).execute(
+                    "SELECT count(*) FROM actions WHERE kind = 'report-pass' AND detail = ?", (fp_page,)).fetchone()[0])
+                dropped = int(sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-dropped'")
                               .fetchone()[0])
                 done = handled()
             bot.stop()

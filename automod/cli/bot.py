@@ -91,12 +91,12 @@ def _cmd_reports(args: argparse.Namespace) -> int:
     with Store(settings.store) as store:
         for row in store.reports(args.wiki, args.status):
             print(json.dumps({
-                "rev_id": row["rev_id"], "kind": row["kind"], "status": row["status"], "title": row["title"],
-                "user": row["user"], "reporter": row["reporter"], "probability": row["probability"],
-                "model": row["model"], "model_version": row["model_version"], "threshold": row["threshold"],
-                "config_rev": row["config_rev"], "page": row["page"],
-                "diff": f"{index}?diff={row['rev_id']}",
-                "revert": f"{index}?diff={row['revert_rev_id']}" if row["revert_rev_id"] else None,
+                "rev_id": row.rev_id, "kind": row.kind, "status": row.status, "title": row.title,
+                "user": row.user, "reporter": row.reporter, "probability": row.probability,
+                "model": row.model, "model_version": row.model_version, "threshold": row.threshold,
+                "config_rev": row.config_rev, "page": row.page,
+                "diff": f"{index}?diff={row.rev_id}",
+                "revert": f"{index}?diff={row.revert_rev_id}" if row.revert_rev_id else None,
             }, ensure_ascii=False))
     return 0
 

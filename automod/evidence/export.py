@@ -75,24 +75,9 @@ def stored_scores(store: Store, *, since: float | None = None, wiki: str | None 
 
     ``since`` (epoch seconds) filters on the edit's time (the score's time if unknown).
     """
-    where: list[str] = ["1"]
-    args: list[object] = []
-    for clause, value in (("s.wiki = ?", wiki), ("s.model = ?", model), ("edit_time >= ?", since)):
-        if value is not None:
-            where.append(clause)
-            args.append(value)
-    has_labels = store.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'labels'").fetchone() is not None
-    labels = ("(SELECT group_concat(l.label) FROM labels l WHERE l.wiki = s.wiki AND l.rev_id = s.rev_id)"
-              if has_labels else "NULL")
-    rows = store.db.execute(
-        "SELECT s.wiki, s.rev_id, s.model, s.version, s.probability, s.scored_at, d.title, d.user,"
-        f" d.parent_id, d.event_dt, {labels} AS labels,"
-        " COALESCE((julianday(d.event_dt) - 2440587.5) * 86400.0, s.scored_at) AS edit_time"
-        " FROM scores s LEFT JOIN decisions d ON d.wiki = s.wiki AND d.rev_id = s.rev_id"
-        f" WHERE {' AND '.join(where)} ORDER BY edit_time, s.wiki, s.rev_id, s.model", args).fetchall()
-    return [StoredScore(r["wiki"], int(r["rev_id"]), r["model"], r["version"], float(r["probability"]),
-                        float(r["scored_at"]), r["title"], r["user"], r["parent_id"], r["event_dt"],
-                        truth(r["labels"].split(",")) if r["labels"] else None) for r in rows]
+    return [StoredScore(e.wiki, e.rev_id, e.model, e.version, e.probability, e.scored_at, e.title, e.user,
+                        e.parent_id, e.event_dt, truth(e.labels) if e.labels else None)
+            for e in store.scored_edits(since=since, wiki=wiki, model=model)]
 
 
 def event_id(wiki: str, rev_id: int, model: str) -> str:

@@ -26,18 +26,14 @@ re-read until its 48 h window is over.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from automod.errors import WikiError, WikiUnavailable
-from automod.store.migrations import LABELS_MIGRATION, Migration
-
-if TYPE_CHECKING:
-    from automod.store import Store
+from automod.store import LABELS_MIGRATION, Label, LabelCandidate, Migration, Store
 
 __all__ = [
     "LABELS", "LABELS_MIGRATION", "Label", "LabelRun", "Labeller", "Revision", "classify",
@@ -71,29 +67,13 @@ def with_labels(migrations: tuple[Migration, ...]) -> tuple[Migration, ...]:
 # -- the facts -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Label:
-    wiki: str
-    rev_id: int
-    label: str
-    source: str
-    by_rev_id: int | None
-    by_user: str | None
-    detail: str | None
-    observed_at: float
-    labelled_at: float
-
-
 def record_label(store: Store, wiki: str, rev_id: int, label: str, source: str, *, by_rev_id: int | None = None,
                  by_user: str | None = None, detail: str | None = None, observed_at: float | None = None) -> None:
     """Store one fact (replacing the same label for the same revision)."""
     if label not in LABELS:
         raise ValueError(f"unknown label {label!r}")
-    now = time.time()
-    with store.atomic() as db:
-        db.execute("INSERT OR REPLACE INTO labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (wiki, rev_id, label, source, by_rev_id, by_user, detail,
-                    now if observed_at is None else observed_at, now))
+    store.record_label(wiki, rev_id, label, source, by_rev_id=by_rev_id, by_user=by_user, detail=detail,
+                       observed_at=observed_at)
 
 
 def record_report_label(store: Store, wiki: str, rev_id: int, status: str) -> None:
@@ -105,28 +85,20 @@ def record_report_label(store: Store, wiki: str, rev_id: int, status: str) -> No
     label = REPORT_STATUSES.get(status)
     if label is None:
         raise ValueError(f"report status must be one of {sorted(REPORT_STATUSES)}, not {status!r}")
-    with store.atomic() as db:
-        db.execute("DELETE FROM labels WHERE wiki = ? AND rev_id = ? AND label IN (?, ?)",
-                   (wiki, rev_id, FP_CONFIRMED, FP_DECLINED))
+    with store.atomic():
+        store.delete_labels(wiki, rev_id, (FP_CONFIRMED, FP_DECLINED))
         record_label(store, wiki, rev_id, label, "report", detail=f"false-positive report {status}")
     log.info("%s r%d: false-positive report %s", wiki, rev_id, status)
 
 
 def labels_for(store: Store, wiki: str, rev_id: int | None = None) -> list[Label]:
     """Stored facts for one revision, or for every revision of ``wiki``, by revision."""
-    sql = "SELECT * FROM labels WHERE wiki = ?"
-    args: list[object] = [wiki]
-    if rev_id is not None:
-        sql += " AND rev_id = ?"
-        args.append(rev_id)
-    rows = store.db.execute(sql + " ORDER BY rev_id, label", args).fetchall()
-    return [Label(*row) for row in rows]
+    return store.labels_for(wiki, rev_id)
 
 
 def label_counts(store: Store, wiki: str) -> dict[str, int]:
     """How many revisions carry each label."""
-    rows = store.db.execute("SELECT label, count(*) FROM labels WHERE wiki = ? GROUP BY label", (wiki,))
-    return {label: int(n) for label, n in rows}
+    return store.label_counts(wiki)
 
 
 def truth(labels: Iterable[str]) -> bool | None:
@@ -242,9 +214,6 @@ class LabelRun:
     error: str | None = None
 
 
-_EDIT_TIME = "COALESCE((julianday(d.event_dt) - 2440587.5) * 86400.0, s.scored_at)"
-
-
 class Labeller:
     """Labels scored revisions a few at a time; call :meth:`due` often, :meth:`run_once` when due.
 
@@ -266,20 +235,10 @@ class Labeller:
     def due(self, now: float) -> bool:
         return self.last_run is None or now - self.last_run >= self.interval
 
-    def pending(self, store: Store, wiki: str, now: float, limit: int) -> list[sqlite3.Row]:
+    def pending(self, store: Store, wiki: str, now: float, limit: int) -> list[LabelCandidate]:
         """Scored revisions with something left to learn, oldest first."""
-        edit_time = _EDIT_TIME
-        return store.db.execute(
-            f"SELECT s.rev_id, {edit_time} AS edit_time FROM scores s"
-            " LEFT JOIN decisions d ON d.wiki = s.wiki AND d.rev_id = s.rev_id"
-            " LEFT JOIN label_progress p ON p.wiki = s.wiki AND p.rev_id = s.rev_id"
-            f" WHERE s.wiki = :wiki AND COALESCE(p.settled, 0) = 0 AND {edit_time} <= :now - :min_age"
-            " AND (p.checked_at IS NULL OR p.checked_at <= :now - :recheck"
-            f"      OR (p.checked_at < {edit_time} + :window AND {edit_time} + :window <= :now))"
-            " GROUP BY s.rev_id ORDER BY edit_time, s.rev_id LIMIT :limit",
-            {"wiki": wiki, "now": now, "min_age": self.min_age, "recheck": self.recheck,
-             "window": self.window, "limit": limit},
-        ).fetchall()
+        return store.label_candidates(wiki, now=now, min_age=self.min_age, recheck=self.recheck,
+                                      window=self.window, limit=limit)
 
     def run_once(self, query: Query, store: Store, wiki: str, *, bot_user: str, now: float | None = None,
                  budget_seconds: float = 2.0) -> LabelRun:
@@ -292,7 +251,7 @@ class Labeller:
         if not rows:
             return run
         try:
-            edits, page_of = _fetch_revisions(query, [int(r["rev_id"]) for r in rows])
+            edits, page_of = _fetch_revisions(query, [r.rev_id for r in rows])
         except WikiError as exc:
             run.error = str(exc)
             log.warning("%s: labelling skipped: %s", wiki, exc)
@@ -300,7 +259,7 @@ class Labeller:
         for row in rows:
             if time.monotonic() - started > budget_seconds:
                 break
-            rev_id = int(row["rev_id"])
+            rev_id = row.rev_id
             run.checked += 1
             try:
                 facts, settled = self._label(query, store, wiki, rev_id, edits, page_of, bot_user, now)
@@ -322,8 +281,8 @@ class Labeller:
                page_of: dict[int, int], bot_user: str, now: float) -> tuple[list[Fact], bool]:
         if rev_id not in edits:
             return [Fact(UNAVAILABLE, "history")], True
-        bot_reverts = {int(a["result_rev_id"]) for a in store.actions_for(wiki, rev_id)
-                       if a["kind"] == "rollback" and a["result"] == "done" and a["result_rev_id"]}
+        bot_reverts = {int(a.result_rev_id) for a in store.actions_for(wiki, rev_id)
+                       if a.kind == "rollback" and a.result == "done" and a.result_rev_id}
 
         def is_bot(rev: Revision) -> bool:
             return (bool(bot_user) and rev.user == bot_user) or rev.rev_id in bot_reverts
@@ -335,13 +294,13 @@ class Labeller:
         return classify(rev_id, history, is_bot=is_bot, now=now, window=self.window)
 
     def _save(self, store: Store, wiki: str, rev_id: int, facts: list[Fact], settled: bool, now: float) -> None:
-        with store.atomic() as db:
+        with store.atomic():
             for fact in facts:
                 record_label(store, wiki, rev_id, fact.label, fact.source,
                              by_rev_id=fact.by.rev_id if fact.by else None,
                              by_user=fact.by.user if fact.by else None,
                              observed_at=fact.by.timestamp if fact.by else now)
-            db.execute("INSERT OR REPLACE INTO label_progress VALUES (?, ?, ?, ?)", (wiki, rev_id, int(settled), now))
+            store.record_label_progress(wiki, rev_id, settled, now)
 
 
 def _fetch_revisions(query: Query, rev_ids: list[int]) -> tuple[dict[int, Revision], dict[int, int]]:

@@ -224,16 +224,8 @@ def read_observations(path: Path) -> list[Observation]:
 
 def observations_from_store(store: Store, wiki: str, model: str, since: float | None = None) -> list[Observation]:
     """Every score of ``model`` on ``wiki`` (edits since ``since``), labelled from the labels table."""
-    where, args = ("", (wiki, model)) if since is None else (" AND edit_time >= ?", (wiki, model, since))
-    rows = store.db.execute(
-        "SELECT s.rev_id, s.probability,"
-        " COALESCE((julianday(d.event_dt) - 2440587.5) * 86400.0, s.scored_at) AS edit_time,"
-        " (SELECT group_concat(l.label) FROM labels l WHERE l.wiki = s.wiki AND l.rev_id = s.rev_id) AS labels"
-        " FROM scores s LEFT JOIN decisions d ON d.wiki = s.wiki AND d.rev_id = s.rev_id"
-        f" WHERE s.wiki = ? AND s.model = ?{where} ORDER BY s.rev_id", args).fetchall()
-    return [Observation(int(r["rev_id"]), float(r["probability"]),
-                        truth((r["labels"] or "").split(",") if r["labels"] else ()), float(r["edit_time"]))
-            for r in rows]
+    edits = sorted(store.scored_edits(wiki=wiki, model=model, since=since), key=lambda e: e.rev_id)
+    return [Observation(e.rev_id, e.probability, truth(e.labels), e.edit_time) for e in edits]
 
 
 def combined_observations(store: Store, wiki: str, models: Sequence[str],
@@ -252,17 +244,12 @@ def combined_observations(store: Store, wiki: str, models: Sequence[str],
 
 def models_in_store(store: Store, wiki: str) -> list[str]:
     """Models with scores on ``wiki``, the most used first."""
-    rows = store.db.execute("SELECT model, count(*) AS n FROM scores WHERE wiki = ? GROUP BY model"
-                            " ORDER BY n DESC, model", (wiki,))
-    return [str(r[0]) for r in rows]
+    return store.models_scored(wiki)
 
 
 def current_threshold(store: Store, wiki: str, model: str) -> float | None:
     """The threshold of the bot's most recent decision with ``model`` (None if it never decided)."""
-    row = store.db.execute(
-        "SELECT threshold FROM decisions WHERE wiki = ? AND model = ? AND threshold IS NOT NULL"
-        " ORDER BY decided_at DESC LIMIT 1", (wiki, model)).fetchone()
-    return float(row[0]) if row else None
+    return store.current_threshold(wiki, model)
 
 
 # -- outputs -------------------------------------------------------------------------------------

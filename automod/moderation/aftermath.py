@@ -124,20 +124,20 @@ class Aftermath:
         if context.parent_id is None:
             return
         original = self.store.revert_of(change.wiki, context.parent_id)
-        if original is None or original["user"] == change.user:
+        if original is None or original.user == change.user:
             return  # not the bot's revert, or the reverted editor re-adding their edit
         if not config.false_positive_page:  # the central wiki's shared page, if it has one (shared_tasks.py)
-            if queue_implicit_report(served, self.store, reverted_rev=original["rev_id"],
+            if queue_implicit_report(served, self.store, reverted_rev=original.rev_id,
                                      revert_rev=context.parent_id, restorer=change.user):
                 log.info("%s: %s undid the revert of r%d: queued for the shared report page",
-                         change.wiki, change.user, original["rev_id"])
+                         change.wiki, change.user, original.rev_id)
             return
         try:
             if log_implicit_report(gateway, self.store, change.wiki, config.false_positive_page,
-                                   reverted_rev=original["rev_id"], revert_rev=context.parent_id,
+                                   reverted_rev=original.rev_id, revert_rev=context.parent_id,
                                    restorer=change.user, title=change.title):
                 log.info("%s: %s undid the revert of r%d: logged as a probable false positive",
-                         change.wiki, change.user, original["rev_id"])
+                         change.wiki, change.user, original.rev_id)
         except WikiError as exc:
             log.error("%s: cannot log the implicit report: %s", change.wiki, exc)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import AutomodError
-from automod.store.lock import InstanceLock
+from automod.store import InstanceLock
 
 __all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "rate_limit_notes", "read_status"]
 

@@ -37,7 +37,7 @@ from automod.onwiki.community_config import CommunityConfig
 from automod.records import Outcome, RecentChange, Score, Verdict
 from automod.scoring.base import Unscorable
 from automod.settings import Settings
-from automod.store import Store
+from automod.store import DecidedEdit, Store
 
 __all__ = ["Moderator", "RunSummary", "render_summary"]
 
@@ -159,7 +159,7 @@ class Moderator:
             self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
         if verdict.outcome in _SETTLED_BY_ACTING:
             with self.store.atomic():
-                self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
+                self.store.update_decision(change.wiki, change.rev_id, verdict)
                 if stream_url and event_id:
                     self.store.save_position(stream_url, event_id, change.meta.dt)
         self._emit(change, verdict)
@@ -182,7 +182,7 @@ class Moderator:
         return EditFacts(change=change, config=config, bot_user=served.gateway.bot_user, now=now,
                          reverts_of_user_on_page_24h=self.store.reverts_of_user_on_page(
                              change.wiki, change.user, change.title, now - DAY),
-                         reverted_user=reverted["user"] if reverted is not None else None)
+                         reverted_user=reverted.user if reverted is not None else None)
 
     def prefetch(self, changes: Sequence[RecentChange]) -> None:
         """Let a scorer that batches (the local multilingual model) score, in one go, the
@@ -345,7 +345,7 @@ class Moderator:
                     verdict = self._rollback(change, item.summary, item.attempts, recorded)
                     if verdict.outcome is Outcome.REVERTED:
                         self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
-            self.store.update_decision(change.wiki, change.rev_id, verdict.outcome.value, verdict.reason)
+            self.store.update_decision(change.wiki, change.rev_id, verdict)
             self._emit(change, verdict)
 
     # -- recording ----------------------------------------------------------------------------
@@ -354,12 +354,7 @@ class Moderator:
                 event_id: str | None) -> None:
         assert change.rev_id is not None
         with self.store.atomic():
-            self.store.record_decision(
-                wiki=change.wiki, rev_id=change.rev_id, parent_id=change.parent_id, title=change.title,
-                user=change.user, event_dt=change.meta.dt, outcome=verdict.outcome.value, reason=verdict.reason,
-                model=verdict.model, model_version=verdict.model_version,
-                probability=verdict.probability, threshold=verdict.threshold,
-                config_rev=verdict.config_rev, config_page=verdict.config_page)
+            self.store.record_decision(DecidedEdit.of(change), verdict)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
 

@@ -27,7 +27,6 @@ is no longer written; rows an earlier version recorded so stay as they were.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,7 @@ from automod.moderation.rollback import RollbackQueue, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki.gateway import WikiGateway
 from automod.records import EventMeta, Outcome, RecentChange, Verdict
-from automod.store import Store
+from automod.store import Decision, Store
 
 __all__ = ["Restart", "change_from_row"]
 
@@ -48,18 +47,18 @@ _LEFT_OVER = ((Outcome.REVERTING, "rollbacks interrupted by the last stop"),
               (Outcome.ROLLBACK_PENDING, "rollbacks left waiting by the last run"))
 
 
-def change_from_row(row: sqlite3.Row) -> RecentChange:
+def change_from_row(row: Decision) -> RecentChange:
     """The change a ``decisions`` row stands for, as far as acting on it needs. The row keeps
     the event's time, not the edit's; an unreadable one counts as long ago, so the age check
     stops the rollback instead of letting it through."""
     try:
-        stamp = int(datetime.fromisoformat(str(row["event_dt"]).replace("Z", "+00:00")).timestamp())
+        stamp = int(datetime.fromisoformat(str(row.event_dt).replace("Z", "+00:00")).timestamp())
     except ValueError:
         stamp = 0
-    return RecentChange(meta=EventMeta(id="", dt=str(row["event_dt"]), domain="", stream=""), wiki=row["wiki"],
-                        server_name="", type="edit", namespace=0, title=row["title"], user=row["user"], bot=False,
-                        timestamp=stamp, comment="", minor=False, rc_id=None, rev_id=int(row["rev_id"]),
-                        parent_id=row["parent_id"], length_old=None, length_new=None)
+    return RecentChange(meta=EventMeta(id="", dt=str(row.event_dt), domain="", stream=""), wiki=row.wiki,
+                        server_name="", type="edit", namespace=0, title=row.title, user=row.user, bot=False,
+                        timestamp=stamp, comment="", minor=False, rc_id=None, rev_id=int(row.rev_id),
+                        parent_id=row.parent_id, length_old=None, length_new=None)
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ class Restart:
                 found += 1
                 continue
             change = change_from_row(row)
-            verdict = self.store.verdict(name, int(row["rev_id"])) or Verdict(outcome)
+            verdict = self.store.verdict(name, int(row.rev_id)) or Verdict(outcome)
             # Without a config the wiki is disabled: the item is then abandoned, unsent.
             summary = rollback_summary(config, gateway, change, verdict) if config is not None else ""
             self.pending.resume(change, summary)
@@ -112,18 +111,18 @@ class Restart:
                  f" ({found} found done before the stop)" if found else "")
         return queued
 
-    def _rollback_done(self, gateway: WikiGateway, name: str, row: sqlite3.Row) -> int | None:
+    def _rollback_done(self, gateway: WikiGateway, name: str, row: Decision) -> int | None:
         """The bot's rollback after the row's revision, unless it is recorded as another
         decision's (one rollback undoes all of an editor's top edits)."""
-        revert = gateway.find_rollback(row["title"], row["rev_id"])
+        revert = gateway.find_rollback(row.title, row.rev_id)
         owner = self.store.revert_of(name, revert) if revert else None
-        return revert if owner is None or owner["rev_id"] == row["rev_id"] else None
+        return revert if owner is None or owner.rev_id == row.rev_id else None
 
-    def _settle_done(self, name: str, row: sqlite3.Row, revert: int) -> None:
+    def _settle_done(self, name: str, row: Decision, revert: int) -> None:
         """A rollback found done gets what any rollback gets: its record, the editor's notice
         and its output line."""
-        rev_id = int(row["rev_id"])
-        self.store.update_decision(name, rev_id, Outcome.REVERTED.value, f"settled after restart (revert r{revert})")
+        rev_id = int(row.rev_id)
+        self.store.update_decision(name, rev_id, Verdict(Outcome.REVERTED, f"settled after restart (revert r{revert})"))
         if self.store.rollback_of(name, rev_id) != revert:  # recorded unless the stop came just after
             self.store.record_action(name, rev_id, "rollback", "done", revert, "found after restart")
         settled, verdict = self.store.decision(name, rev_id), self.store.verdict(name, rev_id)

@@ -27,8 +27,7 @@ from automod.moderation.workers import CompletionTracker, WikiWorker
 from automod.records import Outcome
 from automod.scoring.base import ScoringError
 from automod.settings import Settings
-from automod.store import Store
-from automod.store.lock import InstanceLock
+from automod.store import InstanceLock, Store
 from automod.stream.follower import RetryPolicy, StreamFollower
 
 __all__ = ["RunOptions", "run", "score_revision"]

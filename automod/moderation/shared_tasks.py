@@ -124,7 +124,7 @@ def queue_implicit_report(served: ServedWiki, store: Store, *, reverted_rev: int
     if config is None or config.false_positive_page or found is None or decision is None:
         return False
     shared = found[0]
-    if served.name not in shared.index_urls or decision["config_page"] != shared.central_label:
+    if served.name not in shared.index_urls or decision.config_page != shared.central_label:
         return False
     return store.upsert_report(wiki=served.name, rev_id=reverted_rev, kind="implicit", page=shared.label,
                                status="open", revert_rev_id=revert_rev, reporter=restorer)

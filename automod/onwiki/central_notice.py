@@ -54,13 +54,12 @@ class _AnyModel(Collection[str]):
 
 def last_seen(store: Store, wiki: str) -> CentralPage | None:
     """The central revision the bot read last (in this run or an earlier one), or None."""
-    row = store.db.execute("SELECT rev_id, result, detail FROM actions WHERE wiki = ? AND kind = ?"
-                           " ORDER BY id DESC LIMIT 1", (wiki, SEEN_KIND)).fetchone()
-    if row is None:
+    seen = store.latest_action(wiki, SEEN_KIND)
+    if seen is None:
         return None
-    data = json.loads(row["detail"] or "{}")
-    document = data.get("document") if row["result"] == "honoured" else None
-    return CentralPage(wiki, str(data.get("title", "")), int(row["rev_id"]), document)
+    data = json.loads(seen.detail or "{}")
+    document = data.get("document") if seen.result == "honoured" else None
+    return CentralPage(wiki, str(data.get("title", "")), int(seen.rev_id), document)
 
 
 def _remember(store: Store, page: CentralPage) -> None:
@@ -139,8 +138,7 @@ def central_changed(gateway: WikiGateway, store: Store, previous: CentralPage | 
         return False
     if page.document is None and before.document is None:
         return False  # refused after refused: one notice said so already (no flood)
-    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = ?",
-                        (page.wiki, page.rev_id, NOTICE_KIND)).fetchone():
+    if store.has_action(page.wiki, page.rev_id, NOTICE_KIND):
         return False
     messages = messages_for(gateway)
     title, body = compose_central_notice(store, before, page, wikis, messages=messages)

@@ -103,14 +103,11 @@ def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: Ap
 def post_config_notice(gateway: WikiGateway, store: Store, wiki: str, previous: AppliedConfig,
                        applied: AppliedConfig, page: ConfigPage) -> bool:
     """Post the notice once per config revision; False if it was posted already."""
-    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'config-notice'",
-                        (wiki, page.rev_id)).fetchone():
+    if store.has_action(wiki, page.rev_id, "config-notice"):
         return False
     old_text = None
     if previous.rev_id is not None:
-        row = store.db.execute("SELECT content FROM config_revisions WHERE wiki = ? AND rev_id = ?",
-                               (wiki, previous.rev_id)).fetchone()
-        old_text = row["content"] if row else None
+        old_text = store.config_content(wiki, previous.rev_id)
     messages = messages_for(gateway)
     title, body = compose_notice(store, wiki, previous, applied, page, old_text, messages=messages)
     revid = gateway.edit(talk_page_of(page.title), section="new", sectiontitle=title, text=body,

@@ -61,39 +61,23 @@ def window_stats(store: Store, wiki: str, days: int, now: float | None = None) -
     """The figures of the last ``days`` days before ``now``, from the store."""
     now = time.time() if now is None else now
     since = now - days * DAY
-
-    def count(sql: str, *params: Any) -> int:
-        return int(store.db.execute(sql, (wiki, *params)).fetchone()[0])
-
-    marks = ",".join("?" * len(FAILED_ROLLBACKS))
-    confirmed_marks = ",".join("?" * len(CONFIRMED_REPORT_STATUSES))
-    total_reverted = count("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted' AND decided_at < ?",
-                           now)
-    total_confirmed = count(f"SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ? AND status IN"
-                            f" ({confirmed_marks}) AND updated_at < ?", *CONFIRMED_REPORT_STATUSES, now)
+    confirmed = CONFIRMED_REPORT_STATUSES
+    total_reverted = store.count_decisions(wiki, outcomes=("reverted",), before=now)
+    total_confirmed = store.count_reports(wiki, statuses=confirmed, updated_before=now, distinct_revisions=True)
     interval = wilson(max(total_reverted - total_confirmed, 0), total_reverted) if total_reverted else None
-    latest = store.db.execute("SELECT config_page FROM decisions WHERE wiki = ? AND config_page IS NOT NULL"
-                              " ORDER BY decided_at DESC LIMIT 1", (wiki,)).fetchone()
     return WindowStats(
         wiki=wiki, days=days,
-        scored=count("SELECT count(*) FROM decisions WHERE wiki = ? AND probability IS NOT NULL"
-                     " AND decided_at >= ? AND decided_at < ?", since, now),
-        reverts=count("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'"
-                      " AND decided_at >= ? AND decided_at < ?", since, now),
-        reverts_undone=count("SELECT count(*) FROM reports WHERE wiki = ? AND kind = 'implicit'"
-                             " AND created_at >= ? AND created_at < ?", since, now),
-        failed_rollbacks=count(f"SELECT count(*) FROM decisions WHERE wiki = ? AND outcome IN ({marks})"
-                               " AND decided_at >= ? AND decided_at < ?", *FAILED_ROLLBACKS, since, now),
-        reports_filed=count("SELECT count(*) FROM reports WHERE wiki = ? AND kind = 'explicit'"
-                            " AND created_at >= ? AND created_at < ?", since, now),
-        reports_confirmed=count(f"SELECT count(*) FROM reports WHERE wiki = ? AND status IN ({confirmed_marks})"
-                                " AND updated_at >= ? AND updated_at < ?", *CONFIRMED_REPORT_STATUSES, since, now),
-        reports_declined=count("SELECT count(*) FROM reports WHERE wiki = ? AND status = 'declined'"
-                               " AND updated_at >= ? AND updated_at < ?", since, now),
+        scored=store.count_decisions(wiki, scored=True, since=since, before=now),
+        reverts=store.count_decisions(wiki, outcomes=("reverted",), since=since, before=now),
+        reverts_undone=store.count_reports(wiki, kind="implicit", created_since=since, created_before=now),
+        failed_rollbacks=store.count_decisions(wiki, outcomes=FAILED_ROLLBACKS, since=since, before=now),
+        reports_filed=store.count_reports(wiki, kind="explicit", created_since=since, created_before=now),
+        reports_confirmed=store.count_reports(wiki, statuses=confirmed, updated_since=since, updated_before=now),
+        reports_declined=store.count_reports(wiki, statuses=("declined",), updated_since=since, updated_before=now),
         precision_so_far=round(1 - total_confirmed / total_reverted, 4) if total_reverted else None,
         precision_low=round(interval[0], 4) if interval else None,
         precision_high=round(interval[1], 4) if interval else None,
-        governed_by=latest["config_page"] if latest else None,
+        governed_by=store.latest_config_page(wiki),
     )
 
 
@@ -140,7 +124,7 @@ def publish_summary_if_due(gateway: WikiGateway, store: Store, settings: Setting
         return False
     now = time.time() if now is None else now
     key, day = f"{central.wiki}:summary", datetime.fromtimestamp(now, tz=timezone.utc).date().isoformat()
-    if store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?", (key, day)).fetchone():
+    if store.published(key, day):
         return False
     try:
         publish_summary(gateway, store, list(governed_wikis(settings)), central.summary_page, now)
@@ -149,8 +133,7 @@ def publish_summary_if_due(gateway: WikiGateway, store: Store, settings: Setting
     except AutomodError as exc:
         log.error("%s: cannot publish the central summary on %s: %s", wiki, central.summary_page, exc)
         return False
-    with store.atomic() as db:
-        db.execute("INSERT OR REPLACE INTO stats_published VALUES (?, ?, ?)", (key, day, now))
+    store.mark_published(key, day, now)
     log.info("%s: published the central summary on %s", wiki, central.summary_page)
     return True
 

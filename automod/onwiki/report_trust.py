@@ -39,8 +39,7 @@ PASS_KIND = "report-pass"
 def passed(store: Store, wiki: str, page: str, rev_id: int) -> bool:
     """Whether a pass already read revision ``rev_id`` of ``page`` or a later one (so its
     edit is handled). Revision ids only grow, so a range on the ``(wiki, rev_id)`` index."""
-    return store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id >= ? AND kind = ? AND detail = ?"
-                            " AND result = 'done' LIMIT 1", (wiki, rev_id, PASS_KIND, page)).fetchone() is not None
+    return store.done_at_or_after(wiki, PASS_KIND, page, rev_id)
 
 
 def record_pass(store: Store, wiki: str, page: str, rev_id: int) -> None:
@@ -56,9 +55,8 @@ def mark_unfinished(store: Store, wiki: str, page: str, rev_id: int) -> None:
 
 def unfinished(store: Store, wiki: str, page: str) -> bool:
     """Whether the latest pass over ``page`` stopped early (the next one goes on from there)."""
-    row = store.db.execute("SELECT result FROM actions WHERE wiki = ? AND kind = ? AND detail = ?"
-                           " ORDER BY id DESC LIMIT 1", (wiki, PASS_KIND, page)).fetchone()
-    return row is not None and row["result"] == "unfinished"
+    latest = store.latest_action(wiki, PASS_KIND, page)
+    return latest is not None and latest.result == "unfinished"
 
 
 def same_user(a: str, b: str) -> bool:
@@ -102,12 +100,9 @@ def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool
 
 def answered_sections(store: Store, wiki: str, page: str) -> set[str]:
     """Keys of the report page's sections the bot has answered (or refused for a flood)."""
-    marks = ",".join("?" * (len(LINE_KINDS) + 2))
-    rows = store.db.execute(f"SELECT detail FROM actions WHERE wiki = ? AND kind IN ({marks})",
-                            (wiki, *LINE_KINDS, "report-dropped", "report-implicit")).fetchall()
     keys = set()
-    for row in rows:
-        detail = _detail(row["detail"])
+    for action in store.actions_of_kinds(wiki, (*LINE_KINDS, "report-dropped", "report-implicit")):
+        detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
             keys.add(str(detail["section"]))
     return keys
@@ -153,22 +148,15 @@ class LineBudget:
         """Leave a section unanswered for good (a flood is not a queue); log once an hour."""
         detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": "report-dropped"}
         self.store.record_action(self.wiki, rev_id, "report-dropped", why, None, json.dumps(detail))
-        logged = self.store.db.execute(
-            "SELECT 1 FROM actions WHERE wiki = ? AND kind = 'report-flood' AND acted_at >= ?",
-            (self.wiki, time.time() - HOUR)).fetchone()
-        if not logged:
+        if not self.store.acted_since(self.wiki, "report-flood", time.time() - HOUR):
             self.store.record_action(self.wiki, 0, "report-flood", why, None, self.page)
             log.warning("%s: report flood on %s (%s): further reports this hour are not answered",
                         self.wiki, self.page, why)
 
     def _recent(self, since: float) -> list[dict[str, object]]:
-        marks = ",".join("?" * len(LINE_KINDS))
-        rows = self.store.db.execute(
-            f"SELECT kind, detail FROM actions WHERE wiki = ? AND kind IN ({marks}) AND acted_at >= ?",
-            (self.wiki, *LINE_KINDS, since)).fetchall()
         found = []
-        for row in rows:
-            detail = _detail(row["detail"])
+        for action in self.store.actions_of_kinds(self.wiki, LINE_KINDS, since):
+            detail = _detail(action.detail)
             if detail.get("page") == self.page:
-                found.append({**detail, "kind": row["kind"]})
+                found.append({**detail, "kind": action.kind})
         return found

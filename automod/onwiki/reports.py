@@ -56,6 +56,7 @@ from automod.onwiki.report_trust import (
     unfinished,
 )
 from automod.onwiki.wikitext import fragment, link, plain, summary
+from automod.records import ReportStatus
 from automod.store import Store
 
 __all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "ensure_preload", "log_implicit_report",
@@ -185,11 +186,9 @@ def _report_rev(run: _Pass, section: PageSection, reporter: str | None) -> int |
             title = run.gateway.normal_title(named)
         except WikiError:
             continue
-        row = run.store.db.execute(
-            "SELECT rev_id FROM decisions WHERE wiki = ? AND title = ? AND user = ? AND outcome = 'reverted'"
-            " AND decided_at >= ? ORDER BY decided_at DESC LIMIT 1", (run.wiki, title, reporter, since)).fetchone()
-        if row:
-            return int(row["rev_id"])
+        reverted = run.store.latest_reverted_on_page(run.wiki, title, reporter, since)
+        if reverted is not None:
+            return reverted
     return None
 
 
@@ -220,11 +219,10 @@ def _answer(run: _Pass, section: PageSection) -> int:
     else:
         run.store.upsert_report(wiki=run.wiki, rev_id=rev_id, kind="explicit", page=run.page, status="open",
                                 revert_rev_id=revert, reporter=reporter, heading=section.key)
-        status = run.store.db.execute("SELECT status FROM reports WHERE wiki = ? AND rev_id = ? AND kind = 'explicit'",
-                                      (run.wiki, rev_id)).fetchone()["status"]
-        line = report_line(rev_id, revert_rev_id=revert, probability=decision["probability"],
-                           model=decision["model"], version=decision["model_version"],
-                           threshold=decision["threshold"], config_rev=decision["config_rev"],
+        status = run.store.report_status(run.wiki, rev_id, "explicit")
+        line = report_line(rev_id, revert_rev_id=revert, probability=decision.probability,
+                           model=decision.model, version=decision.model_version,
+                           threshold=decision.threshold, config_rev=decision.config_rev,
                            status=status if status in STATUSES else "open", messages=messages)
     bot_rev = _append_to(run.gateway, run.page, section.key, line)
     run.budget.spend(rev_id or 0, kind, reporter, section.key, bot_rev)
@@ -237,10 +235,8 @@ def _answer(run: _Pass, section: PageSection) -> int:
 def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
     """Apply a status change made by a trusted reviewer; answer an untrusted one once."""
     added = 0
-    rows = run.store.db.execute("SELECT DISTINCT rev_id, status FROM reports WHERE wiki = ? AND page = ? AND logged = 1"
-                                " AND status IN ('open', 'confirmed', 'declined')", (run.wiki, run.page)).fetchall()
-    for row in rows:
-        rev_id, stored = int(row["rev_id"]), row["status"]
+    for row in run.store.reviewable_reports(run.page, run.wiki):
+        rev_id, stored = row.rev_id, row.status
         for status in ("confirmed", "declined"):
             count = status_count(rev_id, status)
             if status == stored or count(text) == 0:
@@ -281,21 +277,19 @@ def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], 
 
 def _ignored_before(run: _Pass, rev_id: int, marker: str) -> bool:
     """Whether this very change (the revision that made it) was answered or dropped already."""
-    return run.store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND detail LIKE ?",
-                                (run.wiki, rev_id, f'%"ignored:{marker}"%')).fetchone() is not None
+    return run.store.has_action_naming(run.wiki, f"ignored:{marker}", rev_id=rev_id)
 
 
 def _answered_before(store: Store, wiki: str, section: PageSection) -> bool:
     """A section answered by an earlier release (its report row names the heading itself)."""
-    return store.db.execute("SELECT 1 FROM reports WHERE wiki = ? AND heading = ? AND logged = 1",
-                            (wiki, section.heading)).fetchone() is not None
+    return store.heading_logged(wiki, section.heading)
 
 
 def _sync_status(store: Store, wiki: str, rev_id: int, status: str, on_label: LabelHook | None) -> None:
     """Store a trusted reviewer's status (every report on that revision) and label it."""
-    for row in store.db.execute("SELECT kind, status FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchall():
-        if row["status"] != status and row["status"] != "reinstated":
-            store.set_report(wiki, rev_id, row["kind"], status=status)
+    for report in store.reports_on(wiki, rev_id):
+        if report.status != status and report.status != ReportStatus.REINSTATED:
+            store.set_report(wiki, rev_id, report.kind, status=status)
             if on_label is not None:
                 on_label(store, wiki, rev_id, status)
 
@@ -318,23 +312,22 @@ def reinstate_refusal(gateway: WikiGateway, config: CommunityConfig, reviewer: s
 def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section_key: str, rev_id: int, *,
               config: CommunityConfig, reviewer: str) -> int:
     """Give a confirmed false positive its edit back, if it is still safe to; at most once."""
-    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'reinstate'",
-                        (wiki, rev_id)).fetchone():
+    if store.has_action(wiki, rev_id, "reinstate"):
         return 0  # never twice
     decision, revert = store.decision(wiki, rev_id), store.rollback_of(wiki, rev_id)
     if decision is None or revert is None:
         return 0
-    title = decision["title"]
+    title = decision.title
     messages = messages_for(gateway)
     top = gateway.query(titles=title, prop="revisions", rvprop="ids", rvlimit=1)["query"]["pages"][0]
     top_rev = int(top["revisions"][0]["revid"]) if top.get("revisions") else None
-    why = reinstate_refusal(gateway, config, reviewer, decision["user"], top_rev, revert)
+    why = reinstate_refusal(gateway, config, reviewer, decision.user, top_rev, revert)
     if why is None:
         new_rev = gateway.edit(title, undo=revert, summary=messages.format(
             "automod-reinstate-summary", rev_id, link(page), fragment(section_key.rsplit("#", 1)[0])))
         store.record_action(wiki, rev_id, "reinstate", "done", new_rev, f"confirmed by {reviewer}")
-        for row in store.db.execute("SELECT kind FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchall():
-            store.set_report(wiki, rev_id, row["kind"], status="reinstated")
+        for report in store.reports_on(wiki, rev_id):
+            store.set_report(wiki, rev_id, report.kind, status=ReportStatus.REINSTATED)
         line = f": {messages.format('automod-report-reinstated', rev_id, new_rev)} ~~~~"
     else:
         store.record_action(wiki, rev_id, "reinstate", why, None, f"top r{top_rev}; confirmed by {reviewer}")
@@ -354,11 +347,11 @@ def log_implicit_report(gateway: WikiGateway, store: Store, wiki: str, page: str
         return False
     messages = messages_for(gateway)
     line = report_line(reverted_rev, revert_rev_id=revert_rev,
-                       probability=decision["probability"] if decision else None,
-                       model=decision["model"] if decision else None,
-                       version=decision["model_version"] if decision else None,
-                       threshold=decision["threshold"] if decision else None,
-                       config_rev=decision["config_rev"] if decision else None, status="open",
+                       probability=decision.probability if decision else None,
+                       model=decision.model if decision else None,
+                       version=decision.model_version if decision else None,
+                       threshold=decision.threshold if decision else None,
+                       config_rev=decision.config_rev if decision else None, status="open",
                        messages=messages)
     # The restorer's name and the page's title are quoted: anyone may pick them (wikitext.py).
     explanation = messages.format("automod-implicit-report", link(restorer), revert_rev, reverted_rev, link(title))

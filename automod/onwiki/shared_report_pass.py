@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 
 from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.community_config import CommunityConfig
@@ -47,6 +48,7 @@ from automod.onwiki.shared_reports import (
     shared_status_count,
 )
 from automod.onwiki.wikitext import plain
+from automod.records import ReportStatus
 from automod.store import Store
 
 __all__ = ["OUTCOME_KIND", "lost_outcomes", "post_lost_outcomes", "post_outcome", "process_shared_page",
@@ -123,7 +125,7 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
     wiki, rev_id = target.wiki, target.rev_id
     decision = store.decision(wiki, rev_id) if rev_id is not None and wiki in shared.index_urls else None
     revert = store.rollback_of(wiki, rev_id) if decision is not None and rev_id is not None else None
-    ours = decision is not None and revert is not None and decision["config_page"] == shared.central_label
+    ours = decision is not None and revert is not None and decision.config_page == shared.central_label
     kind = "report-answer" if ours else "report-no-match"
     why = budget.refusal(reporter, kind)
     if why:
@@ -137,12 +139,11 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
     else:
         store.upsert_report(wiki=wiki, rev_id=rev_id, kind="explicit", page=shared.label, status="open",
                             revert_rev_id=revert, reporter=reporter, heading=section.key)
-        status = store.db.execute("SELECT status FROM reports WHERE wiki = ? AND rev_id = ? AND kind = 'explicit'",
-                                  (wiki, rev_id)).fetchone()["status"]
+        status = store.report_status(wiki, rev_id, "explicit")
         line = shared_line(messages, wiki=wiki, index_url=shared.index_urls[wiki], rev_id=rev_id,
-                           revert_rev_id=revert, probability=decision["probability"], model=decision["model"],
-                           version=decision["model_version"], threshold=decision["threshold"],
-                           config_rev=decision["config_rev"], status=status if status in STATUSES else "open")
+                           revert_rev_id=revert, probability=decision.probability, model=decision.model,
+                           version=decision.model_version, threshold=decision.threshold,
+                           config_rev=decision.config_rev, status=status if status in STATUSES else "open")
     bot_rev = append_line(gateway, shared.title, section.key, line)
     budget.spend(0, kind, reporter, section.key, bot_rev)
     if ours and rev_id is not None:
@@ -158,11 +159,8 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
     """A trusted reviewer's "declined" is stored here; a "confirmed" goes to the reverted
     wiki's thread (which stores it once it acted). An untrusted change is answered once."""
     added, article = 0, None
-    rows = store.db.execute("SELECT DISTINCT wiki, rev_id, status FROM reports WHERE page = ?"
-                            " AND logged = 1 AND status IN ('open', 'confirmed', 'declined')",
-                            (shared.label,)).fetchall()
-    for row in rows:
-        wiki, rev_id, stored = str(row["wiki"]), int(row["rev_id"]), row["status"]
+    for row in store.reviewable_reports(shared.label):
+        wiki, rev_id, stored = row.wiki, row.rev_id, row.status
         if wiki not in shared.index_urls:
             continue
         for status in ("confirmed", "declined"):
@@ -181,8 +179,7 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
                     _store_status(store, wiki, rev_id, status, on_label)
                 break
             marker = f"ignored:{wiki}:r{changed.rev_id}" if changed else f"ignored:{wiki}:unknown"
-            if where is None or store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND detail LIKE ?",
-                                                 (shared.central_wiki, f'%"{marker}"%')).fetchone():
+            if where is None or store.has_action_naming(shared.central_wiki, marker):
                 break
             changer = changed.user if changed else "?"
             if budget.refusal(changer, "report-status-ignored"):
@@ -208,10 +205,9 @@ def _article_url(gateway: WikiGateway) -> str:
 
 
 def _store_status(store: Store, wiki: str, rev_id: int, status: str, on_label: LabelHook | None) -> None:
-    for row in store.db.execute("SELECT kind, status FROM reports WHERE wiki = ? AND rev_id = ?",
-                                (wiki, rev_id)).fetchall():
-        if row["status"] not in (status, "reinstated"):
-            store.set_report(wiki, rev_id, row["kind"], status=status)
+    for report in store.reports_on(wiki, rev_id):
+        if report.status not in (status, ReportStatus.REINSTATED):
+            store.set_report(wiki, rev_id, report.kind, status=status)
             if on_label is not None:
                 on_label(store, wiki, rev_id, status)
 
@@ -222,33 +218,32 @@ def reinstate_shared(gateway: WikiGateway | None, store: Store, request: Reinsta
     as reverting it was — wiki enabled, page still at the bot's revert, editor not blocked
     (the reviewer's rights were read on the central wiki). At most once; None if done before."""
     wiki, rev_id = request.wiki, request.rev_id
-    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'reinstate'",
-                        (wiki, rev_id)).fetchone():
+    if store.has_action(wiki, rev_id, "reinstate"):
         return None
     decision, revert = store.decision(wiki, rev_id), store.rollback_of(wiki, rev_id)
-    if decision is None or revert is None or decision["config_page"] != request.shared.central_label:
+    if decision is None or revert is None or decision.config_page != request.shared.central_label:
         return None
     new_rev, top_rev = None, None
     if disabled or gateway is None:
         why: str | None = "wiki-disabled"
     else:
-        top = gateway.query(titles=decision["title"], prop="revisions", rvprop="ids", rvlimit=1)["query"]["pages"][0]
+        top = gateway.query(titles=decision.title, prop="revisions", rvprop="ids", rvlimit=1)["query"]["pages"][0]
         top_rev = int(top["revisions"][0]["revid"]) if top.get("revisions") else None
-        why = "page-changed" if top_rev != revert else ("editor-blocked" if gateway.is_blocked(decision["user"])
+        why = "page-changed" if top_rev != revert else ("editor-blocked" if gateway.is_blocked(decision.user)
                                                         else None)
     detail = f"confirmed by {request.reviewer} on {request.shared.label}"
     if why is None and gateway is not None:
         iwmap = gateway.query(meta="siteinfo", siprop="interwikimap")["query"].get("interwikimap", [])
         prefix = interwiki_prefix(iwmap, request.central_article, request.shared.central_index)
-        new_rev = gateway.edit(decision["title"], undo=revert, summary=reinstate_summary(
+        new_rev = gateway.edit(decision.title, undo=revert, summary=reinstate_summary(
             messages_for(gateway), rev_id, request.shared, request.section_key.rsplit("#", 1)[0], prefix))
         store.record_action(wiki, rev_id, "reinstate", "done", new_rev, detail)
     else:
         store.record_action(wiki, rev_id, "reinstate", why or "refused", None, f"top r{top_rev}; {detail}")
     _store_status(store, wiki, rev_id, "confirmed", on_label)
     if why is None:
-        for row in store.db.execute("SELECT kind FROM reports WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)):
-            store.set_report(wiki, rev_id, row["kind"], status="reinstated")
+        for report in store.reports_on(wiki, rev_id):
+            store.set_report(wiki, rev_id, report.kind, status=ReportStatus.REINSTATED)
     log.info("%s: confirmed shared report on r%d: %s", wiki, rev_id, why or "reinstated")
     return ReinstateOutcome(wiki, rev_id, request.section_key, why, new_rev, request.shared)
 
@@ -267,8 +262,7 @@ def _outcome_text(gateway: WikiGateway, outcome: ReinstateOutcome) -> str:
 def post_outcome(gateway: WikiGateway, store: Store, outcome: ReinstateOutcome) -> None:
     """On the central wiki's thread: the outcome's line under the report on the shared page,
     once (the store remembers it was written)."""
-    if store.db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = ?",
-                        (outcome.wiki, outcome.rev_id, OUTCOME_KIND)).fetchone():
+    if store.has_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND):
         return
     bot_rev = append_line(gateway, outcome.shared.title, outcome.section_key, f": {_outcome_text(gateway, outcome)} ~~~~")
     store.record_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND, "done", bot_rev, outcome.shared.label)
@@ -277,15 +271,9 @@ def post_outcome(gateway: WikiGateway, store: Store, outcome: ReinstateOutcome) 
 def lost_outcomes(store: Store, shared: SharedPage) -> list[ReinstateOutcome]:
     """Reinstatements (or refusals) recorded on a governed wiki whose line never reached the
     shared page: the bot stopped between the two threads, or the central wiki did not answer."""
-    rows = store.db.execute(
-        "SELECT a.wiki, a.rev_id, a.result, a.result_rev_id, max(r.heading) AS heading FROM actions a"
-        " JOIN reports r ON r.wiki = a.wiki AND r.rev_id = a.rev_id AND r.page = ? AND r.heading IS NOT NULL"
-        " WHERE a.kind = 'reinstate' AND substr(a.detail, -length(?)) = ? AND NOT EXISTS (SELECT 1 FROM actions o"
-        " WHERE o.wiki = a.wiki AND o.rev_id = a.rev_id AND o.kind = ?) GROUP BY a.wiki, a.rev_id",
-        (shared.label, f" on {shared.label}", f" on {shared.label}", OUTCOME_KIND)).fetchall()
-    return [ReinstateOutcome(str(r["wiki"]), int(r["rev_id"]), str(r["heading"]),
-                             None if r["result"] == "done" else str(r["result"]), r["result_rev_id"], shared)
-            for r in rows if r["wiki"] in shared.index_urls]
+    return [ReinstateOutcome(r.wiki, r.rev_id, r.heading, None if r.result == "done" else r.result, r.result_rev_id,
+                             shared)
+            for r in store.unposted_outcomes(shared.label, OUTCOME_KIND) if r.wiki in shared.index_urls]
 
 
 def post_lost_outcomes(gateway: WikiGateway, store: Store, shared: SharedPage) -> int:
@@ -316,19 +304,15 @@ def write_implicit_reports(gateway: WikiGateway, store: Store, shared: SharedPag
     trusted human undid a revert made under the central page there, on a wiki with no report
     page of its own), each opened as a section on the shared page; how many were written.
     The store is the queue: one not yet written when the bot stops is written after a restart."""
-    marks = ",".join("?" * len(shared.index_urls))
-    rows = store.db.execute(
-        f"SELECT wiki, rev_id, revert_rev_id, reporter FROM reports WHERE page = ? AND kind = 'implicit'"
-        f" AND logged = 0 AND wiki IN ({marks}) ORDER BY created_at LIMIT ?",
-        (shared.label, *shared.index_urls, limit)).fetchall()
+    rows = store.implicit_reports_to_log(shared.label, tuple(shared.index_urls), limit)
     for row in rows:
-        wiki, rev_id = str(row["wiki"]), int(row["rev_id"])
+        wiki, rev_id = row.wiki, row.rev_id
         decision = store.decision(wiki, rev_id)
         heading, body, edit_summary = implicit_section(
             messages_for(gateway), wiki=wiki, index_url=shared.index_urls[wiki],
-            title=str(decision["title"]) if decision else "?", restorer=str(row["reporter"] or "?"),
-            reverted_rev=rev_id, revert_rev=int(row["revert_rev_id"] or 0),
-            decision=dict(decision) if decision else None)
+            title=str(decision.title) if decision else "?", restorer=str(row.reporter or "?"),
+            reverted_rev=rev_id, revert_rev=int(row.revert_rev_id or 0),
+            decision=asdict(decision) if decision else None)
         found = gateway.page_text(shared.title)
         bot_rev = None
         saved = PageHistory(gateway, shared.title).introduced_by(heading_count(heading)) \
@@ -337,11 +321,9 @@ def write_implicit_reports(gateway: WikiGateway, store: Store, shared: SharedPag
             bot_rev = gateway.edit(shared.title, section="new", sectiontitle=heading, text=body, summary=edit_summary)
             found = gateway.page_text(shared.title)
         key = f"{heading}#{heading_count(heading)(found[1]) if found else 1}"
-        with store.atomic() as db:
-            db.execute("UPDATE reports SET heading = ?, logged = 1 WHERE wiki = ? AND rev_id = ? AND kind = 'implicit'",
-                       (key, wiki, rev_id))
+        store.mark_implicit_logged(wiki, rev_id, key)
         LineBudget(store, shared.central_wiki, shared.title, CommunityConfig()).spend(
-            0, "report-implicit", row["reporter"], key, bot_rev)
+            0, "report-implicit", row.reporter, key, bot_rev)
         log.info("%s: %s undid the revert of %s r%d: logged on the shared report page", shared.central_wiki,
-                 row["reporter"], wiki, rev_id)
+                 row.reporter, wiki, rev_id)
     return len(rows)

@@ -82,18 +82,14 @@ def _free_form(store: Store, shared: SharedPage, text: str, reporter: str, now: 
         title = " ".join(target.replace("_", " ").split())
         if not title:
             continue
-        marks = ",".join("?" * len(wikis))
-        rows = store.db.execute(
-            f"SELECT wiki, rev_id, title FROM decisions WHERE wiki IN ({marks}) AND title IN (?, ?) AND user = ?"
-            " AND outcome = 'reverted' AND config_page = ? AND decided_at >= ? ORDER BY decided_at DESC",
-            (*sorted(wikis), title, title[:1].upper() + title[1:], reporter, shared.central_label,
-             now - REPORT_PERIOD)).fetchall()
+        rows = store.reverted_under(tuple(sorted(wikis)), (title, title[:1].upper() + title[1:]), reporter,
+                                    shared.central_label, now - REPORT_PERIOD)
         latest: dict[str, int] = {}
         for row in rows:
-            latest.setdefault(str(row["wiki"]), int(row["rev_id"]))
+            latest.setdefault(str(row.wiki), int(row.rev_id))
         if len(latest) == 1:
             wiki, rev_id = next(iter(latest.items()))
-            return ReportTarget(wiki, rev_id, title=str(rows[0]["title"]))
+            return ReportTarget(wiki, rev_id, title=str(rows[0].title))
         if latest:  # the title as the wikis spell it
-            return ReportTarget(candidates=tuple(sorted(latest)), title=str(rows[0]["title"]))
+            return ReportTarget(candidates=tuple(sorted(latest)), title=str(rows[0].title))
     return ReportTarget()

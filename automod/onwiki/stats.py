@@ -55,31 +55,26 @@ def day_stats(store: Store, wiki: str, day: date) -> DayStats:
     """Counts for one UTC day, from the store (decisions by the time they were taken)."""
     start, end = _bounds(day)
     stats = DayStats(day)
-    rows = store.db.execute("SELECT outcome, reason, probability FROM decisions WHERE wiki = ?"
-                            " AND decided_at >= ? AND decided_at < ?", (wiki, start, end)).fetchall()
-    for row in rows:
+    for row in store.decisions_between(wiki, start, end):
         stats.seen += 1
-        if row["probability"] is not None:
+        if row.probability is not None:
             stats.scored += 1
-        if row["outcome"] in ("skip", "disabled"):
-            stats.skipped[str(row["reason"]).split(":")[0] if row["outcome"] == "skip" else "disabled"] += 1
-        if row["outcome"] == "would-revert":
+        if row.outcome in ("skip", "disabled"):
+            stats.skipped[str(row.reason).split(":")[0] if row.outcome == "skip" else "disabled"] += 1
+        if row.outcome == "would-revert":
             stats.would_revert += 1
-        if row["outcome"] == "reverted":
+        if row.outcome == "reverted":
             stats.reverted += 1
-    reports = store.db.execute("SELECT status, created_at, updated_at FROM reports WHERE wiki = ?", (wiki,)).fetchall()
-    stats.reports_opened = sum(1 for r in reports if start <= r["created_at"] < end)
-    decided_today = [r["status"] for r in reports if start <= r["updated_at"] < end]
+    reports = store.reports(wiki)
+    stats.reports_opened = sum(1 for r in reports if start <= r.created_at < end)
+    decided_today = [r.status for r in reports if start <= r.updated_at < end]
     stats.confirmed = sum(1 for s in decided_today if s in CONFIRMED_REPORT_STATUSES)
     stats.reinstated = decided_today.count("reinstated")
     stats.declined = decided_today.count("declined")
     stats.no_match = decided_today.count("no-match")
-    total_reverted = store.db.execute("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'"
-                                      " AND decided_at < ?", (wiki, end)).fetchone()[0]
-    marks = ",".join("?" * len(CONFIRMED_REPORT_STATUSES))
-    total_confirmed = store.db.execute(f"SELECT count(DISTINCT rev_id) FROM reports WHERE wiki = ?"
-                                       f" AND status IN ({marks}) AND updated_at < ?",
-                                       (wiki, *CONFIRMED_REPORT_STATUSES, end)).fetchone()[0]
+    total_reverted = store.count_decisions(wiki, outcomes=("reverted",), before=end)
+    total_confirmed = store.count_reports(wiki, statuses=CONFIRMED_REPORT_STATUSES, updated_before=end,
+                                          distinct_revisions=True)
     if total_reverted:
         stats.precision_so_far = round(1 - total_confirmed / total_reverted, 4)
     return stats
@@ -118,8 +113,7 @@ def publish_day(gateway: WikiGateway, store: Store, wiki: str, page: str, day: d
         limits = None
     gateway.edit(page, appendtext=table_row(stats) + rate_limit_row(limits),
                  summary=f"automod: statistics for {day.isoformat()}")
-    with store.atomic() as db:
-        db.execute("INSERT OR REPLACE INTO stats_published VALUES (?, ?, ?)", (wiki, day.isoformat(), time.time()))
+    store.mark_published(wiki, day.isoformat(), time.time())
     log.info("%s: published statistics for %s on %s", wiki, day, page)
     return stats
 
@@ -128,5 +122,4 @@ def yesterday_unpublished(store: Store, wiki: str, now: float | None = None) -> 
     """Yesterday (UTC) if its row has not been published yet."""
     today = datetime.fromtimestamp(now if now is not None else time.time(), tz=timezone.utc).date()
     day = today - timedelta(days=1)
-    row = store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?", (wiki, day.isoformat())).fetchone()
-    return None if row else day
+    return None if store.published(wiki, day.isoformat()) else day

@@ -17,7 +17,6 @@ written: a split that cannot give valid files fails with the reason and writes n
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from typing import Any
 
 import yaml
 
-from automod.errors import ConfigError
+from automod.errors import ConfigError, StoreError
 from automod.settings import Settings, load_settings, parse_settings
+from automod.store import decision_rates
 
 __all__ = ["Shard", "central_group", "parse_rates", "plan_shards", "rates_from_store", "write_shards"]
 
@@ -66,15 +66,11 @@ def rates_from_store(store: Path, wikis: list[str], days: float = RATE_WINDOW_DA
     if not store.is_file():
         return rates
     since = (time.time() if now is None else now) - days * 86400
-    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
-        rows = conn.execute("SELECT wiki, COUNT(*) FROM decisions WHERE decided_at >= ? GROUP BY wiki",
-                            (since,)).fetchall()
-    except sqlite3.Error as exc:
+        counts = decision_rates(store, since)
+    except StoreError as exc:
         raise ConfigError(f"cannot read edit rates from {store}: {exc}") from exc
-    finally:
-        conn.close()
-    for wiki, count in rows:
+    for wiki, count in counts.items():
         if wiki in rates:
             rates[wiki] = count / days
     return rates

@@ -28,6 +28,7 @@ from support.moderation_helpers import (
 )
 from support.relay_helpers import spawn, wait_for
 from support.settings_files import write_settings
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -166,7 +167,7 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     cells = [c.strip() for c in row[1:].split("||")]
     start = datetime.fromisoformat(today + "T00:00:00+00:00").timestamp()
     with Store(tmp_path / "automod.sqlite") as store:
-        q = lambda sql: store.db.execute(sql + " AND decided_at >= ?", ("sandboxwiki", start)).fetchone()[0]  # noqa: E731
+        q = lambda sql: sqlite_of(store).execute(sql + " AND decided_at >= ?", ("sandboxwiki", start)).fetchone()[0]  # noqa: E731
         seen = q("SELECT count(*) FROM decisions WHERE wiki = ?")
         scored = q("SELECT count(*) FROM decisions WHERE wiki = ? AND probability IS NOT NULL")
         reverted = q("SELECT count(*) FROM decisions WHERE wiki = ? AND outcome = 'reverted'")

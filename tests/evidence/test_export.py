@@ -27,7 +27,8 @@ from automod.evidence.export import (
     to_event,
 )
 from automod.evidence.labels import record_label, with_labels
-from automod.store import MIGRATIONS, Store
+from automod.records import Outcome, Verdict
+from automod.store import MIGRATIONS, DecidedEdit, Store
 from automod.stream.follower import RetryPolicy
 
 WIKI = "testwiki"
@@ -48,10 +49,11 @@ def fill_store(path: Path, n: int, models: tuple[str, ...] = ("revertrisk-langua
     with Store(path, migrations=with_labels(MIGRATIONS)) as store:
         for i in range(n):
             rev = 1000 + i
-            store.record_decision(wiki=WIKI, rev_id=rev, parent_id=rev - 1, title=f"Page {i % 7}",
-                                  user=f"Editor {i % 3}" if i % 2 else "192.0.2.7",
-                                  event_dt=f"2026-03-0{1 + i % 5}T12:{i % 60:02d}:00Z", outcome="below-threshold",
-                                  model=models[0], model_version="3", probability=i / n, threshold=0.99)
+            store.record_decision(DecidedEdit(wiki=WIKI, rev_id=rev, parent_id=rev - 1, title=f"Page {i % 7}",
+                                              user=f"Editor {i % 3}" if i % 2 else "192.0.2.7",
+                                              event_dt=f"2026-03-0{1 + i % 5}T12:{i % 60:02d}:00Z"),
+                                  Verdict(Outcome.BELOW_THRESHOLD, model=models[0], model_version="3",
+                                          probability=i / n, threshold=0.99))
             for model in models:
                 store.record_score(WIKI, rev, model, "3", i / n)
         record_label(store, WIKI, 1000, "kept", "history")

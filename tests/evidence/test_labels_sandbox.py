@@ -23,7 +23,8 @@ from automod.evidence.labels import (
     with_labels,
 )
 from automod.evidence.thresholds import build_table, observations_from_store
-from automod.store import MIGRATIONS, Store
+from automod.records import Outcome, Verdict
+from automod.store import MIGRATIONS, DecidedEdit, Store
 
 pytestmark = pytest.mark.sandbox
 
@@ -49,9 +50,9 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
 
     def scored(rev: int, title: str, user: str, p: float, labels: set[str], outcome: str = "below-threshold") -> None:
         for db in (store, thorough):
-            db.record_decision(wiki=name, rev_id=rev, parent_id=None, title=title, user=user,
-                               event_dt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), outcome=outcome,
-                               model=MODEL, model_version="3", probability=p, threshold=0.99)
+            db.record_decision(DecidedEdit(wiki=name, rev_id=rev, parent_id=None, title=title, user=user,
+                                           event_dt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                               Verdict(Outcome(outcome), model=MODEL, model_version="3", probability=p, threshold=0.99))
             db.record_score(name, rev, MODEL, "3", p)
         expected[rev], probability[rev] = labels, p
 

@@ -22,6 +22,7 @@ from support.moderation_helpers import (
     start_at_stream_end,
     wait_connected,
 )
+from support.store_evidence import sqlite_of
 
 from automod.cli import main
 from automod.moderation.backtest import BacktestOptions, backtest
@@ -37,7 +38,7 @@ def iso(epoch: float) -> str:
 
 def decisions(path, since: str) -> dict[int, tuple[str, str | None]]:
     with Store(path) as store:
-        rows = store.db.execute("SELECT rev_id, outcome, reason FROM decisions WHERE event_dt >= ?", (since,)).fetchall()
+        rows = sqlite_of(store).execute("SELECT rev_id, outcome, reason FROM decisions WHERE event_dt >= ?", (since,)).fetchall()
     return {int(r[0]): (r[1], r[2]) for r in rows}
 
 

@@ -15,6 +15,7 @@ from support.moderation_helpers import (
     start_at_stream_end,
 )
 from support.settings_files import write_settings
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -62,6 +63,6 @@ def test_a_burst_scored_concurrently_is_reverted_once_each_in_page_order(sandbox
         assert len(bot_revs) == 1, f"{page}: {len(bot_revs)} reverts"
         assert history[0]["slots"]["main"]["content"] == "Stable text."
     with Store(tmp_path / "automod.sqlite") as store:
-        acted = store.db.execute("SELECT rev_id, count(*) FROM decisions WHERE outcome = 'reverted' "
+        acted = sqlite_of(store).execute("SELECT rev_id, count(*) FROM decisions WHERE outcome = 'reverted' "
                                  "GROUP BY rev_id").fetchall()
     assert sorted(r[0] for r in acted) == sorted([first, *rest]) and all(r[1] == 1 for r in acted)

@@ -12,6 +12,7 @@ from support.moderation_helpers import (
     top_revision,
 )
 from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -68,7 +69,7 @@ def test_with_two_models_both_must_agree_and_both_scores_are_recorded(sandbox, w
     line = bot.decision(rev)
     assert line["decision"] == "below-threshold" and "damaging 0.9950 <= 0.999" in line["reason"]
     with Store(tmp_path / "automod.sqlite") as store:
-        scores = {r["model"]: r["probability"] for r in store.db.execute("SELECT model, probability FROM scores WHERE rev_id = ?", (rev,))}
+        scores = {r["model"]: r["probability"] for r in sqlite_of(store).execute("SELECT model, probability FROM scores WHERE rev_id = ?", (rev,))}
     assert scores == {"revertrisk-language-agnostic": 0.995, "damaging": 0.995}
 
 
@@ -88,8 +89,8 @@ def test_a_config_change_gets_one_talk_page_notice_with_its_expected_impact(sand
     section = talk[talk.index(f"Configuration revision {new_rev} applied"):]
     assert "<code>threshold</code> || <code>0.96</code> || <code>0.975</code>" in section
     with Store(tmp_path / "automod.sqlite") as store:
-        scored = store.db.execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'").fetchone()[0]
-        above = lambda t: store.db.execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'"  # noqa: E731
+        scored = sqlite_of(store).execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'").fetchone()[0]
+        above = lambda t: sqlite_of(store).execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'"  # noqa: E731
                                            " AND probability > ?", (t,)).fetchone()[0]
         assert f"({above(0.96)} of {scored} scored edits" in section and f"({above(0.975)} of {scored} scored edits" in section
     assert f"[[User:{sandbox.admin.name}|" in section
@@ -132,5 +133,5 @@ def test_confirmed_false_positives_are_reinstated_once_and_only_on_an_untouched_
     time.sleep(1.5)  # give the bot the chance to (wrongly) act again
     assert sum(1 for r in admin.revisions(untouched) if r["user"] == sandbox.bot.name) == 2  # revert + restore
     with Store(tmp_path / "automod.sqlite") as store:
-        statuses = {r["rev_id"]: r["status"] for r in store.reports("sandboxwiki")}
+        statuses = {r.rev_id: r.status for r in store.reports("sandboxwiki")}
     assert statuses == {revs[untouched]: "reinstated", revs[changed]: "confirmed"}

@@ -19,8 +19,10 @@ from support.moderation_helpers import (
     top_revision,
 )
 from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 pytestmark = pytest.mark.sandbox
 
@@ -106,10 +108,10 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
     for key in ("trusted", "self", "below"):  # nothing was reverted
         assert top_revision(admin, t[key])["user"] != sandbox.bot.name
     with Store(tmp_path / "automod.sqlite") as store:  # every decision is recorded with its reason
-        assert (store.decision("sandboxwiki", created)["outcome"], store.decision("sandboxwiki", created)["reason"]) \
+        assert (store.decision("sandboxwiki", created).outcome, store.decision("sandboxwiki", created).reason) \
             == ("skip", "page-creation")
         row = store.decision("sandboxwiki", not_top)
-        assert row["outcome"] == "skip" and row["reason"] == "not-top-editor" and row["config_rev"]
+        assert row.outcome == "skip" and row.reason == "not-top-editor" and row.config_rev
 
 
 def test_config_errors_disable_the_wiki_and_a_fix_reenables_it_without_restart(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
@@ -135,7 +137,7 @@ def test_config_errors_disable_the_wiki_and_a_fix_reenables_it_without_restart(s
     assert line["decision"] == "reverted" and line["config_rev"] == config_rev
     assert top_revision(admin, unique_title)["slots"]["main"]["content"] == "Stable text."
     with Store(tmp_path / "automod.sqlite") as store:
-        valid = {r["rev_id"]: r["valid"] for r in store.db.execute("SELECT rev_id, valid FROM config_revisions")}
+        valid = {r["rev_id"]: r["valid"] for r in sqlite_of(store).execute("SELECT rev_id, valid FROM config_revisions")}
     assert valid[config_rev] == 1 and 0 in valid.values()
 
 
@@ -241,8 +243,8 @@ def test_kill_9_while_edits_stream_in_reverts_nothing_twice_and_records_everythi
     wait_for(lambda: all(second.decisions(r) or first.decisions(r) for r in made), timeout=40)
     second.stop()
     with Store(tmp_path / "automod.sqlite") as store:
-        recorded = {r["rev_id"] for r in store.db.execute("SELECT rev_id FROM decisions")}
-        reverted = store.db.execute("SELECT count(*) FROM decisions WHERE outcome = 'reverted'").fetchone()[0]
+        recorded = {r["rev_id"] for r in sqlite_of(store).execute("SELECT rev_id FROM decisions")}
+        reverted = sqlite_of(store).execute("SELECT count(*) FROM decisions WHERE outcome = 'reverted'").fetchone()[0]
     assert set(made) <= recorded, "no edit skipped without a record"
     for page in pages:
         bot_revs = [r for r in admin.revisions(page) if r["user"] == sandbox.bot.name]
@@ -305,13 +307,14 @@ def test_rollbacks_left_unknown_by_a_crash_are_settled_on_restart(sandbox, wiki,
     start_at_stream_end(sandbox, tmp_path)
     with Store(tmp_path / "automod.sqlite") as store:  # what a crash mid-rollback leaves behind
         for rev, page in ((done, done_page), (lost, lost_page)):
-            store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=page,
-                                  user=sandbox.vandals[0].name, event_dt="x", outcome="reverting")
+            store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=page,
+                                              user=sandbox.vandals[0].name, event_dt="x"),
+                                  Verdict(Outcome.REVERTING))
     bot = bot_factory(fresh_position=False)
     assert bot.decision(lost)["decision"] == "rollback-expired"  # queued again; its age unknown: never sent
     bot.stop()
     with Store(tmp_path / "automod.sqlite") as store:
-        assert store.decision("sandboxwiki", done)["outcome"] == "reverted"
-        assert store.actions_for("sandboxwiki", done)[0]["result_rev_id"] == revert
-        assert store.decision("sandboxwiki", lost)["outcome"] == "rollback-expired"
+        assert store.decision("sandboxwiki", done).outcome == "reverted"
+        assert store.actions_for("sandboxwiki", done)[0].result_rev_id == revert
+        assert store.decision("sandboxwiki", lost).outcome == "rollback-expired"
     assert top_revision(admin, lost_page)["revid"] == lost

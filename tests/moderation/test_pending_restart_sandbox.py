@@ -13,7 +13,8 @@ from support.wiki import DEFAULT_BOT_LIMITS
 
 from automod.moderation.restart import change_from_row
 from automod.moderation.rollback import RollbackQueue
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 MODEL = "revertrisk-language-agnostic"
 
@@ -27,9 +28,9 @@ def test_a_requeued_rollback_is_due_at_once_and_sent_only_while_its_edit_is_youn
     wall = [edited + 60]
     with Store(tmp_path / "automod.sqlite") as store:
         for rev, dt in ((7, _iso(edited)), (8, "not a time")):
-            store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=f"Page {rev}",
-                                  user="Vandal", event_dt=dt, outcome="rollback-pending", probability=0.995,
-                                  model=MODEL)
+            store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=f"Page {rev}",
+                                              user="Vandal", event_dt=dt),
+                                  Verdict(Outcome.ROLLBACK_PENDING, probability=0.995, model=MODEL))
         rows = store.decisions_with_outcome("sandboxwiki", "rollback-pending")
     changes = {c.rev_id: c for c in map(change_from_row, rows)}
     young, unknown = changes[7], changes[8]
@@ -60,10 +61,11 @@ def test_waiting_rollbacks_recorded_before_a_stop_go_through_the_same_checks_aft
     now = time.time()
     with Store(tmp_path / "automod.sqlite") as store:  # what a stop leaves of rollbacks waiting in memory
         for key, rev in revs.items():
-            store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=parents[key], title=pages[key],
-                                  user=sandbox.vandals[0].name, event_dt=_iso(now - (1800 if key == "old" else 0)),
-                                  outcome="rollback-pending", reason="paced: …", probability=0.995, threshold=0.99,
-                                  model=MODEL)
+            store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=rev, parent_id=parents[key],
+                                              title=pages[key], user=sandbox.vandals[0].name,
+                                              event_dt=_iso(now - (1800 if key == "old" else 0))),
+                                  Verdict(Outcome.ROLLBACK_PENDING, reason="paced: …", probability=0.995,
+                                          threshold=0.99, model=MODEL))
     bot = bot_factory(fresh_position=False)
     lines = {key: bot.decision(rev) for key, rev in revs.items()}
     bot.stop()
@@ -113,7 +115,7 @@ def test_a_burst_past_the_rollback_limit_is_fully_reverted_across_a_sigterm_and_
         wait_for(lambda: all(first.decisions(r) for r in made), timeout=60)  # every edit decided once
         first.stop()  # SIGTERM, as for a deploy
         with Store(tmp_path / "automod.sqlite") as store:
-            waiting = {row["rev_id"] for row in store.decisions_with_outcome("sandboxwiki", "rollback-pending")}
+            waiting = {row.rev_id for row in store.decisions_with_outcome("sandboxwiki", "rollback-pending")}
         assert waiting and waiting <= set(made), "the burst outran the limit: rollbacks were waiting at the stop"
 
         bots.append(second := launch_bot(sandbox, tmp_path, settings, fresh_position=False))
@@ -135,10 +137,10 @@ def test_a_burst_past_the_rollback_limit_is_fully_reverted_across_a_sigterm_and_
         "the rollbacks waiting at the stop were sent after the restart"
     with Store(tmp_path / "automod.sqlite") as store:
         assert store.decisions_with_outcome("sandboxwiki", "rollback-pending") == []
-        assert {store.decision("sandboxwiki", r)["outcome"] for r in made} == {"reverted"}
+        assert {store.decision("sandboxwiki", r).outcome for r in made} == {"reverted"}
         for rev in made:
-            done = [a for a in store.actions_for("sandboxwiki", rev) if a["kind"] == "rollback" and a["result"] == "done"]
-            assert len(done) == 1, (rev, [dict(a) for a in store.actions_for("sandboxwiki", rev)])
+            done = [a for a in store.actions_for("sandboxwiki", rev) if a.kind == "rollback" and a.result == "done"]
+            assert len(done) == 1, (rev, store.actions_for("sandboxwiki", rev))
     for page in pages:
         history = admin.revisions(page)
         assert [r["user"] for r in history].count(sandbox.bot.name) == 1, f"{page}: reverted once, not twice"

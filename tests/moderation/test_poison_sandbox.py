@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -97,7 +98,7 @@ def test_poison_events_cost_only_themselves(sandbox, wiki, unique_title, bot_fac
     assert top_revision(admin, mismatch_page)["revid"] == good_top  # the good edit stands
     assert bot.decision(10**12)["decision"] == "error"
     with Store(tmp_path / "automod.sqlite") as store:
-        recorded = {row[0] for row in store.db.execute("SELECT event_id FROM malformed_events")}
+        recorded = {row[0] for row in sqlite_of(store).execute("SELECT event_id FROM malformed_events")}
     assert set(poison_ids) <= recorded
 
     # A restart replays nothing that was handled and crashes on nothing; new vandalism is reverted.

@@ -9,7 +9,8 @@ import time
 import pytest
 from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
 
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 pytestmark = pytest.mark.sandbox
 MODEL = "revertrisk-language-agnostic"
@@ -24,15 +25,16 @@ def test_a_rollback_settled_after_restart_gets_its_notice_and_line(sandbox, wiki
     revert = as_bot.rollback(unique_title, sandbox.vandals[1].name, "rolled back just before a crash")["revid"]
     start_at_stream_end(sandbox, tmp_path)
     with Store(tmp_path / "automod.sqlite") as store:  # what a crash mid-rollback leaves behind
-        store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=unique_title,
-                              user=sandbox.vandals[1].name, event_dt="2024-05-01T10:00:00Z", outcome="reverting")
+        store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=rev, parent_id=rev - 1, title=unique_title,
+                                          user=sandbox.vandals[1].name, event_dt="2024-05-01T10:00:00Z"),
+                              Verdict(Outcome.REVERTING))
     bot = bot_factory(fresh_position=False)
     line = bot.decision(rev)
     assert (line["decision"], line["revert_rev_id"]) == ("reverted", revert)
     bot.stop()
     with Store(tmp_path / "automod.sqlite") as store:
-        notices = [a for a in store.actions_for("sandboxwiki", rev) if a["kind"] == "notice"]
-    assert [a["result"] for a in notices] in (["new-section"], ["follow-up"])
+        notices = [a for a in store.actions_for("sandboxwiki", rev) if a.kind == "notice"]
+    assert [a.result for a in notices] in (["new-section"], ["follow-up"])
     talk = admin.revisions(f"User talk:{sandbox.vandals[1].name}", limit=1)[0]
     assert str(rev) in talk["slots"]["main"]["content"]
 
@@ -59,11 +61,14 @@ def test_a_rollback_a_crash_cut_short_is_sent_after_restart_once_and_only_if_sti
     now = time.time()
     with Store(tmp_path / "automod.sqlite") as store:  # what a crash between intent and result leaves
         for key, rev in revs.items():
-            store.record_decision(wiki="sandboxwiki", rev_id=rev, parent_id=parents[key], title=pages[key], user=name,
-                                  event_dt=_iso(now - (1800 if key == "old" else 0)), outcome="reverting",
-                                  reason="above-threshold", probability=0.995, threshold=0.99, model=MODEL)
-        store.record_decision(wiki="sandboxwiki", rev_id=later, parent_id=revs["twice"], title=pages["twice"],
-                              user=name, event_dt=_iso(now), outcome="reverted", probability=0.995, model=MODEL)
+            store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=rev, parent_id=parents[key],
+                                              title=pages[key], user=name,
+                                              event_dt=_iso(now - (1800 if key == "old" else 0))),
+                                  Verdict(Outcome.REVERTING, reason="above-threshold", probability=0.995,
+                                          threshold=0.99, model=MODEL))
+        store.record_decision(DecidedEdit(wiki="sandboxwiki", rev_id=later, parent_id=revs["twice"],
+                                          title=pages["twice"], user=name, event_dt=_iso(now)),
+                              Verdict(Outcome.REVERTED, probability=0.995, model=MODEL))
         store.record_action("sandboxwiki", later, "rollback", "done", both)
     bot = bot_factory(fresh_position=False)
     lines = {key: bot.decision(rev) for key, rev in revs.items()}
@@ -87,9 +92,9 @@ def test_a_rollback_a_crash_cut_short_is_sent_after_restart_once_and_only_if_sti
         in bot.log.read_text()
     with Store(tmp_path / "automod.sqlite") as store:
         assert store.decisions_with_outcome("sandboxwiki", "reverting") == []
-        assert {k: store.decision("sandboxwiki", rev)["outcome"] for k, rev in revs.items()} == {
+        assert {k: store.decision("sandboxwiki", rev).outcome for k, rev in revs.items()} == {
             "young": "reverted", "done": "reverted", "overtaken": "rollback-abandoned", "old": "rollback-expired",
             "twice": "rollback-abandoned"}
-        done = [a["result_rev_id"] for a in store.actions_for("sandboxwiki", revs["young"])
-                if a["kind"] == "rollback" and a["result"] == "done"]
+        done = [a.result_rev_id for a in store.actions_for("sandboxwiki", revs["young"])
+                if a.kind == "rollback" and a.result == "done"]
         assert done == [revert["revid"]], "one rollback sent and recorded"

@@ -53,7 +53,7 @@ def test_central_block_reverts_global_switch_stops_and_a_local_page_wins(two_wik
             assert (line["config_page"], line["config_rev"], line["threshold"]) == (label, rev1, 0.9)
             with Store(tmp_path / "automod.sqlite") as store:
                 row = store.decision(second.name, rev)
-                assert row is not None and (row["config_page"], row["config_rev"]) == (label, rev1)
+                assert row is not None and (row.config_page, row.config_rev) == (label, rev1)
 
             # 2. The global switch: the defaults say "enabled": false; within one refresh, off
             #    (the wiki's own block saying enabled cannot turn it back on).

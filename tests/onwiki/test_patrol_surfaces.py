@@ -14,7 +14,8 @@ from automod.onwiki.community_config import AppliedConfig, parse_config
 from automod.onwiki.config_notice import compose_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.wikitext import plain
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 MODEL = "revertrisk-language-agnostic"
 #: Each new key of the patrol workflow, with a valid value other than its default.
@@ -50,8 +51,9 @@ def test_stats_counts_every_skip_reason_the_patrol_workflow_added(tmp_path: Path
                "cap-reached", "editor-has-right:autopatrol"]
     with Store(tmp_path / "s.sqlite") as store:
         for rev, reason in enumerate(reasons, 1):
-            store.record_decision(wiki="w", rev_id=rev, parent_id=rev - 1, title="T", user="U", event_dt="x",
-                                  outcome="skip", reason=reason)
+            store.record_decision(DecidedEdit(wiki="w", rev_id=rev, parent_id=rev - 1, title="T", user="U",
+                                              event_dt="x"),
+                                  Verdict(Outcome.SKIP, reason=reason))
     assert main(["stats", "--settings", str(settings), "--wiki", "w"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped"] == {
         "excluded-by-page": 1, "experienced-editor": 2, "revert-of-unknown-parent": 1, "cap-reached": 1,

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from support.store_evidence import sqlite_of
 
 from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.page_reads import SectionSpan
@@ -85,7 +86,7 @@ def test_line_limits_per_wiki_per_reporter_and_one_no_match_an_hour(store: Store
     other_page = LineBudget(store, "w", "Other page", budget.config)
     assert other_page.refusal("D", "report-answer") is None, "the limits are per report page"
     # an hour later the budget is back (lines are counted over the last hour)
-    store.db.execute("UPDATE actions SET acted_at = ?", (time.time() - 3601,))
+    sqlite_of(store).execute("UPDATE actions SET acted_at = ?", (time.time() - 3601,))
     assert budget.refusal("A", "report-answer") is None
 
 
@@ -94,10 +95,10 @@ def test_a_dropped_report_is_never_answered_later_and_the_flood_is_logged_once(s
     for i in range(5):
         budget.drop(i, "X", f"Flood {i}#1", "wiki-limit")
     assert answered_sections(store, "w", PAGE) == {f"Flood {i}#1" for i in range(5)}
-    floods = store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-flood'").fetchone()[0]
+    floods = sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-flood'").fetchone()[0]
     assert floods == 1
     assert all(json.loads(r["detail"])["kind"] == "report-dropped"
-               for r in store.db.execute("SELECT detail FROM actions WHERE kind = 'report-dropped'"))
+               for r in sqlite_of(store).execute("SELECT detail FROM actions WHERE kind = 'report-dropped'"))
 
 
 def test_a_revision_read_by_a_pass_is_not_read_again_later_ones_are(store: Store) -> None:

@@ -150,7 +150,7 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
     admin.edit(fp_page, page_text().replace(f"{line}", line.replace("status: open", "status: confirmed")))
     def status() -> str:
         with Store(tmp_path / "automod.sqlite") as store:
-            return store.reports("sandboxwiki")[0]["status"]
+            return store.reports("sandboxwiki")[0].status
     # A confirmed report of an untouched page is reinstated at once: both mean "confirmed".
     wait_for(lambda: status() in ("confirmed", "reinstated"), timeout=10)
 
@@ -183,7 +183,7 @@ def test_an_admin_undoing_the_bots_revert_is_logged_as_a_probable_false_positive
     assert f"automod — revision {bad} · [[Special:Diff/{revert}|revert]]" in text() and "status: open" in text()
     with Store(tmp_path / "automod.sqlite") as store:
         row = store.reports("sandboxwiki")[0]
-    assert (row["rev_id"], row["kind"], row["status"], row["reporter"]) == (bad, "implicit", "open", sandbox.admin.name)
+    assert (row.rev_id, row.kind, row.status, row.reporter) == (bad, "implicit", "open", sandbox.admin.name)
 
 
 def test_concurrent_human_edits_to_the_report_page_lose_no_text(sandbox, wiki, unique_title, fp_page, bot_factory):

@@ -9,6 +9,7 @@ import re
 import pytest
 from support.moderation_helpers import REVERTING, set_config, top_revision
 from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -127,7 +128,7 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
 
     def handled() -> int:
         with Store(tmp_path / "automod.sqlite") as store:
-            return int(store.db.execute("SELECT count(*) FROM actions WHERE kind IN ('report-no-match', "
+            return int(sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind IN ('report-no-match', "
                                         "'report-answer', 'report-dropped')").fetchone()[0])
     wait_for(lambda: handled() >= flood, timeout=60)
     text = page_text(admin, fp_page)
@@ -135,11 +136,11 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     assert 1 <= lines <= 2, f"{lines} bot lines; no-match: at most one per reporter an hour"
     assert text.count("Restore it!") == flood, "no report text was lost"
     with Store(tmp_path / "automod.sqlite") as store:
-        twice = store.db.execute("SELECT detail FROM actions WHERE kind IN ('report-no-match', 'report-answer', "
+        twice = sqlite_of(store).execute("SELECT detail FROM actions WHERE kind IN ('report-no-match', 'report-answer', "
                                  "'report-dropped') GROUP BY detail HAVING count(*) > 1").fetchall()
         assert not twice, "a report was handled twice"
         # The worker holds report-page edits while candidates go first, one pass per burst.
-        flood_passes = int(store.db.execute("SELECT count(*) FROM actions WHERE kind = 'report-pass'"
+        flood_passes = int(sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-pass'"
                                             " AND detail = ?", (fp_page,)).fetchone()[0])
         assert 1 <= flood_passes <= flood // 4, f"{flood_passes} passes for {flood} report edits: not coalesced"
 
@@ -153,7 +154,7 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
 
     def passes() -> list[int]:
         with Store(tmp_path / "automod.sqlite") as store:
-            return [int(r[0]) for r in store.db.execute(
+            return [int(r[0]) for r in sqlite_of(store).execute(
                 "SELECT rev_id FROM actions WHERE kind = 'report-pass' AND rev_id >= ?", (latest,))]
     wait_for(lambda: passes(), timeout=30)
     # Events are handled in order: once a later edit's pass is recorded, the four events

@@ -13,6 +13,7 @@ from support.multiwiki import client_for, scorers_for, shared_setup, text_of
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import Bot, launch_bot, top_revision
 from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -81,9 +82,10 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
         # One more start, as if the bot had stopped right after writing the outcome line but before
         # remembering it: the line is not written again (the history shows the bot saved it), nor is
         # the confirmation acted on or the anonymous change answered again.
-        with Store(tmp_path / "automod.sqlite") as store, store.atomic() as db:
-            assert db.execute("DELETE FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'shared-outcome'",
-                              (second.name, bad)).rowcount == 1
+        with Store(tmp_path / "automod.sqlite") as store:
+            assert sqlite_of(store).execute(
+                "DELETE FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'shared-outcome'",
+                (second.name, bad)).rowcount == 1
         bot = start()
         try:
             central_admin.edit(shared, text_of(central_admin, shared) + "\nThanks. ~~~~")
@@ -91,8 +93,8 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
 
             def settled() -> bool:  # the outcome remembered again, and a pass read the edit after the start
                 with Store(tmp_path / "automod.sqlite") as store:
-                    remembered = any(r["kind"] == "shared-outcome" for r in store.actions_for(second.name, bad))
-                    return remembered and store.db.execute(
+                    remembered = any(r.kind == "shared-outcome" for r in store.actions_for(second.name, bad))
+                    return remembered and sqlite_of(store).execute(
                         "SELECT 1 FROM actions WHERE wiki = ? AND kind = 'report-pass' AND rev_id >= ? AND detail = ?",
                         (first.name, thanks, shared)).fetchone() is not None
             wait_for(settled, timeout=30)
@@ -103,4 +105,4 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
         assert final.count("only users with the right rollback") == 1
         assert top_revision(admin2, page)["revid"] == restored["revid"]
         with Store(tmp_path / "automod.sqlite") as store:
-            assert [r["result"] for r in store.actions_for(second.name, bad) if r["kind"] == "reinstate"] == ["done"]
+            assert [r.result for r in store.actions_for(second.name, bad) if r.kind == "reinstate"] == ["done"]

@@ -11,6 +11,7 @@ from support.liftwing_standin import running_standin
 from support.moderation_helpers import launch_bot, top_revision
 from support.relay_helpers import wait_for
 from support.multiwiki import client_for, scorers_for, shared_setup, text_of
+from support.store_evidence import sqlite_of
 
 from automod.store import Store
 
@@ -76,15 +77,15 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
 
             def dropped() -> bool:
                 with Store(tmp_path / "automod.sqlite") as store:
-                    return store.db.execute("SELECT 1 FROM actions WHERE kind = 'report-dropped' AND result ="
+                    return sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-dropped' AND result ="
                                             " 'no-match-limit' AND detail LIKE ?", (f"%Another one {uid}%",)).fetchone() is not None
             wait_for(dropped, timeout=30)
             assert "automod —" not in (answer(f"Another one {uid}", "") or "")
         finally:
             bot.stop()
     with Store(tmp_path / "automod.sqlite") as store:
-        rows = {(r["rev_id"], r["kind"]): r for r in store.reports(second.name)}
+        rows = {(r.rev_id, r.kind): r for r in store.reports(second.name)}
     implicit = rows[bad[second.name, undone], "implicit"]
-    assert (implicit["page"], implicit["status"], implicit["reporter"]) == (f"{first.name}:{shared}", "open", info.admin.name)
+    assert (implicit.page, implicit.status, implicit.reporter) == (f"{first.name}:{shared}", "open", info.admin.name)
     for page in (named, unnamed):
-        assert rows[bad[second.name, page], "explicit"]["status"] == "open"
+        assert rows[bad[second.name, page], "explicit"].status == "open"

@@ -11,7 +11,8 @@ import pytest
 from automod.onwiki.i18n import load_messages
 from automod.onwiki.shared_report_target import ReportTarget, report_target
 from automod.onwiki.shared_reports import SharedPage, interwiki_prefix, reinstate_summary
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 CENTRAL = "metawiki:MediaWiki:Automod-central.json"
 SHARED = SharedPage("metawiki", "Automod/Reports", CENTRAL,
@@ -26,8 +27,9 @@ def store(tmp_path):
                                              ("zuwiki", 100, "Ikhaya", "Someone", CENTRAL),
                                              ("zuwiki", 200, "Other page", "Someone", CENTRAL),
                                              ("zuwiki", 300, "Local page", "Someone", "MediaWiki:Automod-config.json")]:
-            store.record_decision(wiki=wiki, rev_id=rev, parent_id=rev - 1, title=title, user=user, event_dt="",
-                                  outcome="reverted", probability=0.99, config_page=page)
+            store.record_decision(DecidedEdit(wiki=wiki, rev_id=rev, parent_id=rev - 1, title=title, user=user,
+                                              event_dt=""),
+                                  Verdict(Outcome.REVERTED, probability=0.99, config_page=page))
         yield store
 
 

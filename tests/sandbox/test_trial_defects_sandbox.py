@@ -52,7 +52,7 @@ def test_a_reinstated_report_is_listed_as_confirmed_and_counts_against_precision
         assert [(r["rev_id"], r["status"]) for r in map(json.loads, listed.stdout.splitlines())] == [
             (rev, "reinstated")]
     with Store(tmp_path / "automod.sqlite") as store:
-        updated = store.reports("sandboxwiki")[0]["updated_at"]
+        updated = store.reports("sandboxwiki")[0].updated_at
     day = datetime.fromtimestamp(updated, UTC).date().isoformat()
     result = automod("stats", "--settings", settings, "--wiki", "sandboxwiki", "--day", day)
     assert result.returncode == 0, result.stderr

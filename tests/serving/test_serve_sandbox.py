@@ -147,7 +147,7 @@ def test_the_bot_reverts_through_automod_serve_and_records_the_served_model(
     card = json.loads((model_dir / "model_card.json").read_text())
     with Store(tmp_path / "automod.sqlite") as store:
         row = store.decision(sandbox.wiki, bad)
-        assert (row["model"], row["model_version"]) == (NAME, card["id"])
+        assert (row.model, row.model_version) == (NAME, card["id"])
     top = admin.revisions(unique_title, limit=1)[0]
     assert top["user"] == sandbox.bot.name and top["parentid"] == bad and top["revid"] > good
 

@@ -20,7 +20,8 @@ from support.settings_files import write_settings
 from automod.errors import ConfigError
 from automod.serving.shards import parse_rates, plan_shards, rates_from_store
 from automod.settings import load_settings
-from automod.store import Store
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 
 
 def shard(*args: str) -> dict:
@@ -95,8 +96,9 @@ def test_rates_come_from_the_stores_recent_decisions(tmp_path):
     path = tmp_path / "automod.sqlite"
     with Store(path) as store:
         for n in range(14):
-            store.record_decision(wiki="enwiki" if n < 10 else "frwiki", rev_id=n, parent_id=None, title="T",
-                                  user="U", event_dt="2024-01-01T00:00:00Z", outcome="skip")
+            store.record_decision(DecidedEdit(wiki="enwiki" if n < 10 else "frwiki", rev_id=n, parent_id=None,
+                                              title="T", user="U", event_dt="2024-01-01T00:00:00Z"),
+                                  Verdict(Outcome.SKIP))
     assert rates_from_store(path, ["enwiki", "frwiki", "rowiki"], days=2) == {"enwiki": 5.0, "frwiki": 2.0,
                                                                               "rowiki": 0.0}
     assert rates_from_store(tmp_path / "none.sqlite", ["enwiki"]) == {"enwiki": 0.0}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
+from support.store_evidence import sqlite_of
 
 from automod.errors import MigrationError
-from automod.store import MIGRATIONS, Store
+from automod.records import Outcome, ReportStatus, Verdict
+from automod.store import MIGRATIONS, DecidedEdit, Decision, Store
 
 
 def test_reopening_store_applies_each_migration_once(tmp_path):
@@ -16,12 +19,12 @@ def test_reopening_store_applies_each_migration_once(tmp_path):
         assert store.applied_migrations() == {n for n, _, _ in MIGRATIONS}
     with Store(path) as store:
         assert store.migrate(MIGRATIONS) == []
-        assert store.db.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
+        assert sqlite_of(store).execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_store_uses_wal_so_readers_never_block_the_bot(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
-        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert sqlite_of(store).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_failed_migration_leaves_schema_unchanged(tmp_path):
@@ -33,7 +36,7 @@ def test_failed_migration_leaves_schema_unchanged(tmp_path):
     with pytest.raises(MigrationError, match="migration 99"):
         Store(path, migrations=MIGRATIONS + ((99, "broken", broken),))
     with Store(path) as store:
-        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {r[0] for r in sqlite_of(store).execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "half_done" not in tables
         assert 99 not in store.applied_migrations()
         assert "decisions" in tables  # the good migrations before it stayed
@@ -54,20 +57,20 @@ def test_stream_position_survives_reopening(tmp_path):
 
 def test_a_revision_gets_one_decision_even_if_delivered_twice(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
-        kwargs = dict(wiki="w", rev_id=5, parent_id=4, title="T", user="1.2.3.4",
-                      event_dt="2026-01-01T00:00:00Z", outcome="candidate")
-        assert store.record_decision(**kwargs) is True
-        assert store.record_decision(**{**kwargs, "outcome": "revert"}) is False
+        edit = DecidedEdit(wiki="w", rev_id=5, parent_id=4, title="T", user="1.2.3.4",
+                           event_dt="2026-01-01T00:00:00Z")
+        assert store.record_decision(edit, Verdict(Outcome.SKIP)) is True
+        assert store.record_decision(edit, Verdict(Outcome.REVERT)) is False
         assert store.has_decision("w", 5) and not store.has_decision("w", 6)
-        assert store.decision_count("candidate") == 1 and store.decision_count("revert") == 0
+        assert store.decision_count("skip") == 1 and store.decision_count("revert") == 0
 
 
 def test_failed_block_rolls_back_position_and_decision_together(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
         with pytest.raises(RuntimeError):
             with store.atomic():
-                store.record_decision(wiki="w", rev_id=1, parent_id=None, title="T", user="U",
-                                      event_dt="x", outcome="candidate")
+                store.record_decision(DecidedEdit(wiki="w", rev_id=1, parent_id=None, title="T", user="U",
+                                                  event_dt="x"), Verdict(Outcome.SKIP))
                 store.save_position("s", "id-1", None)
                 raise RuntimeError("crash before commit")
         assert store.position("s") is None and not store.has_decision("w", 1)
@@ -76,5 +79,24 @@ def test_failed_block_rolls_back_position_and_decision_together(tmp_path):
 def test_malformed_events_are_kept_whole(tmp_path):
     with Store(tmp_path / "s.sqlite") as store:
         store.record_malformed("s", "id-9", "{not json", "not JSON: Expecting property name")
-        row = store.db.execute("SELECT event_id, raw, error FROM malformed_events").fetchone()
+        row = sqlite_of(store).execute("SELECT event_id, raw, error FROM malformed_events").fetchone()
         assert tuple(row) == ("id-9", "{not json", "not JSON: Expecting property name")
+
+
+def test_queries_return_frozen_records_not_rows(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        edit = DecidedEdit(wiki="w", rev_id=7, parent_id=6, title="T", user="U", event_dt="2026-01-01T00:00:00Z")
+        store.record_decision(edit, Verdict(Outcome.REVERTED, "above-threshold", model="m", probability=0.99))
+        store.record_action("w", 7, "rollback", "done", 8)
+        store.upsert_report(wiki="w", rev_id=7, kind="explicit", page="P", status=ReportStatus.OPEN)
+        decision = store.decision("w", 7)
+        assert isinstance(decision, Decision) and (decision.user, decision.outcome) == ("U", "reverted")
+        assert store.revert_of("w", 8) == decision and store.revert_of("w", 9) is None
+        assert [a.result_rev_id for a in store.actions_for("w", 7)] == [8]
+        (report,) = store.reports("w", "confirmed") or store.reports("w")
+        assert (report.status, report.logged, report.title, report.probability) == ("open", False, "T", 0.99)
+        store.set_report("w", 7, "explicit", status=ReportStatus.REINSTATED, logged=True)
+        assert [r.rev_id for r in store.reports("w", "confirmed")] == [7]
+        assert store.reviewable_reports("P") == [] and store.report_status("w", 7, "explicit") == "reinstated"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            decision.outcome = "skip"  # type: ignore[misc]

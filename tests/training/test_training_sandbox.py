@@ -168,7 +168,7 @@ def test_automod_run_with_multilingual_model_reverts_a_new_bad_edit(sandbox, wik
     onnx_served = "encoder on onnxruntime-int8" in bot.log.read_text()
     assert onnx_served == (card["onnx"]["max_abs_diff"] <= 0.01)  # the int8 ONNX encoder where measured good
     with Store(tmp_path / "automod.sqlite") as store:
-        assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]
+        assert store.decision(sandbox.wiki, bad).model_version == card["id"]
     top = top_revision(admin, LIVE_PAGE)
     assert top["user"] == sandbox.bot.name and "mw-rollback" in top["tags"] and top["parentid"] == bad
     assert top["slots"]["main"]["content"] == text.rstrip() and good < bad
@@ -243,7 +243,7 @@ def test_automod_run_with_local_model_reverts_a_new_bad_edit(sandbox, wiki, api_
     assert line["decision"] == "reverted", line
     assert line["model"] == f"local:{MODEL}" and line["probability"] > 0.85
     with Store(tmp_path / "automod.sqlite") as store:
-        assert store.decision(sandbox.wiki, bad)["model_version"] == card["id"]  # the card id is the version
+        assert store.decision(sandbox.wiki, bad).model_version == card["id"]  # the card id is the version
     top = top_revision(admin, unique_title)
     assert top["user"] == sandbox.bot.name and "mw-rollback" in top["tags"] and top["parentid"] == bad
     assert top["slots"]["main"]["content"] == text.rstrip() and good < bad  # MediaWiki trims the end

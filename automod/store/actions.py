@@ -1,0 +1,102 @@
+"""What the bot did on a wiki (``actions``): rollbacks, notices, report-page lines, passes
+over a page, reinstatements; each names the edit it is about and its result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from automod.store._connection import StoreCore, build, marks
+from automod.store.decisions import Decision
+
+__all__ = ["Action", "ActionQueries"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One ``actions`` row. ``kind`` and ``result`` are the acting module's codes (``rollback``/
+    ``done``, ``report-pass``/``unfinished``, a refusal's reason…); ``detail`` is free text or
+    JSON, as that module wrote it."""
+
+    id: int
+    wiki: str
+    rev_id: int
+    kind: str
+    result: str
+    result_rev_id: int | None
+    detail: str | None
+    acted_at: float
+
+
+class ActionQueries(StoreCore):
+    """Queries on ``actions``."""
+
+    def record_action(self, wiki: str, rev_id: int, kind: str, result: str,
+                      result_rev_id: int | None = None, detail: str | None = None) -> None:
+        self._write("INSERT INTO actions (wiki, rev_id, kind, result, result_rev_id, detail, acted_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)", (wiki, rev_id, kind, result, result_rev_id, detail, time.time()))
+
+    def actions_for(self, wiki: str, rev_id: int) -> list[Action]:
+        rows = self._db.execute("SELECT * FROM actions WHERE wiki = ? AND rev_id = ? ORDER BY id",
+                                (wiki, rev_id)).fetchall()
+        return [build(Action, row) for row in rows]
+
+    def has_action(self, wiki: str, rev_id: int, kind: str) -> bool:
+        """Whether an action of ``kind`` on ``rev_id`` is recorded (whatever its result)."""
+        return self._db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND kind = ?",
+                                (wiki, rev_id, kind)).fetchone() is not None
+
+    def has_action_naming(self, wiki: str, word: str, *, rev_id: int | None = None) -> bool:
+        """Whether an action on ``wiki`` (on ``rev_id``, if given) has ``"word"`` (a JSON string)
+        in its detail."""
+        if rev_id is None:
+            row = self._db.execute("SELECT 1 FROM actions WHERE wiki = ? AND detail LIKE ?",
+                                   (wiki, f'%"{word}"%')).fetchone()
+        else:
+            row = self._db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id = ? AND detail LIKE ?",
+                                   (wiki, rev_id, f'%"{word}"%')).fetchone()
+        return row is not None
+
+    def done_at_or_after(self, wiki: str, kind: str, detail: str, rev_id: int) -> bool:
+        """Whether an action of ``kind`` with ``detail`` was done on ``rev_id`` or a later revision
+        (revision ids only grow: a range on the ``(wiki, rev_id)`` index)."""
+        return self._db.execute("SELECT 1 FROM actions WHERE wiki = ? AND rev_id >= ? AND kind = ? AND detail = ?"
+                                " AND result = 'done' LIMIT 1", (wiki, rev_id, kind, detail)).fetchone() is not None
+
+    def latest_action(self, wiki: str, kind: str, detail: str | None = None) -> Action | None:
+        """The latest action of ``kind`` on ``wiki`` (with ``detail``, if given)."""
+        if detail is None:
+            row = self._db.execute("SELECT * FROM actions WHERE wiki = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+                                   (wiki, kind)).fetchone()
+        else:
+            row = self._db.execute("SELECT * FROM actions WHERE wiki = ? AND kind = ? AND detail = ?"
+                                   " ORDER BY id DESC LIMIT 1", (wiki, kind, detail)).fetchone()
+        return build(Action, row) if row else None
+
+    def actions_of_kinds(self, wiki: str, kinds: tuple[str, ...], since: float | None = None) -> list[Action]:
+        """Actions of one of ``kinds`` on ``wiki`` (taken at ``since`` or later, if given)."""
+        if since is None:
+            rows = self._db.execute(f"SELECT * FROM actions WHERE wiki = ? AND kind IN ({marks(kinds)})",
+                                    (wiki, *kinds)).fetchall()
+        else:
+            rows = self._db.execute(f"SELECT * FROM actions WHERE wiki = ? AND kind IN ({marks(kinds)})"
+                                    " AND acted_at >= ?", (wiki, *kinds, since)).fetchall()
+        return [build(Action, row) for row in rows]
+
+    def acted_since(self, wiki: str, kind: str, since: float) -> bool:
+        """Whether an action of ``kind`` on ``wiki`` was taken at ``since`` or later."""
+        return self._db.execute("SELECT 1 FROM actions WHERE wiki = ? AND kind = ? AND acted_at >= ?",
+                                (wiki, kind, since)).fetchone() is not None
+
+    def revert_of(self, wiki: str, revert_rev_id: int) -> Decision | None:
+        """The decision whose rollback produced revision ``revert_rev_id``, if the bot made it."""
+        row = self._db.execute(
+            "SELECT d.* FROM actions a JOIN decisions d USING (wiki, rev_id)"
+            " WHERE a.wiki = ? AND a.kind = 'rollback' AND a.result = 'done' AND a.result_rev_id = ?",
+            (wiki, revert_rev_id)).fetchone()
+        return build(Decision, row) if row else None
+
+    def rollback_of(self, wiki: str, rev_id: int) -> int | None:
+        row = self._db.execute("SELECT result_rev_id FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'rollback'"
+                               " AND result = 'done' ORDER BY id DESC LIMIT 1", (wiki, rev_id)).fetchone()
+        return int(row[0]) if row and row[0] else None
