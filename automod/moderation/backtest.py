@@ -114,7 +114,7 @@ class BacktestWiki(ServedWiki):
     def connect(self) -> Any:
         gateway = super().connect()
         if gateway is not None and not isinstance(gateway, AsOfEditGateway):
-            self.gateway = gateway = AsOfEditGateway(gateway)  # type: ignore[assignment]
+            self.gateway = gateway = AsOfEditGateway(gateway)  # type: ignore[assignment]  # wraps, not subclasses
         return gateway
 
     def refresh_config(self, force: bool = False) -> AppliedConfig:

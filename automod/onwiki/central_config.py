@@ -159,7 +159,8 @@ def governed_config(page: CentralPage, wiki: str, available_models: Collection[s
         return AppliedConfig(page.rev_id, None, problems, page=page.label), ""
     block = merged_block(page.document, wiki)
     text = json.dumps(block, sort_keys=True)
-    talk = block.get("talk_notice") if isinstance(block.get("talk_notice"), dict) else {}
+    talk_block = block.get("talk_notice")
+    talk: dict[str, Any] = talk_block if isinstance(talk_block, dict) else {}
     if page.shared_false_positive_page and talk.get("enabled") is True and not block.get("false_positive_page"):
         # Notices link to the shared page (shared_reports.py), which stands in for a local
         # report page: checked as if notices were off, then switched back on.

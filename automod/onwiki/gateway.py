@@ -359,7 +359,7 @@ class WikiGateway:
         class _RateLimited(Exception):
             pass
 
-        class NoWaitRequest(Request):  # type: ignore[misc, valid-type]
+        class NoWaitRequest(Request):  # type: ignore[misc]  # pywikibot is untyped: subclassing Any
             """pywikibot would sleep and retry ``ratelimited`` here; we hand it back instead."""
 
             def _ratelimited(self) -> None:
