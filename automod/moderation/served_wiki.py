@@ -240,7 +240,8 @@ class ServedWiki:
             problems = ((problem,) if problem else ()) + parsed.problems
             if not problems and parsed.config is not None:
                 problems = self._load_scorers(parsed.config)
-            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems, page=self.wiki.config_page)
+            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems,
+                                    page=self.wiki.config_page)
             self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
         if applied != self.applied:
             previous = self.applied

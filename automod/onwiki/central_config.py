@@ -30,8 +30,9 @@ from automod.onwiki.gateway import WikiGateway
 from automod.schemas import COMMUNITY_CONFIG, schema_problems
 from automod.settings import CentralConfigSettings, Settings
 
-__all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups", "governed_config",
-           "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page", "shared_page_problem"]
+__all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups",
+           "governed_config", "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page",
+           "shared_page_problem"]
 
 log = logging.getLogger("automod.onwiki.central_config")
 

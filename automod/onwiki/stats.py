@@ -128,5 +128,6 @@ def yesterday_unpublished(store: Store, wiki: str, now: float | None = None) -> 
     """Yesterday (UTC) if its row has not been published yet."""
     today = datetime.fromtimestamp(now if now is not None else time.time(), tz=timezone.utc).date()
     day = today - timedelta(days=1)
-    row = store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?", (wiki, day.isoformat())).fetchone()
+    row = store.db.execute("SELECT 1 FROM stats_published WHERE wiki = ? AND day = ?",
+                           (wiki, day.isoformat())).fetchone()
     return None if row else day
