@@ -28,9 +28,11 @@ run: $(VENV)/.installed-core
 system-deps:
 	./scripts/install-system-deps.sh
 
-# The import layers (docs/ARCHITECTURE.md) first, then the suite.
+# The import layers (docs/ARCHITECTURE.md), style and types (pyproject.toml) first, then the suite.
 test: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 # bench_serve.py starts a sandbox wiki (MediaWiki from system-deps) to record real API answers.

@@ -18,8 +18,8 @@ import yaml
 from automod.errors import ConfigError
 from automod.schemas import SETTINGS, SchemaProblem, load_schema, schema_problems
 
-__all__ = ["CentralConfigSettings", "HealthSettings", "LiftWingSettings", "ScoringSettings", "Settings", "StreamSettings", "WikiSettings",
-           "load_settings"]
+__all__ = ["CentralConfigSettings", "HealthSettings", "LiftWingSettings", "ScoringSettings", "Settings",
+           "StreamSettings", "WikiSettings", "load_settings"]
 
 DEFAULT_CONFIG_PAGE = "MediaWiki:Automod-config.json"
 
@@ -129,7 +129,8 @@ def parse_settings(data: Any, base: Path) -> Settings:
     liftwing = _with_defaults(data.get("liftwing") or {}, props["liftwing"])
     health = _with_defaults(data.get("health") or {}, props["health"])
     scoring = _with_defaults(data.get("scoring") or {}, props["scoring"])
-    wikis = tuple(WikiSettings(**{**_with_defaults(w, props["wikis"]["items"]), "stats_page": w.get("stats_page") or ""})
+    wikis = tuple(WikiSettings(**{**_with_defaults(w, props["wikis"]["items"]),
+                                  "stats_page": w.get("stats_page") or ""})
                   for w in data["wikis"])
     names = [w.name for w in wikis]
     if len(set(names)) != len(names):
@@ -150,13 +151,15 @@ def parse_settings(data: Any, base: Path) -> Settings:
     )
 
 
-def _central_config(given: dict[str, Any] | None, schema: dict[str, Any], served: list[str]) -> CentralConfigSettings | None:
+def _central_config(given: dict[str, Any] | None, schema: dict[str, Any],
+                    served: list[str]) -> CentralConfigSettings | None:
     """The central page's settings; its wiki must be served, opted-out names too (typos fail loudly)."""
     if not given:
         return None
     central = _with_defaults(given, schema)
     if central["wiki"] not in served:
-        raise ConfigError(f"settings.central_config.wiki {central['wiki']!r} is not a served wiki (have: {sorted(served)})")
+        raise ConfigError(f"settings.central_config.wiki {central['wiki']!r} is not a served wiki"
+                          f" (have: {sorted(served)})")
     unknown = sorted(set(central["opted_out"]) - set(served))
     if unknown:
         raise ConfigError(f"settings.central_config.opted_out names wikis not served: {', '.join(unknown)}")

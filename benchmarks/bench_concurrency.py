@@ -143,8 +143,9 @@ def main() -> None:
         print(f"\n{'run':<24}{'drain s':>9}{'edits/s':>9}{'bot CPU s':>11}{'PHP CPU s':>11}"
               f"{'PHP ms/edit':>13}{'LW delay s':>12}{'LW calls':>10}")
         for name, f in figures.items():
-            print(f"{name:<24}{f['drain']:>9.1f}{args.edits / f['drain']:>9.1f}{f['bot_cpu']:>11.1f}{f['php_cpu']:>11.1f}"
-                  f"{1000 * f['php_cpu'] / args.edits:>13.0f}{f['scoring_wait']:>12.1f}{f['requests']:>10}")
+            print(f"{name:<24}{f['drain']:>9.1f}{args.edits / f['drain']:>9.1f}{f['bot_cpu']:>11.1f}"
+                  f"{f['php_cpu']:>11.1f}{1000 * f['php_cpu'] / args.edits:>13.0f}{f['scoring_wait']:>12.1f}"
+                  f"{f['requests']:>10}")
         one, many = figures["max_in_flight=1"]["drain"], figures[f"max_in_flight={args.in_flight}"]["drain"]
         print(f"speed-up max_in_flight={args.in_flight} vs 1: {one / many:.2f}x (target >= 3)")
         batched = figures[f"max_in_flight={args.in_flight} batch"]

@@ -63,10 +63,11 @@ def main() -> None:
                 bot.decision(rev, timeout=30)
             elapsed = time.monotonic() - started
             bot.stop()
-        lines = [l for l in bot.lines if l["decision"] == "reverted"]
-        latencies = [float(l["latency_ms"]) for l in lines]
-        others = {l["decision"] for l in bot.lines} - {"reverted"}
-        print(f"{len(latencies)} reverts of {args.edits} bad edits in {elapsed:.1f} s (other outcomes: {sorted(others) or 'none'})")
+        lines = [line for line in bot.lines if line["decision"] == "reverted"]
+        latencies = [float(line["latency_ms"]) for line in lines]
+        others = {line["decision"] for line in bot.lines} - {"reverted"}
+        print(f"{len(latencies)} reverts of {args.edits} bad edits in {elapsed:.1f} s"
+              f" (other outcomes: {sorted(others) or 'none'})")
         print(f"decision latency, event received -> rollback confirmed (ms): "
               f"p50 {percentile(latencies, 0.5):.1f}  p90 {percentile(latencies, 0.9):.1f}  "
               f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}  mean {statistics.mean(latencies):.1f}")

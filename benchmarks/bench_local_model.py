@@ -4,8 +4,8 @@ Builds ~100 KB and ~1 MB wikitext pairs from a real article (PAN-WVC-10's "Inven
 telephone", tests/data/fixtures; CC BY-SA, Wikipedia contributors) repeated, with a small edit
 between old and new; trains a small model on synthetic edits (or loads --model-dir); then
 times, per pair, what LocalScorer does after the API answers: both texts' counts, the diff and
-content features of what was inserted and removed, every feature and one prediction. Also the resident memory of the process before and after
-loading the model. Target: p50 <= 5 ms at 100 KB.
+content features of what was inserted and removed, every feature and one prediction. Also the
+resident memory of the process before and after loading the model. Target: p50 <= 5 ms at 100 KB.
 
 Run: python benchmarks/bench_local_model.py [--model-dir DIR] [--runs 300]
 "cold" computes both texts' counts; "parent cached" reuses the parent's, as LocalScorer does

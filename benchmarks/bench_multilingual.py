@@ -11,9 +11,9 @@ in tests/data/fixtures/edits/:
 
 (a) naive, as the reference server: one text at a time, fp32 torch, truncated at 512 tokens;
 (b) automod, as ``automod run`` serves it: ``TorchFreeModel`` (no torch imported) — the
-    int8 ONNX Runtime encoder with memory-mapped weights, numpy heads, every fragment of a micro-batch of revisions in length-sorted
-    batches of at most 384 padded tokens, 64-token fragments (32 for titles), the first 16
-    fragments of each kind, 2 threads.
+    int8 ONNX Runtime encoder with memory-mapped weights, numpy heads, every fragment of a
+    micro-batch of revisions in length-sorted batches of at most 384 padded tokens, 64-token
+    fragments (32 for titles), the first 16 fragments of each kind, 2 threads.
 
 Reported: ms per revision (p50/p99 one revision at a time; amortized: the median over the
 repetitions of a whole pass over the revisions divided by their number (micro-batches for

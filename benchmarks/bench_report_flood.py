@@ -69,7 +69,7 @@ def vandalise(bot: Bot, vandals: list[WikiClient], pages: list[str], pause: floa
         revs.append(vandals[i % len(vandals)].edit(page, f"Stable text. VANDALISM {i}"))
         time.sleep(pause)
     lines = [bot.decision(rev, timeout=120) for rev in revs]
-    return [float(l["latency_ms"]) for l in lines if l["decision"] == "reverted"]
+    return [float(line["latency_ms"]) for line in lines if line["decision"] == "reverted"]
 
 
 def flood(reporters: list[WikiClient], fp_page: str, reverted: list[int], count: int, seconds: float) -> int:
@@ -129,7 +129,7 @@ def main() -> None:
             settings = bot_settings(sandbox, work, liftwing.url)
             bot = launch_bot(sandbox, work, settings)
             quiet = vandalise(bot, vandals, quiet_pages, pause=0.5)
-            reverted = [l["rev_id"] for l in bot.lines if l["decision"] == "reverted"]
+            reverted = [line["rev_id"] for line in bot.lines if line["decision"] == "reverted"]
             started = time.monotonic()
             busy: list[float] = []
             vandal_thread = threading.Thread(target=lambda: busy.extend(
@@ -142,7 +142,7 @@ def main() -> None:
                 def handled() -> int:
                     return int(sqlite_of(store).execute(
                         "SELECT count(*) FROM actions WHERE kind IN ('report-answer', 'report-no-match',"
-                        " 'report-dropped') AND detail LIKE ?", (f'%"section": "Flood %',)).fetchone()[0])
+                        " 'report-dropped') AND detail LIKE ?", ('%"section": "Flood %',)).fetchone()[0])
                 deadline = time.monotonic() + 120
                 while handled() < saved and time.monotonic() < deadline:
                     time.sleep(0.5)

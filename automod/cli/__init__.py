@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_modules() -> list:  # type: ignore[type-arg]
+def _command_modules() -> list:
     """The optional command groups that are installed (each module has ``register``)."""
     import importlib
 

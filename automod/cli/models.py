@@ -34,7 +34,7 @@ def _siteinfo_from_api(api: str) -> dict[str, Any]:
 
     try:
         resp = requests.get(api, params={"action": "query", "meta": "siteinfo", "format": "json",
-                                         "formatversion": 2, "siprop": "namespaces|namespacealiases"},
+                                         "formatversion": "2", "siprop": "namespaces|namespacealiases"},
                             headers={"User-Agent": USER_AGENT}, timeout=10)
         resp.raise_for_status()
         return dict(resp.json().get("query", {}))

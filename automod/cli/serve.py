@@ -50,7 +50,7 @@ def _shard(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from automod.serving.contract import DEFAULT_HOST, DEFAULT_PORT
 
     p = commands.add_parser("serve", help="serve a local model over Lift Wing's revert-risk HTTP contract (KServe)",

@@ -108,8 +108,9 @@ class Aftermath:
                 ensure_preload(gateway, config.false_positive_page)
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
-                                 revert_rev=int(verdict.revert_rev_id or 0), probability=float(verdict.probability or 0.0),
-                                 level=standing.next, report_link=shared_report_link(served, change.rev_id, change.title))
+                                 revert_rev=int(verdict.revert_rev_id or 0),
+                                 probability=float(verdict.probability or 0.0), level=standing.next,
+                                 report_link=shared_report_link(served, change.rev_id, change.title))
         except WikiError as exc:
             log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])

@@ -114,7 +114,7 @@ class BacktestWiki(ServedWiki):
     def connect(self) -> Any:
         gateway = super().connect()
         if gateway is not None and not isinstance(gateway, AsOfEditGateway):
-            self.gateway = gateway = AsOfEditGateway(gateway)  # type: ignore[assignment]
+            self.gateway = gateway = AsOfEditGateway(gateway)  # type: ignore[assignment]  # wraps, not subclasses
         return gateway
 
     def refresh_config(self, force: bool = False) -> AppliedConfig:
@@ -155,7 +155,8 @@ def replay(settings: Settings, options: BacktestOptions, store: Store, progress:
     follower = StreamFollower(url, user_agent=settings.user_agent, since=options.since,
                               last_event_id=position.event_id if position else None,
                               stall_seconds=settings.stream.stall_seconds)
-    log.info("replaying %s for %s from %s", url, options.wiki, f"event {position.event_id}" if position else options.since)
+    log.info("replaying %s for %s from %s", url, options.wiki,
+             f"event {position.event_id}" if position else options.since)
     summary = BacktestSummary()
     last_seen = [time.monotonic()]
     _idle_watchdog(follower, last_seen, options.idle_seconds)

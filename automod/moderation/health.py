@@ -78,7 +78,8 @@ class Health:
                 "last_event_dt": self.last_event_dt,
                 "lag_seconds": round(now - event_time, 1) if event_time else None,
                 "decisions": dict(decisions),
-                "liftwing": {**liftwing, "error_rate": round(liftwing.get("errors", 0) / requests, 4) if requests else 0.0},
+                "liftwing": {**liftwing,
+                             "error_rate": round(liftwing.get("errors", 0) / requests, 4) if requests else 0.0},
                 "wikis": wikis,
             }
 

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
+from typing import Any
 
 from automod.records import Score
 from automod.scoring.base import Scorer, Unscorable
@@ -80,7 +81,8 @@ class ConcurrentPrefetch:
         if not wanted:
             return
         try:
-            outcomes = self._thread_scorer().score_many(wiki, list(wanted))  # type: ignore[attr-defined]
+            batcher: Any = self._thread_scorer()  # one with ``batches`` (LiftWingScorer): Scorer has no score_many
+            outcomes = batcher.score_many(wiki, list(wanted))
         except BaseException as exc:  # noqa: BLE001 - each revision is scored again when decided
             for future in wanted.values():
                 future.set_exception(exc)

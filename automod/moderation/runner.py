@@ -90,12 +90,12 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                 seq += 1
                 summary.events += 1
                 health.saw_event(change.meta.dt)
-                worker = workers.get(change.wiki)
-                tracker.add(seq, event_id, change.meta.dt, done=worker is None)
-                if worker is None:
+                target = workers.get(change.wiki)
+                tracker.add(seq, event_id, change.meta.dt, done=target is None)
+                if target is None:
                     summary.rejected["wiki-not-served"] = summary.rejected.get("wiki-not-served", 0) + 1
                 else:
-                    worker.put(seq, event_id, change)
+                    target.put(seq, event_id, change)
                 if time.monotonic() - last_save >= POSITION_SAVE_INTERVAL:
                     _commit(store, url, tracker)
                     last_save = time.monotonic()

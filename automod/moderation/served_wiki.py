@@ -240,7 +240,8 @@ class ServedWiki:
             problems = ((problem,) if problem else ()) + parsed.problems
             if not problems and parsed.config is not None:
                 problems = self._load_scorers(parsed.config)
-            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems, page=self.wiki.config_page)
+            applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems,
+                                    page=self.wiki.config_page)
             self.store.record_config(self.name, page.rev_id, not problems, [str(p) for p in problems], page.text)
         if applied != self.applied:
             previous = self.applied
@@ -334,14 +335,15 @@ class ServedWiki:
     def liftwing_stats(self) -> list[Any]:
         """Request/error counters of the scorers that call Lift Wing (for the heartbeat);
         safe to call from another thread while this wiki's worker adds scorers."""
-        return [s.stats for s in list(self._scorers.values()) if getattr(s, "stats", None) is not None]
+        found = (getattr(s, "stats", None) for s in list(self._scorers.values()))
+        return [stats for stats in found if stats is not None]
 
     def close(self) -> None:
         for scorer in self._scorers.values():
             scorer.close()
 
 
-def check_config(settings: Settings, wiki_name: str) -> dict[str, object]:
+def check_config(settings: Settings, wiki_name: str) -> dict[str, Any]:
     """Fetch and validate ``wiki_name``'s config page; the effective config or its problems."""
     from automod.store import Store
 

@@ -30,8 +30,9 @@ from automod.onwiki.gateway import WikiGateway
 from automod.schemas import COMMUNITY_CONFIG, schema_problems
 from automod.settings import CentralConfigSettings, Settings
 
-__all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups", "governed_config",
-           "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page", "shared_page_problem"]
+__all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups",
+           "governed_config", "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page",
+           "shared_page_problem"]
 
 log = logging.getLogger("automod.onwiki.central_config")
 
@@ -159,7 +160,8 @@ def governed_config(page: CentralPage, wiki: str, available_models: Collection[s
         return AppliedConfig(page.rev_id, None, problems, page=page.label), ""
     block = merged_block(page.document, wiki)
     text = json.dumps(block, sort_keys=True)
-    talk = block.get("talk_notice") if isinstance(block.get("talk_notice"), dict) else {}
+    talk_block = block.get("talk_notice")
+    talk: dict[str, Any] = talk_block if isinstance(talk_block, dict) else {}
     if page.shared_false_positive_page and talk.get("enabled") is True and not block.get("false_positive_page"):
         # Notices link to the shared page (shared_reports.py), which stands in for a local
         # report page: checked as if notices were off, then switched back on.

@@ -103,7 +103,8 @@ def compose_central_notice(store: Store, previous: CentralPage | None, page: Cen
     old, new = _flat(previous.document if previous else None), _flat(page.document)
     changed = sorted(k for k in set(old) | set(new) if old.get(k, "(default)") != new.get(k, "(default)"))
     default = m.text("automod-config-default")
-    rows = "\n".join(f"|-\n| <code>{plain(k)}</code> || <code>{plain(json.dumps(old[k])) if k in old else default}</code>"
+    rows = "\n".join(f"|-\n| <code>{plain(k)}</code>"
+                     f" || <code>{plain(json.dumps(old[k])) if k in old else default}</code>"
                      f" || <code>{plain(json.dumps(new[k])) if k in new else default}</code>" for k in changed)
     columns = " !! ".join(m.text(f"automod-config-column-{c}") for c in ("key", "old", "new"))
     table = (f'{{| class="wikitable"\n! {columns}\n' + rows + "\n|}") if changed else m.text("automod-config-no-change")

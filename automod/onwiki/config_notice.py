@@ -66,7 +66,8 @@ def impact_line(label: str, impact: dict[str, Any] | None, messages: Messages) -
         return f"* {messages.format('automod-config-impact-off', label)}"
     precision = (messages.text("automod-config-precision-unknown") if impact["precision"] is None else
                  messages.format("automod-config-precision", f"{impact['precision']:.1%}",
-                                 f"{impact['precision_low']:.1%}", f"{impact['precision_high']:.1%}", impact["labelled"]))
+                                 f"{impact['precision_low']:.1%}", f"{impact['precision_high']:.1%}",
+                                 impact["labelled"]))
     return "* " + messages.format("automod-config-impact", label, impact["model"], impact["threshold"], impact["mode"],
                                   f"{impact['per_day']:.2f}", impact["would_revert"], impact["scored"], WINDOW_DAYS,
                                   precision)
@@ -88,7 +89,8 @@ def compose_notice(store: Store, wiki: str, previous: AppliedConfig, applied: Ap
     old, new = _keys(old_text), _keys(page.text)
     changed = sorted(k for k in set(old) | set(new) if old.get(k, "(default)") != new.get(k, "(default)"))
     default = m.text("automod-config-default")
-    rows = "\n".join(f"|-\n| <code>{plain(k)}</code> || <code>{plain(json.dumps(old[k])) if k in old else default}</code>"
+    rows = "\n".join(f"|-\n| <code>{plain(k)}</code>"
+                     f" || <code>{plain(json.dumps(old[k])) if k in old else default}</code>"
                      f" || <code>{plain(json.dumps(new[k])) if k in new else default}</code>" for k in changed)
     columns = " !! ".join(m.text(f"automod-config-column-{c}") for c in ("key", "old", "new"))
     table = (f'{{| class="wikitable"\n! {columns}\n' + rows + "\n|}") if changed else m.text("automod-config-no-change")

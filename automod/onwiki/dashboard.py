@@ -151,9 +151,9 @@ def windows_table(rows: list[WindowStats], generated: float) -> str:
              '{| class="wikitable"', "! Window !! Edits scored !! Reverted !! Undone by humans !! Failed or expired"
              " rollbacks !! Reports filed !! Confirmed !! Declined !! Precision so far (95% interval)"]
     for s in rows:
-        lines += ["|-", f"| {s.days} day{'s' if s.days > 1 else ''} || {s.scored} || {s.reverts} || {s.reverts_undone}"
-                        f" || {s.failed_rollbacks} || {s.reports_filed} || {s.reports_confirmed} || {s.reports_declined}"
-                        f" || {_precision(s)}"]
+        lines += ["|-", f"| {s.days} day{'s' if s.days > 1 else ''} || {s.scored} || {s.reverts}"
+                        f" || {s.reverts_undone} || {s.failed_rollbacks} || {s.reports_filed}"
+                        f" || {s.reports_confirmed} || {s.reports_declined} || {_precision(s)}"]
     return "\n".join(lines + ["|}", ""])
 
 

@@ -44,7 +44,7 @@ def _allows(gateway: WikiGateway, title: str, parsed: dict[str, Any]) -> bool:
 
 @lru_cache(maxsize=None)
 def _revision_page_class(page_class: Any) -> Any:
-    class RevisionPage(page_class):  # type: ignore[misc, valid-type]
+    class RevisionPage(page_class):  # type: ignore[misc]  # pywikibot's Page, untyped: subclassing Any
         """A page as one parsed revision shows it: its text and the templates it used
         (pywikibot would otherwise read the current revision's)."""
 

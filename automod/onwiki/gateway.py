@@ -333,7 +333,8 @@ class WikiGateway:
         """(index, heading text) of each section of ``title``'s current wikitext."""
         with _wiki_errors(f"parsing {title!r} on {self.wiki.name}"):
             data = self.site.simple_request(action="parse", page=title, prop="sections", formatversion=2).submit()
-        return [(int(s["index"]), str(s["line"])) for s in data["parse"]["sections"] if str(s.get("index", "")).isdigit()]
+        return [(int(s["index"]), str(s["line"])) for s in data["parse"]["sections"]
+                if str(s.get("index", "")).isdigit()]
 
     def month_names(self) -> list[str]:
         """The wiki's own names for the 12 months (its content language), for notice headings."""
@@ -359,7 +360,7 @@ class WikiGateway:
         class _RateLimited(Exception):
             pass
 
-        class NoWaitRequest(Request):  # type: ignore[misc, valid-type]
+        class NoWaitRequest(Request):  # type: ignore[misc]  # pywikibot is untyped: subclassing Any
             """pywikibot would sleep and retry ``ratelimited`` here; we hand it back instead."""
 
             def _ratelimited(self) -> None:

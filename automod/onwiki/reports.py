@@ -11,7 +11,8 @@ Reviewers change ``status: open`` to ``confirmed`` or ``declined``; the bot stor
 a label. The lines are written in the wiki's language (:mod:`automod.onwiki.i18n`), but what the bot
 reads back is language-independent: a line starting ``automod — `` whose first number is the
 revision, and the untranslated ``status: <code>`` (open, confirmed, declined, no-match), so a
-reviewer's change is read on every wiki and whatever the language the line was written in. A human undoing the bot's revert is logged the same way (an implicit report).
+reviewer's change is read on every wiki and whatever the language the line was written in. A
+human undoing the bot's revert is logged the same way (an implicit report).
 The bot only ever appends (``appendtext``, new sections): human text is never rewritten.
 """
 
@@ -109,8 +110,8 @@ def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
     section = next((s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
     if section is None:
         raise WikiError(f"section {key!r} not found on {page}")
-    return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
-                        summary=messages_for(gateway).format("automod-report-details-summary", summary(section.heading)))
+    details = messages_for(gateway).format("automod-report-details-summary", summary(section.heading))
+    return gateway.edit(page, section=str(section.index), appendtext="\n" + line, summary=details)
 
 
 @dataclass
@@ -264,12 +265,14 @@ def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], 
     marker = f"r{changed.rev_id}" if changed else "unknown"
     if where is None or _ignored_before(run, rev_id, marker):
         return 0
-    log.warning("%s: ignored %s's change of the report on r%d to %s (not a reviewer)", run.wiki, changer, rev_id, status)
+    log.warning("%s: ignored %s's change of the report on r%d to %s (not a reviewer)",
+                run.wiki, changer, rev_id, status)
     if run.budget.refusal(changer, "report-status-ignored"):
         run.budget.drop(rev_id, changer, f"ignored:{marker}", "limit")
         return 0
     messages = messages_for(run.gateway)
-    line = f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), ', '.join(sorted(run.config.report_reviewer_rights)))} ~~~~"
+    rights = ", ".join(sorted(run.config.report_reviewer_rights))
+    line = f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), rights)} ~~~~"
     bot_rev = _append_to(run.gateway, run.page, where.key, line)
     run.budget.spend(rev_id, "report-status-ignored", changer, f"ignored:{marker}", bot_rev)
     return 1

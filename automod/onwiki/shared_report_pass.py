@@ -133,7 +133,8 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
         return 0
     messages = messages_for(gateway)
     if target.candidates:
-        line = f": {messages.format('automod-report-which-wiki', plain(target.title), ', '.join(target.candidates))} ~~~~"
+        wikis = ", ".join(target.candidates)
+        line = f": {messages.format('automod-report-which-wiki', plain(target.title), wikis)} ~~~~"
     elif not ours or rev_id is None or decision is None or revert is None:
         line = f": {messages.format('automod-report-no-match', rev_id or 0)} ~~~~"
     else:
@@ -186,7 +187,8 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
                 budget.drop(0, changer, marker, "limit")
                 break
             messages = messages_for(gateway)
-            line = (f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), ', '.join(sorted(config.report_reviewer_rights)))}"
+            rights = ", ".join(sorted(config.report_reviewer_rights))
+            line = (f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), rights)}"
                     f" (wiki={wiki}) ~~~~")
             try:
                 budget.spend(0, "report-status-ignored", changer, marker,
@@ -256,7 +258,8 @@ def _outcome_text(gateway: WikiGateway, outcome: ReinstateOutcome) -> str:
         text = messages.format("automod-report-page-changed", outcome.rev_id)
     else:
         text = messages.format("automod-reinstate-refused", outcome.rev_id, outcome.why)
-    return f"{external_diffs(text, outcome.wiki, outcome.shared.index_urls.get(outcome.wiki, ''))} (wiki={outcome.wiki})"
+    index_url = outcome.shared.index_urls.get(outcome.wiki, "")
+    return f"{external_diffs(text, outcome.wiki, index_url)} (wiki={outcome.wiki})"
 
 
 def post_outcome(gateway: WikiGateway, store: Store, outcome: ReinstateOutcome) -> None:
@@ -264,7 +267,8 @@ def post_outcome(gateway: WikiGateway, store: Store, outcome: ReinstateOutcome) 
     once (the store remembers it was written)."""
     if store.has_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND):
         return
-    bot_rev = append_line(gateway, outcome.shared.title, outcome.section_key, f": {_outcome_text(gateway, outcome)} ~~~~")
+    bot_rev = append_line(gateway, outcome.shared.title, outcome.section_key,
+                          f": {_outcome_text(gateway, outcome)} ~~~~")
     store.record_action(outcome.wiki, outcome.rev_id, OUTCOME_KIND, "done", bot_rev, outcome.shared.label)
 
 

@@ -41,8 +41,8 @@ from automod.onwiki.wikitext import fragment, link, one_line, plain, summary
 
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
            "ensure_shared_preload", "external_diffs", "implicit_section", "interwiki_prefix", "page_url",
-           "reinstate_summary", "review_config", "shared_hub", "shared_line", "shared_preload_text", "shared_report_url",
-           "shared_status_count", "WIKI_TAG"]
+           "reinstate_summary", "review_config", "shared_hub", "shared_line", "shared_preload_text",
+           "shared_report_url", "shared_status_count", "WIKI_TAG"]
 
 log = logging.getLogger("automod.onwiki.shared_reports")
 
@@ -232,7 +232,8 @@ def _schemeless(url: str) -> str:
     return re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*:(?=//)", "", url.strip())
 
 
-def interwiki_prefix(interwikimap: Iterable[Mapping[str, object]], central_article: str, central_index: str) -> str | None:
+def interwiki_prefix(interwikimap: Iterable[Mapping[str, object]], central_article: str,
+                     central_index: str) -> str | None:
     """The prefix the reverted wiki's interwiki map (``siprop=interwikimap``) has for the
     central wiki's pages (by its article URL or ``index.php?title=$1``), or None."""
     wanted = {_schemeless(f"{central_index}?title=$1")} if central_index else set()
@@ -277,7 +278,8 @@ def implicit_section(messages: Messages, *, wiki: str, index_url: str, title: st
 def review_config(defaults: Mapping[str, object], base: CommunityConfig) -> CommunityConfig:
     """Who may confirm on the shared page and the flood limits: the central defaults' keys."""
     rights = defaults.get("report_reviewer_rights")
-    per_hour, per_reporter = defaults.get("report_answers_per_hour"), defaults.get("report_answers_per_reporter_per_hour")
+    per_hour = defaults.get("report_answers_per_hour")
+    per_reporter = defaults.get("report_answers_per_reporter_per_hour")
     return replace(base, enabled=True,
                    report_reviewer_rights=frozenset(map(str, rights)) if isinstance(rights, list)
                    else base.report_reviewer_rights,

@@ -255,12 +255,13 @@ def up(dir: Path, port: int | None = None, host: str = "127.0.0.1", wikis: int =
             checks[key] = (f"{wiki.api_url}?action=query&meta=siteinfo&format=json", True, wiki.log_file)
             if key == "php":
                 procs["relay"] = spawn(relay_argv, root / "logs/relay.log", _relay_env(), root)
-        state["processes"] = {n: {"pid": p.pid, "argv": list(p.args)} for n, p in procs.items()}  # type: ignore[arg-type]
+        state["processes"] = {n: {"pid": p.pid, "argv": list(p.args)}  # type: ignore[arg-type]  # spawn's argv list
+                              for n, p in procs.items()}
         _save_state(root, state)
         wait_ready(checks, procs, started + READY_TIMEOUT, root / "logs")
     except BaseException:
         for name, proc in procs.items():
-            stop(proc.pid, list(proc.args))  # type: ignore[arg-type]
+            stop(proc.pid, list(proc.args))  # type: ignore[arg-type]  # Popen.args: spawn's argv list
         state["processes"] = {}
         _save_state(root, state)
         raise

@@ -20,7 +20,8 @@ from typing import Sequence
 
 from automod.errors import SandboxError
 
-__all__ = ["loopback", "port_free", "reuse_or_free", "running", "spawn", "stop", "url_host", "wait_closed", "wait_ready"]
+__all__ = ["loopback", "port_free", "reuse_or_free", "running", "spawn", "stop", "url_host", "wait_closed",
+           "wait_ready"]
 
 log = logging.getLogger("automod.sandbox")
 

@@ -192,7 +192,7 @@ def _page_exists(api_url: str, title: str) -> bool:
     session.trust_env = False  # loopback only
     try:
         data = session.get(api_url, params={"action": "query", "titles": title, "format": "json",
-                                            "formatversion": 2}, timeout=30).json()
+                                            "formatversion": "2"}, timeout=30).json()
     except (requests.RequestException, ValueError) as exc:
         raise SandboxError(f"the sandbox wiki at {api_url} does not answer (is it up?): {exc}") from exc
     return not data["query"]["pages"][0].get("missing", False)

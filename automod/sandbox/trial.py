@@ -265,7 +265,8 @@ def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
         if str(section.get("level")) == "2" and str(section.get("index", "")).isdigit():
             data = session.call(prop="revisions", titles=page, rvprop="content", rvslots="main",
                                 rvsection=section["index"])
-            out.append((str(section["index"]), str(data["query"]["pages"][0]["revisions"][0]["slots"]["main"]["content"])))
+            content = data["query"]["pages"][0]["revisions"][0]["slots"]["main"]["content"]
+            out.append((str(section["index"]), str(content)))
     return out
 
 

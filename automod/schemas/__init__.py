@@ -84,7 +84,11 @@ def _path(root: str, parts: Any) -> str:
 
 def _explain(error: jsonschema.ValidationError, root: str) -> list[SchemaProblem]:
     path = _path(root, error.absolute_path)
-    rule, schema, value = str(error.validator), error.schema, error.instance
+    # JSON values of our own schemas and documents: Any, as the stubs' unions (Unset, bool schemas) do not occur.
+    rule = str(error.validator)
+    schema: Any = error.schema
+    value: Any = error.instance
+    expected: Any = error.validator_value
     if rule == "additionalProperties":
         allowed = set(schema.get("properties", {}))
         return [SchemaProblem(_path(root, [*error.absolute_path, key]), "unknown key", rule)
@@ -93,22 +97,22 @@ def _explain(error: jsonschema.ValidationError, root: str) -> list[SchemaProblem
     if custom and rule != "required":
         return [SchemaProblem(path, f"{custom}, got {_show(value)}", rule)]
     if rule == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(t, t) for t in wanted if t != "null")
+        wanted = expected if isinstance(expected, list) else [expected]
+        words = " or ".join(_TYPE_WORDS.get(t, str(t)) for t in wanted if t != "null")
         message = f"should be {words}, got {_show(value)}"
     elif rule == "enum":
-        message = f"should be one of {', '.join(map(str, error.validator_value))}; got {_show(value)}"
+        message = f"should be one of {', '.join(map(str, expected))}; got {_show(value)}"
     elif rule in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         message = _range_message(schema, value)
     elif rule == "minItems":
-        message = "should be a non-empty list" if error.validator_value == 1 else f"should list at least {error.validator_value} items"
+        message = "should be a non-empty list" if expected == 1 else f"should list at least {expected} items"
     elif rule == "minLength":
-        message = "must not be empty" if error.validator_value == 1 else f"should be at least {error.validator_value} characters"
+        message = "must not be empty" if expected == 1 else f"should be at least {expected} characters"
     elif rule == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return [SchemaProblem(_path(root, [*error.absolute_path, missing]), "is required", rule)]
     elif rule == "pattern":
-        message = f"should match {error.validator_value}, got {_show(value)}"
+        message = f"should match {expected}, got {_show(value)}"
     else:
         message = error.message
     return [SchemaProblem(path, message, rule)]

@@ -193,7 +193,7 @@ def file_names(text: str) -> set[str]:
 
 def link_targets(text: str) -> list[str]:
     """Targets of ``(?<=\\[\\[)(.*?)(?=]])`` matches (DOTALL), without the regex's per-position scan."""
-    targets = []
+    targets: list[str] = []
     pos = 0
     while True:
         opening = text.find("[[", pos)

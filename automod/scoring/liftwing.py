@@ -227,7 +227,8 @@ class LiftWingScorer:
                 return result
             failure = result
         assert failure is not None
-        log.warning("Lift Wing %s gave no score for %s after %d attempts: %s", self.model, what, attempts, failure.error)
+        log.warning("Lift Wing %s gave no score for %s after %d attempts: %s",
+                    self.model, what, attempts, failure.error)
         raise type(failure.error)(f"no score after {attempts} attempts: {failure.error}") from failure.cause
 
     def _scored(self, count: int) -> None:
@@ -350,10 +351,12 @@ class LiftWingScorer:
                 continue
             if rev_id in codes:
                 self.stats.errors["unscorable"] += 1
-                outcomes[rev_id] = Unscorable(single_detail(rev_id, lang, codes[rev_id]), code=codes[rev_id], status=422)
+                outcomes[rev_id] = Unscorable(single_detail(rev_id, lang, codes[rev_id]), code=codes[rev_id],
+                                              status=422)
             else:
                 self.stats.errors["bad_response"] += 1
-                outcomes[rev_id] = MalformedAnswer(f"Lift Wing's batch answer (HTTP {status}) says nothing of rev {rev_id}")
+                outcomes[rev_id] = MalformedAnswer(
+                    f"Lift Wing's batch answer (HTTP {status}) says nothing of rev {rev_id}")
         return outcomes
 
     def _parse(self, content: bytes, rev_id: int) -> Score:

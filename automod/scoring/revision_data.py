@@ -10,9 +10,9 @@ The Action API cannot ask for a revision and its parent before it knows the pare
 A third request reads the editor signals (:meth:`RevisionFetcher.editor_signals`): the
 editor's talk page (vandalism warnings) and their contributions of the last 7 days (edits
 tagged ``mw-reverted``, edits in the last 10 minutes). Only when the creation log does not
-name this page (imported or moved pages) does a fourth request read the page's first revision. Everything goes through a ``query(**params) ->
-dict`` callable answering in formatversion 2: ``WikiGateway.query`` in production (the only
-pywikibot gateway), a plain HTTP function in tests.
+name this page (imported or moved pages) does a fourth request read the page's first revision.
+Everything goes through a ``query(**params) -> dict`` callable answering in formatversion 2:
+``WikiGateway.query`` in production (the only pywikibot gateway), a plain HTTP function in tests.
 """
 
 from __future__ import annotations

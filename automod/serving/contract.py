@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LIFTWING_NAMES", "MAX_BATCH", "MW_API_ERROR", "BadRequest", "RevisionRequest",
-           "WikiRoute", "batch_answer", "batch_error", "batch_unscorable_detail", "is_batch", "parse_batch",
-           "parse_request", "prediction", "unscorable_detail"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "LIFTWING_NAMES", "MAX_BATCH", "MW_API_ERROR", "BadRequest",
+           "RevisionRequest", "WikiRoute", "batch_answer", "batch_error", "batch_unscorable_detail", "is_batch",
+           "parse_batch", "parse_request", "prediction", "unscorable_detail"]
 
 #: Where ``automod serve`` listens by default: loopback, and KServe's (and Lift Wing's) pod port.
 DEFAULT_HOST = "127.0.0.1"

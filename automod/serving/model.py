@@ -56,7 +56,7 @@ from fastapi import HTTPException  # noqa: E402  (kserve first: see import_kserv
 from kserve.errors import InferenceError, InvalidInput  # noqa: E402
 
 
-class RevertRiskModel(kserve.Model):  # type: ignore[misc]
+class RevertRiskModel(kserve.Model):  # type: ignore[name-defined]  # kserve: a module imported at run time (Any)
     """``POST /v1/models/<name>:predict`` with ``{"rev_id": N, "lang": "xx"}`` → Lift Wing's body
     (and, for the language-agnostic model, ``{"instances": […]}`` → its batch body)."""
 

@@ -14,6 +14,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from automod.errors import ConfigError
 from automod.scoring.base import UnknownModel
@@ -66,7 +67,7 @@ def build_model(options: ServeOptions) -> RevertRiskModel:
     return model
 
 
-class _BoundModelServer(kserve.ModelServer):  # type: ignore[misc]
+class _BoundModelServer(kserve.ModelServer):
     """KServe's ModelServer (REST only) on the host it is given instead of 0.0.0.0."""
 
     def __init__(self, host: str, **kwargs: object) -> None:
@@ -102,7 +103,7 @@ class _BoundModelServer(kserve.ModelServer):  # type: ignore[misc]
         asyncio.run(self._serve())
 
 
-def _configs(server: object) -> list[object]:
+def _configs(server: object) -> list[Any]:
     """The uvicorn configs inside KServe's multi-process server (one RESTServer it wraps)."""
     return [inner.config for inner in vars(server).values() if hasattr(inner, "config")]
 

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -269,7 +270,7 @@ def _is_timeout(exc: requests.RequestException) -> bool:
 
 def _shutdown_socket(response: requests.Response) -> None:
     """Unblock a read in progress on another thread by shutting the socket down."""
-    raw = response.raw
+    raw: Any = response.raw  # private attributes of urllib3 and http.client, probed under try
     sock = None
     try:
         sock = raw._connection.sock  # urllib3 2.x

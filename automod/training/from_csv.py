@@ -185,7 +185,8 @@ def csv_features(edit: LabelledEdit) -> dict[str, float]:
     if edit.text_kind == "full":
         merged.update(text_features(text_counts(edit.new_text), text_counts(edit.old_text)))
         new_bytes, old_bytes = len(edit.new_text.encode()), len(edit.old_text.encode())
-        merged["revision_text_bytes"], merged["revision_text_bytes_diff"] = float(new_bytes), float(new_bytes - old_bytes)
+        merged["revision_text_bytes"] = float(new_bytes)
+        merged["revision_text_bytes_diff"] = float(new_bytes - old_bytes)
         diff = found
     else:  # only the changed passages: where they sat in the page and its size are unknown
         diff = EditDiff(found.inserted, found.removed, markup_unbalanced_change=found.markup_unbalanced_change)

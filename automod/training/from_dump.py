@@ -55,7 +55,7 @@ def _open(path: Path) -> Iterator[IO[bytes]]:
         if path.suffix == ".bz2":
             fh: IO[bytes] = bz2.open(path, "rb")
         elif path.suffix == ".gz":
-            fh = gzip.open(path, "rb")
+            fh = gzip.open(path, "rb")  # type: ignore[assignment]  # a GzipFile reads bytes; typeshed: not an IO
         else:
             fh = path.open("rb")
     except OSError as exc:

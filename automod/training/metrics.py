@@ -34,7 +34,8 @@ def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def precision_recall_at(scores: Sequence[float], labels: Sequence[bool], threshold: float) -> dict[str, float | int | None]:
+def precision_recall_at(scores: Sequence[float], labels: Sequence[bool],
+                        threshold: float) -> dict[str, float | int | None]:
     """Precision and recall when flagging scores above ``threshold`` (None when undefined)."""
     flagged = [y for s, y in zip(scores, labels) if s > threshold]
     true_pos = sum(1 for y in flagged if y)

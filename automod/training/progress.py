@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from typing import TextIO, TypeVar
 
 __all__ = ["Progress", "progress"]
@@ -67,8 +67,8 @@ class Progress:
 
 def progress(items: Iterable[T], label: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
     """Yield ``items``, drawing a bar as they go."""
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
+    if total is None and isinstance(items, Sized):
+        total = len(items)
     with Progress(label, total, enabled=enabled) as bar:
         for item in items:
             yield item

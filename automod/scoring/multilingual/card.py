@@ -12,8 +12,9 @@ from typing import Any
 from automod.scoring.model_files import CorruptModel
 from automod.scoring.multilingual.edit_texts import ACTION_FEATURES, METADATA_FEATURES
 
-__all__ = ["check_booster", "load_failure", "AGGREGATES", "BOOSTER_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET", "HEADS_FILE", "HEADS_NPZ",
-           "KIND", "KINDS", "ONNX_DATA", "ONNX_FILE", "QUANTIZATION_TOLERANCE", "TEXT_FEATURES", "MultilingualCard"]
+__all__ = ["check_booster", "load_failure", "AGGREGATES", "BOOSTER_FILE", "ENCODER_DIR", "FEATURE_NAMES", "FEATURE_SET",
+           "HEADS_FILE", "HEADS_NPZ", "KIND", "KINDS", "ONNX_DATA", "ONNX_FILE", "QUANTIZATION_TOLERANCE",
+           "TEXT_FEATURES", "MultilingualCard"]
 
 ENCODER_DIR = "encoder"
 HEADS_FILE = "heads.pt"

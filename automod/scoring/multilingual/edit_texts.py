@@ -100,7 +100,7 @@ class EditMeta:
 def edit_meta(edit: EditData) -> EditMeta:
     """What the metadata features read of an edit fetched for (or recorded by) training/serving."""
     return EditMeta(bytes_diff=edit.revision.bytes - edit.parent.bytes, anonymous=edit.user.anonymous,
-                    groups=edit.user.groups, tags=edit.revision.tags)
+                    groups=edit.user.groups or frozenset(), tags=edit.revision.tags)
 
 
 def metadata_features(meta: EditMeta) -> dict[str, float]:

@@ -4,6 +4,8 @@ and the ONNX Runtime encoders (:mod:`.onnx_encoder`) can build on them without a
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -51,7 +53,9 @@ class RevertRiskHeads(TextHeads):
     """The heads on a torch (Hugging Face) encoder: what is trained, and served in fp32."""
 
     def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
-        super().__init__(int(encoder.config.hidden_size), dropout)
+        # A Hugging Face model: nn.Module does not type its ``config`` or ``save_pretrained``.
+        self.encoder: Any
+        super().__init__(int(getattr(encoder, "config").hidden_size), dropout)
         self.encoder = encoder
 
     def heads_state(self) -> dict[str, torch.Tensor]:

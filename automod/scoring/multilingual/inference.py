@@ -54,7 +54,8 @@ log = logging.getLogger("automod.scoring.multilingual.inference")
 @dataclass(frozen=True)
 class InferenceConfig:
     """``quantize``: "auto" follows the card's measurement; ``batch_rows`` and
-    ``batch_tokens``: at most so many fragments, and padded tokens, per encoder call; ``threads``: torch intra-op threads (capped by the core count);
+    ``batch_tokens``: at most so many fragments, and padded tokens, per encoder call; ``threads``:
+    torch intra-op threads (capped by the core count);
     ``keep_fp32``: quantize a copy (tests, benchmarks) rather than the model itself (serving:
     saves the fp32 copy's memory, ~700 MB for a bert-base-sized encoder)."""
 

@@ -131,7 +131,8 @@ class MultilingualModel:
             heads = torch.load(model_dir / HEADS_FILE, map_location="cpu", weights_only=True)
             if use_onnx:
                 tokenizer = load_tokenizer(model_dir / ENCODER_DIR)
-                hidden = int(AutoConfig.from_pretrained(str(model_dir / ENCODER_DIR), local_files_only=True).hidden_size)
+                encoder_config = AutoConfig.from_pretrained(str(model_dir / ENCODER_DIR), local_files_only=True)
+                hidden = int(encoder_config.hidden_size)
                 net: TextHeads = OnnxRevertRisk(model_dir / ONNX_FILE, hidden, threads)
                 net.load_state_dict(heads, strict=True)
             else:

@@ -54,7 +54,7 @@ HEAD_ARRAYS = tuple(f"{head}.{part}" for head in ("insert", "remove", "change", 
 
 def save_heads_npz(path: Path, state: Mapping[str, Any]) -> Path:
     """Write the head weights (a state dict's :data:`HEAD_ARRAYS`, as float32 arrays) to ``path``."""
-    arrays = {name.replace(".", "_"): np.asarray(state[name], dtype=np.float32) for name in HEAD_ARRAYS}
+    arrays: dict[str, Any] = {name.replace(".", "_"): np.asarray(state[name], dtype=np.float32) for name in HEAD_ARRAYS}
     with path.open("wb") as fh:
         np.savez(fh, **arrays)
     return path
