@@ -101,9 +101,8 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
                 if len(wanted) < 2 or missing:
                     raise ConfigError(f"--combine needs two or more models with scores in the store"
                                       f" (have: {', '.join(models) or 'none'}; missing: {', '.join(missing)})")
-                model = "+".join(wanted)
                 observations = combined_observations(store, args.wiki, wanted, args.since)
-                models = [model]
+                models = ["+".join(wanted)]
             model = args.model or (models[0] if models else None)
             if model is None or model not in models:
                 raise ConfigError(f"no scores for {args.wiki}" + (f" with model {model}" if model else "")
