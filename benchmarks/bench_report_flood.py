@@ -39,7 +39,7 @@ from moderation_helpers import (  # noqa: E402
     set_config,
 )
 
-from automod.onwiki.community_config import CommunityConfig  # noqa: E402
+from automod.config import CommunityConfig  # noqa: E402
 from automod.sandbox import down, up  # noqa: E402
 from automod.store import Store  # noqa: E402
 

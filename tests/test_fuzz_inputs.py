@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from automod.errors import MalformedEvent
-from automod.onwiki.community_config import ParsedConfig, parse_config
+from automod.config import ParsedConfig, parse_config
 from automod.onwiki.reports import parse_report_page
 from automod.records import RecentChange
 from automod.stream.events import parse_event

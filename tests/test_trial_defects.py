@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from automod.cli import main
-from automod.onwiki.community_config import AppliedConfig, parse_config
+from automod.config import AppliedConfig, parse_config
 from automod.onwiki.config_notice import compose_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.store import Store

@@ -20,7 +20,7 @@ from automod.moderation.shared_tasks import (
     shared_report_edit,
     shared_report_link,
 )
-from automod.onwiki.community_config import AppliedConfig
+from automod.config import AppliedConfig
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.notices import send_notice

@@ -20,7 +20,7 @@ from typing import Any
 
 from automod.moderation.pacing import RollbackPacer
 from automod.moderation.retries import seconds_left
-from automod.onwiki.community_config import DEFAULT_SUMMARY, CommunityConfig
+from automod.config import DEFAULT_SUMMARY, CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
 from automod.onwiki.rate_limits import AccountLimits

@@ -18,7 +18,7 @@ from automod.evidence.thresholds import (
     days_covered,
     observations_from_store,
 )
-from automod.onwiki.community_config import AppliedConfig, CommunityConfig
+from automod.config import AppliedConfig, CommunityConfig
 from automod.onwiki.gateway import ConfigPage, WikiGateway
 from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.messages import messages_for
