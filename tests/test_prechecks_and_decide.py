@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from automod.config import CommunityConfig, ModelChoice
 from automod.moderation.decide import breaker_trips, decide
 from automod.moderation.skip_rules import (
     BlockInfo,
@@ -14,7 +15,6 @@ from automod.moderation.skip_rules import (
     cheap_skip,
     context_skip,
 )
-from automod.config import CommunityConfig, ModelChoice
 from automod.scoring.base import Score
 from automod.stream.events import EventMeta, RecentChange
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import requests
 
+from automod.config import AppliedConfig, CommunityConfig, ConfigProblem
 from automod.errors import AutomodError, StoreError, WikiError, WikiUnavailable
 from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.onwiki.central_config import CentralPage, central_source, governed_config
 from automod.onwiki.central_notice import central_changed
-from automod.config import AppliedConfig, CommunityConfig, ConfigProblem
 from automod.onwiki.community_config import read_config_page
 from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
 from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable

@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import ConfigError, WikiError, WikiUnavailable
-from automod.records import BlockInfo, EventMeta, RecentChange, RevisionContext, RollbackStatus, WikiProblem
+from automod.records import (
+    BlockInfo,
+    EventMeta,
+    RecentChange,
+    RevisionContext,
+    RollbackStatus,
+    WikiProblem,
+)
 from automod.settings import WikiSettings
 
 __all__ = [
