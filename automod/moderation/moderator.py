@@ -30,7 +30,6 @@ from automod.moderation.rollback import RollbackQueue, render_summary, rollback_
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import (
     EditFacts,
-    SkipReason,
     cheap_skip,
     context_skip,
     too_old,
@@ -43,6 +42,7 @@ from automod.records import (
     RevisionContext,
     RollbackStatus,
     Score,
+    SkipReason,
     Verdict,
     WikiProblem,
 )
@@ -50,7 +50,7 @@ from automod.scoring.base import Unscorable
 from automod.settings import Settings
 from automod.store import Store
 
-__all__ = ["Decision", "FollowUp", "HandleResult", "ImplicitReport", "Moderator", "RunSummary", "render_summary"]
+__all__ = ["Decision", "FollowUp", "ImplicitReport", "Moderator", "RunSummary", "render_summary"]
 
 log = logging.getLogger("automod.moderation.moderator")
 

@@ -23,13 +23,14 @@ from automod.errors import AutomodError, StoreError
 from automod.evidence.labels import Labeller, record_report_label
 from automod.moderation.candidates import rejection_reason
 from automod.moderation.chores import Chore, Scheduler
-from automod.moderation.moderator import HandleResult, Moderator, RunSummary
+from automod.moderation.moderator import Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.shared_tasks import run_shared_tasks
 from automod.moderation.work_queue import ReportPasses
 from automod.onwiki.dashboard import publish_summary_if_due
 from automod.onwiki.stats import publish_day, yesterday_unpublished
+from automod.records import HandleResult
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
 from automod.stream.events import RecentChange
