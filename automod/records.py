@@ -21,11 +21,15 @@ __all__ = [
     "CANARY_DOMAIN",
     "BlockInfo",
     "EventMeta",
+    "HandleResult",
     "Outcome",
     "RecentChange",
     "RevisionContext",
+    "RollbackStatus",
     "Score",
+    "SkipReason",
     "Verdict",
+    "WikiProblem",
 ]
 
 #: Wikimedia sends a canary event every minute with this ``meta.domain``; it is a
@@ -139,6 +143,64 @@ class Outcome(str, Enum):
     ROLLBACK_EXPIRED = "rollback-expired"  # waited (rate limit, passing faults) until the edit was too old
     INTERRUPTED = "interrupted"          # the bot stopped between intent and rollback
     TARGET_MISMATCH = "target-mismatch"  # the event's page/user do not own the revision: not rolled back
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class HandleResult(str, Enum):
+    """What handling one candidate came to, for the worker: whether it is settled."""
+
+    DUPLICATE = "duplicate"              # already decided (a re-delivered event): nothing done
+    DEFERRED = "deferred"                # a passing fault: nothing recorded, decide again later
+    DECIDED = "decided"                  # a decision was recorded and printed
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class RollbackStatus(str, Enum):
+    """How the wiki answered a rollback: the ``status`` recorded in the ``actions`` table."""
+
+    DONE = "done"
+    BEATEN = "beaten"                    # someone else already dealt with it: never retried
+    RETRY_LATER = "retry-later"          # a passing refusal (rate limit, read-only, lag, network)
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class WikiProblem(str, Enum):
+    """Why a rollback was not sent: the kind that prefixes the recorded reason (``kind: detail``)."""
+
+    TARGET_MISMATCH = "target-mismatch"  # the event's page/user do not own the revision
+    NOT_TOP_REVISION = "not-top-revision"  # someone else edited the page since
+    WIKI_ERROR = "wiki-error"            # the wiki could not say (a fault, perhaps passing)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SkipReason(str, Enum):
+    """The named skip rules' recorded reasons (the ``reason`` of an ``Outcome.SKIP``)."""
+
+    BOT_BLOCKED = "bot-blocked"
+    OWN_EDIT = "own-edit"
+    PAGE_CREATION = "page-creation"
+    ALREADY_REVERTED = "already-reverted"
+    REVERT_OF_UNKNOWN_PARENT = "revert-of-unknown-parent"
+    REVERT_OF_BOT = "revert-of-bot"
+    SELF_REVERT = "self-revert"
+    REDIRECT_CHANGE = "redirect-change"
+    EDITOR_HAS_RIGHT = "editor-has-right"  # recorded with the right: ``editor-has-right:<right>``
+    EXPERIENCED_EDITOR = "experienced-editor"
+    NOT_NAMESPACE_0 = "not-namespace-0"
+    FULLY_PROTECTED = "fully-protected"
+    TOO_OLD = "too-old"
+    NOT_TOP_EDITOR = "not-top-editor"
+    EXCLUDED_BY_PAGE = "excluded-by-page"
+    CAP_REACHED = "cap-reached"
 
     def __str__(self) -> str:
         return self.value

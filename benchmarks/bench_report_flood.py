@@ -40,7 +40,7 @@ from support.moderation_helpers import (  # noqa: E402
 )
 from support.store_evidence import sqlite_of  # noqa: E402
 
-from automod.onwiki.community_config import CommunityConfig  # noqa: E402
+from automod.config import CommunityConfig  # noqa: E402
 from automod.sandbox import down, up  # noqa: E402
 from automod.store import Store  # noqa: E402
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from automod.config import AppliedConfig
 from automod.errors import WikiError
 from automod.moderation.escalation import escalate
 from automod.moderation.served_wiki import ServedWiki
@@ -20,7 +21,6 @@ from automod.moderation.shared_tasks import (
     shared_report_edit,
     shared_report_link,
 )
-from automod.onwiki.community_config import AppliedConfig
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.notices import send_notice

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from automod.config import AppliedConfig
 from automod.errors import ConfigError
 from automod.evidence.labels import Labeller, with_labels
 from automod.evidence.thresholds import (
@@ -42,7 +43,6 @@ from automod.moderation.candidates import rejection_reason
 from automod.moderation.moderator import POSITION_SAVE_INTERVAL, Moderator
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import RevisionContext
-from automod.onwiki.community_config import AppliedConfig
 from automod.settings import Settings
 from automod.store import MIGRATIONS, Store
 from automod.stream.events import RecentChange

@@ -9,26 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
+from automod.records import Outcome
 from automod.scoring.base import Score
 
-__all__ = ["Decision", "breaker_trips", "decide"]
-
-REVERT = "revert"
-WOULD_REVERT = "would-revert"
-BELOW = "below-threshold"
+__all__ = ["ThresholdDecision", "breaker_trips", "decide"]
 
 
 @dataclass(frozen=True)
-class Decision:
-    outcome: str  # revert | would-revert | below-threshold
+class ThresholdDecision:
+    """What the scores say under the config: revert, would-revert or below-threshold."""
+
+    outcome: Outcome  # REVERT | WOULD_REVERT | BELOW_THRESHOLD
     reason: str
     probability: float  # of the primary (first) model
     threshold: float
 
     @property
     def above_threshold(self) -> bool:
-        return self.outcome in (REVERT, WOULD_REVERT)
+        return self.outcome in (Outcome.REVERT, Outcome.WOULD_REVERT)
 
 
 def breaker_trips(reverts_last_hour: int, config: CommunityConfig) -> bool:
@@ -37,7 +36,7 @@ def breaker_trips(reverts_last_hour: int, config: CommunityConfig) -> bool:
 
 
 def decide(scores: Sequence[Score], config: CommunityConfig, *, dry_run: bool = False,
-           breaker_tripped: bool = False) -> Decision:
+           breaker_tripped: bool = False) -> ThresholdDecision:
     """Revert only if every configured model scores strictly above its threshold.
 
     ``scores`` are in the order of ``config.models``.
@@ -48,7 +47,7 @@ def decide(scores: Sequence[Score], config: CommunityConfig, *, dry_run: bool = 
     below = [f"{m.model} {s.probability:.4f} <= {m.threshold}"
              for s, m in zip(scores, config.models) if not s.probability > m.threshold]
     if below:
-        return Decision(BELOW, "; ".join(below), first.probability, first_model.threshold)
+        return ThresholdDecision(Outcome.BELOW_THRESHOLD, "; ".join(below), first.probability, first_model.threshold)
     if dry_run:
         reason = "dry-run"
     elif config.mode != "revert":
@@ -56,5 +55,5 @@ def decide(scores: Sequence[Score], config: CommunityConfig, *, dry_run: bool = 
     elif breaker_tripped:
         reason = "circuit-breaker"
     else:
-        return Decision(REVERT, "above-threshold", first.probability, first_model.threshold)
-    return Decision(WOULD_REVERT, reason, first.probability, first_model.threshold)
+        return ThresholdDecision(Outcome.REVERT, "above-threshold", first.probability, first_model.threshold)
+    return ThresholdDecision(Outcome.WOULD_REVERT, reason, first.probability, first_model.threshold)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
+from automod.config import CommunityConfig
 from automod.errors import WikiError
-from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level

@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from automod.config import CommunityConfig
 from automod.errors import ScoringError, WikiError
 from automod.moderation.aftermath import Aftermath
-from automod.moderation.decide import REVERT, breaker_trips, decide
+from automod.moderation.decide import breaker_trips, decide
 from automod.moderation.page_facts import with_page_facts
 from automod.moderation.retries import is_transient
 from automod.moderation.restart import Restart
@@ -33,20 +34,28 @@ from automod.moderation.skip_rules import (
     context_skip,
     too_old,
 )
-from automod.onwiki.community_config import CommunityConfig
-from automod.records import Outcome, RecentChange, Score, Verdict
+from automod.onwiki.gateway import TargetProblem
+from automod.records import (
+    HandleResult,
+    Outcome,
+    RecentChange,
+    RevisionContext,
+    RollbackStatus,
+    Score,
+    SkipReason,
+    Verdict,
+    WikiProblem,
+)
 from automod.scoring.base import Unscorable
 from automod.settings import Settings
 from automod.store import DecidedEdit, Store
 
-__all__ = ["Moderator", "RunSummary", "render_summary"]
+__all__ = ["Decision", "FollowUp", "ImplicitReport", "Moderator", "RunSummary", "render_summary"]
 
 log = logging.getLogger("automod.moderation.moderator")
 
 POSITION_SAVE_INTERVAL = 1.0  # for events that need no action; replaying them is harmless
 DAY, HOUR = 86400.0, 3600.0
-#: What :meth:`Moderator.handle` returns for an edit left for a later attempt (retries.py).
-DEFERRED = "deferred"
 
 
 @dataclass
@@ -56,6 +65,29 @@ class RunSummary:
     duplicates: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImplicitReport:
+    """A trusted human undid the bot's revert (``revert-of-bot``): a probable false positive,
+    logged on the report page by :meth:`Moderator.handle` (``Aftermath.implicit_report``)."""
+
+    change: RecentChange
+    context: RevisionContext
+
+
+#: What a decision asks the caller to do on the wiki (decide itself never writes to one).
+FollowUp = ImplicitReport
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything :meth:`Moderator.decide` found: the verdict, whether it failed for a
+    passing reason (decided again later if there is time), and the follow-ups to perform."""
+
+    verdict: Verdict
+    transient: bool = False
+    follow_ups: tuple[FollowUp, ...] = ()
 
 
 _OUTPUT_LOCK = threading.Lock()
@@ -78,7 +110,6 @@ class Moderator:
             w.name: ServedWiki(w, settings, store, login=not dry_run) for w in settings.wikis}
         #: Rollbacks waiting for the rate limit's next slot or after a passing refusal.
         self.pending = RollbackQueue(wall=clock)
-        self.transient_fault = False  # whether the last decide() failed for a passing reason
         self.summary = RunSummary()
         #: What follows a decision on the wiki: notices, report pages, config-change notices.
         self.aftermath = Aftermath(store, dry_run=dry_run, clock=clock)
@@ -128,8 +159,9 @@ class Moderator:
                                          config_page=applied.page), None, None)
 
     def handle(self, change: RecentChange, event_id: str | None = None, stream_url: str | None = None,
-               received: float | None = None, *, may_defer: bool = False, attempt: int = 1) -> str:
-        """Decide on one candidate and record it (with the stream position if given).
+               received: float | None = None, *, may_defer: bool = False, attempt: int = 1) -> HandleResult:
+        """Decide on one candidate, perform what the decision asks, and record it (with the
+        stream position if given).
 
         ``received`` (``time.monotonic()``) is when the stream delivered the event, so the
         reported latency includes any wait in the wiki's queue. With ``may_defer``, a passing
@@ -142,13 +174,17 @@ class Moderator:
             log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
-            return "duplicate"
-        verdict = self.decide(change)
-        if self.transient_fault and may_defer:
+            return HandleResult.DUPLICATE
+        self.wikis[change.wiki].refresh_config()  # may post a config-change notice: not inside decide
+        decision = self.decide(change)
+        verdict = decision.verdict
+        if decision.transient and may_defer:
             log.info("%s r%d: %s; deciding again later (attempt %d)", change.wiki, change.rev_id, verdict.reason,
                      attempt)
-            return DEFERRED
-        if self.transient_fault and attempt > 1:
+            return HandleResult.DEFERRED
+        for follow_up in decision.follow_ups:
+            self.aftermath.implicit_report(self.wikis[change.wiki], follow_up.change, follow_up.context)
+        if decision.transient and attempt > 1:
             verdict = verdict.with_(reason=f"{verdict.reason}"[:230] + f" (attempt {attempt}; no time left to retry)")
         if verdict.outcome is Outcome.REVERT:
             verdict = self._revert(change, verdict)
@@ -163,7 +199,7 @@ class Moderator:
                 if stream_url and event_id:
                     self.store.save_position(stream_url, event_id, change.meta.dt)
         self._emit(change, verdict)
-        return verdict.outcome.value
+        return HandleResult.DECIDED
 
     def record_failure(self, change: RecentChange, exc: BaseException) -> None:
         """A fault no step expected while handling ``change``: recorded as ``error`` with the
@@ -212,58 +248,60 @@ class Moderator:
                 except (ScoringError, WikiError) as exc:
                     log.warning("%s: batch scoring with %s failed (%s); scoring one by one", wiki, choice.model, exc)
 
-    def decide(self, change: RecentChange) -> Verdict:
-        """What the bot concludes about ``change`` — skip rules, scores, threshold, mode —
-        without acting on the wiki (scores and a tripped breaker are recorded)."""
+    def decide(self, change: RecentChange) -> Decision:
+        """What the bot concludes about ``change`` — skip rules, scores, threshold, mode — and
+        what should follow on the wiki, without writing to it (the caller, :meth:`handle`, acts;
+        scores and a tripped breaker are recorded in the store). The caller refreshes the
+        config first (a new revision may post a notice on the wiki)."""
         served = self.wikis[change.wiki]
-        self.transient_fault = False
-        served.refresh_config()
         applied = served.applied
         base = Verdict(Outcome.SKIP, config_rev=applied.rev_id, config_page=applied.page)
         disabled = served.disabled_reason()
         if disabled:
-            return base.with_(outcome=Outcome.DISABLED, reason=disabled)
+            return Decision(base.with_(outcome=Outcome.DISABLED, reason=disabled))
         config = applied.config
         assert config is not None and served.gateway is not None
         now = self.clock()
         facts = self._facts(change, served, config, now)
-        reason = cheap_skip(facts)
-        if reason:
-            return base.with_(reason=reason)
+        skip = cheap_skip(facts)
+        if skip:
+            return Decision(base.with_(reason=str(skip)))
         try:
             facts = with_page_facts(dataclasses.replace(facts, context=served.gateway.revision_context(change)),
                                     served.gateway)
         except WikiError as exc:
-            self.transient_fault = is_transient(exc)
-            return base.with_(outcome=Outcome.ERROR, reason=f"wiki-error: {exc}")
-        reason = context_skip(facts)
-        if reason == "revert-of-bot" and facts.context is not None:
-            self.aftermath.implicit_report(served, change, facts.context)
-        if reason:
-            return base.with_(reason=reason)
+            return Decision(base.with_(outcome=Outcome.ERROR, reason=f"{WikiProblem.WIKI_ERROR.value}: {exc}"),
+                            transient=is_transient(exc))
+        skip = context_skip(facts)
+        if skip:
+            follow_ups: tuple[FollowUp, ...] = ()
+            if skip.reason is SkipReason.REVERT_OF_BOT and facts.context is not None:
+                follow_ups = (ImplicitReport(change, facts.context),)
+            return Decision(base.with_(reason=str(skip)), follow_ups=follow_ups)
+        assert change.rev_id is not None  # a candidate edit always has its revision
         scores: list[Score] = []
         for choice in config.models:
             try:
                 score = served.scorer(choice.model).score(change.wiki, change.rev_id)
             except Unscorable as exc:
-                return base.with_(outcome=Outcome.UNSCORABLE, reason=str(exc), model=choice.model)
+                return Decision(base.with_(outcome=Outcome.UNSCORABLE, reason=str(exc), model=choice.model))
             except ScoringError as exc:
-                self.transient_fault = is_transient(exc)
-                return base.with_(outcome=Outcome.ERROR, reason=f"scoring-error: {exc}", model=choice.model)
+                return Decision(base.with_(outcome=Outcome.ERROR, reason=f"scoring-error: {exc}", model=choice.model),
+                                transient=is_transient(exc))
             self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
             scores.append(score)
         tripped = applied.rev_id is not None and self.store.breaker_tripped(change.wiki, applied.rev_id)
         decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=tripped)
-        if decision.outcome == REVERT:
+        if decision.outcome is Outcome.REVERT:
             recent = self.store.reverts_since(change.wiki, now - HOUR)
             if breaker_trips(recent, config) and applied.rev_id is not None:
                 self.store.trip_breaker(change.wiki, applied.rev_id, recent)
                 log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until "
                           "the config page is edited", change.wiki, recent, config.max_reverts_per_hour)
                 decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
-        return base.with_(outcome=Outcome(decision.outcome), reason=decision.reason,
-                          model=scores[0].model, model_version=scores[0].version,
-                          probability=decision.probability, threshold=decision.threshold)
+        return Decision(base.with_(outcome=decision.outcome, reason=decision.reason,
+                                   model=scores[0].model, model_version=scores[0].version,
+                                   probability=decision.probability, threshold=decision.threshold))
 
     def _revert(self, change: RecentChange, verdict: Verdict) -> Verdict:
         """Commit the intent, roll back, and say how it went (the caller records it)."""
@@ -287,30 +325,33 @@ class Moderator:
         try:  # the event's title and user are claims: the wiki must confirm them first
             problem = served.gateway.rollback_target_problem(change.title, change.rev_id, change.user)
         except WikiError as exc:
-            problem = f"wiki-error: {exc}"
-        retry = self.pending.retry(change, summary, attempt) if problem and problem.startswith("wiki-error") else None
-        if retry:
-            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{problem[:200]}: {retry}")
-        if problem:
+            problem = TargetProblem(WikiProblem.WIKI_ERROR, str(exc))
+        wiki_error = problem is not None and problem.kind is WikiProblem.WIKI_ERROR
+        retry = self.pending.retry(change, summary, attempt) if wiki_error else None
+        if problem is not None and retry:
+            return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{str(problem)[:200]}: {retry}")
+        if problem is not None:
+            reason = str(problem)[:300]
             log.warning("%s: not rolling back r%d on %r: %s", change.wiki, change.rev_id, change.title, problem)
-            self.store.record_action(change.wiki, change.rev_id, "rollback", "not-sent", None, problem[:300])
-            outcome = Outcome.BEATEN if problem.startswith("not-top-revision") else (
-                Outcome.ROLLBACK_FAILED if problem.startswith("wiki-error") else Outcome.TARGET_MISMATCH)
-            return verdict.with_(outcome=outcome, reason=problem[:300])
+            self.store.record_action(change.wiki, change.rev_id, "rollback", "not-sent", None, reason)
+            outcome = {WikiProblem.NOT_TOP_REVISION: Outcome.BEATEN, WikiProblem.WIKI_ERROR: Outcome.ROLLBACK_FAILED,
+                       WikiProblem.TARGET_MISMATCH: Outcome.TARGET_MISMATCH}[problem.kind]
+            return verdict.with_(outcome=outcome, reason=reason)
         result = served.gateway.rollback(change.title, change.user, summary)
         self.pending.sent(change.wiki)
-        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status,
+        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status.value,
                                  result.revert_rev_id, result.code or result.info or None)
         log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
-                 change.user, result.status, result.code or "", (time.monotonic() - started) * 1000)
-        if result.status == "done":
+                 change.user, result.status.value, result.code or "", (time.monotonic() - started) * 1000)
+        if result.status is RollbackStatus.DONE:
             return verdict.with_(outcome=Outcome.REVERTED, reason="above-threshold", revert_rev_id=result.revert_rev_id)
-        if result.status == "beaten":
+        if result.status is RollbackStatus.BEATEN:
             return verdict.with_(outcome=Outcome.BEATEN, reason=f"handled by someone else ({result.code})")
-        if result.status == "retry-later" and result.code == "ratelimited":  # not an attempt: its next slot
+        retry_later = result.status is RollbackStatus.RETRY_LATER
+        if retry_later and result.code == "ratelimited":  # not an attempt: its next slot
             return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=self.pending.hold(
                 change, summary, attempt, served.gateway, max_age, refused=True))
-        retry = self.pending.retry(change, summary, attempt) if result.status == "retry-later" else None
+        retry = self.pending.retry(change, summary, attempt) if retry_later else None
         if retry:
             return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=f"{result.code}: {retry}")
         return verdict.with_(outcome=Outcome.ROLLBACK_FAILED, reason=f"{result.code}: {result.info}"[:300])
@@ -334,11 +375,13 @@ class Moderator:
             else:
                 facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
                                   reverts_of_user_on_page_24h=0)
+                reason: str | None
                 try:
                     facts = dataclasses.replace(facts, context=gateway.revision_context(change))
-                    reason = too_old(facts) or context_skip(facts)
+                    skip = too_old(facts) or context_skip(facts)
+                    reason = str(skip) if skip else None
                 except WikiError as exc:
-                    reason = f"wiki-error: {exc}"
+                    reason = str(TargetProblem(WikiProblem.WIKI_ERROR, str(exc)))
                 if reason:
                     verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason=reason)
                 else:

@@ -35,7 +35,7 @@ from automod.errors import WikiError
 from automod.moderation.rollback import RollbackQueue, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki.gateway import WikiGateway
-from automod.records import EventMeta, Outcome, RecentChange, Verdict
+from automod.records import EventMeta, Outcome, RecentChange, RollbackStatus, Verdict
 from automod.store import Decision, Store
 
 __all__ = ["Restart", "change_from_row"]
@@ -124,7 +124,7 @@ class Restart:
         rev_id = int(row.rev_id)
         self.store.update_decision(name, rev_id, Verdict(Outcome.REVERTED, f"settled after restart (revert r{revert})"))
         if self.store.rollback_of(name, rev_id) != revert:  # recorded unless the stop came just after
-            self.store.record_action(name, rev_id, "rollback", "done", revert, "found after restart")
+            self.store.record_action(name, rev_id, "rollback", RollbackStatus.DONE.value, revert, "found after restart")
         settled, verdict = self.store.decision(name, rev_id), self.store.verdict(name, rev_id)
         if settled is None or verdict is None:
             return

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from automod.config import DEFAULT_SUMMARY, CommunityConfig
 from automod.moderation.pacing import RollbackPacer
 from automod.moderation.retries import seconds_left
-from automod.onwiki.community_config import DEFAULT_SUMMARY, CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
 from automod.onwiki.rate_limits import AccountLimits

@@ -177,7 +177,7 @@ def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str,
         change = gateway.revision_as_change(rev_id)
         # Age is irrelevant when asking about one revision by hand: judge it as if it were new.
         change = dataclasses.replace(change, timestamp=int(moderator.clock()))
-        verdict = moderator.decide(change)
+        verdict = moderator.decide(change).verdict  # dry run: no follow-up is acted on
         extra = _score_anyway(served, change.wiki, rev_id) if verdict.outcome is Outcome.SKIP else {}
         moderator.close()
     fields = {"outcome": verdict.outcome.value, "reason": verdict.reason, "config_rev": verdict.config_rev,

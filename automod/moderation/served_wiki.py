@@ -18,17 +18,12 @@ from typing import Any
 
 import requests
 
+from automod.config import AppliedConfig, CommunityConfig, ConfigProblem
 from automod.errors import AutomodError, StoreError, WikiError, WikiUnavailable
 from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.onwiki.central_config import CentralPage, central_source, governed_config
 from automod.onwiki.central_notice import central_changed
-from automod.onwiki.community_config import (
-    AppliedConfig,
-    CommunityConfig,
-    ConfigProblem,
-    config_page_problem,
-    parse_config,
-)
+from automod.onwiki.community_config import read_config_page
 from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
 from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
 from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
@@ -222,11 +217,12 @@ class ServedWiki:
         if gateway is None:
             return self.applied
         try:
-            page = gateway.config_page(self.wiki.config_page)
+            read = read_config_page(gateway, self.wiki.config_page, self.available_models)
         except WikiError as exc:
             log.error("%s: cannot read %s: %s", self.name, self.wiki.config_page, exc)
             return self.applied  # the last applied revision is still the latest known one
         self._last_config_read = time.monotonic()
+        page = read[0] if read is not None else None
         if self.central is not None and self._centrally_governed():
             self.central.local_pages[self.name] = page is not None
         if page is None and self._centrally_governed():
@@ -235,9 +231,9 @@ class ServedWiki:
             applied = AppliedConfig(None, None, (ConfigProblem("$page", f"{self.wiki.config_page} does not exist"),),
                                     page=self.wiki.config_page)
         else:
-            problem = config_page_problem(page.title, page.namespace, page.content_model, gateway.bot_user)
-            parsed = parse_config(page.text, self.available_models)
-            problems = ((problem,) if problem else ()) + parsed.problems
+            assert read is not None
+            parsed = read[1]
+            problems = parsed.problems
             if not problems and parsed.config is not None:
                 problems = self._load_scorers(parsed.config)
             applied = AppliedConfig(page.rev_id, None if problems else parsed.config, problems,

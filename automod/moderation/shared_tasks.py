@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from automod.errors import AutomodError, StoreError
 from automod.moderation.served_wiki import ServedWiki
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.central_config import governed_wikis
 from automod.onwiki.shared_report_pass import (
     post_lost_outcomes,

@@ -1,6 +1,7 @@
 """Skip rules: the edits automod must never score or revert, each with a recorded reason.
 
-Every rule is a named function of an :class:`EditFacts` returning a reason string or None.
+Every rule is a named function of an :class:`EditFacts` returning a :class:`Skip` (its
+:class:`~automod.records.SkipReason`, recorded as the string it stands for) or None.
 :data:`PRECHECKS` holds them in the community-agreed order (after AutoModerator's
 ``RevisionCheck::revertPreCheck``, plus an age limit and top-editor check it lacks). Rules
 that need nothing from the wiki run first (:func:`cheap_skip`), so most skips cost no API
@@ -11,24 +12,38 @@ API allows (``wiki.WikiGateway.revision_context``), and run in the same order
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from automod.onwiki.community_config import CommunityConfig
-from automod.records import BlockInfo, RecentChange, RevisionContext
+from automod.config import CommunityConfig
+from automod.records import BlockInfo, RecentChange, RevisionContext, SkipReason
 
 __all__ = [
     "BlockInfo",
     "EditFacts",
     "PRECHECKS",
     "RevisionContext",
+    "Skip",
+    "SkipReason",
     "cheap_skip",
     "context_skip",
 ]
 
 REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
 REDIRECT_TAGS = frozenset({"mw-new-redirect", "mw-removed-redirect", "mw-changed-redirect-target"})
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A skip rule that matched: its reason and, for ``editor-has-right``, the right held."""
+
+    reason: SkipReason
+    detail: str | None = None
+
+    def __str__(self) -> str:
+        """The recorded reason, exactly as the store and the JSON lines have always had it."""
+        return self.reason.value if self.detail is None else f"{self.reason.value}:{self.detail}"
 
 
 @dataclass(frozen=True)
@@ -68,24 +83,24 @@ def _same_user(a: str | None, b: str | None) -> bool:
 
 # -- the rules, in order ---------------------------------------------------------------
 
-def bot_blocked(f: EditFacts) -> str | None:
+def bot_blocked(f: EditFacts) -> Skip | None:
     """A block on the bot, sitewide or covering this page, is the community's kill switch."""
     ctx = f.ctx()
     if any(b.applies_to(ctx.page_id, ctx.namespace) for b in ctx.bot_blocks):
-        return "bot-blocked"
+        return Skip(SkipReason.BOT_BLOCKED)
     return None
 
 
-def own_edit(f: EditFacts) -> str | None:
-    return "own-edit" if _same_user(f.change.user, f.bot_user) else None
+def own_edit(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.OWN_EDIT) if _same_user(f.change.user, f.bot_user) else None
 
 
-def page_creation(f: EditFacts) -> str | None:
-    return "page-creation" if f.change.type == "new" or not f.change.parent_id else None
+def page_creation(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.PAGE_CREATION) if f.change.type == "new" or not f.change.parent_id else None
 
 
-def already_reverted(f: EditFacts) -> str | None:
-    return "already-reverted" if "mw-reverted" in f.ctx().tags else None
+def already_reverted(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.ALREADY_REVERTED) if "mw-reverted" in f.ctx().tags else None
 
 
 def trusted_restorer(f: EditFacts) -> bool:
@@ -98,69 +113,69 @@ def trusted_restorer(f: EditFacts) -> bool:
     return bool(ctx.editor_rights & f.config.trusted_restorer_rights)
 
 
-def revert_of_bot_or_self(f: EditFacts) -> str | None:
+def revert_of_bot_or_self(f: EditFacts) -> Skip | None:
     """Undoing the bot (when trusted), or one's own edit, is not vandalism; reverting another
     human, or an untrusted restore of what the bot reverted, is scored."""
     ctx = f.ctx()
     if not ctx.tags & REVERT_TAGS:
         return None
     if ctx.parent_user is None:
-        return "revert-of-unknown-parent"
+        return Skip(SkipReason.REVERT_OF_UNKNOWN_PARENT)
     if _same_user(ctx.parent_user, f.bot_user):
-        return "revert-of-bot" if trusted_restorer(f) else None
+        return Skip(SkipReason.REVERT_OF_BOT) if trusted_restorer(f) else None
     if _same_user(ctx.parent_user, ctx.user):
-        return "self-revert"
+        return Skip(SkipReason.SELF_REVERT)
     return None
 
 
-def redirect_change(f: EditFacts) -> str | None:
-    return "redirect-change" if f.ctx().tags & REDIRECT_TAGS else None
+def redirect_change(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.REDIRECT_CHANGE) if f.ctx().tags & REDIRECT_TAGS else None
 
 
-def trusted_editor(f: EditFacts) -> str | None:
+def trusted_editor(f: EditFacts) -> Skip | None:
     held = f.ctx().editor_rights & f.config.skip_rights
-    return f"editor-has-right:{sorted(held)[0]}" if held else None
+    return Skip(SkipReason.EDITOR_HAS_RIGHT, sorted(held)[0]) if held else None
 
 
-def not_article(f: EditFacts) -> str | None:
-    return "not-namespace-0" if f.change.namespace != 0 else None
+def not_article(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.NOT_NAMESPACE_0) if f.change.namespace != 0 else None
 
 
-def fully_protected(f: EditFacts) -> str | None:
-    return "fully-protected" if f.ctx().fully_protected else None
+def fully_protected(f: EditFacts) -> Skip | None:
+    return Skip(SkipReason.FULLY_PROTECTED) if f.ctx().fully_protected else None
 
 
-def too_old(f: EditFacts) -> str | None:
+def too_old(f: EditFacts) -> Skip | None:
     """Stale events (stream lag, an outage, a restart) are left to humans."""
     age = f.now - f.change.timestamp
-    return "too-old" if age > f.config.max_edit_age_minutes * 60 else None
+    return Skip(SkipReason.TOO_OLD) if age > f.config.max_edit_age_minutes * 60 else None
 
 
-def not_top_editor(f: EditFacts) -> str | None:
+def not_top_editor(f: EditFacts) -> Skip | None:
     """Someone else edited since (perhaps already fixing it): leave the page alone."""
-    return None if _same_user(f.ctx().top_user, f.change.user) else "not-top-editor"
+    return None if _same_user(f.ctx().top_user, f.change.user) else Skip(SkipReason.NOT_TOP_EDITOR)
 
 
-def cap_reached(f: EditFacts) -> str | None:
+def cap_reached(f: EditFacts) -> Skip | None:
     """At most N reverts per user per page per 24 h: the bot never edit-wars."""
     cap = f.config.max_reverts_per_user_per_page
-    return "cap-reached" if cap and f.reverts_of_user_on_page_24h >= cap else None
+    return Skip(SkipReason.CAP_REACHED) if cap and f.reverts_of_user_on_page_24h >= cap else None
 
 
-def excluded_by_page(f: EditFacts) -> str | None:
+def excluded_by_page(f: EditFacts) -> Skip | None:
     """The page asked bots to stay away before this edit ({{nobots}} in the parent revision);
     the same template added by the edit itself is ignored, or a vandal could escape."""
-    return "excluded-by-page" if f.parent_excludes_bot else None
+    return Skip(SkipReason.EXCLUDED_BY_PAGE) if f.parent_excludes_bot else None
 
 
-def experienced_editor(f: EditFacts) -> str | None:
+def experienced_editor(f: EditFacts) -> Skip | None:
     """Editors with many edits (the wiki's count, which no one can type) are left to humans."""
     floor = f.config.skip_editors_with_edits_at_least
     count = f.editor_edit_count
-    return "experienced-editor" if floor is not None and count is not None and count >= floor else None
+    return Skip(SkipReason.EXPERIENCED_EDITOR) if floor is not None and count is not None and count >= floor else None
 
 
-Rule = Callable[[EditFacts], str | None]
+Rule = Callable[[EditFacts], Skip | None]
 
 #: (rule, needs the revision context) in the order the reasons are checked.
 PRECHECKS: tuple[tuple[Rule, bool], ...] = (
@@ -181,8 +196,8 @@ PRECHECKS: tuple[tuple[Rule, bool], ...] = (
 )
 
 
-def cheap_skip(facts: EditFacts) -> str | None:
-    """The first reason among the rules that need no API call, or None."""
+def cheap_skip(facts: EditFacts) -> Skip | None:
+    """The first skip among the rules that need no API call, or None."""
     for rule, needs_context in PRECHECKS:
         if not needs_context:
             reason = rule(facts)
@@ -191,8 +206,8 @@ def cheap_skip(facts: EditFacts) -> str | None:
     return None
 
 
-def context_skip(facts: EditFacts) -> str | None:
-    """The first reason among the rules that read the revision context, or None."""
+def context_skip(facts: EditFacts) -> Skip | None:
+    """The first skip among the rules that read the revision context, or None."""
     for rule, needs_context in PRECHECKS:
         if needs_context:
             reason = rule(facts)

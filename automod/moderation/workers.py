@@ -22,13 +22,15 @@ from typing import TextIO
 from automod.errors import AutomodError, StoreError
 from automod.evidence.labels import Labeller, record_report_label
 from automod.moderation.candidates import rejection_reason
-from automod.moderation.moderator import DEFERRED, Moderator, RunSummary
+from automod.moderation.chores import Chore, Scheduler
+from automod.moderation.moderator import Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.shared_tasks import run_shared_tasks
 from automod.moderation.work_queue import ReportPasses
 from automod.onwiki.dashboard import publish_summary_if_due
 from automod.onwiki.stats import publish_day, yesterday_unpublished
+from automod.records import HandleResult
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
 from automod.stream.events import RecentChange
@@ -89,6 +91,9 @@ class _Item:
 #: Faults of the whole system, not of one event: they stop the worker (and the bot) loudly.
 SYSTEM_FAULTS = (StoreError, sqlite3.Error, MemoryError)
 
+#: How often the statistics page is checked for yesterday's row (and the central summary).
+STATISTICS_INTERVAL = 3600.0
+
 _DRAIN = object()
 #: Events taken from the queue at once when several are waiting, so a scorer that batches
 #: (the multilingual model) can run their texts through its encoder together.
@@ -122,6 +127,14 @@ class WikiWorker(threading.Thread):
         #: Called when the worker dies of a system fault (the runner closes the stream, so the
         #: bot stops at once and loudly instead of running on with a dead wiki).
         self.on_fatal: Callable[[], None] | None = None
+        #: The periodic chores between events, in the order they run in a pass.
+        self.chores = Scheduler([
+            *([] if dry_run else [Chore("statistics", STATISTICS_INTERVAL, self._daily_statistics)]),
+            Chore("outcome labels", self.labeller.interval, self._outcome_labels),
+            Chore("shared report tasks", 0.0, self._shared_tasks),
+            Chore("deferred decisions", 0.0, self._retry_deferred),
+            Chore("report-page passes", 0.0, self._due_report_passes),
+        ])
 
     def oldest_undecided_seconds(self) -> float:
         """How long the oldest event given to this wiki has waited for its decision (0: none)."""
@@ -172,12 +185,9 @@ class WikiWorker(threading.Thread):
         moderator = self.moderator
         assert moderator is not None
         while True:
-            self._daily_statistics()
-            self._outcome_labels()
-            run_shared_tasks(moderator.wikis[self.wiki.name], moderator.store, moderator.on_report_label)
-            self._retry_deferred()
-            if self._report_passes():
-                return  # stopped between passes
+            self.chores.run_due()
+            if self.stop_now.is_set():
+                return  # stopped during the chores (the event in hand is finished, the rest comes again)
             waits = [w for w in (self.retries.seconds_to_next(), self.passes.seconds_to_next()) if w is not None]
             wait = min(waits) if waits else None
             try:
@@ -253,6 +263,16 @@ class WikiWorker(threading.Thread):
             return any(isinstance(i, _Item) and rejection_reason(i.change, self.served) is None
                        for i in self.queue.queue)
 
+    def _due_report_passes(self) -> None:
+        """The chore: the held report-page passes that are due (stopping is seen by the loop)."""
+        self._report_passes()
+
+    def _shared_tasks(self) -> None:
+        """The chore: this wiki's part of the shared false-positive page (shared_tasks.py)."""
+        moderator = self.moderator
+        assert moderator is not None
+        run_shared_tasks(moderator.wikis[self.wiki.name], moderator.store, moderator.on_report_label)
+
     def _report_passes(self, drain: bool = False) -> bool:
         """Run the held report-page passes that are due (all of them when draining); True if
         told to stop meanwhile. Every held edit a pass stands for is settled after it."""
@@ -296,24 +316,21 @@ class WikiWorker(threading.Thread):
             elif self._handle_isolated(deferred.item, deferred):
                 self._settled(deferred.item)
 
-    def _outcome_labels(self) -> None:
-        """Learn, a small batch at a time, what became of the edits the bot scored."""
+    def _outcome_labels(self) -> bool:
+        """Learn, a small batch at a time, what became of the edits the bot scored (False: no
+        connection yet, tried again at the next pass)."""
         moderator = self.moderator
         assert moderator is not None
-        now = time.time()
         gateway = moderator.wikis[self.wiki.name].gateway
-        if gateway is not None and self.labeller.due(now):
-            self.labeller.run_once(gateway.query, moderator.store, self.wiki.name, bot_user=gateway.bot_user,
-                                   now=now, budget_seconds=2.0)
-
-    _last_stats_check = float("-inf")  # the first check runs at once (monotonic time may start near 0)
+        if gateway is None:
+            return False
+        self.labeller.run_once(gateway.query, moderator.store, self.wiki.name, bot_user=gateway.bot_user,
+                               now=time.time(), budget_seconds=2.0)
+        return True
 
     def _daily_statistics(self) -> None:
-        """Once an hour: publish yesterday's row if it is not on the page yet (and on the
-        central wiki, the central summary page once a day)."""
-        if self.dry_run or time.monotonic() - self._last_stats_check < 3600:
-            return
-        self._last_stats_check = time.monotonic()
+        """Once an hour (``STATISTICS_INTERVAL``; never in a dry run): publish yesterday's row
+        if it is not on the page yet (and on the central wiki, the central summary page once a day)."""
         moderator = self.moderator
         assert moderator is not None
         gateway = moderator.wikis[self.wiki.name].gateway
@@ -373,7 +390,7 @@ class WikiWorker(threading.Thread):
             if deferred is None:
                 self.summary.candidates += 1
             outcome = moderator.handle(change, received=item.received, may_defer=may_defer, attempt=attempts + 1)
-            if outcome == DEFERRED:
+            if outcome is HandleResult.DEFERRED:
                 self.retries.failed(item, item.seq, attempts + 1, "passing fault")
                 return False
             if attempts:

@@ -8,17 +8,7 @@ from __future__ import annotations
 
 from automod.onwiki.central_config import CentralPage, central_source, central_status, governed_config, governed_wikis
 from automod.onwiki.central_notice import central_changed
-from automod.onwiki.community_config import (
-    CAUTION_LEVELS,
-    DEFAULT_SUMMARY,
-    THRESHOLD_MAX,
-    THRESHOLD_MIN,
-    AppliedConfig,
-    CommunityConfig,
-    ConfigProblem,
-    config_page_problem,
-    parse_config,
-)
+from automod.onwiki.community_config import config_page_problem, read_config_page
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
 from automod.onwiki.editors import earlier_edit_count
@@ -50,17 +40,10 @@ from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
 
 __all__ = [
-    "CAUTION_LEVELS",
-    "DEFAULT_SUMMARY",
-    "THRESHOLD_MAX",
-    "THRESHOLD_MIN",
-    "AccountLimits",
-    "AppliedConfig",
-    "CentralPage",
-    "CommunityConfig",
-    "ConfigPage",
-    "ConfigProblem",
-    "RateLimit",
+                    "AccountLimits",
+        "CentralPage",
+        "ConfigPage",
+        "RateLimit",
     "ReinstateRequest",
     "SharedPage",
     "WarningLevel",
@@ -69,6 +52,7 @@ __all__ = [
     "central_source",
     "central_status",
     "config_page_problem",
+    "read_config_page",
     "day_stats",
     "earlier_edit_count",
     "ensure_preload",
@@ -77,8 +61,7 @@ __all__ = [
     "governed_wikis",
     "log_implicit_report",
     "messages_for",
-    "parse_config",
-    "post_config_notice",
+        "post_config_notice",
     "post_lost_outcomes",
     "post_outcome",
     "process_report_page",

@@ -24,8 +24,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from automod.config import AppliedConfig, ConfigProblem, parse_config
 from automod.errors import AutomodError, WikiError
-from automod.onwiki.community_config import AppliedConfig, ConfigProblem, parse_config
 from automod.onwiki.gateway import WikiGateway
 from automod.schemas import COMMUNITY_CONFIG, schema_problems
 from automod.settings import CentralConfigSettings, Settings

@@ -23,12 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import ConfigError, WikiError, WikiUnavailable
-from automod.records import BlockInfo, EventMeta, RecentChange, RevisionContext
+from automod.records import (
+    BlockInfo,
+    EventMeta,
+    RecentChange,
+    RevisionContext,
+    RollbackStatus,
+    WikiProblem,
+)
 from automod.settings import WikiSettings
 
 __all__ = [
     "ConfigPage",
     "RollbackResult",
+    "TargetProblem",
     "WikiGateway",
     "is_ip",
     "load_pywikibot",
@@ -67,10 +75,22 @@ class ConfigPage:
 
 @dataclass(frozen=True)
 class RollbackResult:
-    status: str  # done | beaten | retry-later | failed
+    status: RollbackStatus
     revert_rev_id: int | None = None
     code: str | None = None
     info: str = ""
+
+
+@dataclass(frozen=True)
+class TargetProblem:
+    """Why a rollback would not undo the revision meant (or why the wiki could not say)."""
+
+    kind: WikiProblem
+    detail: str
+
+    def __str__(self) -> str:
+        """The recorded reason: ``<kind>: <detail>``."""
+        return f"{self.kind.value}: {self.detail}"
 
 
 def load_pywikibot(pywikibot_dir: Path | None) -> Any:
@@ -277,22 +297,23 @@ class WikiGateway:
                 return int(rev["revid"])
         return None
 
-    def rollback_target_problem(self, title: str, rev_id: int, user: str) -> str | None:
+    def rollback_target_problem(self, title: str, rev_id: int, user: str) -> TargetProblem | None:
         """Why rolling back ``user``'s top edits on ``title`` would not undo revision ``rev_id``
         (None: it would). Asked just before a rollback, since a stream event's title and user
-        are only claims: ``target-mismatch: …`` when the revision is not on that page or not
-        by that user, ``not-top-revision: …`` when someone else edited the page since."""
+        are only claims: ``TARGET_MISMATCH`` when the revision is not on that page or not by
+        that user, ``NOT_TOP_REVISION`` when someone else edited the page since."""
         data = self.query(titles=title, prop="revisions", rvstartid=rev_id, rvdir="newer",
                           rvprop="ids|user", rvlimit=50)
         pages = data["query"].get("pages") or [{}]
         revisions = pages[0].get("revisions", []) if "missing" not in pages[0] else []
         if not revisions or int(revisions[0].get("revid", 0)) != rev_id:
-            return f"target-mismatch: r{rev_id} is not a revision of {title!r}"
+            return TargetProblem(WikiProblem.TARGET_MISMATCH, f"r{rev_id} is not a revision of {title!r}")
         if revisions[0].get("user") != user:
-            return f"target-mismatch: r{rev_id} is by {revisions[0].get('user')!r}, not {user!r}"
+            by = revisions[0].get("user")
+            return TargetProblem(WikiProblem.TARGET_MISMATCH, f"r{rev_id} is by {by!r}, not {user!r}")
         others = [r for r in revisions if r.get("user") != user]
         if others or len(revisions) == 50:
-            return f"not-top-revision: {title!r} was edited by someone else since r{rev_id}"
+            return TargetProblem(WikiProblem.NOT_TOP_REVISION, f"{title!r} was edited by someone else since r{rev_id}")
         return None
 
     # -- acting ------------------------------------------------------------------------
@@ -375,19 +396,19 @@ class WikiGateway:
             result = request.submit()["rollback"]
         except pwb_exc.APIError as exc:
             if exc.code in BEATEN_CODES:
-                return RollbackResult("beaten", code=exc.code, info=exc.info)
+                return RollbackResult(RollbackStatus.BEATEN, code=exc.code, info=exc.info)
             if exc.code in ("ratelimited", "readonly", "maxlag"):
-                return RollbackResult("retry-later", code=exc.code, info=exc.info)
-            return RollbackResult("failed", code=exc.code, info=exc.info)
+                return RollbackResult(RollbackStatus.RETRY_LATER, code=exc.code, info=exc.info)
+            return RollbackResult(RollbackStatus.FAILED, code=exc.code, info=exc.info)
         except _RateLimited:
-            return RollbackResult("retry-later", code="ratelimited", info="rollback rate limit reached")
+            return RollbackResult(RollbackStatus.RETRY_LATER, code="ratelimited", info="rollback rate limit reached")
         except (pwb_exc.ApiTimeoutError, pwb_exc.ServerError) as exc:
             # With max_retries=0 a maxlag or server error surfaces as a timeout error.
-            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
+            return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
         except Exception as exc:  # network: the rollback may or may not have happened
             log.warning("rollback of %s by %s on %s: %s", title, user, self.wiki.name, exc)
-            return RollbackResult("retry-later", code=type(exc).__name__, info=str(exc))
-        return RollbackResult("done", revert_rev_id=int(result.get("revid", 0)) or None)
+            return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
+        return RollbackResult(RollbackStatus.DONE, revert_rev_id=int(result.get("revid", 0)) or None)
 
 
 def _block(raw: dict[str, Any]) -> BlockInfo:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.exclusion import bot_may_edit
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.i18n import fill

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.page_reads import PageRevision, history, user_rights
 from automod.store import Store

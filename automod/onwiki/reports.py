@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from automod.config import CommunityConfig
 from automod.errors import WikiError, WikiUnavailable
-from automod.onwiki.community_config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans

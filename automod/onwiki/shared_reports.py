@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from automod.errors import WikiError
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for

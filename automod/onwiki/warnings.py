@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
 from automod.onwiki.messages import messages_for
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import AutomodError
-from automod.onwiki.community_config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
+from automod.config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
 from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION, QualityMaxima
 from automod.scoring.local import CARD_FILE, MODEL_FILE
 from automod.scoring.model_files import sha256_path

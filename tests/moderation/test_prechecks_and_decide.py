@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from automod.config import CommunityConfig, ModelChoice
 from automod.moderation.decide import breaker_trips, decide
 from automod.moderation.skip_rules import (
     BlockInfo,
@@ -14,7 +15,6 @@ from automod.moderation.skip_rules import (
     cheap_skip,
     context_skip,
 )
-from automod.onwiki.community_config import CommunityConfig, ModelChoice
 from automod.scoring.base import Score
 from automod.stream.events import EventMeta, RecentChange
 
@@ -44,7 +44,9 @@ def facts(change_kw=None, ctx_kw=None, config=None, reverts=0) -> EditFacts:
 
 
 def skip(f: EditFacts) -> str | None:
-    return cheap_skip(f) or context_skip(f)
+    """The recorded reason (a rule returns a ``Skip``, whose string is what is recorded)."""
+    found = cheap_skip(f) or context_skip(f)
+    return str(found) if found else None
 
 
 CASES = {
@@ -89,7 +91,7 @@ def test_skip_rules_give_their_reason(change_kw, ctx_kw, reverts, reason):
 
 def test_cheap_rules_never_need_the_wiki():
     f = dataclasses.replace(facts({"timestamp": 0}), context=None)
-    assert cheap_skip(f) == "too-old"
+    assert str(cheap_skip(f)) == "too-old"
     with pytest.raises(RuntimeError):
         context_skip(f)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from automod.onwiki.community_config import (
+from automod.config import (
     CAUTION_LEVELS,
     DEFAULTS,
-    config_page_problem,
     parse_config,
 )
+from automod.onwiki.community_config import config_page_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {"revertrisk-language-agnostic", "revertrisk-multilingual"}

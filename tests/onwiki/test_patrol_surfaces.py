@@ -10,7 +10,7 @@ from pathlib import Path
 from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
-from automod.onwiki.community_config import AppliedConfig, parse_config
+from automod.config import AppliedConfig, parse_config
 from automod.onwiki.config_notice import compose_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.wikitext import plain

@@ -9,7 +9,7 @@ import time
 import pytest
 from support.store_evidence import sqlite_of
 
-from automod.onwiki.community_config import CommunityConfig
+from automod.config import CommunityConfig
 from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
 from automod.onwiki.report_trust import LineBudget, answered_sections, mark_unfinished, passed, record_pass, unfinished

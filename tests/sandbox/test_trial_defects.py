@@ -12,7 +12,7 @@ import pytest
 from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
-from automod.onwiki.community_config import AppliedConfig, parse_config
+from automod.config import AppliedConfig, parse_config
 from automod.onwiki.config_notice import compose_notice
 from automod.onwiki.gateway import ConfigPage
 from automod.store import Store

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from automod.onwiki.community_config import (
+from automod.config import (
     CAUTION_LEVELS,
     THRESHOLD_MAX,
     THRESHOLD_MIN,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from automod.config import ParsedConfig, parse_config
 from automod.errors import MalformedEvent
-from automod.onwiki.community_config import ParsedConfig, parse_config
 from automod.onwiki.reports import parse_report_page
 from automod.records import RecentChange
 from automod.stream.events import parse_event

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from automod.onwiki.community_config import THRESHOLD_MAX, THRESHOLD_MIN
+from automod.config import THRESHOLD_MAX, THRESHOLD_MIN
 from automod.training.dataset import Dataset
 from automod.training.train import TrainingError, recommend_threshold, train_model
 
