@@ -35,7 +35,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from automod.sandbox import down, up  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -44,8 +44,7 @@ from support.moderation_helpers import (  # noqa: E402
     set_config,
     start_at_stream_end,
 )
-
-from automod.sandbox import down, up  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from automod.sandbox import down, up  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -29,8 +29,7 @@ from support.moderation_helpers import (  # noqa: E402
     launch_bot,
     set_config,
 )
-
-from automod.sandbox import down, up  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -50,9 +50,8 @@ def pair(size: int) -> tuple[str, str]:
 
 def train_into(directory: Path) -> None:
     """Train the benchmark's model (run in a child process, so its memory is not counted)."""
-    from support.datasets import synthetic_dataset
-
     from automod.training import train_model
+    from support.datasets import synthetic_dataset
 
     print(train_model(synthetic_dataset(2000), "bench", directory).model_dir)
 
@@ -75,13 +74,8 @@ def main() -> None:
     before = rss_mib()
     import xgboost  # noqa: F401  (counted apart from the model itself)
 
-    from automod.scoring.features import (
-        EditData,
-        NamespaceNames,
-        RevisionInfo,
-        UserInfo,
-    )
-    from automod.scoring.local import CountsCache, LocalModel
+    from automod.scoring import EditData, LocalModel, NamespaceNames, RevisionInfo, UserInfo
+    from automod.scoring.local import CountsCache
 
     imported = rss_mib()
     model = LocalModel.load(model_dir)

@@ -82,27 +82,27 @@ def build_model_dir(model_dir: Path) -> Path:
     )
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from automod.scoring.model_files import sha256_path
-    from automod.scoring.multilingual.card import HEADS_NPZ, ONNX_DATA
-    from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
-    from automod.scoring.multilingual.inference import InferenceConfig, Predictor
-    from automod.scoring.multilingual.model import (
+    from automod.scoring import CARD_FILE, sha256_path
+    from automod.scoring.multilingual import (
         BOOSTER_FILE,
-        CARD_FILE,
         ENCODER_DIR,
         FEATURE_NAMES,
         HEADS_FILE,
+        HEADS_NPZ,
+        ONNX_DATA,
+        ONNX_FILE,
+        EditMeta,
+        InferenceConfig,
         MultilingualCard,
         MultilingualModel,
+        OnnxRevertRisk,
+        Predictor,
         RevertRiskHeads,
+        export_int8,
+        extract_edit_texts,
+        save_heads_npz,
         save_model_files,
     )
-    from automod.scoring.multilingual.onnx_encoder import (
-        ONNX_FILE,
-        OnnxRevertRisk,
-        export_int8,
-    )
-    from automod.scoring.multilingual.torch_free import save_heads_npz
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
@@ -157,7 +157,7 @@ def naive_logits(model, texts):  # type: ignore[no-untyped-def]
     """The reference's way: every text alone, fp32, 512 tokens."""
     import torch
 
-    from automod.scoring.multilingual.model import KINDS
+    from automod.scoring.multilingual import KINDS
 
     items = ([(0, t, None) for t in texts.inserted] + [(1, t, None) for t in texts.removed]
              + [(2, o, n) for o, n in texts.changed] + [(3, texts.title, None)])
@@ -183,8 +183,7 @@ def peak_rss_mb() -> float:
 def _extraction(edits: list[tuple[str, str, str, str]], cached: bool) -> tuple[list, float, float]:
     """Texts of the edits and ms/revision: cold (nothing parsed before) and, with the
     cache, with each parent parsed a moment earlier (as when the bot handled it as the new edit)."""
-    from automod.scoring.multilingual.edit_texts import extract_edit_texts
-    from automod.scoring.multilingual.edit_texts_cache import ExtractionCache
+    from automod.scoring.multilingual import ExtractionCache, extract_edit_texts
 
     started = time.perf_counter()
     if not cached:
@@ -203,20 +202,19 @@ def _extraction(edits: list[tuple[str, str, str, str]], cached: bool) -> tuple[l
 
 
 def run_phase(phase: str, model_dir: Path, repeat: int, micro_batch: int) -> dict[str, object]:
-    from automod.scoring.multilingual.edit_texts import EditMeta
+    from automod.scoring.multilingual import EditMeta
 
     edits = fixture_edits()
     t0 = time.perf_counter()
     if phase == "a":
         import torch
 
-        from automod.scoring.multilingual.inference import feature_row
-        from automod.scoring.multilingual.model import MultilingualModel
+        from automod.scoring.multilingual import MultilingualModel, feature_row
 
         torch.set_num_threads(2)
         model = MultilingualModel.load(model_dir, runtime="torch")
     else:
-        from automod.scoring.multilingual.torch_free import TorchFreeModel
+        from automod.scoring.multilingual import TorchFreeModel
 
         model = TorchFreeModel.load(model_dir, threads=2)
     load_s = time.perf_counter() - t0
@@ -280,7 +278,7 @@ def main() -> None:
     if args.phase:
         print(json.dumps(run_phase(args.phase, args.model_dir, args.repeat, args.micro_batch)))
         return
-    from automod.scoring.multilingual.model import FEATURE_NAMES
+    from automod.scoring.multilingual import FEATURE_NAMES
 
     with tempfile.TemporaryDirectory(prefix="bench-multilingual-") as tmp:
         t0 = time.perf_counter()

@@ -28,7 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from automod.config import CommunityConfig  # noqa: E402
+from automod.sandbox import down, up  # noqa: E402
+from automod.store import Store  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -39,10 +41,7 @@ from support.moderation_helpers import (  # noqa: E402
     set_config,
 )
 from support.store_evidence import sqlite_of  # noqa: E402
-
-from automod.config import CommunityConfig  # noqa: E402
-from automod.sandbox import down, up  # noqa: E402
-from automod.store import Store  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 #: MediaWiki takes the client's address from X-Forwarded-For when the proxy (here the
 #: benchmark itself, on 127.0.0.1) is trusted: eight reporters with eight addresses.

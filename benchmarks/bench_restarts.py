@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from automod.sandbox import down, up  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -36,8 +36,7 @@ from support.moderation_helpers import (  # noqa: E402
     set_config,
     start_at_stream_end,
 )
-
-from automod.sandbox import down, up  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 
 def burst(vandals: list[WikiClient], pages: list[str], tag: str) -> list[int]:

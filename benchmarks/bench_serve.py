@@ -223,10 +223,10 @@ def main() -> None:
         replay_server(Path(args.replay_server[0]), Path(args.replay_server[1]))
         return
     import yaml
-    from support.datasets import synthetic_dataset
 
     from automod.sandbox import down, up
     from automod.training import train_model
+    from support.datasets import synthetic_dataset
 
     root = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     info = up(root / "sandbox")

@@ -27,8 +27,7 @@ from pathlib import Path
 
 from automod.moderation.candidates import rejection_reason
 from automod.sandbox.relay import Relay
-from automod.stream.events import parse_event
-from automod.stream.follower import StreamFollower
+from automod.stream import StreamFollower, parse_event
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests/data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 

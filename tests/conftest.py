@@ -98,7 +98,7 @@ def bot_factory(sandbox: SandboxInfo, liftwing: LiftWingStandin, tmp_path: Any) 
 def gateway(sandbox: SandboxInfo) -> Iterator[Any]:
     """The bot's own gateway on the sandbox wiki (pywikibot, the bot account)."""
     previous = os.environ.get("PYWIKIBOT_DIR")
-    from automod.onwiki.gateway import WikiGateway
+    from automod.onwiki import WikiGateway
 
     yield WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
     # Bots started later by other tests must not inherit this process's pywikibot directory.

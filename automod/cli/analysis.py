@@ -44,7 +44,7 @@ def _probability(text: str) -> float:
 
 
 def _open_store(path: Path) -> Any:
-    from automod.evidence.labels import with_labels
+    from automod.evidence import with_labels
     from automod.store import MIGRATIONS, Store
 
     if not path.exists():
@@ -133,7 +133,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
         else:
             print(f"wrote {png_path}", file=sys.stderr)
     if args.publish:
-        from automod.onwiki.gateway import WikiGateway
+        from automod.onwiki import WikiGateway
 
         assert settings is not None
         gateway = WikiGateway(settings.wiki(args.wiki), settings.pywikibot_dir)
@@ -186,7 +186,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from automod.evidence import render_json, render_text
-    from automod.moderation.backtest import BacktestOptions, backtest
+    from automod.moderation import BacktestOptions, backtest
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)

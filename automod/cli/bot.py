@@ -20,7 +20,7 @@ __all__ = ["register"]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from automod.moderation.runner import RunOptions, run
+    from automod.moderation import RunOptions, run
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -30,7 +30,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
-    from automod.moderation.served_wiki import check_config
+    from automod.moderation import check_config
     from automod.settings import load_settings
 
     report = check_config(load_settings(args.settings), args.wiki)
@@ -51,7 +51,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         return _score_file(args)
     if args.settings is None or args.wiki is None or args.rev_id is None:
         raise ConfigError("score needs --settings FILE --wiki NAME REV_ID (or --input FILE to score a file offline)")
-    from automod.moderation.runner import score_revision
+    from automod.moderation import score_revision
     from automod.settings import load_settings
 
     print(json.dumps(score_revision(load_settings(args.settings), args.wiki, args.rev_id), indent=2,
@@ -73,7 +73,7 @@ def _score_file(args: argparse.Namespace) -> int:
 
         models_dir = load_settings(args.settings).models_dir
     try:
-        from automod.training.from_csv import score_csv
+        from automod.training import score_csv
     except ImportError as exc:
         raise ConfigError(f"scoring a file needs the 'local' extra (pip install -e '.[local]'): {exc}") from exc
     count = score_csv(models_dir / args.model.removeprefix("local:"), args.input, args.output)

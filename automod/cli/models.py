@@ -50,7 +50,7 @@ def features_of_files(old: Path, new: Path, *, lang: str | None = None, api: str
     the wiki at ``api``, else from the ``lang`` Wikipedia's API; with none of them, only
     MediaWiki's canonical names (Category, File, Image, Media) are recognised.
     """
-    from automod.scoring.features import NamespaceNames, text_counts, text_features
+    from automod.scoring import NamespaceNames, text_counts, text_features
 
     names = NamespaceNames()
     if siteinfo is not None:
@@ -76,8 +76,7 @@ def _train_from_csv(args: argparse.Namespace) -> int:
     if args.models_dir is None and args.settings is None:
         raise ConfigError("--from-csv needs --models-dir DIR (or --settings, for its models_dir)")
     try:
-        from automod.training.from_csv import table_from_csv
-        from automod.training.train import train_table
+        from automod.training import table_from_csv, train_table
     except ImportError as exc:
         raise ConfigError(f"training needs the 'local' extra (pip install -e '.[local]' in the checkout): {exc}") from exc
     models_dir = args.models_dir
@@ -117,11 +116,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         extract = None
         if multilingual:
-            from automod.training.multilingual import (
-                text_extractor,
-                train_multilingual_model,
-            )
-            from automod.training.multilingual_fit import TrainConfig
+            from automod.training import TrainConfig, text_extractor, train_multilingual_model
 
             extract = text_extractor(wiki.lang or "en")
     except ImportError as exc:
@@ -137,7 +132,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         if args.days is None:
             raise ConfigError("--from-api needs --days N")
-        from automod.onwiki.gateway import WikiGateway
+        from automod.onwiki import WikiGateway
 
         gateway = WikiGateway(wiki, settings.pywikibot_dir, login=False)
         dataset = dataset_from_api(gateway.query, wiki.name, args.days, show_progress=show, extract=extract)
@@ -162,7 +157,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_upgrade_model(args: argparse.Namespace) -> int:
-    from automod.training.multilingual import upgrade_model_dir
+    from automod.training import upgrade_model_dir
 
     card = upgrade_model_dir(args.models_dir / args.name)
     print(json.dumps({"model": f"local:{card['name']}", "id": card["id"], "serving": card["serving"]}, indent=2))

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 
 def _status(args: argparse.Namespace) -> int:
-    from automod.moderation.health import StatusLimits, heartbeat_path, rate_limit_notes, read_status
+    from automod.moderation import StatusLimits, heartbeat_path, rate_limit_notes, read_status
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -25,7 +25,7 @@ def _status(args: argparse.Namespace) -> int:
         max_undecided_seconds=args.max_undecided)
     data, problems = read_status(heartbeat_path(settings.store), limits, store=settings.store)
     if settings.central_config is not None:
-        from automod.onwiki.central_config import central_status
+        from automod.onwiki import central_status
 
         data["central_config"] = central = central_status(settings)
         problems = [*problems, *(f"central config {central['wiki']}:{central['page']} governs nothing: {p}"
@@ -42,9 +42,7 @@ def _status(args: argparse.Namespace) -> int:
 def _stats_windows(args: argparse.Namespace) -> int:
     """The last 1, 7 or 30 days for one wiki or every served one; --publish: the central summary."""
     from automod.errors import ConfigError
-    from automod.onwiki.central_config import governed_wikis
-    from automod.onwiki.dashboard import publish_summary, window_stats
-    from automod.onwiki.gateway import WikiGateway
+    from automod.onwiki import WikiGateway, governed_wikis, publish_summary, window_stats
     from automod.settings import load_settings
     from automod.store import Store
 
@@ -70,8 +68,7 @@ def _stats(args: argparse.Namespace) -> int:
         return _stats_windows(args)
     if args.wiki is None:
         raise ConfigError("stats needs --wiki (or --days for every wiki)")
-    from automod.onwiki.gateway import WikiGateway
-    from automod.onwiki.stats import day_stats, publish_day
+    from automod.onwiki import WikiGateway, day_stats, publish_day
     from automod.settings import load_settings
     from automod.store import Store
 

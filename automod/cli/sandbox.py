@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from automod.cli._options import dir_option
-from automod.sandbox.trial import REVIEW_STATUSES, edit_as, file_report, review_report, save_config, seed_sandbox
+from automod.sandbox import REVIEW_STATUSES, edit_as, file_report, review_report, save_config, seed_sandbox
 
 __all__ = ["register"]
 
@@ -32,7 +32,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     info = sandbox.up(args.dir, port=args.port, wikis=args.wikis, lang=args.lang)
     out = info.to_json()
     if args.seed:
-        from automod.sandbox.seed import seed
+        from automod.sandbox import seed
 
         out["seed"] = seed(info.dir, info.api_url).to_json()
     print(json.dumps(out, indent=2))

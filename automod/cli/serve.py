@@ -19,8 +19,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.model.startswith("local:") or args.model == "local:":
         raise ConfigError(f"--model must name a local model (local:NAME), not {args.model!r}")
     try:
-        from automod.serving.scorers import routes_from_settings
-        from automod.serving.server import ServeOptions, serve
+        from automod.serving import ServeOptions, routes_from_settings, serve
     except ModuleNotFoundError as exc:
         raise ConfigError(f"automod serve needs the serve extra (pip install -e '.[serve]' in the checkout): {exc}") from exc
     settings = load_settings(args.settings)
@@ -33,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _shard(args: argparse.Namespace) -> int:
-    from automod.serving.shards import central_group, parse_rates, plan_shards, rates_from_store, write_shards
+    from automod.serving import central_group, parse_rates, plan_shards, rates_from_store, write_shards
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -51,7 +50,7 @@ def _shard(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from automod.serving.contract import DEFAULT_HOST, DEFAULT_PORT
+    from automod.serving import DEFAULT_HOST, DEFAULT_PORT
 
     p = commands.add_parser("serve", help="serve a local model over Lift Wing's revert-risk HTTP contract (KServe)",
                             parents=[settings_option("operator settings: the wikis whose API the server reads "

@@ -31,7 +31,7 @@ import requests
 from automod.errors import AutomodError
 from automod.evidence.labels import truth
 from automod.store import Store
-from automod.stream.follower import RetryPolicy
+from automod.stream import RetryPolicy
 
 __all__ = [
     "CSV_COLUMNS", "DEFAULT_STREAM", "SCHEMA", "ExportError", "PostResult", "StoredScore", "event_id",

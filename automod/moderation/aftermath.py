@@ -21,14 +21,14 @@ from automod.moderation.shared_tasks import (
     shared_report_edit,
     shared_report_link,
 )
-from automod.onwiki.config_notice import post_config_notice
-from automod.onwiki.gateway import ConfigPage
-from automod.onwiki.notices import send_notice
-from automod.onwiki.report_trust import same_user
-from automod.onwiki.reports import (
+from automod.onwiki import (
+    ConfigPage,
     ensure_preload,
     log_implicit_report,
+    post_config_notice,
     process_report_page,
+    same_user,
+    send_notice,
 )
 from automod.records import RecentChange, RevisionContext, Verdict
 from automod.store import Store

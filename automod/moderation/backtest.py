@@ -31,22 +31,23 @@ from typing import Any, TextIO
 
 from automod.config import AppliedConfig
 from automod.errors import ConfigError
-from automod.evidence.labels import Labeller, with_labels
-from automod.evidence.thresholds import (
+from automod.evidence import (
+    Labeller,
     ThresholdTable,
     build_table,
     current_threshold,
     models_in_store,
     observations_from_store,
+    with_labels,
 )
 from automod.moderation.candidates import rejection_reason
 from automod.moderation.moderator import POSITION_SAVE_INTERVAL, Moderator
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import RevisionContext
+from automod.records import RecentChange
 from automod.settings import Settings
 from automod.store import MIGRATIONS, Store
-from automod.stream.events import RecentChange
-from automod.stream.follower import StreamFollower
+from automod.stream import StreamFollower
 
 __all__ = ["AsOfEditGateway", "BacktestOptions", "BacktestSummary", "BacktestWiki", "backtest", "default_store_path"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from automod.stream.events import RecentChange
+from automod.records import RecentChange
 
 __all__ = ["INTAKE_RULES", "rejection_reason"]
 

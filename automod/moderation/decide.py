@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from automod.config import CommunityConfig
 from automod.records import Outcome
-from automod.scoring.base import Score
+from automod.scoring import Score
 
 __all__ = ["ThresholdDecision", "breaker_trips", "decide"]
 

@@ -7,9 +7,7 @@ import logging
 
 from automod.config import CommunityConfig
 from automod.errors import WikiError
-from automod.onwiki.gateway import WikiGateway
-from automod.onwiki.vandal_reports import report_vandal
-from automod.onwiki.warnings import WarningLevel, warning_level
+from automod.onwiki import WarningLevel, WikiGateway, report_vandal, warning_level
 from automod.records import RecentChange
 from automod.store import Store
 

@@ -24,8 +24,8 @@ from automod.errors import ScoringError, WikiError
 from automod.moderation.aftermath import Aftermath
 from automod.moderation.decide import breaker_trips, decide
 from automod.moderation.page_facts import with_page_facts
-from automod.moderation.retries import is_transient
 from automod.moderation.restart import Restart
+from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.skip_rules import (
@@ -34,7 +34,7 @@ from automod.moderation.skip_rules import (
     context_skip,
     too_old,
 )
-from automod.onwiki.gateway import TargetProblem
+from automod.onwiki import TargetProblem
 from automod.records import (
     HandleResult,
     Outcome,
@@ -46,7 +46,7 @@ from automod.records import (
     Verdict,
     WikiProblem,
 )
-from automod.scoring.base import Unscorable
+from automod.scoring import Unscorable
 from automod.settings import Settings
 from automod.store import DecidedEdit, Store
 

@@ -17,8 +17,7 @@ from collections import deque
 from collections.abc import Callable
 
 from automod.errors import WikiError
-from automod.onwiki.gateway import WikiGateway
-from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
+from automod.onwiki import AccountLimits, RateLimit, WikiGateway, read_limits
 
 __all__ = ["AccountLimits", "RateLimit", "RollbackPacer", "read_limits"]
 

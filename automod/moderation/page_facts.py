@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from automod.moderation.skip_rules import EditFacts
-from automod.onwiki.editors import earlier_edit_count
-from automod.onwiki.exclusion import revision_excludes_bot
-from automod.onwiki.gateway import WikiGateway
+from automod.onwiki import WikiGateway, earlier_edit_count, revision_excludes_bot
 
 __all__ = ["with_page_facts"]
 

@@ -28,8 +28,7 @@ from dataclasses import fields
 from typing import Any
 
 from automod.records import Score
-from automod.scoring.base import Scorer, Unscorable
-from automod.scoring.liftwing import BATCH_MAX, LiftWingStats
+from automod.scoring import BATCH_MAX, LiftWingStats, Scorer, Unscorable
 
 __all__ = ["MEMO_MAX", "ConcurrentPrefetch"]
 

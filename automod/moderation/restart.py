@@ -34,7 +34,7 @@ from datetime import datetime
 from automod.errors import WikiError
 from automod.moderation.rollback import RollbackQueue, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
-from automod.onwiki.gateway import WikiGateway
+from automod.onwiki import WikiGateway
 from automod.records import EventMeta, Outcome, RecentChange, RollbackStatus, Verdict
 from automod.store import Decision, Store
 

@@ -21,8 +21,7 @@ from typing import Generic, TypeVar
 
 from automod.errors import WikiUnavailable
 from automod.records import RecentChange
-from automod.scoring.base import ScorerUnavailable
-from automod.scoring.liftwing import MalformedAnswer
+from automod.scoring import MalformedAnswer, ScorerUnavailable
 
 __all__ = ["DECISION_DELAYS", "TRANSIENT_FAULTS", "DecisionRetries", "Deferred", "is_transient", "seconds_left"]
 

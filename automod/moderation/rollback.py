@@ -21,9 +21,7 @@ from typing import Any
 from automod.config import DEFAULT_SUMMARY, CommunityConfig
 from automod.moderation.pacing import RollbackPacer
 from automod.moderation.retries import seconds_left
-from automod.onwiki.gateway import WikiGateway
-from automod.onwiki.messages import messages_for
-from automod.onwiki.rate_limits import AccountLimits
+from automod.onwiki import AccountLimits, WikiGateway, messages_for
 from automod.records import RecentChange, Verdict
 
 __all__ = ["ROLLBACK_DELAYS", "PendingRollback", "RollbackQueue", "render_summary", "rollback_summary"]

@@ -18,17 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from automod.errors import StoreError, WikiError
+from automod.errors import ScoringError, StoreError, WikiError
 from automod.moderation.decide import decide
 from automod.moderation.health import Health, Heartbeat, heartbeat_path
 from automod.moderation.moderator import POSITION_SAVE_INTERVAL, Moderator, RunSummary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.workers import CompletionTracker, WikiWorker
 from automod.records import Outcome
-from automod.scoring.base import ScoringError
 from automod.settings import Settings
 from automod.store import InstanceLock, Store
-from automod.stream.follower import RetryPolicy, StreamFollower
+from automod.stream import RetryPolicy, StreamFollower
 
 __all__ = ["RunOptions", "run", "score_revision"]
 

@@ -21,13 +21,26 @@ import requests
 from automod.config import AppliedConfig, CommunityConfig, ConfigProblem
 from automod.errors import AutomodError, StoreError, WikiError, WikiUnavailable
 from automod.moderation.prefetch import ConcurrentPrefetch
-from automod.onwiki.central_config import CentralPage, central_source, governed_config
-from automod.onwiki.central_notice import central_changed
-from automod.onwiki.community_config import read_config_page
-from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
-from automod.scoring.base import KNOWN_LIFTWING_MODELS, Scorer, ScorerUnavailable
-from automod.scoring.liftwing import LiftWingRetry, LiftWingScorer, Timeouts
-from automod.scoring.ores import ORES_MODELS, OresScorer
+from automod.onwiki import (
+    CentralPage,
+    ConfigPage,
+    WikiGateway,
+    central_changed,
+    central_source,
+    governed_config,
+    read_config_page,
+    same_title,
+)
+from automod.scoring import (
+    KNOWN_LIFTWING_MODELS,
+    ORES_MODELS,
+    LiftWingRetry,
+    LiftWingScorer,
+    OresScorer,
+    Scorer,
+    ScorerUnavailable,
+    Timeouts,
+)
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
 
@@ -127,7 +140,7 @@ class ServedWiki:
 
     def _local_models(self) -> tuple[str, ...]:
         try:
-            from automod.scoring.local import local_model_names
+            from automod.scoring import local_model_names
         except ImportError:  # the "local" extra is not installed
             return ()
         return tuple(f"local:{name}" for name in local_model_names(self.settings.models_dir))
@@ -305,14 +318,14 @@ class ServedWiki:
         if model not in self._scorers and model in ORES_MODELS:
             self._scorers[model] = self._remote(lambda: self._ores_scorer(model))
         elif model not in self._scorers and model.startswith("local:"):
-            from automod.scoring.local import LocalScorer
+            from automod.scoring import LocalScorer
 
             gateway = self.connect()
             if gateway is None:
                 raise ScorerUnavailable(f"{self.name} is not reachable for local scoring")
             model_dir = self.settings.models_dir / model.removeprefix("local:")
             if _is_multilingual(model_dir):
-                from automod.scoring.multilingual.scorer import MultilingualScorer
+                from automod.scoring.multilingual import MultilingualScorer
 
                 self._scorers[model] = MultilingualScorer(model_dir, gateway.query, lang=self.wiki.lang)
             else:

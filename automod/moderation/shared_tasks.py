@@ -15,25 +15,23 @@ import threading
 import time
 from collections.abc import Callable
 
+from automod.config import CommunityConfig
 from automod.errors import AutomodError, StoreError
 from automod.moderation.served_wiki import ServedWiki
-from automod.config import CommunityConfig
-from automod.onwiki.central_config import governed_wikis
-from automod.onwiki.shared_report_pass import (
+from automod.onwiki import (
+    ReinstateRequest,
+    SharedPage,
+    ensure_shared_preload,
+    governed_wikis,
     post_lost_outcomes,
     post_outcome,
     process_shared_page,
     reinstate_shared,
-    start_pass,
-    write_implicit_reports,
-)
-from automod.onwiki.shared_reports import (
-    ReinstateRequest,
-    SharedPage,
-    ensure_shared_preload,
     review_config,
     shared_hub,
     shared_report_url,
+    start_pass,
+    write_implicit_reports,
 )
 from automod.records import RecentChange
 from automod.store import Store

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from automod.errors import AutomodError, StoreError
-from automod.evidence.labels import Labeller, record_report_label
+from automod.evidence import Labeller, record_report_label
 from automod.moderation.candidates import rejection_reason
 from automod.moderation.chores import Chore, Scheduler
 from automod.moderation.moderator import Moderator, RunSummary
@@ -28,13 +28,11 @@ from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.shared_tasks import run_shared_tasks
 from automod.moderation.work_queue import ReportPasses
-from automod.onwiki.dashboard import publish_summary_if_due
-from automod.onwiki.stats import publish_day, yesterday_unpublished
-from automod.records import HandleResult
+from automod.onwiki import publish_day, publish_summary_if_due, yesterday_unpublished
+from automod.records import HandleResult, RecentChange
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
-from automod.stream.events import RecentChange
-from automod.stream.follower import MALFORMED_KEEP_BYTES
+from automod.stream import MALFORMED_KEEP_BYTES
 
 __all__ = ["CompletionTracker", "WikiWorker"]
 

@@ -13,7 +13,7 @@ from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
 from automod.onwiki.editors import earlier_edit_count
 from automod.onwiki.exclusion import revision_excludes_bot
-from automod.onwiki.gateway import ConfigPage, WikiGateway, same_title
+from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
@@ -47,6 +47,7 @@ __all__ = [
     "ReinstateRequest",
     "SharedPage",
     "WarningLevel",
+    "TargetProblem",
     "WikiGateway",
     "central_changed",
     "central_source",

@@ -20,8 +20,8 @@ import time
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
-from automod.onwiki.central_config import CentralPage, governed_config
 from automod.config import CommunityConfig
+from automod.onwiki.central_config import CentralPage, governed_config
 from automod.onwiki.config_notice import WINDOW_DAYS, expected_impact, impact_line, talk_page_of
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages, load_messages

@@ -14,11 +14,7 @@ import time
 from typing import Any
 
 from automod.config import AppliedConfig, CommunityConfig
-from automod.evidence.thresholds import (
-    build_table,
-    days_covered,
-    observations_from_store,
-)
+from automod.evidence import build_table, days_covered, observations_from_store
 from automod.onwiki.gateway import ConfigPage, WikiGateway
 from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.messages import messages_for

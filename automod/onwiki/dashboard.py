@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from automod.errors import AutomodError, StoreError
-from automod.evidence.thresholds import wilson
+from automod.evidence import wilson
 from automod.onwiki.central_config import governed_wikis
 from automod.onwiki.gateway import WikiGateway
 from automod.settings import Settings

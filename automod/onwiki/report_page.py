@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.i18n import Messages, load_messages
+from automod.onwiki.page_reads import SectionSpan
 
 __all__ = ["DIFF", "LINE", "LINK", "MARKER", "PageSection", "ReportSection", "STATUSES", "UNSIGNED_SIGNATURE",
            "heading_count", "page_sections", "parse_report_page", "preload_text", "report_line", "rev_number",

@@ -16,8 +16,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict
 
-from automod.errors import WikiError, WikiUnavailable
 from automod.config import CommunityConfig
+from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans

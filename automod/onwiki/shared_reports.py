@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from automod.errors import WikiError
 from automod.config import CommunityConfig
+from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for

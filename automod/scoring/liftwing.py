@@ -39,11 +39,28 @@ import requests
 import urllib3.exceptions
 
 from automod.errors import ScoringError
-from automod.scoring.base import (KNOWN_LIFTWING_MODELS, Score, ScorerTimeout, ScorerUnavailable, UnknownModel,
-                                  Unscorable, wiki_lang)
+from automod.scoring.base import (
+    KNOWN_LIFTWING_MODELS,
+    Score,
+    ScorerTimeout,
+    ScorerUnavailable,
+    UnknownModel,
+    Unscorable,
+    wiki_lang,
+)
 from automod.scoring.liftwing_batch import BATCH_MAX, BATCH_MODELS, batch_body, failed_codes, single_detail
-from automod.scoring.liftwing_policy import (DEFAULT_RETRY, DEFAULT_TIMEOUTS, REASON, LiftWingRetry, LiftWingStats,
-                                             Timeouts, describe, error_message, parse_retry_after, transport_failure)
+from automod.scoring.liftwing_policy import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUTS,
+    REASON,
+    LiftWingRetry,
+    LiftWingStats,
+    Timeouts,
+    describe,
+    error_message,
+    parse_retry_after,
+    transport_failure,
+)
 
 __all__ = ["DEFAULT_RETRY", "DEFAULT_TIMEOUTS", "DEFAULT_URL", "LiftWingRetry", "LiftWingScorer",
            "LiftWingStats", "MalformedAnswer", "Timeouts", "parse_retry_after"]

@@ -17,8 +17,8 @@ from http import HTTPStatus
 from typing import Any
 
 from automod.errors import ScoringError
-from automod.scoring.base import ScorerUnavailable, Unscorable
 from automod.records import Score
+from automod.scoring import ScorerUnavailable, Unscorable
 from automod.serving.contract import (
     MW_API_ERROR,
     BadRequest,

@@ -23,8 +23,7 @@ import requests
 
 from automod.errors import ScoringError, WikiError, WikiUnavailable
 from automod.records import Score
-from automod.scoring.base import Scorer, wiki_lang
-from automod.scoring.revision_data import Query
+from automod.scoring import Query, Scorer, wiki_lang
 from automod.serving.contract import LIFTWING_NAMES, WikiRoute
 from automod.settings import Settings
 
@@ -105,10 +104,10 @@ def build_scorer(spec: ModelSpec, lang: str) -> Scorer:
     route = spec.routes[lang]
     query = api_query(route.api, spec.user_agent)
     if spec.kind == "multilingual":
-        from automod.scoring.multilingual.scorer import MultilingualScorer
+        from automod.scoring.multilingual import MultilingualScorer
 
         return MultilingualScorer(spec.model_dir, query, lang=spec.content_langs.get(lang, "en"), threads=1)
-    from automod.scoring.local import LocalScorer
+    from automod.scoring import LocalScorer
 
     return LocalScorer(spec.model_dir, query)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from automod.errors import ConfigError
-from automod.scoring.base import UnknownModel
+from automod.scoring import UnknownModel
 from automod.serving.contract import DEFAULT_HOST, DEFAULT_PORT, WikiRoute
 from automod.serving.model import RevertRiskModel, kserve
 from automod.serving.scorers import ModelSpec

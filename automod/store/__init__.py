@@ -18,8 +18,14 @@ from automod.store.exports import ExportQueries, ScoredEdit
 from automod.store.labels import Label, LabelCandidate, LabelQueries
 from automod.store.lock import InstanceLock
 from automod.store.migrations import LABELS_MIGRATION, MIGRATIONS, Migration
-from automod.store.reports import (CONFIRMED_REPORT_STATUSES, REPORT_STATUSES, Report, ReportQueries, ReportState,
-                                   UnpostedOutcome)
+from automod.store.reports import (
+    CONFIRMED_REPORT_STATUSES,
+    REPORT_STATUSES,
+    Report,
+    ReportQueries,
+    ReportState,
+    UnpostedOutcome,
+)
 from automod.store.stats import StatsQueries, decision_rates
 
 __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES",

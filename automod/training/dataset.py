@@ -16,18 +16,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from automod.scoring.content_features import CONTENT_FEATURE_NAMES, content_features, edit_diff, word_lists
-from automod.scoring.features import (
+from automod.scoring import (
+    CONTENT_FEATURE_NAMES,
     MISSING,
     EditData,
     QualityMaxima,
     RevisionInfo,
     TextCounts,
     UserInfo,
+    content_features,
+    edit_diff,
     edit_features,
     feature_vector,
+    word_lists,
 )
-from automod.scoring.multilingual.edit_texts import EditTexts
+from automod.scoring.multilingual import EditTexts
 from automod.training.labels import HistoryRevision, reverted_by_others
 
 __all__ = ["BOT_NAME", "Dataset", "EditRecord", "PageRevision", "TextExtractor", "label_summary", "page_records"]

@@ -24,8 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from automod.scoring.features import NamespaceNames, UserInfo, text_counts
-from automod.scoring.revision_data import Query, parse_timestamp
+from automod.scoring import NamespaceNames, Query, UserInfo, parse_timestamp, text_counts
 from automod.training.dataset import (
     Dataset,
     EditRecord,

@@ -26,17 +26,20 @@ from datetime import datetime
 from pathlib import Path
 
 from automod.errors import AutomodError
-from automod.scoring.content_features import EditDiff, content_features, edit_diff, word_lists
-from automod.scoring.features import (
+from automod.scoring import (
+    CARD_FILE,
     FEATURE_NAMES,
     MISSING,
+    EditDiff,
     UserInfo,
+    content_features,
+    edit_diff,
     feature_vector,
     text_counts,
     text_features,
     user_features,
+    word_lists,
 )
-from automod.scoring.model_files import CARD_FILE
 from automod.training.train import TrainingTable
 
 __all__ = ["COLUMNS", "LabelledEdit", "LabelledEditsError", "csv_features", "read_labelled_edits", "score_csv",
@@ -217,7 +220,7 @@ def score_csv(model_dir: Path, input_path: Path, output_path: Path) -> int:
     """
     edits = read_labelled_edits(input_path, require_label=False)
     if _is_multilingual(Path(model_dir)):
-        from automod.scoring.multilingual.serving import score_edit_rows
+        from automod.scoring.multilingual import score_edit_rows
 
         scores = [MISSING] * len(edits)
         for lang in sorted({e.lang for e in edits}):  # one call per content language
@@ -230,7 +233,7 @@ def score_csv(model_dir: Path, input_path: Path, output_path: Path) -> int:
             except ValueError as exc:
                 raise LabelledEditsError(f"{input_path}: {exc}") from exc
     else:
-        from automod.scoring.local import LocalModel
+        from automod.scoring import LocalModel
 
         model = LocalModel.load(Path(model_dir))
         scores = model.predict([feature_vector(csv_features(e)) for e in edits]) if edits else []

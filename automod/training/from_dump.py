@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from automod.errors import AutomodError
-from automod.scoring.features import NamespaceNames, UserInfo, text_counts
+from automod.scoring import NamespaceNames, UserInfo, text_counts
 from automod.training.dataset import (
     BOT_NAME,
     Dataset,

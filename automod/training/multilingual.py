@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automod.scoring.features import EditData
-from automod.scoring.multilingual.edit_texts import edit_meta, extract_edit_texts
+from automod.scoring import EditData
+from automod.scoring.multilingual import edit_meta, extract_edit_texts
 from automod.training.dataset import Dataset, TextExtractor
 from automod.training.labels import LABEL_DEFINITION
 from automod.training.train import MIN_EDITS, TrainingError, check_model_name
@@ -91,17 +91,16 @@ def upgrade_model_dir(model_dir: Path) -> dict[str, Any]:
 
     import torch
 
-    from automod.scoring.model_files import CARD_FILE, verify_sha256
-    from automod.scoring.multilingual.card import (
+    from automod.scoring import CARD_FILE, sha256_path, verify_sha256
+    from automod.scoring.multilingual import (
         HEADS_FILE,
         HEADS_NPZ,
         ONNX_DATA,
         ONNX_FILE,
         MultilingualCard,
+        save_heads_npz,
+        with_external_data,
     )
-    from automod.scoring.multilingual.model import sha256_path
-    from automod.scoring.multilingual.onnx_encoder import with_external_data
-    from automod.scoring.multilingual.torch_free import save_heads_npz
     from automod.training.multilingual_fit import SERVING_NOTE
 
     model_dir = Path(model_dir)

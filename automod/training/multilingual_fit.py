@@ -26,30 +26,28 @@ from typing import Any
 import torch
 from torch import nn
 
-from automod.scoring.multilingual.edit_texts import EditMeta, EditTexts
-from automod.scoring.multilingual.inference import (
-    encode_texts,
-    feature_row,
-    pad_batch,
-    quantize_linear,
-    run_heads,
-)
-from automod.scoring.multilingual.model import (
+from automod.scoring import CARD_FILE, sha256_path
+from automod.scoring.multilingual import (
     BOOSTER_FILE,
-    CARD_FILE,
     ENCODER_DIR,
     FEATURE_NAMES,
     FEATURE_SET,
     HEADS_FILE,
     HEADS_NPZ,
+    EditMeta,
+    EditTexts,
     MultilingualCard,
     MultilingualModel,
     RevertRiskHeads,
+    encode_texts,
+    feature_row,
     load_encoder,
+    pad_batch,
+    quantize_linear,
+    run_heads,
+    save_heads_npz,
     save_model_files,
-    sha256_path,
 )
-from automod.scoring.multilingual.torch_free import save_heads_npz
 from automod.training.metrics import auc
 from automod.training.progress import Progress
 
@@ -328,12 +326,7 @@ def _export_onnx(net: RevertRiskHeads, tokenizer: Any, booster: Any, measured: S
                  fp32: list[float], staging: Path, config: TrainConfig) -> dict[str, Any]:
     """Export the int8 ONNX encoder into ``staging`` and measure it against ``fp32``, the
     probabilities of ``measured`` (the edits the heads never saw)."""
-    from automod.scoring.multilingual.onnx_encoder import (
-        ONNX_FILE,
-        OnnxRevertRisk,
-        export_int8,
-        onnx_available,
-    )
+    from automod.scoring.multilingual import ONNX_FILE, OnnxRevertRisk, export_int8, onnx_available
 
     if not config.onnx:
         return {}

@@ -24,11 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from automod.errors import AutomodError
 from automod.config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
-from automod.scoring.features import FEATURE_NAMES, FEATURE_SET_VERSION, QualityMaxima
-from automod.scoring.local import CARD_FILE, MODEL_FILE
-from automod.scoring.model_files import sha256_path
+from automod.errors import AutomodError
+from automod.scoring import CARD_FILE, FEATURE_NAMES, FEATURE_SET_VERSION, MODEL_FILE, QualityMaxima, sha256_path
 from automod.training.dataset import Dataset
 from automod.training.labels import LABEL_DEFINITION
 from automod.training.metrics import auc, precision_recall_at, ranking_summary, threshold_for_precision

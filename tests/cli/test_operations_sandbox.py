@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from automod.store import Store
 from support.moderation_helpers import (
     REVERTING,
     Bot,
@@ -29,8 +31,6 @@ from support.moderation_helpers import (
 from support.relay_helpers import spawn, wait_for
 from support.settings_files import write_settings
 from support.store_evidence import sqlite_of
-
-from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,10 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from support.relay_helpers import rc_packet, running_relay, spawn, wait_for
-from support import settings_files
-
 from automod.store import Store
+from support import settings_files
+from support.relay_helpers import rc_packet, running_relay, spawn, wait_for
 
 
 def write_settings(tmp_path: Path, stream_url: str, wikis=("sandboxwiki",)) -> Path:

@@ -16,20 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.settings_files import write_settings
 
 from automod.cli import main
-from automod.evidence.export import (
-    SCHEMA,
-    event_id,
-    post_events,
-    stored_scores,
-    to_event,
-)
-from automod.evidence.labels import record_label, with_labels
+from automod.evidence import post_events, stored_scores, to_event, with_labels
+from automod.evidence.export import SCHEMA, event_id
+from automod.evidence.labels import record_label
 from automod.records import Outcome, Verdict
 from automod.store import MIGRATIONS, DecidedEdit, Store
-from automod.stream.follower import RetryPolicy
+from automod.stream import RetryPolicy
+from support.settings_files import write_settings
 
 WIKI = "testwiki"
 FAST = RetryPolicy(initial=0.01, factor=2.0, cap=0.05, jitter=0.0)
@@ -211,7 +206,7 @@ def test_an_unreachable_receiver_is_an_error_after_the_retries(settings):
     fill_store(settings.parent / "automod.sqlite", 2)
     with Store(settings.parent / "automod.sqlite") as store:
         events = [to_event(s) for s in stored_scores(store)]
-    from automod.evidence.export import ExportError
+    from automod.evidence import ExportError
 
     with pytest.raises(ExportError, match="not accepted .* after 3 attempts"):
         post_events(events, "http://127.0.0.1:9/v1/events", user_agent="automod-tests/0.1 (tests)", attempts=3,
@@ -226,7 +221,7 @@ def test_csv_is_readable_without_labels_table(tmp_path):
         scores = stored_scores(store)
     assert [(s.rev_id, s.label, s.title) for s in scores] == [(7, None, None)]
     buffer = io.StringIO()
-    from automod.evidence.export import write_scores_csv
+    from automod.evidence import write_scores_csv
 
     write_scores_csv(scores, buffer)
     assert buffer.getvalue().splitlines()[1].startswith(f"{WIKI},7,m,1,0.7,true,,")

@@ -12,19 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
-from support.wiki import run_jobs
-from support.moderation_helpers import bot_settings
 
 from automod.cli import main
-from automod.evidence.labels import (
-    Labeller,
-    labels_for,
-    record_report_label,
-    with_labels,
-)
-from automod.evidence.thresholds import build_table, observations_from_store
+from automod.evidence import Labeller, build_table, observations_from_store, record_report_label, with_labels
+from automod.evidence.labels import labels_for
 from automod.records import Outcome, Verdict
 from automod.store import MIGRATIONS, DecidedEdit, Store
+from support.moderation_helpers import bot_settings
+from support.wiki import run_jobs
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,9 +10,9 @@ import random
 from pathlib import Path
 
 import pytest
-from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
+from support.settings_files import offline_settings, write_settings
 
 Z = 1.959963984540054  # the 97.5th percentile of the standard normal
 KEYS = ["threshold", "would_revert", "per_day", "precision", "precision_low", "precision_high", "recall",

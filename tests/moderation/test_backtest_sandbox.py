@@ -10,7 +10,11 @@ import os
 import time
 
 import pytest
-from support.wiki import run_jobs
+
+from automod.cli import main
+from automod.moderation import BacktestOptions, backtest
+from automod.settings import load_settings
+from automod.store import Store
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import (
     REVERTING,
@@ -23,11 +27,7 @@ from support.moderation_helpers import (
     wait_connected,
 )
 from support.store_evidence import sqlite_of
-
-from automod.cli import main
-from automod.moderation.backtest import BacktestOptions, backtest
-from automod.settings import load_settings
-from automod.store import Store
+from support.wiki import run_jobs
 
 pytestmark = pytest.mark.sandbox
 

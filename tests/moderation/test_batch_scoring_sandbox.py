@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from support.moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, start_at_stream_end
 from support.settings_files import write_settings
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
+from automod.store import Store
 from support.moderation_helpers import (
     REVERTING,
     bot_settings,
@@ -16,8 +18,6 @@ from support.moderation_helpers import (
 )
 from support.settings_files import write_settings
 from support.store_evidence import sqlite_of
-
-from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from support.relay_helpers import spawn, wait_for
-from support.settings_files import write_settings
 
 from automod.sandbox import SandboxInfo
+from support.relay_helpers import spawn, wait_for
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 

@@ -4,6 +4,8 @@ false positives — the real bot on the sandbox wiki with the Lift Wing stand-in
 from __future__ import annotations
 
 import pytest
+
+from automod.store import Store
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import (
     REVERTING,
@@ -13,8 +15,6 @@ from support.moderation_helpers import (
 )
 from support.relay_helpers import wait_for
 from support.store_evidence import sqlite_of
-
-from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 TALK = "MediaWiki talk:Automod-config.json"

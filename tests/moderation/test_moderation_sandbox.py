@@ -11,6 +11,9 @@ import threading
 import time
 
 import pytest
+
+from automod.records import Outcome, Verdict
+from automod.store import DecidedEdit, Store
 from support.moderation_helpers import (
     REVERTING,
     bot_settings,
@@ -20,9 +23,6 @@ from support.moderation_helpers import (
 )
 from support.relay_helpers import wait_for
 from support.store_evidence import sqlite_of
-
-from automod.records import Outcome, Verdict
-from automod.store import DecidedEdit, Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 import yaml
-from support.multiwiki import client_for
+
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import (
     REVERTING,
@@ -21,6 +21,7 @@ from support.moderation_helpers import (
     start_at_stream_end,
     wait_connected,
 )
+from support.multiwiki import client_for
 from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox

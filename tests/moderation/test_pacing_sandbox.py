@@ -10,16 +10,16 @@ from datetime import date
 
 import pytest
 import yaml
+
+from automod.moderation.pacing import RollbackPacer
+from automod.moderation.rollback import RollbackQueue
+from automod.onwiki import AccountLimits, RateLimit, publish_day, read_limits
+from automod.records import EventMeta, RecentChange
+from automod.store import Store
 from support.moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, top_revision
 from support.relay_helpers import wait_for
-from support.wiki import DEFAULT_BOT_LIMITS
 from support.settings_files import write_settings
-
-from automod.moderation.pacing import AccountLimits, RateLimit, RollbackPacer, read_limits
-from automod.moderation.rollback import RollbackQueue
-from automod.records import EventMeta, RecentChange
-from automod.onwiki.stats import publish_day
-from automod.store import Store
+from support.wiki import DEFAULT_BOT_LIMITS
 
 pytestmark = pytest.mark.sandbox
 

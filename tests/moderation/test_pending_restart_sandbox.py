@@ -7,14 +7,21 @@ import signal
 import time
 
 import pytest
-from support.moderation_helpers import REVERTING, bot_settings, launch_bot, set_config, start_at_stream_end, top_revision
-from support.relay_helpers import wait_for
-from support.wiki import DEFAULT_BOT_LIMITS
 
 from automod.moderation.restart import change_from_row
 from automod.moderation.rollback import RollbackQueue
 from automod.records import Outcome, Verdict
 from automod.store import DecidedEdit, Store
+from support.moderation_helpers import (
+    REVERTING,
+    bot_settings,
+    launch_bot,
+    set_config,
+    start_at_stream_end,
+    top_revision,
+)
+from support.relay_helpers import wait_for
+from support.wiki import DEFAULT_BOT_LIMITS
 
 MODEL = "revertrisk-language-agnostic"
 

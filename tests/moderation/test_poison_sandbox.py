@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import requests
-from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
-from support.store_evidence import sqlite_of
 
 from automod.store import Store
+from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
+from support.store_evidence import sqlite_of
 
 pytestmark = pytest.mark.sandbox
 

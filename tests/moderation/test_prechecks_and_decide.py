@@ -8,15 +8,9 @@ import pytest
 
 from automod.config import CommunityConfig, ModelChoice
 from automod.moderation.decide import breaker_trips, decide
-from automod.moderation.skip_rules import (
-    BlockInfo,
-    EditFacts,
-    RevisionContext,
-    cheap_skip,
-    context_skip,
-)
-from automod.scoring.base import Score
-from automod.stream.events import EventMeta, RecentChange
+from automod.moderation.skip_rules import EditFacts, cheap_skip, context_skip
+from automod.records import BlockInfo, EventMeta, RecentChange, RevisionContext
+from automod.scoring import Score
 
 NOW = 1_800_000_000.0
 BOT = "AutomodBot"

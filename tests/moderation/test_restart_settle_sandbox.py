@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
 
 from automod.records import Outcome, Verdict
 from automod.store import DecidedEdit, Store
+from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
 
 pytestmark = pytest.mark.sandbox
 MODEL = "revertrisk-language-agnostic"

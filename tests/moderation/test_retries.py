@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from automod.moderation.retries import DecisionRetries, seconds_left
-from automod.stream.events import parse_event
+from automod.stream import parse_event
 from automod.stream.follower import other_wiki
 
 

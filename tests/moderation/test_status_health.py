@@ -11,11 +11,19 @@ import time
 
 import pytest
 import yaml
-from support.moderation_helpers import REVERTING, Bot, bot_settings, relay_connections, set_config, start_at_stream_end, wait_connected
+
+from automod.moderation import StatusLimits, read_status
+from support.moderation_helpers import (
+    REVERTING,
+    Bot,
+    bot_settings,
+    relay_connections,
+    set_config,
+    start_at_stream_end,
+    wait_connected,
+)
 from support.relay_helpers import wait_for
 from support.settings_files import write_settings
-
-from automod.moderation.health import StatusLimits, read_status
 
 
 def _status(settings, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from support.moderation_helpers import REVERTING, launch_bot, set_config, top_revision
 from support.settings_files import write_settings
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from automod.onwiki.central_config import CentralPage, editing_groups, governed_config, parse_central
+from automod.onwiki import CentralPage, governed_config
+from automod.onwiki.central_config import editing_groups, parse_central
 
 MODELS = ("revertrisk-language-agnostic",)
 GROUPS = [{"name": "*", "rights": ["edit"]}, {"name": "autoconfirmed", "rights": ["editsemiprotected"]},

@@ -11,13 +11,13 @@ import uuid
 
 import pytest
 import yaml
-from support.multiwiki import BASE, central_settings, client_for
-from support.liftwing_standin import running_standin
-from support.moderation_helpers import launch_bot, score_from_wiki, set_config
-from support.relay_helpers import wait_for
-from support.settings_files import write_settings
 
 from automod.store import Store
+from support.liftwing_standin import running_standin
+from support.moderation_helpers import launch_bot, score_from_wiki, set_config
+from support.multiwiki import BASE, central_settings, client_for
+from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox
 

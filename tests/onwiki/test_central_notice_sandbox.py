@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 import yaml
+
 from support.moderation_helpers import Bot, launch_bot, set_config, start_at_stream_end
-from support.relay_helpers import wait_for
 from support.multiwiki import BASE, central_settings, client_for
+from support.relay_helpers import wait_for
 from support.settings_files import write_settings
 
 pytestmark = pytest.mark.sandbox

@@ -12,7 +12,7 @@ from automod.config import (
     DEFAULTS,
     parse_config,
 )
-from automod.onwiki.community_config import config_page_problem
+from automod.onwiki import config_page_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = {"revertrisk-language-agnostic", "revertrisk-multilingual"}

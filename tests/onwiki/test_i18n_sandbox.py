@@ -15,7 +15,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-from support.wiki import WikiClient, started_sandbox
+
+from automod.errors import SandboxError
+from automod.onwiki.i18n import load_messages
+from automod.onwiki.reports import preload_text
+from automod.sandbox import SandboxInfo, down, up
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import (
     REVERTING,
@@ -26,11 +30,7 @@ from support.moderation_helpers import (
     top_revision,
 )
 from support.relay_helpers import wait_for
-
-from automod.errors import SandboxError
-from automod.onwiki.i18n import load_messages
-from automod.onwiki.reports import preload_text
-from automod.sandbox import SandboxInfo, down, up
+from support.wiki import WikiClient, started_sandbox
 
 pytestmark = pytest.mark.sandbox
 

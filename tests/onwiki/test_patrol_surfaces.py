@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support.settings_files import offline_settings, write_settings
-
 from automod.cli import main
 from automod.config import AppliedConfig, parse_config
+from automod.onwiki import ConfigPage
 from automod.onwiki.config_notice import compose_notice
-from automod.onwiki.gateway import ConfigPage
 from automod.onwiki.wikitext import plain
 from automod.records import Outcome, Verdict
 from automod.store import DecidedEdit, Store
+from support.settings_files import offline_settings, write_settings
 
 MODEL = "revertrisk-language-agnostic"
 #: Each new key of the patrol workflow, with a valid value other than its default.

@@ -7,11 +7,11 @@ import secrets
 import uuid
 
 import pytest
-from support.wiki import WikiClient
-from support.moderation_helpers import REVERTING, set_config, top_revision
-from support.patrol import ANON, LEVEL, NOTICES, delete_page, page_text
 
 from automod.sandbox import Account
+from support.moderation_helpers import REVERTING, set_config, top_revision
+from support.patrol import ANON, LEVEL, NOTICES, delete_page, page_text
+from support.wiki import WikiClient
 
 pytestmark = pytest.mark.sandbox
 

@@ -7,13 +7,13 @@ import json
 import time
 
 import pytest
-from support.store_evidence import sqlite_of
 
 from automod.config import CommunityConfig
 from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
 from automod.onwiki.report_trust import LineBudget, answered_sections, mark_unfinished, passed, record_pass, unfinished
 from automod.store import Store
+from support.store_evidence import sqlite_of
 
 PAGE = "Project:Automod/False positives"
 

@@ -13,15 +13,15 @@ import time
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from support.wiki import WikiClient
+
+from automod.store import Store
 from support.moderation_helpers import (
     REVERTING,
     set_config,
     top_revision,
 )
 from support.relay_helpers import wait_for
-
-from automod.store import Store
+from support.wiki import WikiClient
 
 pytestmark = pytest.mark.sandbox
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from automod.store import Store
 from support.moderation_helpers import REVERTING, set_config, top_revision
 from support.relay_helpers import wait_for
 from support.store_evidence import sqlite_of
-
-from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -9,13 +9,13 @@ import re
 from urllib.parse import quote
 
 import pytest
-from support.multiwiki import client_for, scorers_for, shared_setup, text_of
-from support.liftwing_standin import running_standin
-from support.moderation_helpers import Bot, launch_bot, top_revision
-from support.relay_helpers import wait_for
-from support.store_evidence import sqlite_of
 
 from automod.store import Store
+from support.liftwing_standin import running_standin
+from support.moderation_helpers import Bot, launch_bot, top_revision
+from support.multiwiki import client_for, scorers_for, shared_setup, text_of
+from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
 pytestmark = pytest.mark.sandbox
 

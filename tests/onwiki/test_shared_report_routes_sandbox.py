@@ -7,13 +7,13 @@ reverted the reporter on that page, else the bot asks which wiki — within the 
 from __future__ import annotations
 
 import pytest
-from support.liftwing_standin import running_standin
-from support.moderation_helpers import launch_bot, top_revision
-from support.relay_helpers import wait_for
-from support.multiwiki import client_for, scorers_for, shared_setup, text_of
-from support.store_evidence import sqlite_of
 
 from automod.store import Store
+from support.liftwing_standin import running_standin
+from support.moderation_helpers import launch_bot, top_revision
+from support.multiwiki import client_for, scorers_for, shared_setup, text_of
+from support.relay_helpers import wait_for
+from support.store_evidence import sqlite_of
 
 pytestmark = pytest.mark.sandbox
 

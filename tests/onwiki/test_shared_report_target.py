@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from automod.onwiki import SharedPage
 from automod.onwiki.i18n import load_messages
 from automod.onwiki.shared_report_target import ReportTarget, report_target
-from automod.onwiki.shared_reports import SharedPage, interwiki_prefix, reinstate_summary
+from automod.onwiki.shared_reports import interwiki_prefix, reinstate_summary
 from automod.records import Outcome, Verdict
 from automod.store import DecidedEdit, Store
 

@@ -15,21 +15,21 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from support.multiwiki import BASE, central_settings, client_for
-from support.liftwing_standin import running_standin
-from support.moderation_helpers import launch_bot, score_from_wiki, set_config, top_revision
-from support.relay_helpers import wait_for
 
+from automod.onwiki import SharedPage
 from automod.onwiki.central_config import parse_central
 from automod.onwiki.i18n import load_messages
 from automod.onwiki.shared_reports import (
-    SharedPage,
     interwiki_prefix,
     reinstate_summary,
     shared_line,
     shared_preload_text,
     shared_status_count,
 )
+from support.liftwing_standin import running_standin
+from support.moderation_helpers import launch_bot, score_from_wiki, set_config, top_revision
+from support.multiwiki import BASE, central_settings, client_for
+from support.relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 

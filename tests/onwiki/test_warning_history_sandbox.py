@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from support.wiki import WikiClient
+
 from support.moderation_helpers import REVERTING, set_config
 from support.patrol import ANON, LEVEL, NOTICES, delete_page, page_text
+from support.wiki import WikiClient
 
 pytestmark = pytest.mark.sandbox
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from automod.stream.events import EventMeta, RecentChange
+from automod.records import EventMeta, RecentChange
 
 pytestmark = pytest.mark.sandbox
 

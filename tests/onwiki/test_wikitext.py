@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 from hypothesis import example, given, settings
-from support.wikitext_helpers import NASTY, bot_section
 
 from automod.onwiki.i18n import load_messages
 from automod.onwiki.report_page import parse_report_page
 from automod.onwiki.wikitext import fragment, link, one_line, plain, summary
+from support.wikitext_helpers import NASTY, bot_section
 
 #: Text with every wikitext-significant piece in it, mixed with anything else.
 

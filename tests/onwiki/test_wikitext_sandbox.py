@@ -10,10 +10,10 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from support.wikitext_helpers import NASTY, bot_section
 
 from automod.onwiki.report_page import parse_report_page
 from automod.onwiki.wikitext import link, one_line
+from support.wikitext_helpers import NASTY, bot_section
 
 pytestmark = pytest.mark.sandbox
 

@@ -14,11 +14,11 @@ from typing import Callable
 
 import pytest
 import yaml
-from support.wiki import ApiError, WikiClient
 
 from automod.errors import SandboxError
 from automod.sandbox import SandboxInfo, down, is_running, up
 from automod.sandbox.accounts import BOT_PASSWORD_ALPHABET
+from support.wiki import ApiError, WikiClient
 
 wiki_test = pytest.mark.sandbox
 

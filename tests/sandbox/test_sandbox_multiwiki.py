@@ -20,11 +20,11 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from support.wiki import WikiClient, started_sandbox
-from support.relay_helpers import wait_for
 
 from automod.errors import SandboxError
 from automod.sandbox import SandboxInfo, WikiInstance, down, is_running, up
+from support.relay_helpers import wait_for
+from support.wiki import WikiClient, started_sandbox
 
 pytestmark = pytest.mark.sandbox
 

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.settings_files import offline_settings, write_settings
 
 from automod.cli import main
 from automod.config import AppliedConfig, parse_config
+from automod.onwiki import ConfigPage
 from automod.onwiki.config_notice import compose_notice
-from automod.onwiki.gateway import ConfigPage
 from automod.store import Store
+from support.settings_files import offline_settings, write_settings
 
 MODEL = "revertrisk-language-agnostic"
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 import yaml
+
+from automod.store import Store
 from support.moderation_helpers import REVERTING, bot_settings, set_config, top_revision
 from support.relay_helpers import wait_for
 from support.settings_files import write_settings
-
-from automod.store import Store
 
 pytestmark = pytest.mark.sandbox
 

@@ -23,11 +23,10 @@ from typing import Any
 
 import pytest
 import requests
-from support.relay_helpers import wait_for
 
-from automod.sandbox import down
-from automod.sandbox.seed import seed
+from automod.sandbox import down, seed
 from automod.sandbox.trial import SandboxSession, TrialWiki
+from support.relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
 

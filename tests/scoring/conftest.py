@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from support.liftwing_standin import LiftWingStandin, running_standin
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from automod import cli
-from automod.scoring import features as F
-from automod.scoring.features import (
+from automod.scoring import (
     FEATURE_NAMES,
     EditData,
     NamespaceNames,
@@ -28,10 +27,12 @@ from automod.scoring.features import (
     TextCounts,
     UserInfo,
     edit_features,
-    quality_class,
-    quality_score,
     text_counts,
 )
+from automod.scoring import (
+    features as F,
+)
+from automod.scoring.features import quality_class, quality_score
 
 FIXTURES = Path(__file__).resolve().parents[1] / "data/fixtures/edits"
 CLUEBOT = FIXTURES / "cluebot"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import requests
-from support.liftwing_standin import LA, ML, UA, BASE_PATH, LiftWingStandin, running_standin
 
 from automod.errors import ScoringError
 from automod.scoring import (
@@ -27,6 +26,7 @@ from automod.scoring import (
     wiki_lang,
 )
 from automod.scoring.liftwing import parse_retry_after
+from support.liftwing_standin import BASE_PATH, LA, ML, UA, LiftWingStandin, running_standin
 
 NO_JITTER = LiftWingRetry(attempts=4, initial=0.5, cap=8.0, jitter=0.0)
 

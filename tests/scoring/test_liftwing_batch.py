@@ -11,11 +11,18 @@ from typing import Any
 
 import pytest
 import requests
-from support.liftwing_standin import LiftWingStandin, running_standin
-from support.liftwing_standin import LA, ML, UA
 
-from automod.scoring import LiftWingRetry, LiftWingScorer, Score, ScorerUnavailable, Timeouts, Unscorable
-from automod.scoring.liftwing import MalformedAnswer
+from automod.scoring import (
+    LiftWingRetry,
+    LiftWingScorer,
+    MalformedAnswer,
+    Score,
+    ScorerUnavailable,
+    Timeouts,
+    Unscorable,
+)
+from support.liftwing_standin import LA, ML, UA, LiftWingStandin, running_standin
+
 
 @pytest.fixture
 def session() -> Iterator[requests.Session]:

@@ -10,18 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.datasets import T0, synthetic_dataset
-from support.settings_files import offline_settings, write_settings
 
 from automod.errors import WikiError, WikiUnavailable
-from automod.scoring.base import Scorer, ScorerUnavailable, UnknownModel, Unscorable
-from automod.scoring.features import FEATURE_NAMES, UserInfo
-from automod.scoring.local import (
+from automod.scoring import (
     CARD_FILE,
+    FEATURE_NAMES,
     MODEL_FILE,
     CorruptModel,
     LocalModel,
     LocalScorer,
+    Scorer,
+    ScorerUnavailable,
+    UnknownModel,
+    Unscorable,
+    UserInfo,
     local_model_names,
 )
 from automod.scoring.revision_data import RevisionFetcher
@@ -31,6 +33,9 @@ from automod.training import (
     train_model,
 )
 from automod.training.metrics import auc, precision_recall_at, threshold_for_precision
+from support.datasets import T0, synthetic_dataset
+from support.settings_files import offline_settings, write_settings
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
@@ -97,7 +102,7 @@ def test_corrupt_model_fails_at_construction_with_a_clear_error(trained, tmp_pat
 
 
 def test_garbage_model_with_matching_hash_is_refused_by_xgboost(trained, tmp_path):
-    from automod.scoring.model_files import sha256_path as sha256_file
+    from automod.scoring import sha256_path as sha256_file
 
     model_dir = _copy(trained, tmp_path)
     (model_dir / MODEL_FILE).write_text('{"learner": 42}')

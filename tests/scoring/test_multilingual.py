@@ -13,20 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from automod.scoring.multilingual import EditMeta, extract_edit_texts
+from automod.scoring.multilingual.edit_texts import (
+    ACTION_FEATURES,
+    METADATA_FEATURES,
+    diff_lines,
+    metadata_features,
+    split_sentences,
+)
 from support.multilingual_helpers import BAD, BASE, GOOD
 from support.multilingual_helpers import history as _history
 from support.multilingual_helpers import make_encoder as _make_encoder
 from support.multilingual_helpers import random_sentence as _sentence
-
-from automod.scoring.multilingual.edit_texts import (
-    ACTION_FEATURES,
-    METADATA_FEATURES,
-    EditMeta,
-    diff_lines,
-    extract_edit_texts,
-    metadata_features,
-    split_sentences,
-)
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -120,7 +119,7 @@ def test_metadata_features_for_an_ip_on_mobile() -> None:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from automod.training.multilingual_fit import TrainConfig, train_multilingual
+    from automod.training import TrainConfig, train_multilingual
 
     root = tmp_path_factory.mktemp("multilingual")
     base = _make_encoder(root / "tiny-bert")
@@ -135,7 +134,7 @@ def held_out() -> list[Any]:
 
 
 def _predict(model: Any, edits: list[Any], quantize: str = "off") -> list[float]:
-    from automod.scoring.multilingual.inference import InferenceConfig, Predictor
+    from automod.scoring.multilingual import InferenceConfig, Predictor
 
     return Predictor(model, InferenceConfig(quantize=quantize)).predict([(e.texts, e.meta) for e in edits])
 
@@ -152,7 +151,7 @@ def test_training_separates_vandal_from_constructive_held_out_edits(trained: Any
 
 
 def test_saved_model_loads_back_with_identical_probabilities(trained: Any, held_out: list[Any]) -> None:
-    from automod.scoring.multilingual.model import MultilingualModel
+    from automod.scoring.multilingual import MultilingualModel
 
     loaded = MultilingualModel.load(trained.model_dir, runtime="torch")
     assert loaded.runtime == "torch"
@@ -160,7 +159,7 @@ def test_saved_model_loads_back_with_identical_probabilities(trained: Any, held_
 
 
 def test_onnx_int8_encoder_is_served_where_training_measured_it_within_0_01(trained: Any, held_out: list[Any]) -> None:
-    from automod.scoring.multilingual.model import MultilingualModel
+    from automod.scoring.multilingual import MultilingualModel
     from automod.training.metrics import auc
 
     onnx = trained.card["onnx"]
@@ -180,7 +179,7 @@ def test_onnx_int8_encoder_is_served_where_training_measured_it_within_0_01(trai
 def test_int8_is_served_only_where_it_was_measured_within_0_01_of_fp32(trained: Any, held_out: list[Any]) -> None:
     """The booster is a step function: on a tiny model one borderline edit can jump under
     int8, so training measures it and the served ("auto") path follows that measurement."""
-    from automod.scoring.multilingual.inference import Predictor
+    from automod.scoring.multilingual import Predictor
 
     measured = trained.card["quantization"]
     assert measured["measured_on"] > 0
@@ -200,8 +199,9 @@ def test_micro_batch_scores_equal_one_at_a_time(trained: Any, held_out: list[Any
 
 
 def test_training_resumes_after_the_last_finished_epoch(trained: Any, tmp_path: Path) -> None:
-    from automod.scoring.multilingual.model import RevertRiskHeads, load_encoder
-    from automod.training.multilingual_fit import TrainConfig, train_heads
+    from automod.scoring.multilingual import RevertRiskHeads, load_encoder
+    from automod.training import TrainConfig
+    from automod.training.multilingual_fit import train_heads
 
     base = Path(trained.card["base"])
     edits = _history(4, 3, seed=3)
@@ -236,8 +236,8 @@ def _fake_wiki(parent: str, current: str, *, parent_id: int = 10, parent_hidden:
 
 
 def test_scorer_scores_a_vandal_edit_above_a_constructive_one(trained: Any) -> None:
-    from automod.scoring.base import Scorer
-    from automod.scoring.multilingual.scorer import MultilingualScorer
+    from automod.scoring import Scorer
+    from automod.scoring.multilingual import MultilingualScorer
 
     parent = BASE.format(title="Place X")
     rng = random.Random(7)
@@ -252,8 +252,8 @@ def test_scorer_scores_a_vandal_edit_above_a_constructive_one(trained: Any) -> N
 
 @pytest.mark.parametrize("case", ["page creation", "hidden parent text"])
 def test_page_creation_and_hidden_parent_are_unscorable(trained: Any, case: str) -> None:
-    from automod.scoring.base import Unscorable
-    from automod.scoring.multilingual.scorer import MultilingualScorer
+    from automod.scoring import Unscorable
+    from automod.scoring.multilingual import MultilingualScorer
 
     wiki = (_fake_wiki("", "new page", parent_id=0) if case == "page creation"
             else _fake_wiki("secret", "new text", parent_hidden=True))
@@ -263,8 +263,8 @@ def test_page_creation_and_hidden_parent_are_unscorable(trained: Any, case: str)
 
 
 def test_missing_model_dir_is_an_unknown_model(tmp_path: Path) -> None:
-    from automod.scoring.base import UnknownModel
-    from automod.scoring.multilingual.scorer import MultilingualScorer
+    from automod.scoring import UnknownModel
+    from automod.scoring.multilingual import MultilingualScorer
 
     with pytest.raises(UnknownModel, match="missing model_card.json"):
         MultilingualScorer(tmp_path / "nope", _fake_wiki("", ""))
@@ -304,9 +304,8 @@ def test_damaged_model_dir_is_a_corrupt_model(trained: Any, tmp_path: Path, dama
 
 def test_an_encoder_that_will_not_export_to_onnx_still_gives_a_model_served_with_torch(
         trained: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from automod.scoring.multilingual import onnx_encoder
-    from automod.scoring.multilingual.model import MultilingualModel
-    from automod.training.multilingual_fit import TrainConfig, train_multilingual
+    from automod.scoring.multilingual import MultilingualModel, onnx_encoder
+    from automod.training import TrainConfig, train_multilingual
 
     def unsupported(net: Any, out: Path) -> Path:
         out.write_bytes(b"half a graph")
@@ -321,7 +320,7 @@ def test_an_encoder_that_will_not_export_to_onnx_still_gives_a_model_served_with
 
 
 def test_prefetched_revisions_are_scored_once_in_a_batch_and_answered_from_memory(trained: Any) -> None:
-    from automod.scoring.multilingual.scorer import MultilingualScorer
+    from automod.scoring.multilingual import MultilingualScorer
 
     parent = BASE.format(title="Place X")
     rng = random.Random(11)

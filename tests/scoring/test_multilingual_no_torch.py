@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from support.moderation_helpers import set_config
 from support.multilingual_helpers import history as _history
 from support.multilingual_helpers import make_encoder as _make_encoder
@@ -35,7 +36,7 @@ NAME = "tiny-ml"
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models directory holding one tiny multilingual model whose card allows torch-free serving."""
-    from automod.training.multilingual_fit import TrainConfig, train_multilingual
+    from automod.training import TrainConfig, train_multilingual
 
     root = tmp_path_factory.mktemp("no-torch")
     config = TrainConfig(epochs=2, batch_size=16, encoder_lr=2e-3, head_lr=5e-3, booster_rounds=30,

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from automod.scoring.multilingual import ExtractionCache, extract_edit_texts
 from support.multilingual_helpers import history as _history
 from support.multilingual_helpers import make_encoder as _make_encoder
-
-from automod.scoring.multilingual.edit_texts import extract_edit_texts
-from automod.scoring.multilingual.edit_texts_cache import ExtractionCache
 
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
@@ -47,7 +46,7 @@ def test_extraction_reusing_parsed_revisions_gives_identical_texts_on_real_edit_
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from automod.training.multilingual_fit import TrainConfig, train_multilingual
+    from automod.training import TrainConfig, train_multilingual
 
     root = tmp_path_factory.mktemp("serving")
     config = TrainConfig(epochs=2, batch_size=16, encoder_lr=2e-3, head_lr=5e-3, booster_rounds=30,
@@ -63,9 +62,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_torch_free_path_gives_the_probabilities_of_the_torch_onnx_path(trained: Any) -> None:
-    from automod.scoring.multilingual.inference import Predictor
-    from automod.scoring.multilingual.model import MultilingualModel
-    from automod.scoring.multilingual.torch_free import TorchFreeModel
+    from automod.scoring.multilingual import MultilingualModel, Predictor, TorchFreeModel
 
     edits = [(e.texts, e.meta) for e in _history(6, 3, seed=2)]
     light = TorchFreeModel.load(trained.model_dir)
@@ -89,7 +86,7 @@ def test_scoring_edit_rows_imports_no_torch(trained: Any) -> None:
 
 
 def test_a_row_without_its_new_text_is_refused_before_scoring(trained: Any) -> None:
-    from automod.scoring.multilingual.serving import score_edit_rows
+    from automod.scoring.multilingual import score_edit_rows
 
     rows = [{"old_text": "a", "new_text": "b", "title": "T"}, {"old_text": "a", "title": "T"}]
     with pytest.raises(ValueError, match="row 2: new_text missing"):
@@ -102,9 +99,8 @@ def _card(model_dir: Path) -> dict[str, Any]:
 
 def test_older_directory_is_served_with_torch_and_a_warning_until_upgraded(
         trained: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from automod.scoring.multilingual.serving import load_served
-    from automod.scoring.multilingual.torch_free import TorchFreeModel
-    from automod.training.multilingual import upgrade_model_dir
+    from automod.scoring.multilingual import TorchFreeModel, load_served
+    from automod.training import upgrade_model_dir
 
     old = tmp_path / "tiny"
     shutil.copytree(trained.model_dir, old)
@@ -126,7 +122,7 @@ def test_older_directory_is_served_with_torch_and_a_warning_until_upgraded(
 
 def test_directory_without_a_measured_onnx_export_names_the_cost_and_the_command(
         trained: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from automod.scoring.multilingual.serving import load_served
+    from automod.scoring.multilingual import load_served
 
     copy = tmp_path / "tiny"
     shutil.copytree(trained.model_dir, copy)

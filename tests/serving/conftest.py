@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from support.multilingual_helpers import history as _history
 from support.multilingual_helpers import make_encoder as _make_encoder
 from support.serve_helpers import MODEL, NAME, WITHOUT_TORCH, ServeProcess
@@ -20,7 +21,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny multilingual model, trained as `automod train --kind multilingual` does; its card
     allows the torch-free path (as in test_multilingual_no_torch.py, the toy's int8 fidelity is
     not under test)."""
-    from automod.training.multilingual_fit import TrainConfig, train_multilingual
+    from automod.training import TrainConfig, train_multilingual
 
     root = tmp_path_factory.mktemp("serve-ml")
     config = TrainConfig(epochs=2, batch_size=16, encoder_lr=2e-3, head_lr=5e-3, booster_rounds=30,

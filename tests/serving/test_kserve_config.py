@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from automod.cli import build_parser
-from automod.serving.contract import DEFAULT_PORT, LIFTWING_NAMES
+from automod.serving import DEFAULT_PORT
+from automod.serving.contract import LIFTWING_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 KSERVE = ROOT / "config/kserve"

@@ -5,9 +5,9 @@ server has no batch path, so an ``instances`` body fails its single-request chec
 from __future__ import annotations
 
 import pytest
-from support.serve_helpers import NAME
 
 from automod.scoring import LiftWingScorer, Score
+from support.serve_helpers import NAME
 
 pytest.importorskip("kserve")
 pytestmark = [

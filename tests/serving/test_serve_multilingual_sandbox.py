@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from support.serve_helpers import NAME
 
 pytest.importorskip("kserve")

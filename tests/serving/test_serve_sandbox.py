@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.moderation_helpers import REVERTING, set_config
-from support.serve_helpers import ServeProcess
-from support.datasets import synthetic_dataset
 
 from automod.sandbox.mediawiki import MW_DIR
 from automod.scoring import LiftWingScorer, Score, Unscorable
 from automod.store import Store
 from automod.training import train_model
+from support.datasets import synthetic_dataset
+from support.moderation_helpers import REVERTING, set_config
+from support.serve_helpers import ServeProcess
 
 pytest.importorskip("kserve")
 pytestmark = pytest.mark.sandbox

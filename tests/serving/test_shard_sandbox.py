@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from support.liftwing_standin import running_standin
-from support.moderation_helpers import TOPIC, REVERTING, Bot, score_from_wiki, set_config, wait_connected
-from support.multiwiki import client_for
-from support.settings_files import write_settings
 
 from automod.errors import ConfigError
-from automod.serving.shards import parse_rates, plan_shards, rates_from_store
-from automod.settings import load_settings
 from automod.records import Outcome, Verdict
+from automod.serving import parse_rates, plan_shards, rates_from_store
+from automod.settings import load_settings
 from automod.store import DecidedEdit, Store
+from support.liftwing_standin import running_standin
+from support.moderation_helpers import REVERTING, TOPIC, Bot, score_from_wiki, set_config, wait_connected
+from support.multiwiki import client_for
+from support.settings_files import write_settings
 
 
 def shard(*args: str) -> dict:
@@ -84,7 +84,7 @@ def test_a_split_that_cannot_give_valid_shard_files_fails_clearly_and_writes_not
     assert "4 jobs for 3 shardable unit(s) (kwwiki, metawiki, rowiki stay together" in res.stderr
     assert not out.exists()
     # Planned by hand without the central group, the shard lacking the central wiki is refused.
-    from automod.serving.shards import write_shards
+    from automod.serving import write_shards
 
     with pytest.raises(ConfigError, match="shard 1 would serve kwwiki, rowiki without the central wiki metawiki"):
         write_shards(settings, plan_shards(["enwiki", "dewiki", "metawiki", "rowiki", "kwwiki"],

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from support.moderation_helpers import REVERTING, set_config
 
 from automod.errors import StoreError
-from automod.store.lock import InstanceLock
+from automod.store import InstanceLock
+from support.moderation_helpers import REVERTING, set_config
 
 pytestmark = pytest.mark.sandbox
 

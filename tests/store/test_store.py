@@ -6,11 +6,11 @@ import dataclasses
 import sqlite3
 
 import pytest
-from support.store_evidence import sqlite_of
 
 from automod.errors import MigrationError
 from automod.records import Outcome, ReportStatus, Verdict
 from automod.store import MIGRATIONS, DecidedEdit, Decision, Store
+from support.store_evidence import sqlite_of
 
 
 def test_reopening_store_applies_each_migration_once(tmp_path):

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 import yaml
-from support.filesystems import fill, tmpfs
-from support.settings_files import write_settings
 
 from automod.errors import StoreError
 from automod.store import Store
+from support.filesystems import fill, tmpfs
+from support.settings_files import write_settings
 
 
 def test_a_store_that_cannot_be_created_is_one_clear_error(tmp_path):

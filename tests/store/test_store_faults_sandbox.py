@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.moderation_helpers import REVERTING, Bot, bot_settings, launch_bot, set_config, start_at_stream_end
+
 from support.filesystems import fill, tmpfs
 from support.filesystems import mount as _mount
 from support.filesystems import unmount as _unmount
+from support.moderation_helpers import REVERTING, Bot, bot_settings, launch_bot, set_config, start_at_stream_end
 from support.relay_helpers import wait_for
 from support.settings_files import write_settings
 

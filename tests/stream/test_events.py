@@ -10,7 +10,9 @@ import pytest
 
 from automod.errors import MalformedEvent
 from automod.moderation.candidates import rejection_reason
-from automod.stream.events import RecentChange, is_canary, parse_event
+from automod.records import RecentChange
+from automod.stream import parse_event
+from automod.stream.events import is_canary
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data/fixtures/eventstreams/recentchange_enwiki_2023-07-29.ndjson"
 EXPECTED = Path(__file__).parents[1] / "data/enwiki_2023-07-29_candidates.txt"

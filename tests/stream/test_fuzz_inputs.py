@@ -15,7 +15,7 @@ from automod.config import ParsedConfig, parse_config
 from automod.errors import MalformedEvent
 from automod.onwiki.reports import parse_report_page
 from automod.records import RecentChange
-from automod.stream.events import parse_event
+from automod.stream import parse_event
 from automod.stream.follower import sse_events
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

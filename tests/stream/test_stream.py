@@ -7,9 +7,8 @@ import socket
 import threading
 import time
 
+from automod.stream import RetryPolicy, StreamFollower
 from support.relay_helpers import rc_packet, running_relay, wait_for
-
-from automod.stream.follower import RetryPolicy, StreamFollower
 
 UA = "automod-tests/0.1 (automod test suite)"
 FAST = RetryPolicy(initial=0.05, cap=0.2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from automod.scoring.features import RevisionInfo, TextCounts, UserInfo
+from automod.scoring import RevisionInfo, TextCounts, UserInfo
 from automod.training import Dataset, EditRecord
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)

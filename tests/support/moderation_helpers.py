@@ -18,8 +18,8 @@ import yaml
 from automod.sandbox import SandboxInfo
 from automod.store import Store
 from support.relay_helpers import spawn, wait_for
-from support.wiki import ApiError, WikiClient
 from support.settings_files import write_settings
+from support.wiki import ApiError, WikiClient
 
 CONFIG_PAGE = "MediaWiki:Automod-config.json"
 TOPIC = "sandbox.mediawiki.recentchange"

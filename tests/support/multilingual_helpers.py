@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from automod.scoring.multilingual.edit_texts import EditMeta, extract_edit_texts
+from automod.scoring.multilingual import EditMeta, extract_edit_texts
 
 
 def make_tiny_encoder(path: Path, corpus: Iterable[str], *, vocab_size: int = 300, hidden: int = 32) -> Path:
@@ -77,7 +77,7 @@ def random_sentence(rng: random.Random, words: list[str]) -> str:
 
 
 def history(n_titles: int, per_title: int, seed: int) -> list[Any]:
-    from automod.training.multilingual_fit import LabelledEdit
+    from automod.training import LabelledEdit
 
     rng = random.Random(seed)
     out = []

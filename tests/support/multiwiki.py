@@ -12,8 +12,8 @@ import yaml
 
 from automod.sandbox import SandboxInfo, WikiInstance
 from support.moderation_helpers import score_from_wiki, set_config
-from support.wiki import WikiClient
 from support.settings_files import write_settings
+from support.wiki import WikiClient
 
 BASE = {"mode": "revert", "max_reverts_per_user_per_page": 1, "skip_rights": ["bot", "autopatrol"]}
 

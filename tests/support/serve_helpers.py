@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import requests
+
 from support.relay_helpers import spawn, wait_for
 
 __all__ = ["ServeProcess", "free_port"]

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from support.wiki import WikiClient
-from support.relay_helpers import wait_for
 
 from automod.errors import WikiError, WikiUnavailable
 from automod.sandbox import SandboxInfo
 from automod.sandbox.mediawiki import MW_DIR, USER_AGENT
 from automod.sandbox.seed import article, constructive, vandalism
+from support.relay_helpers import wait_for
+from support.wiki import WikiClient
 
 __all__ = ["ScriptedHistory", "article", "constructive", "dump_wiki", "query_function", "script_history",
            "vandalism"]

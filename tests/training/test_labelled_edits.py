@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from automod import cli
-from automod.scoring.content_features import content_features, edit_diff, word_lists
+from automod.scoring import content_features, edit_diff, word_lists
 from automod.scoring.features import BASE_FEATURE_NAMES
 from automod.training.from_csv import csv_features, read_labelled_edits
 from automod.training.metrics import auc

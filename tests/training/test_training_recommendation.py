@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from automod.config import THRESHOLD_MAX, THRESHOLD_MIN
-from automod.training.dataset import Dataset
-from automod.training.train import TrainingError, recommend_threshold, train_model
+from automod.training import Dataset, TrainingError, train_model
+from automod.training.train import recommend_threshold
 
 
 def test_a_low_precision_cut_is_raised_into_the_accepted_range() -> None:

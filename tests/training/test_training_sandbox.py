@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.wiki import run_jobs
+
+from automod.scoring import CARD_FILE, MODEL_FILE, LocalScorer
+from automod.store import Store
+from automod.training import dataset_from_api, dataset_from_dump
 from support.moderation_helpers import (
     REVERTING,
     Bot,
@@ -26,6 +29,7 @@ from support.moderation_helpers import (
     top_revision,
 )
 from support.multilingual_helpers import make_tiny_encoder
+from support.settings_files import write_settings
 from support.training_helpers import (
     article,
     constructive,
@@ -34,11 +38,7 @@ from support.training_helpers import (
     script_history,
     vandalism,
 )
-from support.settings_files import write_settings
-
-from automod.scoring.local import CARD_FILE, MODEL_FILE, LocalScorer
-from automod.store import Store
-from automod.training import dataset_from_api, dataset_from_dump
+from support.wiki import run_jobs
 
 pytestmark = pytest.mark.sandbox
 
@@ -130,7 +130,7 @@ def multilingual_model(sandbox, history, tmp_path_factory) -> Path:
 
 
 def test_multilingual_training_separates_vandal_from_constructive_edits(sandbox, wiki, history, multilingual_model):
-    from automod.scoring.multilingual.scorer import MultilingualScorer
+    from automod.scoring.multilingual import MultilingualScorer
 
     card = json.loads((multilingual_model / CARD_FILE).read_text())
     assert card["kind"] == "multilingual" and card["wiki"] == sandbox.wiki and "api" in card["data"]["source"]
