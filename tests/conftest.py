@@ -42,12 +42,13 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxInfo]:
 
 @pytest.fixture(scope="session")
 def wiki(sandbox: SandboxInfo) -> Callable[..., WikiClient]:
-    """``wiki(account)`` → a logged-in client (cached per account); ``wiki()`` → a fresh anonymous one."""
+    """``wiki(account)`` → a logged-in client (cached per account); ``wiki()`` → a fresh anonymous one;
+    ``wiki(ip="198.51.100.7")`` → an anonymous one the wiki sees as that address."""
     cache: dict[str, WikiClient] = {}
 
-    def make(account: Account | None = None) -> WikiClient:
+    def make(account: Account | None = None, *, ip: str | None = None) -> WikiClient:
         if account is None:
-            return WikiClient(sandbox)
+            return WikiClient(sandbox, ip=ip)
         if account.name not in cache:
             cache[account.name] = WikiClient(sandbox, account)
         return cache[account.name]

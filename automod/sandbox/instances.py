@@ -201,6 +201,10 @@ $wgShowExceptionDetails = true;
 # shared by the whole test run; registered and rollback limits stay at core defaults.
 $wgRateLimits['edit']['ip'] = [ 600, 60 ];
 $wgRateLimits['edit']['newbie'] = [ 600, 60 ];
+# Tests play anonymous editors from many addresses: a request from 127.0.0.1 (the only proxy,
+# as a CDN would be) may name its client in X-Forwarded-For. Only loopback can set it.
+$wgCdnServers = [ '127.0.0.1' ];
+$wgUsePrivateIPs = true;
 # Tests and demos may add settings here at run time (php -S reads this on every request).
 if ( is_readable( __DIR__ . '/extra.php' ) ) {{
     // OPcache re-checks timestamps only every few seconds: always compile the current file.

@@ -54,6 +54,16 @@ def test_siteinfo(sandbox: SandboxInfo, wiki: Callable[..., WikiClient]) -> None
 
 
 @wiki_test
+def test_anonymous_edits_come_from_the_address_the_test_names(
+        wiki: Callable[..., WikiClient], unique_title: str) -> None:
+    """Attack scenarios need IP editors other than 127.0.0.1: each client is seen as its own IP."""
+    first, second = wiki(ip="198.51.100.7"), wiki(ip="2001:db8::42")
+    first.edit(unique_title, "one")
+    second.edit(unique_title, "one two")
+    users = [r["user"] for r in wiki().revisions(unique_title)]
+    assert users == ["2001:DB8:0:0:0:0:0:42", "198.51.100.7"]
+
+
 def test_to_json_shape(sandbox: SandboxInfo) -> None:
     data = json.loads(json.dumps(sandbox.to_json()))
     assert set(data) == {"api_url", "index_url", "stream_url", "settings", "pywikibot_dir", "accounts"}

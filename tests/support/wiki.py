@@ -47,19 +47,26 @@ class ApiError(Exception):
 class WikiClient:
     """A logged-in (BotPassword, action=login) or anonymous session on the sandbox wiki."""
 
-    def __init__(self, sandbox: SandboxInfo, account: Account | None = None) -> None:
+    def __init__(self, sandbox: SandboxInfo, account: Account | None = None, *, ip: str | None = None) -> None:
+        """``ip``: an anonymous session that the wiki sees as coming from that address (sent as
+        X-Forwarded-For, which the sandbox trusts from 127.0.0.1 only); no packet goes there."""
+        if ip is not None and account is not None:
+            raise ValueError("an IP session is anonymous")
         self.sandbox = sandbox
         self.api_url = sandbox.api_url
         self.account = account
+        self.ip = ip
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only: never through an environment proxy
         self.session.headers["User-Agent"] = USER_AGENT + " tests"
+        if ip is not None:
+            self.session.headers["X-Forwarded-For"] = ip
         if account is not None:
             self._login(account)
 
     @property
     def name(self) -> str:
-        return self.account.name if self.account else "127.0.0.1"
+        return self.account.name if self.account else (self.ip or "127.0.0.1")
 
     def _login(self, account: Account) -> None:
         token = self.get(action="query", meta="tokens", type="login")["query"]["tokens"]["logintoken"]
