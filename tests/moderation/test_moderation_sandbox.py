@@ -78,7 +78,7 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
     not_top = vandal1.edit(t["top"], "Article top. VANDALISM")
     admin.edit(t["top"], "Article top. Fixed by an admin.")
     # An edit delivered long after it was made (after an outage): a copy of a real event.
-    events = [json.loads(l).get("event", {}) for l in sandbox.history.read_text().splitlines()]
+    events = [json.loads(logged).get("event", {}) for logged in sandbox.history.read_text().splitlines()]
     old = next(e for e in events if e.get("revision", {}).get("new") == not_top)
     old["revision"]["new"] = not_top + 100000
     old["timestamp"] -= 1200
@@ -183,7 +183,7 @@ def test_log_only_mode_changes_nothing_and_records_every_would_revert(sandbox, w
     bot = bot_factory()
     revs = [vandal.edit(unique_title, f"Stable text. VANDALISM {i}") for i in range(3)]
     lines = [bot.decision(r) for r in revs]
-    assert [l["decision"] for l in lines] == ["would-revert", "skip", "skip"]  # then the cap, as reverting would
+    assert [out["decision"] for out in lines] == ["would-revert", "skip", "skip"]  # then the cap, as reverting would
     assert lines[0]["reason"] == "log-only" and lines[1]["reason"] == "cap-reached"
     assert top_revision(admin, unique_title)["revid"] == revs[-1]
     bot.stop()
@@ -249,7 +249,7 @@ def test_kill_9_while_edits_stream_in_reverts_nothing_twice_and_records_everythi
     for page in pages:
         bot_revs = [r for r in admin.revisions(page) if r["user"] == sandbox.bot.name]
         assert len(bot_revs) == 1, f"{page}: {len(bot_revs)} reverts"
-    assert reverted + sum(1 for l in first.lines + second.lines if l["decision"] == "reverting") >= len(pages) - 1
+    assert reverted + sum(1 for out in first.lines + second.lines if out["decision"] == "reverting") >= len(pages) - 1
 
 
 def test_score_command_prints_the_decision_and_changes_nothing(sandbox, wiki, liftwing, unique_title, tmp_path):
@@ -280,7 +280,7 @@ def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sa
         first = vandal.edit(pages[0], "Stable text. VANDALISM")
         second = vandal.edit(pages[1], "Stable text. VANDALISM")
         lines = [bot.decision(first, final=False), bot.decision(second, final=False)]
-        pending = [l for l in lines if l["decision"] == "rollback-pending"]
+        pending = [out for out in lines if out["decision"] == "rollback-pending"]
         assert pending and pending[0]["reason"].startswith("paced: the account's rollback limit (1 per 10 s)")
         started = time.monotonic()
         meanwhile = patroller.edit(pages[2], "Stable text. A trusted edit.")

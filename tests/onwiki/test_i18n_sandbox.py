@@ -115,7 +115,7 @@ def test_a_one_click_report_is_signed_by_the_reporter_not_the_bot(sandbox, wiki,
     assert bot.decision(bad)["decision"] == "reverted"
     talk = f"User talk:{sandbox.vandals[1].name}"
     text = wait_for(lambda: f"preloadparams%5B%5D={bad}" in page_text(admin, talk) and page_text(admin, talk))
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in url][-1]
     # The bot repaired its own preload page; no signature is stored in it.
     assert page_text(admin, f"{fp_page}/Preload").strip() == preload_text(load_messages("en")).strip()
 

@@ -70,7 +70,7 @@ def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sa
     text = wait_for(lambda: f"[[Special:Diff/{revert}|your edit]]" in talk_text(admin, sandbox.vandals[1].name)
                     and talk_text(admin, sandbox.vandals[1].name))
     assert heading_now(sandbox) in text and f"[[{pages[0]}]]" in text
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={first}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={first}" in url][-1]
     params = dict(parse_qsl(urlsplit(link).query))
     assert params["title"] == fp_page and params["preload"] == f"{fp_page}/Preload" and params["section"] == "new"
     assert [v for k, v in parse_qsl(urlsplit(link).query) if k == "preloadparams[]"] == [str(first), pages[0]]
@@ -130,7 +130,7 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
     bad = anon.edit(unique_title, "Stable text. VANDALISM (a good edit in fact)")
     assert bot.decision(bad)["decision"] == "reverted"
     text = wait_for(lambda: f"[[{unique_title}]]" in talk_text(admin, "127.0.0.1") and talk_text(admin, "127.0.0.1"))
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in url][-1]
     section_title, preloaded = preload_form(sandbox, link)
     assert f"Special:Diff/{bad}" in preloaded and f"automod-report rev={bad}" in preloaded
     anon.post(action="edit", title=fp_page, section="new", sectiontitle=section_title,
@@ -138,13 +138,13 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
               token=anon.token())
     page_text = lambda: admin.revisions(fp_page, limit=1)[0]["slots"]["main"]["content"]  # noqa: E731
     wait_for(lambda: f"automod — revision {bad}" in page_text(), timeout=10)
-    line = next(l for l in page_text().splitlines() if f"automod — revision {bad}" in l)
+    line = next(wikiline for wikiline in page_text().splitlines() if f"automod — revision {bad}" in wikiline)
     assert "score 0.9950" in line and "model revertrisk-language-agnostic 3" in line and "threshold 0.99" in line
     assert "status: open" in line and "I fixed a typo." in page_text()
     settings = sorted(tmp_path.glob("settings*"))[-1]
     listed = subprocess.run([sys.executable, "-m", "automod", "reports", "--settings", str(settings),
                              "--wiki", "sandboxwiki"], capture_output=True, text=True, timeout=60)
-    report = [json.loads(l) for l in listed.stdout.splitlines() if json.loads(l)["rev_id"] == bad][0]
+    report = [json.loads(out) for out in listed.stdout.splitlines() if json.loads(out)["rev_id"] == bad][0]
     assert (report["status"], report["kind"], report["probability"]) == ("open", "explicit", 0.995)
 
     admin.edit(fp_page, page_text().replace(f"{line}", line.replace("status: open", "status: confirmed")))

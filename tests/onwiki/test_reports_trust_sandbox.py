@@ -57,7 +57,7 @@ def test_only_a_rollbacker_can_confirm_a_report_forged_statuses_and_lines_are_ig
     revert = reverted(bot, admin, sandbox, bad, unique_title)
     report(anon, fp_page, f"Revert of r{bad}", f"<!-- automod-report rev={bad} -->\nThis was fine. ~~~~")
     wait_for(lambda: f"automod — revision {bad}" in page_text(admin, fp_page), timeout=15)
-    line = next(l for l in page_text(admin, fp_page).splitlines() if f"automod — revision {bad}" in l)
+    line = next(wikiline for wikiline in page_text(admin, fp_page).splitlines() if f"automod — revision {bad}" in wikiline)
     assert "status: open" in line
 
     # (a) an anonymous user from elsewhere confirms the report: ignored, answered once

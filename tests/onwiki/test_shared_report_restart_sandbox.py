@@ -44,8 +44,8 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
             reporter.post(action="edit", title=shared, section="new", sectiontitle=f"{second.name}: {page} (r{bad})",
                           text=f"<!-- automod-report rev={bad} wiki={second.name} -->\nIt was fine. ~~~~",
                           token=reporter.token())
-            line = wait_for(lambda: next((l for l in text_of(central_admin, shared).splitlines()
-                                          if f"automod — revision {bad}" in l and "status: open" in l), None), timeout=20)
+            line = wait_for(lambda: next((wikiline for wikiline in text_of(central_admin, shared).splitlines()
+                                          if f"automod — revision {bad}" in wikiline and "status: open" in wikiline), None), timeout=20)
         finally:
             bot.stop()
 

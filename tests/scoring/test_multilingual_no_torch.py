@@ -28,7 +28,7 @@ pytestmark = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_multilingual import fixture_edits
+from bench_multilingual import fixture_edits  # noqa: E402 (benchmarks/ is on sys.path only from the line above)
 
 NAME = "tiny-ml"
 

@@ -104,7 +104,7 @@ def test_malformed_bodies_get_400_and_never_disturb_the_server(server, sandbox, 
 
 
 def test_page_creation_and_deleted_parent_get_422_with_lift_wing_detail(server, sandbox, wiki, unique_title):
-    admin, writer = wiki(sandbox.admin), wiki(sandbox.vandals[0])
+    writer = wiki(sandbox.vandals[0])
     created = writer.edit(unique_title, _article(3))
     resp = server.predict({"rev_id": created, "lang": "sandbox"})
     assert (resp.status_code, resp.json()) == (422, {"detail": (
