@@ -64,7 +64,8 @@ class Job:
         return code, time.monotonic() - started
 
 
-def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repeating_nothing(sandbox, wiki, liftwing, unique_title, tmp_path):
+def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repeating_nothing(sandbox, wiki, liftwing,
+                                                                                             unique_title, tmp_path):
     job = next(j for j in yaml.safe_load((ROOT / "config/jobs.yaml").read_text()) if j.get("continuous"))
     assert job["image"].startswith("python3") and job["mem"] and job["emails"] == "onfailure"
     home = tmp_path / "home"
@@ -151,7 +152,8 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     try:
         wait_connected(sandbox, before, bot)
         admin.edit(unique_title, "Stable text.")
-        revs = [vandal.edit(unique_title, "Stable text. VANDALISM"), vandal.edit(unique_title, "Stable text. SCORE=0.4"),
+        revs = [vandal.edit(unique_title, "Stable text. VANDALISM"),
+                vandal.edit(unique_title, "Stable text. SCORE=0.4"),
                 wiki(sandbox.patroller).edit(unique_title, "Stable text. By a patroller.")]
         for rev in revs:
             bot.decision(rev)

@@ -129,7 +129,8 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
     assert {rev: {label.label for label in labels_for(thorough, name, rev)} for rev in expected} == expected
     thorough.close()
     by = {(label.rev_id, label.label): label for label in labels_for(store, name)}
-    assert by[(e3, "human-reverted")].source == "identity-revert" and by[(e3, "human-reverted")].by_user == sandbox.admin.name
+    assert by[(e3, "human-reverted")].source == "identity-revert"
+    assert by[(e3, "human-reverted")].by_user == sandbox.admin.name
     assert by[(e4, "human-reverted")].by_user == sandbox.patroller.name
     assert by[(e8, "human-reverted")].source == "mw-reverted-tag"
     assert by[(e2, "bot-revert-undone")].by_user == sandbox.admin.name

@@ -86,7 +86,8 @@ def test_a_french_wiki_gets_the_french_notice_with_its_parameters_filled(french:
     assert f"[[Special:Diff/{revert['revid']}|votre modification]] de [[{title}]]" in text
     assert re.search(rf"{re.escape(body)}\[\[(Utilisateur|User):{french.bot.name}\|", text)
     moment = time.gmtime()
-    assert f"== {FRENCH_MONTHS[moment.tm_mon - 1]} {moment.tm_year} : {french.bot.name} a annulé votre modification ==" in text
+    assert (f"== {FRENCH_MONTHS[moment.tm_mon - 1]} {moment.tm_year} : {french.bot.name}"
+            " a annulé votre modification ==") in text
     params = dict(parse_qsl(urlsplit(link).query))
     assert params["preload"] == f"{fp_page}/Preload" and params["section"] == "new"
     # Edit summaries too: the rollback's and the notice's.

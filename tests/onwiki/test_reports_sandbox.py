@@ -52,7 +52,8 @@ def wait_reverted(client, sandbox, title):
     return top_revision(client, title)["revid"]
 
 
-def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sandbox, wiki, unique_title, fp_page,
+                                                                              bot_factory):
     admin, vandal, anon = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki()
     set_config(admin, notices_config(fp_page))
     pages = [f"{unique_title} {i}" for i in range(3)]
@@ -86,7 +87,8 @@ def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sa
     assert talk_text(admin, "127.0.0.1").count(heading_now(sandbox)) == max(1, ip_sections_before)
 
 
-def test_no_notice_for_ips_when_registered_only_in_log_only_mode_or_after_a_lost_race(sandbox, wiki, liftwing, unique_title, fp_page, bot_factory):
+def test_no_notice_for_ips_when_registered_only_in_log_only_mode_or_after_a_lost_race(
+        sandbox, wiki, liftwing, unique_title, fp_page, bot_factory):
     admin, vandal, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
     set_config(admin, notices_config(fp_page, registered_only=True))
     pages = [f"{unique_title} {i}" for i in range(3)]
@@ -121,7 +123,8 @@ def preload_form(sandbox, link: str) -> tuple[str, str]:
     return summary, text.lstrip("\n")
 
 
-def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(sandbox, wiki, unique_title, fp_page, bot_factory, tmp_path):
+def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(sandbox, wiki, unique_title, fp_page,
+                                                                             bot_factory, tmp_path):
     admin, anon = wiki(sandbox.admin), wiki()
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
@@ -155,7 +158,8 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
     wait_for(lambda: status() in ("confirmed", "reinstated"), timeout=10)
 
 
-def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sandbox, wiki, unique_title, fp_page,
+                                                                            bot_factory):
     admin, patroller = wiki(sandbox.admin), wiki(sandbox.patroller)
     set_config(admin, notices_config(fp_page))
     rev = admin.edit(unique_title, "Stable text.")
@@ -168,7 +172,8 @@ def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sand
     wait_for(lambda: "I find no revert of this revision by me" in text(), timeout=10)
 
 
-def test_an_admin_undoing_the_bots_revert_is_logged_as_a_probable_false_positive(sandbox, wiki, unique_title, fp_page, bot_factory, tmp_path):
+def test_an_admin_undoing_the_bots_revert_is_logged_as_a_probable_false_positive(sandbox, wiki, unique_title, fp_page,
+                                                                                 bot_factory, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
@@ -218,11 +223,13 @@ def test_concurrent_human_edits_to_the_report_page_lose_no_text(sandbox, wiki, u
     assert all(final.count(f"automod — revision {r}") == 1 for r in bad)
 
 
-def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(sandbox, wiki, unique_title, fp_page,
+                                                                                bot_factory):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[1])
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
-    admin.edit("MediaWiki:Automod-notice", "Custom notice from $1: I undid [[Special:Diff/$2]] on [[$3]] (score $4). ~~~~")
+    admin.edit("MediaWiki:Automod-notice",
+               "Custom notice from $1: I undid [[Special:Diff/$2]] on [[$3]] (score $4). ~~~~")
     admin.edit("MediaWiki:Automod-notice-heading", "Automod note $1 $2 " + unique_title[-8:])
     try:
         bot = bot_factory()
@@ -231,7 +238,8 @@ def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(
         revert = top_revision(admin, unique_title)["revid"]
         text = wait_for(lambda: unique_title[-8:] in talk_text(admin, sandbox.vandals[1].name)
                         and talk_text(admin, sandbox.vandals[1].name))
-        assert f"Custom notice from {sandbox.bot.name}: I undid [[Special:Diff/{revert}]] on [[{unique_title}]] (score 0.995)" in text
+        assert (f"Custom notice from {sandbox.bot.name}: I undid [[Special:Diff/{revert}]]"
+                f" on [[{unique_title}]] (score 0.995)") in text
         assert time.strftime("Automod note %B %Y ", time.gmtime()) + unique_title[-8:] in text
     finally:
         for page in ("MediaWiki:Automod-notice", "MediaWiki:Automod-notice-heading"):

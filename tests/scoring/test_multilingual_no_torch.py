@@ -60,7 +60,8 @@ def automod_without_torch(*args: str) -> subprocess.CompletedProcess[str]:
                "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
                "assert not loaded, f'torch imported: {loaded[:5]}'\n"
                "sys.exit(rc)\n")
-    res = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    res = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         check=False)
     assert res.returncode == 0, res.stderr[-3000:]
     return res
 

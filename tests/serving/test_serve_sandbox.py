@@ -168,7 +168,8 @@ def test_a_batch_scores_what_it_can_and_lists_page_creations_in_errors(server, s
     body = resp.json()
     assert set(body) == {"predictions", "errors"}
     assert body["predictions"] == [server.predict({"rev_id": edited, "lang": "sandbox"}).json()]  # as if alone
-    assert body["errors"] == [f"Could not make prediction for revision {created} (sandbox). Reason: parent_revision_missing"]
+    assert body["errors"] == [f"Could not make prediction for revision {created} (sandbox)."
+                              " Reason: parent_revision_missing"]
 
 
 def test_a_batch_of_page_creations_only_gets_422_naming_each(server, sandbox, wiki, unique_title):
