@@ -79,8 +79,9 @@ def test_no_module_imports_or_reads_another_modules_private_names():
     found = []
     for name, path in _modules().items():
         found += _private_reaches(ast.parse(path.read_text(encoding="utf-8")), name)
-    for path in [*(ROOT / "tests").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]:
-        found += _private_reaches(ast.parse(path.read_text(encoding="utf-8")), path.name)
+    # Every test file, in every subfolder (tests/<package>/, tests/support/), and every benchmark.
+    for path in sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")]):
+        found += _private_reaches(ast.parse(path.read_text(encoding="utf-8")), path.relative_to(ROOT).as_posix())
     assert not found, "\n".join(found)
 
 

@@ -64,7 +64,8 @@ class Job:
         return code, time.monotonic() - started
 
 
-def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repeating_nothing(sandbox, wiki, liftwing, unique_title, tmp_path):
+def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repeating_nothing(sandbox, wiki, liftwing,
+                                                                                             unique_title, tmp_path):
     job = next(j for j in yaml.safe_load((ROOT / "config/jobs.yaml").read_text()) if j.get("continuous"))
     assert job["image"].startswith("python3") and job["mem"] and job["emails"] == "onfailure"
     home = tmp_path / "home"
@@ -99,7 +100,7 @@ def test_the_toolforge_job_command_survives_sigterm_and_restart_losing_and_repea
     before = relay_connections(sandbox)
     second = Job(job["command"], home, tmp_path / "job.log")
     wait_for(lambda: relay_connections(sandbox) > before, timeout=20)
-    seen = lambda: [l["rev_id"] for l in first.lines + second.lines]  # noqa: E731
+    seen = lambda: [out["rev_id"] for out in first.lines + second.lines]  # noqa: E731
     wait_for(lambda: set(made) <= set(seen()), timeout=40)
     assert second.terminate()[0] == 0
     assert sorted(r for r in seen() if r in set(made)) == sorted(made), "each edit decided once"
@@ -151,7 +152,8 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     try:
         wait_connected(sandbox, before, bot)
         admin.edit(unique_title, "Stable text.")
-        revs = [vandal.edit(unique_title, "Stable text. VANDALISM"), vandal.edit(unique_title, "Stable text. SCORE=0.4"),
+        revs = [vandal.edit(unique_title, "Stable text. VANDALISM"),
+                vandal.edit(unique_title, "Stable text. SCORE=0.4"),
                 wiki(sandbox.patroller).edit(unique_title, "Stable text. By a patroller.")]
         for rev in revs:
             bot.decision(rev)
@@ -163,7 +165,7 @@ def test_the_statistics_page_shows_the_days_counts_from_the_store(sandbox, wiki,
     assert result.returncode == 0, result.stderr
     text = admin.revisions(page, limit=1)[0]["slots"]["main"]["content"]
     today = datetime.now(timezone.utc).date().isoformat()
-    row = next(l for l in text.splitlines() if l.startswith(f"| {today}"))
+    row = next(wikiline for wikiline in text.splitlines() if wikiline.startswith(f"| {today}"))
     cells = [c.strip() for c in row[1:].split("||")]
     start = datetime.fromisoformat(today + "T00:00:00+00:00").timestamp()
     with Store(tmp_path / "automod.sqlite") as store:

@@ -84,7 +84,8 @@ def test_events_carry_the_schema_fields(settings, capsys):
 
 
 def test_event_ids_are_the_same_on_every_export_and_differ_per_model(settings, capsys):
-    fill_store(settings.parent / "automod.sqlite", 3, models=("revertrisk-language-agnostic", "revertrisk-multilingual"))
+    fill_store(settings.parent / "automod.sqlite", 3,
+               models=("revertrisk-language-agnostic", "revertrisk-multilingual"))
     first = [e["meta"]["id"] for e in export_events(capsys, settings)]
     again = [e["meta"]["id"] for e in export_events(capsys, settings)]
     assert first == again and len(set(first)) == 6

@@ -110,7 +110,7 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
     first = labeller.run_once(query, store, name, bot_user=sandbox.bot.name, budget_seconds=60)
     assert (first.checked, first.error) == (8, None)
     assert not labeller.due(time.time())
-    now_labels = {rev: {l.label for l in labels_for(store, name, rev)} for rev in expected}
+    now_labels = {rev: {label.label for label in labels_for(store, name, rev)} for rev in expected}
     assert now_labels == {e1: {"bot-reverted"}, e2: {"bot-reverted", "bot-revert-undone"}, e3: {"human-reverted"},
                           e4: {"human-reverted"}, e5: set(), e6: set(), e7: {"bot-reverted", "fp-confirmed"},
                           e8: {"human-reverted"}}
@@ -121,15 +121,16 @@ def test_label_table_and_threshold_table_equal_the_hand_counts(sandbox, wiki, un
     assert later.checked == 4 and later.settled == 4
     assert labeller.run_once(query, store, name, bot_user=sandbox.bot.name, now=time.time() + 2 * HOURS_49).checked == 0
 
-    table = {rev: {l.label for l in labels_for(store, name, rev)} for rev in expected}
+    table = {rev: {label.label for label in labels_for(store, name, rev)} for rev in expected}
     assert table == expected
     # Reading every page history, not only those MediaWiki tagged, finds the same.
     Labeller(min_age=0, history_always=True).run_once(query, thorough, name, bot_user=sandbox.bot.name,
                                                       now=time.time() + HOURS_49, budget_seconds=60)
-    assert {rev: {l.label for l in labels_for(thorough, name, rev)} for rev in expected} == expected
+    assert {rev: {label.label for label in labels_for(thorough, name, rev)} for rev in expected} == expected
     thorough.close()
-    by = {(l.rev_id, l.label): l for l in labels_for(store, name)}
-    assert by[(e3, "human-reverted")].source == "identity-revert" and by[(e3, "human-reverted")].by_user == sandbox.admin.name
+    by = {(label.rev_id, label.label): label for label in labels_for(store, name)}
+    assert by[(e3, "human-reverted")].source == "identity-revert"
+    assert by[(e3, "human-reverted")].by_user == sandbox.admin.name
     assert by[(e4, "human-reverted")].by_user == sandbox.patroller.name
     assert by[(e8, "human-reverted")].source == "mw-reverted-tag"
     assert by[(e2, "bot-revert-undone")].by_user == sandbox.admin.name

@@ -38,7 +38,8 @@ def iso(epoch: float) -> str:
 
 def decisions(path, since: str) -> dict[int, tuple[str, str | None]]:
     with Store(path) as store:
-        rows = sqlite_of(store).execute("SELECT rev_id, outcome, reason FROM decisions WHERE event_dt >= ?", (since,)).fetchall()
+        rows = sqlite_of(store).execute("SELECT rev_id, outcome, reason FROM decisions WHERE event_dt >= ?",
+                                        (since,)).fetchall()
     return {int(r[0]): (r[1], r[2]) for r in rows}
 
 

@@ -150,7 +150,7 @@ def test_relay_dropping_the_connection_every_k_events_loses_and_repeats_nothing(
 def test_sandbox_edits_carry_the_eventstreams_envelope(sandbox, wiki, unique_title):
     rev = wiki(sandbox.vandals[0]).edit(unique_title, "Hello.")
     def find():
-        events = [json.loads(l).get("event", {}) for l in sandbox.history.read_text().splitlines()]
+        events = [json.loads(logged).get("event", {}) for logged in sandbox.history.read_text().splitlines()]
         return next((e for e in events if e.get("revision", {}).get("new") == rev), None)
     event = wait_for(find)
     assert event["$schema"] == "/mediawiki/recentchange/1.0.0"

@@ -59,7 +59,8 @@ def test_a_model_the_wiki_lacks_disables_the_wiki(sandbox, wiki, unique_title, b
     assert top_revision(admin, unique_title)["user"] == sandbox.vandals[0].name
 
 
-def test_with_two_models_both_must_agree_and_both_scores_are_recorded(sandbox, wiki, unique_title, bot_factory, tmp_path):
+def test_with_two_models_both_must_agree_and_both_scores_are_recorded(sandbox, wiki, unique_title, bot_factory,
+                                                                      tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[1])
     admin.edit(unique_title, "Stable text.")
     set_config(admin, {"enabled": True, "mode": "revert", "models": [
@@ -69,11 +70,13 @@ def test_with_two_models_both_must_agree_and_both_scores_are_recorded(sandbox, w
     line = bot.decision(rev)
     assert line["decision"] == "below-threshold" and "damaging 0.9950 <= 0.999" in line["reason"]
     with Store(tmp_path / "automod.sqlite") as store:
-        scores = {r["model"]: r["probability"] for r in sqlite_of(store).execute("SELECT model, probability FROM scores WHERE rev_id = ?", (rev,))}
+        scores = {r["model"]: r["probability"]
+                  for r in sqlite_of(store).execute("SELECT model, probability FROM scores WHERE rev_id = ?", (rev,))}
     assert scores == {"revertrisk-language-agnostic": 0.995, "damaging": 0.995}
 
 
-def test_a_config_change_gets_one_talk_page_notice_with_its_expected_impact(sandbox, wiki, unique_title, bot_factory, tmp_path):
+def test_a_config_change_gets_one_talk_page_notice_with_its_expected_impact(sandbox, wiki, unique_title, bot_factory,
+                                                                            tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, {**REVERTING, "mode": "log-only", "threshold": 0.96})
     pages = [f"{unique_title} {i}" for i in range(4)]
@@ -89,10 +92,13 @@ def test_a_config_change_gets_one_talk_page_notice_with_its_expected_impact(sand
     section = talk[talk.index(f"Configuration revision {new_rev} applied"):]
     assert "<code>threshold</code> || <code>0.96</code> || <code>0.975</code>" in section
     with Store(tmp_path / "automod.sqlite") as store:
-        scored = sqlite_of(store).execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'").fetchone()[0]
-        above = lambda t: sqlite_of(store).execute("SELECT count(*) FROM scores WHERE model = 'revertrisk-language-agnostic'"  # noqa: E731
-                                           " AND probability > ?", (t,)).fetchone()[0]
-        assert f"({above(0.96)} of {scored} scored edits" in section and f"({above(0.975)} of {scored} scored edits" in section
+        scored = sqlite_of(store).execute("SELECT count(*) FROM scores"
+                                          " WHERE model = 'revertrisk-language-agnostic'").fetchone()[0]
+        above = lambda t: sqlite_of(store).execute("SELECT count(*) FROM scores"  # noqa: E731
+                                                   " WHERE model = 'revertrisk-language-agnostic'"
+                                                   " AND probability > ?", (t,)).fetchone()[0]
+        assert f"({above(0.96)} of {scored} scored edits" in section
+        assert f"({above(0.975)} of {scored} scored edits" in section
     assert f"[[User:{sandbox.admin.name}|" in section
     bad_rev = set_config(admin, {**REVERTING, "threshold": 0.2})
     wait_for(lambda: f"Configuration revision {bad_rev} is invalid" in text_of(admin, TALK), timeout=10)
@@ -101,7 +107,8 @@ def test_a_config_change_gets_one_talk_page_notice_with_its_expected_impact(sand
     set_config(admin, REVERTING)
 
 
-def test_confirmed_false_positives_are_reinstated_once_and_only_on_an_untouched_page(sandbox, wiki, unique_title, bot_factory, tmp_path):
+def test_confirmed_false_positives_are_reinstated_once_and_only_on_an_untouched_page(sandbox, wiki, unique_title,
+                                                                                     bot_factory, tmp_path):
     admin, vandal, patroller = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(sandbox.patroller)
     fp = f"User:{sandbox.bot.name}/False positives {unique_title[-8:]}"
     set_config(admin, {**REVERTING, "false_positive_page": fp})

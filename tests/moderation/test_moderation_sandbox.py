@@ -29,7 +29,8 @@ pytestmark = pytest.mark.sandbox
 
 
 
-def test_two_bad_ip_edits_are_undone_by_one_rollback_that_is_not_bot_flagged(sandbox, wiki, liftwing, unique_title, bot_factory):
+def test_two_bad_ip_edits_are_undone_by_one_rollback_that_is_not_bot_flagged(sandbox, wiki, liftwing, unique_title,
+                                                                             bot_factory):
     admin, anon = wiki(sandbox.admin), wiki()
     set_config(admin, REVERTING)
     good = wiki(sandbox.vandals[1]).edit(unique_title, "A good article.")
@@ -78,7 +79,7 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
     not_top = vandal1.edit(t["top"], "Article top. VANDALISM")
     admin.edit(t["top"], "Article top. Fixed by an admin.")
     # An edit delivered long after it was made (after an outage): a copy of a real event.
-    events = [json.loads(l).get("event", {}) for l in sandbox.history.read_text().splitlines()]
+    events = [json.loads(logged).get("event", {}) for logged in sandbox.history.read_text().splitlines()]
     old = next(e for e in events if e.get("revision", {}).get("new") == not_top)
     old["revision"]["new"] = not_top + 100000
     old["timestamp"] -= 1200
@@ -114,7 +115,8 @@ def test_untouched_edits_carry_their_reasons(sandbox, wiki, liftwing, unique_tit
         assert row.outcome == "skip" and row.reason == "not-top-editor" and row.config_rev
 
 
-def test_config_errors_disable_the_wiki_and_a_fix_reenables_it_without_restart(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
+def test_config_errors_disable_the_wiki_and_a_fix_reenables_it_without_restart(sandbox, wiki, liftwing, unique_title,
+                                                                               bot_factory, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     admin.edit(unique_title, "Stable text.")
     set_config(admin, {**REVERTING, "enabled": False})
@@ -137,7 +139,8 @@ def test_config_errors_disable_the_wiki_and_a_fix_reenables_it_without_restart(s
     assert line["decision"] == "reverted" and line["config_rev"] == config_rev
     assert top_revision(admin, unique_title)["slots"]["main"]["content"] == "Stable text."
     with Store(tmp_path / "automod.sqlite") as store:
-        valid = {r["rev_id"]: r["valid"] for r in sqlite_of(store).execute("SELECT rev_id, valid FROM config_revisions")}
+        valid = {r["rev_id"]: r["valid"]
+                 for r in sqlite_of(store).execute("SELECT rev_id, valid FROM config_revisions")}
     assert valid[config_rev] == 1 and 0 in valid.values()
 
 
@@ -153,7 +156,8 @@ def test_a_config_page_ordinary_users_can_edit_is_refused(sandbox, wiki, liftwin
     assert top_revision(admin, unique_title)["revid"] == rev
 
 
-def test_blocking_the_bot_stops_reverts_sitewide_or_on_the_blocked_page(sandbox, wiki, liftwing, unique_title, bot_factory):
+def test_blocking_the_bot_stops_reverts_sitewide_or_on_the_blocked_page(sandbox, wiki, liftwing, unique_title,
+                                                                        bot_factory):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[1])
     set_config(admin, REVERTING)
     blocked_page, open_page = f"{unique_title} blocked", f"{unique_title} open"
@@ -176,14 +180,15 @@ def test_blocking_the_bot_stops_reverts_sitewide_or_on_the_blocked_page(sandbox,
     assert top_revision(admin, blocked_page)["revid"] == on_blocked
 
 
-def test_log_only_mode_changes_nothing_and_records_every_would_revert(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
+def test_log_only_mode_changes_nothing_and_records_every_would_revert(sandbox, wiki, liftwing, unique_title,
+                                                                      bot_factory, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, {**REVERTING, "mode": "log-only"})
     admin.edit(unique_title, "Stable text.")
     bot = bot_factory()
     revs = [vandal.edit(unique_title, f"Stable text. VANDALISM {i}") for i in range(3)]
     lines = [bot.decision(r) for r in revs]
-    assert [l["decision"] for l in lines] == ["would-revert", "skip", "skip"]  # then the cap, as reverting would
+    assert [out["decision"] for out in lines] == ["would-revert", "skip", "skip"]  # then the cap, as reverting would
     assert lines[0]["reason"] == "log-only" and lines[1]["reason"] == "cap-reached"
     assert top_revision(admin, unique_title)["revid"] == revs[-1]
     bot.stop()
@@ -217,7 +222,8 @@ def test_lift_wing_errors_are_retried_or_recorded_never_lost(sandbox, wiki, lift
     assert line["decision"] == "reverted" and [d["decision"] for d in bot.decisions(rev)] == ["reverted"]
 
 
-def test_kill_9_while_edits_stream_in_reverts_nothing_twice_and_records_everything(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
+def test_kill_9_while_edits_stream_in_reverts_nothing_twice_and_records_everything(sandbox, wiki, liftwing,
+                                                                                   unique_title, bot_factory, tmp_path):
     admin = wiki(sandbox.admin)
     editors = [wiki(sandbox.vandals[0]), wiki(sandbox.vandals[1])]
     set_config(admin, REVERTING)
@@ -249,7 +255,7 @@ def test_kill_9_while_edits_stream_in_reverts_nothing_twice_and_records_everythi
     for page in pages:
         bot_revs = [r for r in admin.revisions(page) if r["user"] == sandbox.bot.name]
         assert len(bot_revs) == 1, f"{page}: {len(bot_revs)} reverts"
-    assert reverted + sum(1 for l in first.lines + second.lines if l["decision"] == "reverting") >= len(pages) - 1
+    assert reverted + sum(1 for out in first.lines + second.lines if out["decision"] == "reverting") >= len(pages) - 1
 
 
 def test_score_command_prints_the_decision_and_changes_nothing(sandbox, wiki, liftwing, unique_title, tmp_path):
@@ -266,7 +272,8 @@ def test_score_command_prints_the_decision_and_changes_nothing(sandbox, wiki, li
     assert top_revision(admin, unique_title)["revid"] == rev
 
 
-def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sandbox, wiki, liftwing, unique_title, bot_factory):
+def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sandbox, wiki, liftwing, unique_title,
+                                                                              bot_factory):
     admin, vandal, patroller = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki(sandbox.patroller)
     set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0})
     pages = [f"{unique_title} {k}" for k in "ABC"]
@@ -280,7 +287,7 @@ def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sa
         first = vandal.edit(pages[0], "Stable text. VANDALISM")
         second = vandal.edit(pages[1], "Stable text. VANDALISM")
         lines = [bot.decision(first, final=False), bot.decision(second, final=False)]
-        pending = [l for l in lines if l["decision"] == "rollback-pending"]
+        pending = [out for out in lines if out["decision"] == "rollback-pending"]
         assert pending and pending[0]["reason"].startswith("paced: the account's rollback limit (1 per 10 s)")
         started = time.monotonic()
         meanwhile = patroller.edit(pages[2], "Stable text. A trusted edit.")
@@ -295,7 +302,8 @@ def test_a_rate_limited_rollback_is_retried_later_without_blocking_the_stream(sa
         assert top_revision(admin, line["title"])["user"] == sandbox.bot.name
 
 
-def test_rollbacks_left_unknown_by_a_crash_are_settled_on_restart(sandbox, wiki, liftwing, unique_title, bot_factory, tmp_path):
+def test_rollbacks_left_unknown_by_a_crash_are_settled_on_restart(sandbox, wiki, liftwing, unique_title, bot_factory,
+                                                                  tmp_path):
     admin, vandal, as_bot = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki(sandbox.bot)
     set_config(admin, REVERTING)
     done_page, lost_page = f"{unique_title} done", f"{unique_title} lost"

@@ -68,7 +68,7 @@ def _scenario(info, bot, vandal, pages, second, second_page) -> None:
 
     baseline = revert_delay(pages[0])
     # The second wiki's API stops answering while an edit of it is being handled.
-    events = [json.loads(l)["event"] for l in info.history.read_text().splitlines()]
+    events = [json.loads(logged)["event"] for logged in info.history.read_text().splitlines()]
     template = next(e for e in events if e.get("wiki") == second.name)
     os.kill(second.php_pid, signal.SIGSTOP)
     try:

@@ -48,7 +48,8 @@ CASES = {
     "sitewide-block-of-bot": ({}, {"bot_blocks": (BlockInfo(sitewide=True),)}, 0, "bot-blocked"),
     "partial-block-on-this-page": ({}, {"bot_blocks": (BlockInfo(False, frozenset({3})),)}, 0, "bot-blocked"),
     "partial-block-on-other-page": ({}, {"bot_blocks": (BlockInfo(False, frozenset({4})),)}, 0, None),
-    "partial-block-on-namespace": ({}, {"bot_blocks": (BlockInfo(False, namespaces=frozenset({0})),)}, 0, "bot-blocked"),
+    "partial-block-on-namespace": ({}, {"bot_blocks": (BlockInfo(False, namespaces=frozenset({0})),)}, 0,
+                                   "bot-blocked"),
     "bots-own-edit": ({"user": BOT}, {"user": BOT, "top_user": BOT}, 0, "own-edit"),
     "page-creation": ({"type": "new", "parent_id": None}, {}, 0, "page-creation"),
     "parent-zero-is-creation": ({"parent_id": 0}, {}, 0, "page-creation"),
@@ -58,13 +59,15 @@ CASES = {
         {"user": "Carol"}, {"user": "Carol", "top_user": "Carol", "tags": frozenset({"mw-undo"}), "parent_user": BOT,
                             "editor_rights": frozenset({"edit", "autoconfirmed"})}, 0, "revert-of-bot"),
     "manual-restore-of-bot-revert-by-a-new-account-is-scored": (
-        {"user": "Sock"}, {"user": "Sock", "top_user": "Sock", "tags": frozenset({"mw-manual-revert"}), "parent_user": BOT,
-                           "editor_rights": frozenset({"edit"})}, 0, None),
+        {"user": "Sock"}, {"user": "Sock", "top_user": "Sock", "tags": frozenset({"mw-manual-revert"}),
+                           "parent_user": BOT, "editor_rights": frozenset({"edit"})}, 0, None),
     "rollback-of-own-edit": ({}, {"tags": frozenset({"mw-rollback"}), "parent_user": "192.0.2.1"}, 0, "self-revert"),
     "manual-revert-of-another-human-is-scored": ({}, {"tags": frozenset({"mw-manual-revert"})}, 0, None),
-    "revert-with-hidden-parent-user": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": None}, 0, "revert-of-unknown-parent"),
+    "revert-with-hidden-parent-user": ({}, {"tags": frozenset({"mw-undo"}), "parent_user": None}, 0,
+                                       "revert-of-unknown-parent"),
     "redirect-change": ({}, {"tags": frozenset({"mw-changed-redirect-target"})}, 0, "redirect-change"),
-    "editor-with-autopatrol": ({}, {"editor_rights": frozenset({"edit", "autopatrol"})}, 0, "editor-has-right:autopatrol"),
+    "editor-with-autopatrol": ({}, {"editor_rights": frozenset({"edit", "autopatrol"})}, 0,
+                               "editor-has-right:autopatrol"),
     "group-name-is-not-a-right": ({}, {"editor_rights": frozenset({"edit", "sysop"})}, 0, None),
     "user-page": ({"namespace": 2}, {"namespace": 2}, 0, "not-namespace-0"),
     "fully-protected": ({}, {"fully_protected": True}, 0, "fully-protected"),
@@ -78,7 +81,8 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize(("change_kw", "ctx_kw", "reverts", "reason"), CASES.values(), ids=[f"prechecks:{k}" for k in CASES])
+@pytest.mark.parametrize(("change_kw", "ctx_kw", "reverts", "reason"), CASES.values(),
+                         ids=[f"prechecks:{k}" for k in CASES])
 def test_skip_rules_give_their_reason(change_kw, ctx_kw, reverts, reason):
     assert skip(facts(change_kw, ctx_kw, reverts=reverts)) == reason
 
@@ -117,7 +121,8 @@ def test_score_above_threshold_reverts():
     assert (d.outcome, d.reason, d.probability) == ("revert", "above-threshold", 0.9901)
 
 
-@pytest.mark.parametrize(("kw", "reason"), [({"dry_run": True}, "dry-run"), ({"breaker_tripped": True}, "circuit-breaker")])
+@pytest.mark.parametrize(("kw", "reason"),
+                         [({"dry_run": True}, "dry-run"), ({"breaker_tripped": True}, "circuit-breaker")])
 def test_dry_run_and_breaker_turn_reverts_into_records(kw, reason):
     d = decide([score(0.999)], cfg(), **kw)
     assert (d.outcome, d.reason) == ("would-revert", reason)
@@ -150,4 +155,5 @@ def test_the_community_chooses_who_may_undo_the_bot():
            "editor_rights": frozenset({"edit", "autoconfirmed"})}
     strict = CommunityConfig(enabled=True, trusted_restorer_rights=frozenset({"rollback"}))
     assert skip(facts({"user": "Carol"}, ctx, config=strict)) is None
-    assert skip(facts({"user": "Carol"}, {**ctx, "editor_rights": frozenset({"rollback"})}, config=strict)) == "revert-of-bot"
+    rollbacker = {**ctx, "editor_rights": frozenset({"rollback"})}
+    assert skip(facts({"user": "Carol"}, rollbacker, config=strict)) == "revert-of-bot"

@@ -19,7 +19,8 @@ MODEL = "revertrisk-language-agnostic"
 def test_a_rollback_settled_after_restart_gets_its_notice_and_line(sandbox, wiki, unique_title, bot_factory,
                                                                    tmp_path):
     admin, vandal, as_bot = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(sandbox.bot)
-    set_config(admin, {**REVERTING, "talk_notice": {"enabled": True}, "false_positive_page": f"User:{sandbox.bot.name}/False positives"})
+    set_config(admin, {**REVERTING, "talk_notice": {"enabled": True},
+                       "false_positive_page": f"User:{sandbox.bot.name}/False positives"})
     admin.edit(unique_title, "Stable text.")
     rev = vandal.edit(unique_title, "Stable text. VANDALISM")
     revert = as_bot.rollback(unique_title, sandbox.vandals[1].name, "rolled back just before a crash")["revid"]

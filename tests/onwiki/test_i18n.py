@@ -42,7 +42,8 @@ def test_the_promised_languages_ship_with_authors() -> None:
 @pytest.mark.parametrize("lang", available_languages())
 def test_every_language_has_every_message_with_the_same_parameters(lang: str) -> None:
     messages = message_file(lang)
-    assert set(messages) == set(ENGLISH), f"{lang}: missing {set(ENGLISH) - set(messages)}, extra {set(messages) - set(ENGLISH)}"
+    assert set(messages) == set(ENGLISH), (f"{lang}: missing {set(ENGLISH) - set(messages)},"
+                                           f" extra {set(messages) - set(ENGLISH)}")
     for key, text in messages.items():
         assert params(text) == params(ENGLISH[key]), (lang, key)
         assert text.strip(), (lang, key)

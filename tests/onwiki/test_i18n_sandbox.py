@@ -86,7 +86,8 @@ def test_a_french_wiki_gets_the_french_notice_with_its_parameters_filled(french:
     assert f"[[Special:Diff/{revert['revid']}|votre modification]] de [[{title}]]" in text
     assert re.search(rf"{re.escape(body)}\[\[(Utilisateur|User):{french.bot.name}\|", text)
     moment = time.gmtime()
-    assert f"== {FRENCH_MONTHS[moment.tm_mon - 1]} {moment.tm_year} : {french.bot.name} a annulé votre modification ==" in text
+    assert (f"== {FRENCH_MONTHS[moment.tm_mon - 1]} {moment.tm_year} : {french.bot.name}"
+            " a annulé votre modification ==") in text
     params = dict(parse_qsl(urlsplit(link).query))
     assert params["preload"] == f"{fp_page}/Preload" and params["section"] == "new"
     # Edit summaries too: the rollback's and the notice's.
@@ -115,7 +116,7 @@ def test_a_one_click_report_is_signed_by_the_reporter_not_the_bot(sandbox, wiki,
     assert bot.decision(bad)["decision"] == "reverted"
     talk = f"User talk:{sandbox.vandals[1].name}"
     text = wait_for(lambda: f"preloadparams%5B%5D={bad}" in page_text(admin, talk) and page_text(admin, talk))
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in url][-1]
     # The bot repaired its own preload page; no signature is stored in it.
     assert page_text(admin, f"{fp_page}/Preload").strip() == preload_text(load_messages("en")).strip()
 

@@ -52,7 +52,8 @@ def wait_reverted(client, sandbox, title):
     return top_revision(client, title)["revid"]
 
 
-def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sandbox, wiki, unique_title, fp_page,
+                                                                              bot_factory):
     admin, vandal, anon = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki()
     set_config(admin, notices_config(fp_page))
     pages = [f"{unique_title} {i}" for i in range(3)]
@@ -70,7 +71,7 @@ def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sa
     text = wait_for(lambda: f"[[Special:Diff/{revert}|your edit]]" in talk_text(admin, sandbox.vandals[1].name)
                     and talk_text(admin, sandbox.vandals[1].name))
     assert heading_now(sandbox) in text and f"[[{pages[0]}]]" in text
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={first}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={first}" in url][-1]
     params = dict(parse_qsl(urlsplit(link).query))
     assert params["title"] == fp_page and params["preload"] == f"{fp_page}/Preload" and params["section"] == "new"
     assert [v for k, v in parse_qsl(urlsplit(link).query) if k == "preloadparams[]"] == [str(first), pages[0]]
@@ -86,7 +87,8 @@ def test_reverted_editors_get_one_notice_section_a_month_with_the_report_link(sa
     assert talk_text(admin, "127.0.0.1").count(heading_now(sandbox)) == max(1, ip_sections_before)
 
 
-def test_no_notice_for_ips_when_registered_only_in_log_only_mode_or_after_a_lost_race(sandbox, wiki, liftwing, unique_title, fp_page, bot_factory):
+def test_no_notice_for_ips_when_registered_only_in_log_only_mode_or_after_a_lost_race(
+        sandbox, wiki, liftwing, unique_title, fp_page, bot_factory):
     admin, vandal, anon = wiki(sandbox.admin), wiki(sandbox.vandals[0]), wiki()
     set_config(admin, notices_config(fp_page, registered_only=True))
     pages = [f"{unique_title} {i}" for i in range(3)]
@@ -121,7 +123,8 @@ def preload_form(sandbox, link: str) -> tuple[str, str]:
     return summary, text.lstrip("\n")
 
 
-def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(sandbox, wiki, unique_title, fp_page, bot_factory, tmp_path):
+def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(sandbox, wiki, unique_title, fp_page,
+                                                                             bot_factory, tmp_path):
     admin, anon = wiki(sandbox.admin), wiki()
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
@@ -130,7 +133,7 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
     bad = anon.edit(unique_title, "Stable text. VANDALISM (a good edit in fact)")
     assert bot.decision(bad)["decision"] == "reverted"
     text = wait_for(lambda: f"[[{unique_title}]]" in talk_text(admin, "127.0.0.1") and talk_text(admin, "127.0.0.1"))
-    link = [l for l in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in l][-1]
+    link = [url for url in re.findall(r"\[(http://\S+)", text) if f"preloadparams%5B%5D={bad}" in url][-1]
     section_title, preloaded = preload_form(sandbox, link)
     assert f"Special:Diff/{bad}" in preloaded and f"automod-report rev={bad}" in preloaded
     anon.post(action="edit", title=fp_page, section="new", sectiontitle=section_title,
@@ -138,13 +141,13 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
               token=anon.token())
     page_text = lambda: admin.revisions(fp_page, limit=1)[0]["slots"]["main"]["content"]  # noqa: E731
     wait_for(lambda: f"automod — revision {bad}" in page_text(), timeout=10)
-    line = next(l for l in page_text().splitlines() if f"automod — revision {bad}" in l)
+    line = next(wikiline for wikiline in page_text().splitlines() if f"automod — revision {bad}" in wikiline)
     assert "score 0.9950" in line and "model revertrisk-language-agnostic 3" in line and "threshold 0.99" in line
     assert "status: open" in line and "I fixed a typo." in page_text()
     settings = sorted(tmp_path.glob("settings*"))[-1]
     listed = subprocess.run([sys.executable, "-m", "automod", "reports", "--settings", str(settings),
                              "--wiki", "sandboxwiki"], capture_output=True, text=True, timeout=60)
-    report = [json.loads(l) for l in listed.stdout.splitlines() if json.loads(l)["rev_id"] == bad][0]
+    report = [json.loads(out) for out in listed.stdout.splitlines() if json.loads(out)["rev_id"] == bad][0]
     assert (report["status"], report["kind"], report["probability"]) == ("open", "explicit", 0.995)
 
     admin.edit(fp_page, page_text().replace(f"{line}", line.replace("status: open", "status: confirmed")))
@@ -155,7 +158,8 @@ def test_one_click_report_gets_the_bots_line_and_reviewers_status_comes_back(san
     wait_for(lambda: status() in ("confirmed", "reinstated"), timeout=10)
 
 
-def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sandbox, wiki, unique_title, fp_page,
+                                                                            bot_factory):
     admin, patroller = wiki(sandbox.admin), wiki(sandbox.patroller)
     set_config(admin, notices_config(fp_page))
     rev = admin.edit(unique_title, "Stable text.")
@@ -168,7 +172,8 @@ def test_a_report_about_an_edit_the_bot_never_reverted_gets_a_polite_answer(sand
     wait_for(lambda: "I find no revert of this revision by me" in text(), timeout=10)
 
 
-def test_an_admin_undoing_the_bots_revert_is_logged_as_a_probable_false_positive(sandbox, wiki, unique_title, fp_page, bot_factory, tmp_path):
+def test_an_admin_undoing_the_bots_revert_is_logged_as_a_probable_false_positive(sandbox, wiki, unique_title, fp_page,
+                                                                                 bot_factory, tmp_path):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
@@ -218,11 +223,13 @@ def test_concurrent_human_edits_to_the_report_page_lose_no_text(sandbox, wiki, u
     assert all(final.count(f"automod — revision {r}") == 1 for r in bad)
 
 
-def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(sandbox, wiki, unique_title, fp_page, bot_factory):
+def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(sandbox, wiki, unique_title, fp_page,
+                                                                                bot_factory):
     admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[1])
     set_config(admin, notices_config(fp_page))
     admin.edit(unique_title, "Stable text.")
-    admin.edit("MediaWiki:Automod-notice", "Custom notice from $1: I undid [[Special:Diff/$2]] on [[$3]] (score $4). ~~~~")
+    admin.edit("MediaWiki:Automod-notice",
+               "Custom notice from $1: I undid [[Special:Diff/$2]] on [[$3]] (score $4). ~~~~")
     admin.edit("MediaWiki:Automod-notice-heading", "Automod note $1 $2 " + unique_title[-8:])
     try:
         bot = bot_factory()
@@ -231,7 +238,8 @@ def test_a_community_override_of_the_notice_text_is_used_with_parameters_filled(
         revert = top_revision(admin, unique_title)["revid"]
         text = wait_for(lambda: unique_title[-8:] in talk_text(admin, sandbox.vandals[1].name)
                         and talk_text(admin, sandbox.vandals[1].name))
-        assert f"Custom notice from {sandbox.bot.name}: I undid [[Special:Diff/{revert}]] on [[{unique_title}]] (score 0.995)" in text
+        assert (f"Custom notice from {sandbox.bot.name}: I undid [[Special:Diff/{revert}]]"
+                f" on [[{unique_title}]] (score 0.995)") in text
         assert time.strftime("Automod note %B %Y ", time.gmtime()) + unique_title[-8:] in text
     finally:
         for page in ("MediaWiki:Automod-notice", "MediaWiki:Automod-notice-heading"):

@@ -44,7 +44,8 @@ def reverted(bot, admin, sandbox, rev: int, title: str) -> int:
     return top_revision(admin, title)["revid"]
 
 
-def test_only_a_rollbacker_can_confirm_a_report_forged_statuses_and_lines_are_ignored(sandbox, wiki, unique_title, bot_factory):
+def test_only_a_rollbacker_can_confirm_a_report_forged_statuses_and_lines_are_ignored(sandbox, wiki, unique_title,
+                                                                                      bot_factory):
     """Scenarios (a) and (b), with the report page named as a community would (``Project:``)
     and the config page given in the settings with a lower-case first letter."""
     admin, vandal, anon = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki()
@@ -57,7 +58,8 @@ def test_only_a_rollbacker_can_confirm_a_report_forged_statuses_and_lines_are_ig
     revert = reverted(bot, admin, sandbox, bad, unique_title)
     report(anon, fp_page, f"Revert of r{bad}", f"<!-- automod-report rev={bad} -->\nThis was fine. ~~~~")
     wait_for(lambda: f"automod — revision {bad}" in page_text(admin, fp_page), timeout=15)
-    line = next(l for l in page_text(admin, fp_page).splitlines() if f"automod — revision {bad}" in l)
+    line = next(wikiline for wikiline in page_text(admin, fp_page).splitlines()
+                if f"automod — revision {bad}" in wikiline)
     assert "status: open" in line
 
     # (a) an anonymous user from elsewhere confirms the report: ignored, answered once
@@ -112,7 +114,8 @@ def test_odd_headings_and_a_hand_written_report_are_all_answered(sandbox, wiki, 
     assert "model revertrisk-language-agnostic" in handwritten
 
 
-def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still_reverted(sandbox, wiki, unique_title, bot_factory, tmp_path):
+def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still_reverted(sandbox, wiki, unique_title,
+                                                                                          bot_factory, tmp_path):
     admin, anon, patroller, vandal = wiki(sandbox.admin), wiki(), wiki(sandbox.patroller), wiki(sandbox.vandals[0])
     fp_page = f"User:{sandbox.bot.name}/False positives {unique_title[-8:]}"
     set_config(admin, config_for(fp_page, report_answers_per_hour=4, report_answers_per_reporter_per_hour=3))
@@ -121,7 +124,8 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     bot = bot_factory()
     flood = 40
     for i in range(flood):
-        report(anon if i % 2 else patroller, fp_page, f"Flood {i}", f"<!-- automod-report rev={10**9 + i} -->\nRestore it! ~~~~")
+        report(anon if i % 2 else patroller, fp_page, f"Flood {i}",
+               f"<!-- automod-report rev={10**9 + i} -->\nRestore it! ~~~~")
         if i == flood // 2:
             rev = vandal.edit(unique_title, "Stable text. VANDALISM during the flood")
     assert bot.decision(rev)["decision"] == "reverted"
@@ -136,8 +140,9 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     assert 1 <= lines <= 2, f"{lines} bot lines; no-match: at most one per reporter an hour"
     assert text.count("Restore it!") == flood, "no report text was lost"
     with Store(tmp_path / "automod.sqlite") as store:
-        twice = sqlite_of(store).execute("SELECT detail FROM actions WHERE kind IN ('report-no-match', 'report-answer', "
-                                 "'report-dropped') GROUP BY detail HAVING count(*) > 1").fetchall()
+        twice = sqlite_of(store).execute("SELECT detail FROM actions"
+                                         " WHERE kind IN ('report-no-match', 'report-answer', 'report-dropped')"
+                                         " GROUP BY detail HAVING count(*) > 1").fetchall()
         assert not twice, "a report was handled twice"
         # The worker holds report-page edits while candidates go first, one pass per burst.
         flood_passes = int(sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-pass'"
@@ -165,7 +170,8 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     assert passes() == [latest, after], "one pass for the five edits, reading the newest revision"
 
 
-def test_a_second_account_restoring_reverted_vandalism_is_scored_an_autoconfirmed_one_is_trusted(sandbox, wiki, unique_title, bot_factory):
+def test_a_second_account_restoring_reverted_vandalism_is_scored_an_autoconfirmed_one_is_trusted(
+        sandbox, wiki, unique_title, bot_factory):
     admin, vandal, sock = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(sandbox.vandals[0])
     fp_page = f"User:{sandbox.bot.name}/False positives {unique_title[-8:]}"
     set_config(admin, config_for(fp_page))

@@ -44,13 +44,15 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
             reporter.post(action="edit", title=shared, section="new", sectiontitle=f"{second.name}: {page} (r{bad})",
                           text=f"<!-- automod-report rev={bad} wiki={second.name} -->\nIt was fine. ~~~~",
                           token=reporter.token())
-            line = wait_for(lambda: next((l for l in text_of(central_admin, shared).splitlines()
-                                          if f"automod — revision {bad}" in l and "status: open" in l), None), timeout=20)
+            line = wait_for(lambda: next((wikiline for wikiline in text_of(central_admin, shared).splitlines()
+                                          if f"automod — revision {bad}" in wikiline and "status: open" in wikiline),
+                                         None), timeout=20)
         finally:
             bot.stop()
 
         # While the bot is stopped, an anonymous user confirms: at start it is answered, nothing restored.
-        anon_central.edit(shared, text_of(central_admin, shared).replace(line, line.replace("status: open", "status: confirmed")))
+        confirmed = line.replace("status: open", "status: confirmed")
+        anon_central.edit(shared, text_of(central_admin, shared).replace(line, confirmed))
         bot = start()
         try:
             wait_for(lambda: "only users with the right rollback" in text_of(central_admin, shared), timeout=30)
@@ -61,7 +63,8 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
         # While it is stopped again, a rollbacker reopens and confirms: at start, reinstated once.
         opened = text_of(central_admin, shared).replace("status: confirmed", "status: open")
         central_admin.edit(shared, opened)
-        central_admin.edit(shared, opened.replace(f"status: open (wiki={second.name})", f"status: confirmed (wiki={second.name})"))
+        central_admin.edit(shared, opened.replace(f"status: open (wiki={second.name})",
+                                                  f"status: confirmed (wiki={second.name})"))
         bot = start()
         try:
             wait_for(lambda: f"automod — revision {bad} reinstated" in text_of(central_admin, shared), timeout=30)

@@ -29,7 +29,8 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
     admins = {w.name: client_for(info, w, info.admin) for w in info.wikis}
     vandals = {w.name: client_for(info, w, info.vandals[1]) for w in info.wikis}
     undone, named, unnamed, both = (f"Shared route {kind} {uid}" for kind in ("undone", "named", "unnamed", "both"))
-    edits = [(second.name, undone), (second.name, named), (second.name, unnamed), (second.name, both), (first.name, both)]
+    edits = [(second.name, undone), (second.name, named), (second.name, unnamed), (second.name, both),
+             (first.name, both)]
     for wiki, page in edits:
         admins[wiki].edit(page, "Stable text.")
     with running_standin(score_function=scorers_for(info)) as liftwing:
@@ -78,7 +79,8 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
             def dropped() -> bool:
                 with Store(tmp_path / "automod.sqlite") as store:
                     return sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-dropped' AND result ="
-                                            " 'no-match-limit' AND detail LIKE ?", (f"%Another one {uid}%",)).fetchone() is not None
+                                                    " 'no-match-limit' AND detail LIKE ?",
+                                                    (f"%Another one {uid}%",)).fetchone() is not None
             wait_for(dropped, timeout=30)
             assert "automod —" not in (answer(f"Another one {uid}", "") or "")
         finally:

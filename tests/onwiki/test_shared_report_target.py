@@ -37,9 +37,11 @@ def store(tmp_path):
 def test_a_hand_written_report_is_placed_by_the_wiki_it_names_or_the_only_one_that_fits(store):
     def target(text: str, reporter: str | None = "Someone") -> ReportTarget:
         return report_target(store, SHARED, text, reporter)
-    assert target("== Ikhaya ==\nMy edit on [[Ikhaya]] on zuwiki was fine.") == ReportTarget("zuwiki", 100, title="Ikhaya")
+    assert target("== Ikhaya ==\nMy edit on [[Ikhaya]] on zuwiki was fine.") == ReportTarget("zuwiki", 100,
+                                                                                             title="Ikhaya")
     assert target("My edit on [[xhwiki:Ikhaya]] was fine.") == ReportTarget("xhwiki", 100, title="Ikhaya")
-    assert target("Why was [[other_page]] reverted?") == ReportTarget("zuwiki", 200, title="Other page")  # first letter, _
+    # The first letter upper-cased, "_" a space:
+    assert target("Why was [[other_page]] reverted?") == ReportTarget("zuwiki", 200, title="Other page")
     # The page was reverted on two wikis and the report names neither: the bot asks.
     assert target("My edit on [[Ikhaya]] was fine.") == ReportTarget(candidates=("xhwiki", "zuwiki"), title="Ikhaya")
 
@@ -72,5 +74,6 @@ def test_the_restoring_summary_links_by_the_wikis_interwiki_prefix_else_shows_th
     assert "[[:m&#58;Automod&#47;Reports#xhwiki&#58; Ikhaya (r100)]]" in linked
     assert interwiki_prefix(iwmap[2:], "//meta.example.org/wiki/$1", SHARED.central_index) is None
     plain = reinstate_summary(messages, 100, SHARED, "xhwiki: Ikhaya [[x]] /* y */", None)
-    assert "https://meta.example.org/w/index.php?title=Automod/Reports#xhwiki:_Ikhaya_%5B%5Bx%5D%5D_/%2A_y_%2A/" in plain
+    assert ("https://meta.example.org/w/index.php?title=Automod/Reports"
+            "#xhwiki:_Ikhaya_%5B%5Bx%5D%5D_/%2A_y_%2A/") in plain
     assert plain.count("[[") == 1 and "/*" not in plain  # only the diff link; no markup from the heading

@@ -105,13 +105,14 @@ def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstat
 
             # The bot answers on the shared page, naming the second wiki and its revert.
             def bot_line() -> str | None:
-                return next((l for l in text_of(central_admin, shared).splitlines()
-                             if f"automod — revision {bad}" in l and f"(wiki={second.name})" in l), None)
+                return next((wikiline for wikiline in text_of(central_admin, shared).splitlines()
+                             if f"automod — revision {bad}" in wikiline and f"(wiki={second.name})" in wikiline), None)
             line = wait_for(bot_line, timeout=20)
             assert "status: open" in line and f"diff={revert} " in line and "score 0.9950" in line
 
             # An anonymous confirmation: ignored (answered once), nothing restored.
-            anon_central.edit(shared, text_of(central_admin, shared).replace(line, line.replace("status: open", "status: confirmed")))
+            confirmed = line.replace("status: open", "status: confirmed")
+            anon_central.edit(shared, text_of(central_admin, shared).replace(line, confirmed))
             wait_for(lambda: "only users with the right rollback" in text_of(central_admin, shared), timeout=20)
             assert top_revision(admin2, page)["revid"] == revert
 

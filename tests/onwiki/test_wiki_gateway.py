@@ -31,7 +31,8 @@ def test_revision_context_reads_tags_rights_parent_and_top_editor(gateway, sandb
     ctx = gateway.revision_context(change_for(rev, base, unique_title, sandbox.vandals[0].name))
     assert ctx.parent_user == sandbox.admin.name and ctx.user == sandbox.vandals[0].name
     assert "mw-new-redirect" in ctx.tags and "edit" in ctx.editor_rights and "autopatrol" not in ctx.editor_rights
-    assert (ctx.top_rev_id, ctx.top_user, ctx.fully_protected, ctx.bot_blocks) == (rev, sandbox.vandals[0].name, False, ())
+    assert ((ctx.top_rev_id, ctx.top_user, ctx.fully_protected, ctx.bot_blocks)
+            == (rev, sandbox.vandals[0].name, False, ()))
     later = patroller.edit(unique_title, "Text, fixed.")
     ctx = gateway.revision_context(change_for(rev, base, unique_title, sandbox.vandals[0].name))
     assert (ctx.top_rev_id, ctx.top_user) == (later, sandbox.patroller.name)

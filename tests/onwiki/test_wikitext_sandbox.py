@@ -61,5 +61,5 @@ def test_a_namespaced_title_is_a_link_to_that_page(sandbox, wiki) -> None:
         out = client.post(action="parse", title="Automod quoting test", text=f"on [[{link(title)}]].",
                           contentmodel="wikitext", prop="links|categories|images|text")["parse"]
         assert out["categories"] == [] and out["images"] == []
-        assert [l["title"] for l in out["links"]] == [title], out["links"]
+        assert [link["title"] for link in out["links"]] == [title], out["links"]
         assert bare(f"on {title}.") in shown(out["text"])

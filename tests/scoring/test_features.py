@@ -113,7 +113,8 @@ def test_quality_score_follows_the_published_weights_and_floors():
 
 
 def test_quality_classes_use_the_published_cut_offs():
-    assert [quality_class(q) for q in (0.0, 0.42, 0.43, 0.56, 0.73, 0.85, 0.93, 0.94, 1.0)] == [0, 0, 1, 1, 2, 3, 4, 5, 5]
+    scores = (0.0, 0.42, 0.43, 0.56, 0.73, 0.85, 0.93, 0.94, 1.0)
+    assert [quality_class(q) for q in scores] == [0, 0, 1, 1, 2, 3, 4, 5, 5]
 
 
 def test_wiki_maxima_never_go_below_the_floors():
@@ -197,7 +198,8 @@ def test_linear_time_scanners_agree_with_the_published_regexes():
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
     for text in texts:
         lowered = text.lower()
-        assert (F.link_targets(lowered), F.file_names(lowered), F.count_headings(lowered)) == _published(lowered), text[:80]
+        ours = (F.link_targets(lowered), F.file_names(lowered), F.count_headings(lowered))
+        assert ours == _published(lowered), text[:80]
         assert text_counts(text) == published_counts(text), text[:80]
         assert text_counts(text, NamespaceNames.from_siteinfo(SITEINFO_DE)) == published_counts(
             text, NamespaceNames.from_siteinfo(SITEINFO_DE)), text[:80]
@@ -228,7 +230,8 @@ def test_cope2_edit_gives_all_26_features_in_published_order():
     assert (features["reference_count"], features["parent_reference_count"]) == (5, 12)
     assert (features["media_count"], features["parent_media_count"]) == (1, 2)
     assert features["quality_change"] == pytest.approx(features["quality_score"] - features["parent_quality_score"])
-    assert features["quality_change_range"] == features["quality_range"] - quality_class(features["parent_quality_score"])
+    assert (features["quality_change_range"]
+            == features["quality_range"] - quality_class(features["parent_quality_score"]))
 
 
 def test_registered_editor_features_use_explicit_groups_and_days():
@@ -239,7 +242,8 @@ def test_registered_editor_features_use_explicit_groups_and_days():
                     user, page_created=now - timedelta(days=10))
     features = edit_features(data, text_counts("b"), text_counts("a"))
     assert (features["user_groups"], features["user_age"], features["user_revision_count"]) == (2.0, 3.5, 42.0)
-    assert (features["has_comment"], features["page_seconds_since_previous_revision"], features["page_age"]) == (0.0, 300.0, 10.0)
+    assert (features["has_comment"], features["page_seconds_since_previous_revision"],
+            features["page_age"]) == (0.0, 300.0, 10.0)
 
 
 def test_features_command_prints_the_wikitext_features_as_json(tmp_path, capsys):

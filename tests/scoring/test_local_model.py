@@ -134,7 +134,8 @@ class FakeWiki:
     def __call__(self, **params: Any) -> dict[str, Any]:
         self.calls.append(params)
         if "pageids" in params:
-            return {"query": {"pages": [{"pageid": 7, "revisions": [{"revid": 10, "timestamp": "2024-03-01T00:00:00Z"}]}]}}
+            return {"query": {"pages": [{"pageid": 7,
+                                         "revisions": [{"revid": 10, "timestamp": "2024-03-01T00:00:00Z"}]}]}}
         if "titles" in params:  # the editor signals: talk page and recent contributions
             return self.signals(params)
         rev_id = int(params["revids"])
@@ -198,7 +199,8 @@ def test_local_scorer_scores_with_model_name_and_card_version(trained):
     scorer.close()
 
 
-@pytest.mark.parametrize("error,expected", [(WikiUnavailable("down"), ScorerUnavailable), (WikiError("nope"), Exception)])
+@pytest.mark.parametrize("error,expected",
+                         [(WikiUnavailable("down"), ScorerUnavailable), (WikiError("nope"), Exception)])
 def test_wiki_failures_become_scoring_errors(trained, error, expected):
     from automod.errors import ScoringError
 

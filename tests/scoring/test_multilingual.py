@@ -47,7 +47,8 @@ def _pan(old: str, new: str) -> tuple[str, str]:
 
 def _cluebot(name: str) -> tuple[str, str, str]:
     edit = next(ET.parse(FIXTURES / "cluebot" / name).getroot().iter("WPEdit"))
-    return edit.findtext("previous/text") or "", edit.findtext("current/text") or "", edit.findtext("common/title") or ""
+    return (edit.findtext("previous/text") or "", edit.findtext("current/text") or "",
+            edit.findtext("common/title") or "")
 
 
 # --- edit texts on real edits -------------------------------------------------------------

@@ -28,7 +28,7 @@ pytestmark = [
 ]
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_multilingual import fixture_edits
+from bench_multilingual import fixture_edits  # noqa: E402 (benchmarks/ is on sys.path only from the line above)
 
 NAME = "tiny-ml"
 
@@ -60,7 +60,8 @@ def automod_without_torch(*args: str) -> subprocess.CompletedProcess[str]:
                "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
                "assert not loaded, f'torch imported: {loaded[:5]}'\n"
                "sys.exit(rc)\n")
-    res = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+    res = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         check=False)
     assert res.returncode == 0, res.stderr[-3000:]
     return res
 

@@ -104,7 +104,7 @@ def test_malformed_bodies_get_400_and_never_disturb_the_server(server, sandbox, 
 
 
 def test_page_creation_and_deleted_parent_get_422_with_lift_wing_detail(server, sandbox, wiki, unique_title):
-    admin, writer = wiki(sandbox.admin), wiki(sandbox.vandals[0])
+    writer = wiki(sandbox.vandals[0])
     created = writer.edit(unique_title, _article(3))
     resp = server.predict({"rev_id": created, "lang": "sandbox"})
     assert (resp.status_code, resp.json()) == (422, {"detail": (
@@ -168,7 +168,8 @@ def test_a_batch_scores_what_it_can_and_lists_page_creations_in_errors(server, s
     body = resp.json()
     assert set(body) == {"predictions", "errors"}
     assert body["predictions"] == [server.predict({"rev_id": edited, "lang": "sandbox"}).json()]  # as if alone
-    assert body["errors"] == [f"Could not make prediction for revision {created} (sandbox). Reason: parent_revision_missing"]
+    assert body["errors"] == [f"Could not make prediction for revision {created} (sandbox)."
+                              " Reason: parent_revision_missing"]
 
 
 def test_a_batch_of_page_creations_only_gets_422_naming_each(server, sandbox, wiki, unique_title):

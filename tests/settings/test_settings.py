@@ -27,11 +27,14 @@ def test_the_example_settings_follow_the_live_wikimedia_stream_for_three_wikiped
     [
         ("user_agent: x\n", "user_agent should look like"),
         ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\nwikis: []\n", "non-empty list"),
-        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\nwikis: [{name: w, api: a}]\npassword: x\n",
+        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\n"
+         "wikis: [{name: w, api: a}]\npassword: x\n",
          "unknown keys: password"),
-        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\nwikis: [{name: w, api: a}, {name: w, api: b}]\n",
+        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\n"
+         "wikis: [{name: w, api: a}, {name: w, api: b}]\n",
          "names a wiki twice"),
-        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u, stall_seconds: -1}\nwikis: [{name: w, api: a}]\n",
+        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u, stall_seconds: -1}\n"
+         "wikis: [{name: w, api: a}]\n",
          "stall_seconds should be a positive number"),
         ("{unclosed", "not valid YAML"),
     ],

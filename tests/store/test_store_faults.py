@@ -42,7 +42,7 @@ def test_automod_run_on_an_unusable_store_prints_one_error_line(tmp_path):
                              "--exit-after", "5"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert [l for l in result.stderr.splitlines() if l.startswith("Error:")][0].startswith("Error: cannot create")
+    assert [err for err in result.stderr.splitlines() if err.startswith("Error:")][0].startswith("Error: cannot create")
 
 
 def test_a_full_disk_is_one_store_error_that_leaves_nothing_half_written(tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +64,8 @@ def test_any_bytes_are_an_event_or_malformed(raw: bytes) -> None:
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(PATHS), JSON | st.text(alphabet=st.characters(), max_size=5)),
                 min_size=1, max_size=4))
-def test_a_real_event_with_any_fields_changed_is_an_event_or_malformed(changes: list[tuple[tuple[str, ...], Any]]) -> None:
+def test_a_real_event_with_any_fields_changed_is_an_event_or_malformed(
+        changes: list[tuple[tuple[str, ...], Any]]) -> None:
     event = json.loads(json.dumps(VALID_EVENT))
     for path, value in changes:
         target = event

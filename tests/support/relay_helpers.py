@@ -51,7 +51,8 @@ class RunningRelay:
 @contextmanager
 def running_relay(tmp_path: Path, **kwargs: Any) -> Iterator[RunningRelay]:
     kwargs.setdefault("canary_interval", 0)
-    relay = Relay(tmp_path / "history.ndjson", udp_port=0, http_host="127.0.0.1", http_port=kwargs.pop("http_port", 0), **kwargs)
+    relay = Relay(tmp_path / "history.ndjson", udp_port=0, http_host="127.0.0.1", http_port=kwargs.pop("http_port", 0),
+                  **kwargs)
     thread = threading.Thread(target=relay.serve_forever, daemon=True)
     thread.start()
     try:

@@ -20,7 +20,8 @@ from automod.training.from_csv import csv_features, read_labelled_edits
 from automod.training.metrics import auc
 
 SLICE = Path(__file__).resolve().parents[1] / "data/labelled-edits/pan_wvc10_slice.csv"
-FIXTURE = Path(__file__).resolve().parents[1] / "data/fixtures/edits/panwvc10_mini/training/revisions/part-1/326471754.txt"
+FIXTURE = (Path(__file__).resolve().parents[1]
+           / "data/fixtures/edits/panwvc10_mini/training/revisions/part-1/326471754.txt")
 
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
@@ -107,7 +108,8 @@ def test_missing_values_are_missing_to_the_model_not_zero(tmp_path):
     assert full_row["wikilink_count"] == 2.0 and full_row["parent_wikilink_count"] == 1.0
     assert math.isnan(full_row["user_age"]) and full_row["user_revision_count"] == 12.0  # no registration given
     assert diff_row["user_is_anonymous"] == 1.0 and diff_row["user_age"] == -1.0
-    assert diff_row["inserted_words"] == 4 and diff_row["inserted_laughter"] == 1 and diff_row["inserted_profanity"] == 1  # "stupid" is on the list
+    assert diff_row["inserted_words"] == 4 and diff_row["inserted_laughter"] == 1
+    assert diff_row["inserted_profanity"] == 1  # "stupid" is on the list
     assert set(BASE_FEATURE_NAMES) <= set(diff_row)
 
 
@@ -136,4 +138,5 @@ def test_the_diff_of_a_large_page_finds_only_what_changed():
     new = old[:cut] + " poop poop poop" + old[cut:gone] + old[gone_end:]
     diff = edit_diff(old, new)
     assert diff.inserted == "poop poop poop"
-    assert diff.removed.split() == old[gone:gone_end].split() and diff.position == pytest.approx(cut / len(old), abs=0.001)
+    assert diff.removed.split() == old[gone:gone_end].split()
+    assert diff.position == pytest.approx(cut / len(old), abs=0.001)
