@@ -27,7 +27,8 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="automod", description="Community-configured anti-vandalism bot for MediaWiki.")
+    parser = argparse.ArgumentParser(prog="automod",
+                                     description="Community-configured anti-vandalism bot for MediaWiki.")
     parser.add_argument("--version", action="version", version=f"automod {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much to log on stderr (default INFO)")

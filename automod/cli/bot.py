@@ -105,8 +105,10 @@ def register(commands: Any) -> None:
     """Add ``run``, ``check-config``, ``score`` and ``reports`` to the ``automod`` command."""
     run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.",
                               parents=[settings_option()])
-    run.add_argument("--dry-run", action="store_true", help="log-only everywhere: decide and record, change nothing on any wiki")
-    run.add_argument("--max-events", type=int, default=None, help="stop after reading N stream events (canaries excluded)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="log-only everywhere: decide and record, change nothing on any wiki")
+    run.add_argument("--max-events", type=int, default=None,
+                     help="stop after reading N stream events (canaries excluded)")
     run.add_argument("--exit-after", type=float, default=None, metavar="SECONDS", help="stop after this many seconds")
     run.set_defaults(func=_cmd_run)
 
@@ -123,7 +125,8 @@ def register(commands: Any) -> None:
     score.add_argument("--models-dir", type=Path, default=None,
                        help="with --input: the directory holding local models (default: the settings' models_dir)")
     score.add_argument("--input", type=Path, default=None,
-                       help="a CSV of edits (old_text, new_text, ...; as for train --from-csv): scored offline, no wiki")
+                       help="a CSV of edits (old_text, new_text, ...; as for train --from-csv):"
+                            " scored offline, no wiki")
     score.add_argument("--output", type=Path, default=None,
                        help="with --input: the CSV written, rev_id,probability for every input row")
     score.set_defaults(func=_cmd_score)

@@ -78,7 +78,8 @@ def _train_from_csv(args: argparse.Namespace) -> int:
     try:
         from automod.training import table_from_csv, train_table
     except ImportError as exc:
-        raise ConfigError(f"training needs the 'local' extra (pip install -e '.[local]' in the checkout): {exc}") from exc
+        raise ConfigError("training needs the 'local' extra"
+                          f" (pip install -e '.[local]' in the checkout): {exc}") from exc
     models_dir = args.models_dir
     if models_dir is None:
         from automod.settings import load_settings

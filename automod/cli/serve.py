@@ -21,7 +21,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from automod.serving import ServeOptions, routes_from_settings, serve
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"automod serve needs the serve extra (pip install -e '.[serve]' in the checkout): {exc}") from exc
+        raise ConfigError("automod serve needs the serve extra"
+                          f" (pip install -e '.[serve]' in the checkout): {exc}") from exc
     settings = load_settings(args.settings)
     models_dir = Path(args.models_dir) if args.models_dir else settings.models_dir
     routes, langs = routes_from_settings(settings)
@@ -74,5 +75,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     s.add_argument("--jobs", type=int, required=True, help="how many shards (bot jobs) to make")
     s.add_argument("--out", required=True, help="folder for shard-N.yaml, their stores and jobs.yaml")
     s.add_argument("--rates", help="edit rates instead of the store's: WIKI=EDITS_PER_DAY,… (a missing wiki counts 0)")
-    s.add_argument("--days", type=float, default=7.0, help="days of the store's decisions to measure rates on (default 7)")
+    s.add_argument("--days", type=float, default=7.0,
+                   help="days of the store's decisions to measure rates on (default 7)")
     s.set_defaults(func=_shard)

@@ -367,7 +367,8 @@ class Moderator:
             recorded = self.store.verdict(change.wiki, change.rev_id) or Verdict(Outcome.ROLLBACK_PENDING)
             expired = self.pending.expired(item, config.max_edit_age_minutes) if config is not None else None
             if config is None or gateway is None or served.disabled_reason() or not config.reverting or self.dry_run:
-                verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason="wiki disabled or no longer reverting")
+                verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED,
+                                         reason="wiki disabled or no longer reverting")
             elif expired:
                 verdict = recorded.with_(outcome=Outcome.ROLLBACK_EXPIRED, reason=expired)
             elif self.pending.still_paced(item, gateway, config.max_edit_age_minutes):
