@@ -445,7 +445,8 @@ class WikiGateway:
                 return RollbackResult(RollbackStatus.RETRY_LATER, code=exc.code, info=exc.info)
             return RollbackResult(RollbackStatus.FAILED, code=exc.code, info=exc.info)
         except _RateLimited:
-            return RollbackResult(RollbackStatus.RETRY_LATER, code="ratelimited", info=f"{params['action']} rate limit reached")
+            return RollbackResult(RollbackStatus.RETRY_LATER, code="ratelimited",
+                                  info=f"{params['action']} rate limit reached")
         except (pwb_exc.ApiTimeoutError, pwb_exc.ServerError) as exc:
             # With max_retries=0 a maxlag or server error surfaces as a timeout error.
             return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
