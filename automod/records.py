@@ -24,6 +24,7 @@ __all__ = [
     "HandleResult",
     "Outcome",
     "RecentChange",
+    "RevertMethod",
     "RevisionContext",
     "RollbackStatus",
     "Score",
@@ -171,6 +172,18 @@ class RollbackStatus(str, Enum):
         return self.value
 
 
+class RevertMethod(str, Enum):
+    """How the bot reverts (the community config's ``revert_method``): MediaWiki's rollback takes
+    the editor's whole run of consecutive top edits; an undo (``action=edit`` with ``undo`` and
+    ``undoafter``) takes only the scored revision."""
+
+    ROLLBACK = "rollback"
+    UNDO = "undo"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class WikiProblem(str, Enum):
     """Why a rollback was not sent: the kind that prefixes the recorded reason (``kind: detail``)."""
 
@@ -230,6 +243,9 @@ class Verdict:
     latency_ms: float | None = None
     #: The page whose revision ``config_rev`` is (``<wiki>:<title>`` for a central page).
     config_page: str | None = None
+    #: Every revision the revert took, oldest first: the scored one, and the same editor's
+    #: earlier consecutive edits a rollback took with it. Empty when nothing was reverted.
+    reverted_rev_ids: tuple[int, ...] = ()
 
     def with_(self, **changes: Any) -> Verdict:
         """A copy with ``changes`` applied (field names are checked)."""
@@ -244,6 +260,8 @@ class Verdict:
             out["config_page"] = self.config_page
         if self.revert_rev_id:
             out["revert_rev_id"] = self.revert_rev_id
+        if self.reverted_rev_ids:
+            out["reverted_rev_ids"] = list(self.reverted_rev_ids)
         if self.latency_ms:
             out["latency_ms"] = self.latency_ms
         return out

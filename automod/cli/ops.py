@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 
 def _status(args: argparse.Namespace) -> int:
-    from automod.moderation import StatusLimits, heartbeat_path, rate_limit_notes, read_status
+    from automod.moderation import StatusLimits, heartbeat_path, quiet_note, rate_limit_notes, read_status
     from automod.settings import load_settings
 
     settings = load_settings(args.settings)
@@ -31,6 +31,8 @@ def _status(args: argparse.Namespace) -> int:
         problems = [*problems, *(f"central config {central['wiki']}:{central['page']} governs nothing: {p}"
                                  for p in central["problems"])]
     notes = rate_limit_notes(data)  # said, but not a failure: rollbacks are paced to the limit
+    quiet = quiet_note(data, limits)  # an old newest event with nothing waiting: quiet, not stuck
+    notes += [quiet] if quiet else []
     print(json.dumps({"ok": not problems, "problems": problems, "notes": notes, **data}, indent=2))
     for note in notes:
         print(f"Note: {note}", file=sys.stderr)
@@ -94,7 +96,8 @@ def register(commands: Any) -> None:
     status.add_argument("--max-silence", type=float, default=None, metavar="SECONDS",
                         help="stalled when no stream event for this long (default from settings: 600)")
     status.add_argument("--max-lag", type=float, default=None, metavar="SECONDS",
-                        help="lagging when the newest event is older than this (default from settings: 300)")
+                        help="lagging when the newest event is older than this while an edit waits or the "
+                             "connection is silent past stream.stall_seconds (default from settings: 300)")
     status.add_argument("--max-undecided", type=float, default=120.0, metavar="SECONDS",
                         help="falling behind when an edit has waited this long for its decision (default 120)")
     status.set_defaults(func=_status)

@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from automod.records import RevertMethod
 from automod.schemas import (
     COMMUNITY_CONFIG,
     load_schema,
@@ -97,6 +98,7 @@ class CommunityConfig:
     warning_trusted_right: str = "autoconfirmed"
     vandal_report_page: str = ""
     skip_editors_with_edits_at_least: int | None = None
+    revert_method: RevertMethod = RevertMethod.ROLLBACK
 
     @property
     def model(self) -> str:
@@ -166,6 +168,7 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         warning_levels=int(warnings["levels"]), warning_window_days=int(warnings["window_days"]),
         warning_trusted_right=str(warnings["trusted_right"]), vandal_report_page=page["vandal_report_page"],
         skip_editors_with_edits_at_least=int(experienced) if experienced is not None else None,
+        revert_method=RevertMethod(page["revert_method"]),
     ))
 
 

@@ -7,7 +7,7 @@ these names from here, not from the modules.
 from __future__ import annotations
 
 from automod.moderation.backtest import BacktestOptions, backtest
-from automod.moderation.health import StatusLimits, heartbeat_path, rate_limit_notes, read_status
+from automod.moderation.health import StatusLimits, heartbeat_path, quiet_note, rate_limit_notes, read_status
 from automod.moderation.runner import RunOptions, run, score_revision
 from automod.moderation.served_wiki import check_config
 
@@ -18,6 +18,7 @@ __all__ = [
     "backtest",
     "check_config",
     "heartbeat_path",
+    "quiet_note",
     "rate_limit_notes",
     "read_status",
     "run",

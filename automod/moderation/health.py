@@ -4,6 +4,12 @@ The heartbeat (JSON, written atomically next to the store) carries the stream la
 the newest event's time), events per minute, decisions by kind, and Lift Wing's error
 rate. ``automod status`` reads it and exits non-zero when the bot is stalled (no heartbeat,
 or no event for too long) or lagging, so a cron or a human can tell at a glance.
+
+Quiet is not stuck: an old newest event is a problem only when something waits — an edit
+queued or in hand, or a connection over which nothing (event, canary, comment) has arrived
+for longer than the stream's stall limit. A clean stop (SIGTERM, Ctrl-C, the end of a run)
+writes a last heartbeat marked ``stopped``; ``status`` then says "stopped", not that the
+workers died. A process killed outright leaves no such mark: "not running", workers as they were.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 from automod.errors import AutomodError
 from automod.store import InstanceLock
 
-__all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "rate_limit_notes", "read_status"]
+__all__ = ["Health", "Heartbeat", "StatusLimits", "heartbeat_path", "quiet_note", "rate_limit_notes", "read_status"]
 
 log = logging.getLogger("automod.moderation.health")
 
@@ -50,6 +56,12 @@ class Health:
         self.events: deque[float] = deque()
         self.last_event_at: float | None = None
         self.last_event_dt: str | None = None
+        #: Set just before the last heartbeat of a clean stop: when, and what stopped the run.
+        self.stopped: dict[str, Any] | None = None
+
+    def stop_cleanly(self, how: str) -> None:
+        with self._lock:
+            self.stopped = {"at": time.time(), "how": how}
 
     def saw_event(self, dt: str | None) -> None:
         now = time.time()
@@ -61,26 +73,31 @@ class Health:
                 self.events.popleft()
 
     def snapshot(self, decisions: Counter[str], liftwing: dict[str, int], wikis: dict[str, Any],
-                 stream_activity: float | None = None) -> dict[str, Any]:
-        """``stream_activity``: wall time anything (event, canary, comment) last arrived."""
+                 stream_activity: float | None = None, stall_seconds: float | None = None) -> dict[str, Any]:
+        """``stream_activity``: wall time anything (event, canary, comment) last arrived;
+        ``stall_seconds``: how long the follower lets a connection stay silent before reopening it."""
         now = time.time()
         with self._lock:
             while self.events and self.events[0] < now - 60:
                 self.events.popleft()
             event_time = _epoch(self.last_event_dt)
             requests = liftwing.get("requests", 0)
+            heard = max(filter(None, (self.last_event_at, stream_activity)), default=None)
             return {
                 "time": now,
                 "pid": os.getpid(),
                 "started": self.started,
                 "events_per_minute": len(self.events),
-                "last_event_received": max(filter(None, (self.last_event_at, stream_activity)), default=None),
+                "last_event_received": heard,
+                "stream_quiet_seconds": round(now - heard, 1) if heard else None,
+                "stall_seconds": stall_seconds,
                 "last_event_dt": self.last_event_dt,
                 "lag_seconds": round(now - event_time, 1) if event_time else None,
                 "decisions": dict(decisions),
                 "liftwing": {**liftwing,
                              "error_rate": round(liftwing.get("errors", 0) / requests, 4) if requests else 0.0},
                 "wikis": wikis,
+                **({"stopped": self.stopped} if self.stopped else {}),
             }
 
 
@@ -144,10 +161,17 @@ def read_status(path: Path, limits: StatusLimits, now: float | None = None,
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return {}, [f"unreadable heartbeat at {path}: {exc}"]
     problems = []
-    if store is not None and InstanceLock.holder(store) is None:
-        problems.append(f"not running: no process holds {store} (last pid {data.get('pid')})")
+    stopped = data.get("stopped")
+    running = store is not None and InstanceLock.holder(store) is not None
+    if stopped and not running:  # the run ended on purpose: its workers finished, none died
+        when = datetime.fromtimestamp(float(stopped.get("at", data["time"]))).astimezone().isoformat(" ", "seconds")
+        return data, [f"stopped: not running since a clean stop at {when} ({stopped.get('how')}, "
+                      f"pid {data.get('pid')})"]
+    if store is not None and not running:
+        problems.append(f"not running: no process holds {store} (last pid {data.get('pid')}) and it did not stop "
+                        "cleanly (killed or crashed)")
     for name, wiki in sorted((data.get("wikis") or {}).items()):
-        if wiki.get("alive") is False:
+        if wiki.get("alive") is False and not stopped:
             problems.append(f"{name}: the wiki's worker is dead")
         waited = wiki.get("oldest_undecided_seconds") or 0
         if waited > limits.max_undecided_seconds:
@@ -161,5 +185,32 @@ def read_status(path: Path, limits: StatusLimits, now: float | None = None,
         problems.append(f"stalled: no stream event for {data['time'] - received:.0f} s")
     lag = data.get("lag_seconds")
     if lag is not None and lag > limits.max_lag_seconds:
-        problems.append(f"lagging: newest event is {lag:.0f} s old")
+        waiting = _what_waits(data)
+        if waiting:
+            problems.append(f"lagging: newest event is {lag:.0f} s old and {waiting}")
     return data, problems
+
+
+def _what_waits(data: dict[str, Any]) -> str | None:
+    """What makes an old newest event a lag (None: the stream is merely quiet): an edit queued
+    or in hand, or a connection silent (no event, canary or comment) past the stall limit.
+    A heartbeat from before these fields were written counts as waiting, as it always did."""
+    wikis = data.get("wikis") or {}
+    queued = sum(int(w.get("queue") or 0) for w in wikis.values())
+    in_hand = [n for n, w in wikis.items() if (w.get("oldest_undecided_seconds") or 0) > 0]
+    if queued or in_hand:
+        return f"{queued} queued, undecided on {', '.join(sorted(in_hand)) or 'no wiki'}"
+    quiet, stall = data.get("stream_quiet_seconds"), data.get("stall_seconds")
+    if quiet is None or stall is None:
+        return "the stream's activity is unknown" if "stream_quiet_seconds" not in data else None
+    if quiet > stall:
+        return f"nothing (event, canary, comment) has arrived for {quiet:.0f} s"
+    return None
+
+
+def quiet_note(data: dict[str, Any], limits: StatusLimits) -> str | None:
+    """A note (not a problem) when the newest event is older than the lag limit but nothing waits."""
+    lag = data.get("lag_seconds")
+    if data.get("stopped") or lag is None or lag <= limits.max_lag_seconds or _what_waits(data):
+        return None
+    return f"quiet stream: newest event is {lag:.0f} s old, nothing waits, the connection is alive"

@@ -39,6 +39,7 @@ from automod.records import (
     HandleResult,
     Outcome,
     RecentChange,
+    RevertMethod,
     RevisionContext,
     RollbackStatus,
     Score,
@@ -337,10 +338,20 @@ class Moderator:
             outcome = {WikiProblem.NOT_TOP_REVISION: Outcome.BEATEN, WikiProblem.WIKI_ERROR: Outcome.ROLLBACK_FAILED,
                        WikiProblem.TARGET_MISMATCH: Outcome.TARGET_MISMATCH}[problem.kind]
             return verdict.with_(outcome=outcome, reason=reason)
-        result = served.gateway.rollback(change.title, change.user, summary)
+        undo = config.revert_method is RevertMethod.UNDO and change.parent_id is not None
+        if undo:  # the scored revision alone; the editor's earlier edits stay
+            assert change.parent_id is not None
+            result = served.gateway.undo(change.title, change.rev_id, change.parent_id, change.user, summary)
+        else:
+            result = served.gateway.rollback(change.title, change.user, summary)
         self.pending.sent(change.wiki)
-        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status.value,
+        self.store.record_action(change.wiki, change.rev_id, "rollback", result.status.value,  # the bot's revert
                                  result.revert_rev_id, result.code or result.info or None)
+        if result.status is RollbackStatus.DONE:
+            method = RevertMethod.UNDO if undo else RevertMethod.ROLLBACK
+            self.store.record_reverted_revisions(change.wiki, change.rev_id, result.revert_rev_id, method.value,
+                                                 result.reverted_rev_ids)
+            verdict = verdict.with_(reverted_rev_ids=self.store.reverted_with(change.wiki, change.rev_id))
         log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
                  change.user, result.status.value, result.code or "", (time.monotonic() - started) * 1000)
         if result.status is RollbackStatus.DONE:

@@ -70,7 +70,7 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
             stall_seconds=settings.stream.stall_seconds, retry=options.retry,
             on_malformed=lambda eid, raw, err: store.record_malformed(url, eid, raw, str(err)))
         heartbeat = Heartbeat(heartbeat_path(settings.store), settings.health.interval_seconds,
-                              lambda: _collect(health, workers, follower))
+                              lambda: _collect(health, workers, follower, settings.stream.stall_seconds))
         for worker in workers.values():
             worker.on_fatal = follower.close  # a dead wiki stops the bot, loudly
         signalled = threading.Event()
@@ -83,7 +83,7 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
             worker.ready.wait(60)
         log.info("following %s for %s from %s%s", url, ", ".join(sorted(served)),
                  f"event {position.event_id}" if position else "now", " (dry run)" if options.dry_run else "")
-        last_save, seq = time.monotonic(), 0
+        last_save, seq, finished = time.monotonic(), 0, False
         try:
             for event_id, change in follower:
                 seq += 1
@@ -101,6 +101,7 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                 _raise_worker_error(workers)
                 if options.max_events and summary.events >= options.max_events:
                     break
+            finished = True
         finally:
             stop()
             follower.close()
@@ -110,6 +111,8 @@ def _run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
                 worker.join(timeout=30 if not signalled.is_set() else 10)
             _commit(store, url, tracker)
             heartbeat.stop()
+            if finished and all(worker.error is None and not worker.is_alive() for worker in workers.values()):
+                health.stop_cleanly("signal" if signalled.is_set() else "end of run")
             try:
                 heartbeat.beat()
             except OSError as exc:  # a full or read-only disk: the store's error, raised next, says why
@@ -139,7 +142,8 @@ def _raise_worker_error(workers: dict[str, WikiWorker]) -> None:
             raise StoreError(f"{worker.wiki.name}: the wiki's worker failed: {worker.error}") from worker.error
 
 
-def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFollower) -> dict[str, Any]:
+def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFollower,
+             stall_seconds: float | None = None) -> dict[str, Any]:
     decisions: Counter[str] = Counter()
     liftwing: Counter[str] = Counter()
     wikis: dict[str, Any] = {}
@@ -158,7 +162,7 @@ def _collect(health: Health, workers: dict[str, WikiWorker], follower: StreamFol
                        **(moderator.pending.status(name) if moderator else {})}
     activity = follower.stats.last_activity
     wall = time.time() - (time.monotonic() - activity) if activity else None
-    return health.snapshot(decisions, dict(liftwing), wikis, stream_activity=wall)
+    return health.snapshot(decisions, dict(liftwing), wikis, stream_activity=wall, stall_seconds=stall_seconds)
 
 
 def score_revision(settings: Settings, wiki_name: str, rev_id: int) -> dict[str, Any]:

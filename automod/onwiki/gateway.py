@@ -46,7 +46,7 @@ __all__ = [
 log = logging.getLogger("automod.onwiki.gateway")
 
 #: Rollback errors meaning "someone else already dealt with it": recorded, never retried.
-BEATEN_CODES = frozenset({"alreadyrolled", "onlyauthor", "editconflict", "edit-conflict"})
+BEATEN_CODES = frozenset({"alreadyrolled", "onlyauthor", "editconflict", "edit-conflict", "undofailure"})
 
 
 def is_ip(name: str) -> bool:
@@ -75,10 +75,15 @@ class ConfigPage:
 
 @dataclass(frozen=True)
 class RollbackResult:
+    """The wiki's answer to a revert (a rollback or an undo). ``reverted_rev_ids``: every
+    revision it took, oldest first — a rollback takes the editor's whole run of consecutive
+    top edits, an undo only the one revision (empty when not done or when the wiki could not say)."""
+
     status: RollbackStatus
     revert_rev_id: int | None = None
     code: str | None = None
     info: str = ""
+    reverted_rev_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,11 +294,11 @@ class WikiGateway:
             length_old=None, length_new=rev.get("size"))
 
     def find_rollback(self, title: str, after_rev_id: int) -> int | None:
-        """The bot's rollback revision on ``title`` after ``after_rev_id``, if there is one."""
+        """The bot's revert (rollback or undo) of ``title`` after ``after_rev_id``, if there is one."""
         data = self.query(titles=title, prop="revisions", rvstartid=after_rev_id, rvdir="newer",
                            rvprop="ids|user|tags", rvlimit=50)
         for rev in data["query"]["pages"][0].get("revisions", []):
-            if rev.get("user") == self.bot_user and "mw-rollback" in rev.get("tags", []):
+            if rev.get("user") == self.bot_user and {"mw-rollback", "mw-undo"} & set(rev.get("tags", [])):
                 return int(rev["revid"])
         return None
 
@@ -373,8 +378,50 @@ class WikiGateway:
         """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
 
         ``user`` must still be the top editor or MediaWiki refuses (``alreadyrolled``): the
-        race guard. Not retried here: transient failures come back as ``retry-later``.
+        race guard. Not retried here: transient failures come back as ``retry-later``. A done
+        rollback names every revision it took (from the answer's ``last_revid``, the revision
+        restored, to its ``old_revid``, the top one it replaced).
         """
+        result = self._revert("rollback", {"action": "rollback", "title": title, "user": user, "summary": summary,
+                                           "formatversion": 2}, title, user)  # no "markbot" key: present means true
+        if isinstance(result, RollbackResult):
+            return result
+        answer = result["rollback"]
+        revert = int(answer.get("revid", 0)) or None
+        try:
+            taken = self._revisions_between(title, int(answer["last_revid"]), int(answer["old_revid"]))
+        except (KeyError, TypeError, ValueError, WikiError) as exc:  # done all the same; only the list is unknown
+            log.warning("rollback of %s by %s on %s: which revisions it took is unknown: %s",
+                        title, user, self.wiki.name, exc)
+            taken = ()
+        return RollbackResult(RollbackStatus.DONE, revert_rev_id=revert, reverted_rev_ids=taken)
+
+    def undo(self, title: str, rev_id: int, parent_id: int, user: str, summary: str) -> RollbackResult:
+        """Undo revision ``rev_id`` of ``title`` alone (``undo``/``undoafter=parent_id``), leaving
+        the editor's earlier edits in place; never bot-flagged. ``undofailure`` (a conflicting
+        later edit) and ``editconflict`` come back ``beaten``, a null result too (already undone)."""
+        params = {"action": "edit", "title": title, "undo": rev_id, "undoafter": parent_id, "summary": summary,
+                  "nocreate": 1, "notminor": 1, "formatversion": 2}  # no "bot" key: not bot-flagged
+        result = self._revert("csrf", params, title, user)
+        if isinstance(result, RollbackResult):
+            return result
+        answer = result["edit"]
+        if answer.get("result") != "Success":
+            return RollbackResult(RollbackStatus.FAILED, code="edit-refused", info=str(answer)[:300])
+        if answer.get("nochange") or not answer.get("newrevid"):
+            return RollbackResult(RollbackStatus.BEATEN, code="nochange", info="the revision is already undone")
+        return RollbackResult(RollbackStatus.DONE, revert_rev_id=int(answer["newrevid"]), reverted_rev_ids=(rev_id,))
+
+    def _revisions_between(self, title: str, after: int, upto: int) -> tuple[int, ...]:
+        """The revisions of ``title`` after ``after`` up to ``upto`` (both ids), oldest first."""
+        data = self.query(titles=title, prop="revisions", rvstartid=after, rvendid=upto, rvdir="newer",
+                          rvprop="ids", rvlimit="max")
+        pages = data["query"].get("pages") or [{}]
+        return tuple(sorted(int(r["revid"]) for r in pages[0].get("revisions", []) if after < int(r["revid"]) <= upto))
+
+    def _revert(self, token: str, params: dict[str, Any], title: str, user: str) -> RollbackResult | dict[str, Any]:
+        """Send one reverting request without pywikibot's waits and retries: the answer, or
+        how it failed (``beaten``, ``retry-later`` for what may pass, else ``failed``)."""
         import pywikibot.exceptions as pwb_exc
         from pywikibot.data.api import Request
 
@@ -388,12 +435,9 @@ class WikiGateway:
                 raise _RateLimited()
 
         try:
-            token = self.site.tokens["rollback"]
-            request = NoWaitRequest(site=self.site, max_retries=0, parameters={
-                "action": "rollback", "title": title, "user": user, "summary": summary,
-                "token": token, "formatversion": 2,
-            })  # no "markbot" key at all: present means true
-            result = request.submit()["rollback"]
+            request = NoWaitRequest(site=self.site, max_retries=0,
+                                    parameters={**params, "token": self.site.tokens[token]})
+            answer: dict[str, Any] = request.submit()
         except pwb_exc.APIError as exc:
             if exc.code in BEATEN_CODES:
                 return RollbackResult(RollbackStatus.BEATEN, code=exc.code, info=exc.info)
@@ -401,14 +445,15 @@ class WikiGateway:
                 return RollbackResult(RollbackStatus.RETRY_LATER, code=exc.code, info=exc.info)
             return RollbackResult(RollbackStatus.FAILED, code=exc.code, info=exc.info)
         except _RateLimited:
-            return RollbackResult(RollbackStatus.RETRY_LATER, code="ratelimited", info="rollback rate limit reached")
+            return RollbackResult(RollbackStatus.RETRY_LATER, code="ratelimited",
+                                  info=f"{params['action']} rate limit reached")
         except (pwb_exc.ApiTimeoutError, pwb_exc.ServerError) as exc:
             # With max_retries=0 a maxlag or server error surfaces as a timeout error.
             return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
-        except Exception as exc:  # network: the rollback may or may not have happened
-            log.warning("rollback of %s by %s on %s: %s", title, user, self.wiki.name, exc)
+        except Exception as exc:  # network: the revert may or may not have happened
+            log.warning("%s of %s by %s on %s: %s", params["action"], title, user, self.wiki.name, exc)
             return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
-        return RollbackResult(RollbackStatus.DONE, revert_rev_id=int(result.get("revid", 0)) or None)
+        return answer
 
 
 def _block(raw: dict[str, Any]) -> BlockInfo:

@@ -27,7 +27,7 @@ CACHE_SECONDS = 600.0
 #: Message key → the wiki page that overrides it (MediaWiki's own naming: ucfirst(key)).
 OVERRIDE_PAGES = {key: f"MediaWiki:{key[0].upper()}{key[1:]}" for key in (
     "automod-notice", "automod-notice-heading", "automod-notice-followup", "automod-notice-help",
-    "automod-notice-summary")}
+    "automod-notice-summary", "automod-notice-earlier")}
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,13 @@ def fp_report_url(index_url: str, report_page: str, rev_id: int, title: str) -> 
 
 def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
                 reverted_rev: int, revert_rev: int, probability: float, now: float | None = None,
-                level: int = 1, report_link: str | None = None) -> TalkNoticeResult:
+                level: int = 1, report_link: str | None = None, earlier: tuple[int, ...] = ()) -> TalkNoticeResult:
     """Post the notice (or the month's follow-up line) on ``user``'s talk page, marked with
     its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`).
     ``report_link`` replaces the link to the local report page (a centrally governed wiki
-    without one reports on the shared page, :mod:`automod.onwiki.shared_reports`)."""
+    without one reports on the shared page, :mod:`automod.onwiki.shared_reports`). ``earlier``:
+    the same editor's earlier revisions the rollback took with ``reverted_rev``, named in the
+    notice (``automod-notice-earlier``) so the editor can restore the good ones."""
     if not config.talk_notice_enabled:
         return TalkNoticeResult("skipped", "talk notices are off")
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
@@ -71,14 +73,30 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     url = report_link or fp_report_url(gateway.index_url, config.false_positive_page, reverted_rev, title)
     score = f"{probability:.3f}"
     summary = messages.format("automod-notice-summary", link(title))  # titles and pages: wikitext.link
+    also = ""
+    if earlier:
+        also = messages.format("automod-notice-earlier", len(earlier),
+                               ", ".join(f"[[Special:Diff/{int(rev)}|r{int(rev)}]]" for rev in sorted(earlier)))
     existing = None
     if gateway.page_text(talk) is not None:
         existing = next((i for i, line in gateway.sections(talk) if line.strip() == heading.strip()), None)
     if existing is not None:
-        line = messages.format("automod-notice-followup", revert_rev, link(title), score, url, reverted_rev)
+        line = _before_signature(messages.format("automod-notice-followup", revert_rev, link(title), score, url,
+                                                 reverted_rev), also)
         rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + mark + line, summary=summary)
         return TalkNoticeResult("follow-up", heading, rev)
     help_line = messages.format("automod-notice-help", config.help_page) if config.help_page else ""
-    body = messages.format("automod-notice", bot, revert_rev, link(title), score, url, help_line, reverted_rev)
+    body = _before_signature(messages.format("automod-notice", bot, revert_rev, link(title), score, url, help_line,
+                                             reverted_rev), also)
     rev = gateway.edit(talk, section="new", sectiontitle=heading, text=mark + body, summary=summary)
     return TalkNoticeResult("new-section", heading, rev)
+
+
+def _before_signature(text: str, extra: str) -> str:
+    """``extra`` placed before the message's closing signature (``~~~~``), else at its end."""
+    if not extra:
+        return text
+    body = text.rstrip()
+    if body.endswith("~~~~"):
+        return body[:-4].rstrip() + extra + " ~~~~"
+    return body + extra

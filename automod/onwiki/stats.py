@@ -38,6 +38,11 @@ class DayStats:
     skipped: Counter[str] = field(default_factory=Counter)
     would_revert: int = 0
     reverted: int = 0
+    #: Reverts that took more than the scored revision (a rollback takes the editor's whole run
+    #: of consecutive edits): scored revision → every revision taken; and how many earlier
+    #: revisions they took with them.
+    multi_revision_reverts: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    earlier_revisions_reverted: int = 0
     reports_opened: int = 0
     confirmed: int = 0  # confirmed false positives, reinstated ones included
     reinstated: int = 0
@@ -65,6 +70,8 @@ def day_stats(store: Store, wiki: str, day: date) -> DayStats:
             stats.would_revert += 1
         if row.outcome == "reverted":
             stats.reverted += 1
+    stats.multi_revision_reverts = store.multi_revision_reverts(wiki, start, end)
+    stats.earlier_revisions_reverted = sum(len(taken) - 1 for taken in stats.multi_revision_reverts.values())
     reports = store.reports(wiki)
     stats.reports_opened = sum(1 for r in reports if start <= r.created_at < end)
     decided_today = [r.status for r in reports if start <= r.updated_at < end]
@@ -84,8 +91,12 @@ def table_row(stats: DayStats) -> str:
     # Reasons are the bot's codes, but a cell must never hold a stray "|" or "{{": quoted.
     skipped = ", ".join(f"{plain(reason)} {n}" for reason, n in stats.skipped.most_common()) or "—"
     precision = f"{stats.precision_so_far:.1%}" if stats.precision_so_far is not None else "—"
+    reverted = str(stats.reverted)
+    if stats.earlier_revisions_reverted:  # said in the same cell: the table's columns stay as they were
+        reverted += (f" (+{stats.earlier_revisions_reverted} earlier edits by the same editors, taken with "
+                     f"{len(stats.multi_revision_reverts)} rollbacks)")
     return (f"|-\n| {stats.day.isoformat()} || {stats.seen} || {stats.scored} || {skipped} || "
-            f"{stats.would_revert} || {stats.reverted} || {stats.reports_opened} || {stats.confirmed} || "
+            f"{stats.would_revert} || {reverted} || {stats.reports_opened} || {stats.confirmed} || "
             f"{stats.declined} || {precision}\n")
 
 

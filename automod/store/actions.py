@@ -100,3 +100,32 @@ class ActionQueries(StoreCore):
         row = self._db.execute("SELECT result_rev_id FROM actions WHERE wiki = ? AND rev_id = ? AND kind = 'rollback'"
                                " AND result = 'done' ORDER BY id DESC LIMIT 1", (wiki, rev_id)).fetchone()
         return int(row[0]) if row and row[0] else None
+
+    def record_reverted_revisions(self, wiki: str, rev_id: int, revert_rev_id: int | None, method: str,
+                                  reverted: tuple[int, ...]) -> None:
+        """Which revisions the revert of ``rev_id`` took (``rev_id`` itself is always counted)."""
+        now = time.time()
+        with self.atomic():
+            for taken in sorted({rev_id, *reverted}):
+                self._write("INSERT OR REPLACE INTO reverted_revisions"
+                            " (wiki, rev_id, reverted_rev_id, revert_rev_id, method, reverted_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", (wiki, rev_id, taken, revert_rev_id, method, now))
+
+    def reverted_with(self, wiki: str, rev_id: int) -> tuple[int, ...]:
+        """The revisions the revert of ``rev_id`` took, oldest first (empty: none recorded)."""
+        rows = self._db.execute("SELECT reverted_rev_id FROM reverted_revisions WHERE wiki = ? AND rev_id = ?"
+                                " ORDER BY reverted_rev_id", (wiki, rev_id)).fetchall()
+        return tuple(int(row[0]) for row in rows)
+
+    def multi_revision_reverts(self, wiki: str, since: float, before: float) -> dict[int, tuple[int, ...]]:
+        """Reverts taken in ``[since, before)`` that took more than the scored revision: scored
+        revision → every revision taken, oldest first."""
+        rows = self._db.execute(
+            "SELECT rev_id, reverted_rev_id FROM reverted_revisions WHERE wiki = ? AND reverted_at >= ?"
+            " AND reverted_at < ? AND rev_id IN (SELECT rev_id FROM reverted_revisions WHERE wiki = ?"
+            " AND reverted_at >= ? AND reverted_at < ? GROUP BY rev_id HAVING count(*) > 1)"
+            " ORDER BY rev_id, reverted_rev_id", (wiki, since, before, wiki, since, before)).fetchall()
+        taken: dict[int, tuple[int, ...]] = {}
+        for rev_id, reverted in rows:
+            taken[int(rev_id)] = (*taken.get(int(rev_id), ()), int(reverted))
+        return taken

@@ -169,6 +169,26 @@ def _m006_config_page(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE decisions ADD COLUMN config_page TEXT")
 
 
+def _m008_reverted_revisions(db: sqlite3.Connection) -> None:
+    """Every revision a revert took: the scored one and the same editor's earlier consecutive
+    edits a rollback took with it (an undo takes only the scored one)."""
+    _statements(
+        db,
+        """
+        CREATE TABLE reverted_revisions (
+            wiki            TEXT NOT NULL,
+            rev_id          INTEGER NOT NULL,   -- the scored revision the bot reverted
+            reverted_rev_id INTEGER NOT NULL,   -- a revision the revert took (rev_id itself included)
+            revert_rev_id   INTEGER,            -- the bot's reverting revision
+            method          TEXT NOT NULL,      -- rollback | undo
+            reverted_at     REAL NOT NULL,
+            PRIMARY KEY (wiki, rev_id, reverted_rev_id)
+        );
+        CREATE INDEX reverted_revisions_at ON reverted_revisions (wiki, reverted_at)
+        """,
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Outcome labels (read by automod.evidence.labels); number 3 is the reports table.
@@ -182,4 +202,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     LABELS_MIGRATION,
     (5, "statistics pages", _m005_stats),
     (6, "the config page governing each decision", _m006_config_page),
+    (8, "revisions each revert took", _m008_reverted_revisions),
 )

@@ -100,3 +100,19 @@ def test_queries_return_frozen_records_not_rows(tmp_path):
         assert store.reviewable_reports("P") == [] and store.report_status("w", 7, "explicit") == "reinstated"
         with pytest.raises(dataclasses.FrozenInstanceError):
             decision.outcome = "skip"  # type: ignore[misc]
+
+
+def test_the_revisions_a_revert_took_are_kept_and_counted_by_day(tmp_path):
+    """Issue 29: a rollback that took the editor's earlier edits says which (migration 8)."""
+    import time
+
+    with Store(tmp_path / "s.sqlite") as store:
+        now = time.time()
+        store.record_reverted_revisions("enwiki", 12, 20, "rollback", (10, 11, 12))
+        store.record_reverted_revisions("enwiki", 30, 31, "undo", (30,))
+        store.record_reverted_revisions("enwiki", 40, 41, "rollback", ())  # the wiki could not say: the one scored
+        assert store.reverted_with("enwiki", 12) == (10, 11, 12)
+        assert store.reverted_with("enwiki", 40) == (40,)
+        assert store.multi_revision_reverts("enwiki", now - 60, now + 60) == {12: (10, 11, 12)}
+        assert store.multi_revision_reverts("enwiki", now + 60, now + 120) == {}
+        assert store.multi_revision_reverts("dewiki", now - 60, now + 60) == {}
