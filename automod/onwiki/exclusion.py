@@ -27,7 +27,8 @@ __all__ = ["bot_may_edit", "revision_excludes_bot", "talk_page_excludes_bot"]
 log = logging.getLogger("automod.onwiki.exclusion")
 
 #: Talk-page revisions read (newest first, with their texts) to find who added an exclusion;
-#: past them it has stood long enough to be honoured.
+#: past them its author is unknown and it is not honoured (else a flood of edits, or a few
+#: 2 MB ones, would launder an exclusion anyone planted).
 EXCLUSION_HISTORY = 500
 #: Text read for it at most (a talk page may weigh 2 MB), with the same meaning.
 EXCLUSION_TEXT_BYTES = 10_000_000
@@ -51,7 +52,8 @@ def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) 
     the bot, or of an editor holding ``trusted_right``. Who added the exclusion is the author
     of the oldest revision of the run of revisions, ending at the current one, that exclude
     the bot; a revision tagged as a revert authors nothing (the run before the text it
-    restores is looked at instead). Unknown (a hidden text or author): not honoured."""
+    restores is looked at instead). Unknown (a hidden text or author, or beyond the history
+    read: :data:`EXCLUSION_HISTORY`, :data:`EXCLUSION_TEXT_BYTES`): not honoured."""
     title = f"User talk:{user}"
     try:
         parsed = gateway.parse(page=title, prop="wikitext|templates")
@@ -62,12 +64,11 @@ def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) 
     if _allows(gateway, title, parsed):
         return False
     author = _exclusion_author(gateway, title, parsed.get("templates", []))
-    if author is None:  # past the history read: it has stood longer than anyone would flood
-        return True
     if author and (same_title(author, user) or trusted_authors(gateway, trusted_right, {author})):
         return True
     log.info("%s: {{bots}}/{{nobots}} on %s was added by %s, neither its owner nor trusted: not honoured",
-             gateway.wiki.name, title, author or "a hidden user")
+             gateway.wiki.name, title, author or ("no one found within the history read" if author is None
+                                                   else "a hidden or unknown user"))
     return False
 
 

@@ -152,14 +152,23 @@ def _arrival(gateway: WikiGateway, title: str, revisions: tuple[_Revision, ...])
 
 
 def _moved_here(gateway: WikiGateway, title: str, rev: _Revision) -> bool:
-    """Whether the move log holds a move by ``rev``'s author onto ``title`` at ``rev``'s time."""
+    """Whether the move log holds a move by ``rev``'s author, at ``rev``'s time, onto ``title``
+    (or a subpage of it) from a page that was not ``title`` or a subpage of it: moving one's own
+    talk page to an archive and back keeps its history that editor's (else a vandal could shed
+    patrollers' warnings so; the levels the bot gave stand in its store anyway)."""
     data = gateway.query(list="logevents", letype="move", leuser=rev.user, lestart=_iso(rev.timestamp + 1),
                          leend=_iso(rev.timestamp - 1), leprop="title|details|timestamp", lelimit=50)
     for event in data.get("query", {}).get("logevents", []):
-        target = (event.get("params") or {}).get("target_title")
-        if isinstance(target, str) and gateway.same_title(target, title):
+        target, source = (event.get("params") or {}).get("target_title"), event.get("title")
+        if isinstance(target, str) and _own(gateway, target, title) and not (
+                isinstance(source, str) and _own(gateway, source, title)):
             return True
     return False
+
+
+def _own(gateway: WikiGateway, page: str, title: str) -> bool:
+    """Whether ``page`` is ``title`` or one of its subpages."""
+    return gateway.same_title(page, title) or gateway.same_title(page.split("/", 1)[0], title)
 
 
 def _history(gateway: WikiGateway, title: str, since: float) -> _History:

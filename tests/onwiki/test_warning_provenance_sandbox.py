@@ -132,3 +132,21 @@ def test_an_ips_bots_deny_on_a_newcomers_talk_page_does_not_hide_the_notice(sand
     text = page_text(admin, talk) or ""
     assert LEVEL.findall(text) == ["1"], text
     assert "section=new" in text and f"preloadparams%5B%5D={rev}" in text, "the notice carries its report link"
+
+
+def test_moving_ones_own_talk_page_to_an_archive_and_back_sheds_no_patrollers_warning(
+        sandbox, wiki, unique_title, bot_factory):
+    """The other side of "a moved talk page brings no levels": a move from the editor's own
+    talk page (or a subpage of it) is no change of owner."""
+    admin, vandal = wiki(sandbox.admin), fresh_account(sandbox)
+    report_page_config(admin, trusted_right="rollback")
+    talk, archive = f"User talk:{vandal.name}", f"User talk:{vandal.name}/Archive"
+    admin.edit(talk, "== Vandalism ==\n<!-- Template:uw-vandalism3 --> Please stop. ~~~~")  # a rollbacker's
+    for source, target in ((talk, archive), (archive, talk)):
+        moved = vandal.post(action="move", **{"from": source}, to=target, reason="archiving",
+                            ignorewarnings=1, token=vandal.token())
+        assert "move" in moved, moved
+    admin.edit(unique_title, "Stable text.")
+    bot = bot_factory()
+    assert bot.decision(vandal.edit(unique_title, "Stable text. VANDALISM"))["decision"] == "reverted"
+    assert LEVEL.findall(page_text(admin, talk) or "") == ["3", "4"], "the patroller's level 3 still counts"
