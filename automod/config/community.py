@@ -95,7 +95,7 @@ class CommunityConfig:
     summary: str = DEFAULT_SUMMARY
     warning_levels: int = 1
     warning_window_days: int = 2
-    warning_trusted_right: str = "autoconfirmed"
+    warning_trusted_right: str = "rollback"
     vandal_report_page: str = ""
     skip_editors_with_edits_at_least: int | None = None
     revert_method: RevertMethod = RevertMethod.ROLLBACK

@@ -117,6 +117,10 @@ class Aftermath:
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])
             return
         self.store.record_action(change.wiki, change.rev_id, "notice", result.status, result.rev_id, result.detail)
+        if config.warning_levels > 1 and result.status in ("new-section", "follow-up", "excluded"):
+            # The level stands even when the editor's {{nobots}} withheld the notice (escalation.py).
+            self.store.record_warning_level(change.wiki, change.rev_id, standing.next,
+                                            withheld=result.status == "excluded", notice_rev_id=result.rev_id)
 
     def implicit_report(self, served: ServedWiki, change: RecentChange, context: RevisionContext) -> None:
         """A human (not the reverted editor) undid the bot's revert: a probable false positive."""

@@ -18,17 +18,19 @@ log = logging.getLogger("automod.moderation.escalation")
 
 def escalate(gateway: WikiGateway, store: Store, config: CommunityConfig, change: RecentChange,
              now: float) -> WarningLevel:
-    """The editor's warning level before this revert; if they already held the final one,
-    report them on the community's vandal report page (recorded as a ``vandal-report`` action)."""
+    """The editor's warning level before this revert (the talk page's trusted history, or the
+    levels the bot's store says it gave, whichever is higher); if they already held the final
+    one, report them on the community's vandal report page (recorded as a ``vandal-report`` action)."""
     assert change.rev_id is not None
+    since = now - config.warning_window_days * 86400
+    given = store.warning_level_given(change.wiki, change.user, since) if config.warning_levels > 1 else 0
     try:
-        standing = warning_level(gateway, config, change.user, now)
-    except WikiError as exc:  # unknown standing: a first-level notice, and no report
+        standing = warning_level(gateway, config, change.user, now, given=given)
+    except WikiError as exc:  # the talk page unread: the levels the bot gave (its store) still stand
         log.error("%s: cannot read the warnings of %s: %s", change.wiki, change.user, exc)
-        return WarningLevel(0, config.warning_levels)
+        standing = WarningLevel(min(given, config.warning_levels), config.warning_levels)
     if not (standing.final_given and config.vandal_report_page):
         return standing
-    since = now - config.warning_window_days * 86400
     reverted = [*store.reverted_revisions_of(change.wiki, change.user, since), change.rev_id]
     try:
         report = report_vandal(gateway, config.vandal_report_page, change.user, reverted, since)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from automod.config import CommunityConfig
-from automod.onwiki.exclusion import bot_may_edit
+from automod.onwiki.exclusion import talk_page_excludes_bot
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
@@ -26,7 +26,7 @@ __all__ = ["TalkNoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "fp_rep
 
 @dataclass(frozen=True)
 class TalkNoticeResult:
-    status: str  # new-section | follow-up | skipped | excluded ({{nobots}} on the talk page)
+    status: str  # new-section | follow-up | skipped | excluded ({{nobots}} its owner or a trusted user added)
     detail: str = ""
     rev_id: int | None = None
 
@@ -59,7 +59,7 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
         return TalkNoticeResult("skipped", "registered_only: not a registered account")
     talk = f"User talk:{user}"
-    if not bot_may_edit(gateway, talk):
+    if talk_page_excludes_bot(gateway, user, config.warning_trusted_right):  # by its owner or a trusted hand
         return TalkNoticeResult("excluded", "{{bots}}/{{nobots}} on the talk page")
     messages = messages_for(gateway)
     mark = ""  # levels 1 (the default): today's notice, unchanged

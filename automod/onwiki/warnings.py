@@ -14,6 +14,14 @@ that restores earlier text (MediaWiki tags rollbacks, undos and manual reverts) 
 a patroller undoing a vandal's blanking would otherwise launder the forged level the vandal
 planted before blanking; what a trusted hand really added counts at the revision that added it.
 
+A moved talk page brings no levels (issue 26): a throwaway account that earned the bot's four
+levels could otherwise have its talk page moved onto a newcomer's, and the newcomer would be
+reported after one false positive. The revisions saved before the page last arrived at this
+title by a move (its null revision, confirmed in the move log) were written to someone else's
+talk page and count for nothing, the bot's own included. The bot's own levels come also from
+its store (the levels it gave that editor within the window), so a ``{{nobots}}`` that withheld
+a notice, a blanked or a moved-away talk page take no level away.
+
 The history is read back to the window's start (a busy school IP's talk page can take
 hundreds of edits a month), within caps a flood of edits cannot lift: past them older
 warnings go uncounted — the bot under-escalates, and says so in its log, but never credits
@@ -35,7 +43,8 @@ from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
 from automod.onwiki.messages import messages_for
 
-__all__ = ["MAX_REVISIONS", "MAX_TEXT_BYTES", "WarningLevel", "level_comment", "level_pattern", "warning_level"]
+__all__ = ["MAX_REVISIONS", "MAX_TEXT_BYTES", "WarningLevel", "level_comment", "level_pattern", "trusted_authors",
+           "warning_level"]
 
 log = logging.getLogger("automod.onwiki.warnings")
 
@@ -77,6 +86,7 @@ class _Revision:
     timestamp: float
     size: int
     restores: bool = False  # tagged as a revert: it brings back text, it authors none
+    sha1: str = ""  # the text's hash: a null revision (a move's) has its parent's
 
 
 @dataclass(frozen=True)
@@ -96,16 +106,21 @@ def level_pattern(template: str) -> re.Pattern[str]:
     return re.compile(r"<!--\s*Template:" + re.escape(template) + r"([1-4])(?:im)?\s*-->")
 
 
-def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now: float) -> WarningLevel:
-    """Where ``user`` stands: the highest level a trusted hand added within the window."""
+def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now: float,
+                  given: int = 0) -> WarningLevel:
+    """Where ``user`` stands: the highest level a trusted hand added to their talk page within
+    the window since it became theirs, or ``given`` (the level the bot's store says it gave
+    them within the window), whichever is higher."""
     levels = config.warning_levels
     if levels <= 1:
         return WarningLevel(0, 1)
     pattern = level_pattern(messages_for(gateway).text("automod-warning-template"))
     since = now - config.warning_window_days * 86400
-    history = _history(gateway, f"User talk:{user}", since)
-    trusted = _trusted_authors(gateway, config, {rev.user for rev in history.revisions})
-    candidates = [rev for rev in history.revisions if rev.user in trusted and not rev.restores]
+    title = f"User talk:{user}"
+    history = _history(gateway, title, since)
+    own = history.revisions[:_arrival(gateway, title, history.revisions)]  # saved since the page is theirs
+    trusted = trusted_authors(gateway, config.warning_trusted_right, {rev.user for rev in own})
+    candidates = [rev for rev in own if rev.user in trusted and not rev.restores]
     texts, read = _texts(gateway, candidates, {rev.id: rev.size for rev in history.revisions})
     highest = 0
     for rev in candidates[:read]:
@@ -118,12 +133,47 @@ def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now:
                         else (f"{MAX_REVISIONS} revisions", history.revisions[-1].timestamp))
         log.warning("%s: the warnings of %s are counted back to about %s only (cap: %s); older ones within the "
                     "%d-day window are not", gateway.wiki.name, user, _iso(reached), cap, config.warning_window_days)
-    return WarningLevel(highest, levels)
+    return WarningLevel(min(max(highest, given), levels), levels)
+
+
+def _arrival(gateway: WikiGateway, title: str, revisions: tuple[_Revision, ...]) -> int:
+    """How many of ``revisions`` (newest first) were saved since the page last arrived at
+    ``title`` by a move (all of them: it did not within the window). A move leaves a null
+    revision by the mover (its text's hash equals its parent's); each such revision is checked
+    against the move log, which no one can forge. A null revision whose author is hidden is
+    taken for a move: the bot under-counts rather than credit another page's warnings."""
+    sha1 = {rev.id: rev.sha1 for rev in revisions}
+    for index, rev in enumerate(revisions):
+        if not rev.parent or not rev.sha1 or sha1.get(rev.parent) != rev.sha1:
+            continue
+        if not rev.user or _moved_here(gateway, title, rev):
+            return index
+    return len(revisions)
+
+
+def _moved_here(gateway: WikiGateway, title: str, rev: _Revision) -> bool:
+    """Whether the move log holds a move by ``rev``'s author, at ``rev``'s time, onto ``title``
+    (or a subpage of it) from a page that was not ``title`` or a subpage of it: moving one's own
+    talk page to an archive and back keeps its history that editor's (else a vandal could shed
+    patrollers' warnings so; the levels the bot gave stand in its store anyway)."""
+    data = gateway.query(list="logevents", letype="move", leuser=rev.user, lestart=_iso(rev.timestamp + 1),
+                         leend=_iso(rev.timestamp - 1), leprop="title|details|timestamp", lelimit=50)
+    for event in data.get("query", {}).get("logevents", []):
+        target, source = (event.get("params") or {}).get("target_title"), event.get("title")
+        if isinstance(target, str) and _own(gateway, target, title) and not (
+                isinstance(source, str) and _own(gateway, source, title)):
+            return True
+    return False
+
+
+def _own(gateway: WikiGateway, page: str, title: str) -> bool:
+    """Whether ``page`` is ``title`` or one of its subpages."""
+    return gateway.same_title(page, title) or gateway.same_title(page.split("/", 1)[0], title)
 
 
 def _history(gateway: WikiGateway, title: str, since: float) -> _History:
     """The revisions saved since ``since``, newest first, at most :data:`MAX_REVISIONS`."""
-    params: dict[str, Any] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|size|tags",
+    params: dict[str, Any] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|size|tags|sha1",
                               "rvend": _iso(since)}
     found: list[_Revision] = []
     while True:
@@ -140,7 +190,8 @@ def _history(gateway: WikiGateway, title: str, since: float) -> _History:
 
 def _revision(raw: dict[str, Any]) -> _Revision:
     return _Revision(int(raw.get("revid", 0)), int(raw.get("parentid", 0)), str(raw.get("user", "")),
-                     _timestamp(raw), int(raw.get("size", 0)), bool(REVERT_TAGS & set(raw.get("tags") or ())))
+                     _timestamp(raw), int(raw.get("size", 0)), bool(REVERT_TAGS & set(raw.get("tags") or ())),
+                     str(raw.get("sha1") or ""))
 
 
 def _texts(gateway: WikiGateway, candidates: list[_Revision],
@@ -187,11 +238,10 @@ def _iso(moment: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(max(moment, 0)))
 
 
-def _trusted_authors(gateway: WikiGateway, config: CommunityConfig, authors: set[str]) -> set[str]:
-    """The bot itself, and logged-in editors holding the trusted right (a right that
-    logged-out editors hold never counts; a hidden author never counts)."""
+def trusted_authors(gateway: WikiGateway, right: str, authors: set[str]) -> set[str]:
+    """The bot itself, and logged-in editors holding ``right`` (a right that logged-out
+    editors hold never counts; a hidden author never counts)."""
     trusted = {a for a in authors if a and same_title(a, gateway.bot_user)}
-    right = config.warning_trusted_right
     named = sorted(a for a in authors - trusted if a and not is_ip(a))
     if not named or right in gateway.anonymous_rights():
         return trusted

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from automod.store._connection import StoreCore, build, marks
 from automod.store.decisions import Decision
 
-__all__ = ["Action", "ActionQueries"]
+__all__ = ["WARNING_LEVEL_KIND", "Action", "ActionQueries"]
+
+#: The ``actions`` kind of a warning level the bot gave (its ``detail``: the level, 1–4).
+WARNING_LEVEL_KIND = "warning-level"
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,20 @@ class ActionQueries(StoreCore):
         for rev_id, reverted in rows:
             taken[int(rev_id)] = (*taken.get(int(rev_id), ()), int(reverted))
         return taken
+
+    def record_warning_level(self, wiki: str, rev_id: int, level: int, *, withheld: bool,
+                             notice_rev_id: int | None = None) -> None:
+        """The warning level the bot gave for reverting ``rev_id`` (``withheld``: the talk page's
+        {{nobots}} kept the notice off the wiki, the level stands all the same)."""
+        self.record_action(wiki, rev_id, WARNING_LEVEL_KIND, "withheld" if withheld else "given",
+                           notice_rev_id, str(level))
+
+    def warning_level_given(self, wiki: str, user: str, since: float) -> int:
+        """The highest warning level the bot gave ``user`` (by name) at ``since`` or later (0: none).
+        The bot's own record: it needs no talk page, so neither {{nobots}} nor a moved or
+        blanked talk page takes a level away."""
+        row = self._db.execute(
+            "SELECT MAX(CAST(a.detail AS INTEGER)) FROM decisions d JOIN actions a USING (wiki, rev_id)"
+            " WHERE d.wiki = ? AND d.user = ? AND a.kind = ? AND a.acted_at >= ?",
+            (wiki, user, WARNING_LEVEL_KIND, since)).fetchone()
+        return int(row[0]) if row and row[0] else 0

@@ -3,33 +3,14 @@ exclusion compliance, escalating warnings, reports to administrators, trust by e
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 import pytest
 
-from automod.sandbox import Account
 from support.moderation_helpers import REVERTING, set_config, top_revision
-from support.patrol import ANON, LEVEL, NOTICES, delete_page, page_text
-from support.wiki import WikiClient
+from support.patrol import ANON, LEVEL, NOTICES, delete_page, fresh_account, page_text
 
 pytestmark = pytest.mark.sandbox
-
-def fresh_account(sandbox) -> WikiClient:
-    """A brand-new account (edit count 0), logged in, as a newcomer would create it."""
-    client = WikiClient(sandbox)
-    name, password = f"Newcomer {uuid.uuid4().hex[:8]}", secrets.token_urlsafe(18)
-    token = client.get(action="query", meta="tokens", type="createaccount")["query"]["tokens"]["createaccounttoken"]
-    result = client.post(action="createaccount", username=name, password=password, retype=password,
-                         createreturnurl="http://127.0.0.1/", createtoken=token)["createaccount"]
-    assert result["status"] == "PASS", result
-    token = client.get(action="query", meta="tokens", type="login")["query"]["tokens"]["logintoken"]
-    login = client.post(action="clientlogin", username=name, password=password,
-                        loginreturnurl="http://127.0.0.1/", logintoken=token)["clientlogin"]
-    assert login["status"] == "PASS", login
-    client.account = Account(name, password, "", "")
-    assert client.get(action="query", meta="userinfo")["query"]["userinfo"]["name"] == name
-    return client
 
 
 def test_bots_exclusion_is_honoured_on_talk_pages_and_parent_revisions_only(sandbox, wiki, unique_title, bot_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import time
 
 import pytest
 
@@ -116,3 +117,22 @@ def test_the_revisions_a_revert_took_are_kept_and_counted_by_day(tmp_path):
         assert store.multi_revision_reverts("enwiki", now - 60, now + 60) == {12: (10, 11, 12)}
         assert store.multi_revision_reverts("enwiki", now + 60, now + 120) == {}
         assert store.multi_revision_reverts("dewiki", now - 60, now + 60) == {}
+
+
+def test_the_warning_levels_the_bot_gave_are_read_back_per_editor_within_the_window(tmp_path):
+    """Issue 26.4: the bot's own record of the levels it gave, withheld ones included (a
+    {{nobots}} on the talk page), per editor and window, survives reopening the store."""
+    path = tmp_path / "s.sqlite"
+    with Store(path) as store:
+        for rev, user in ((1, "Vandal"), (2, "Vandal"), (3, "Other")):
+            store.record_decision(DecidedEdit(wiki="w", rev_id=rev, parent_id=None, title="T", user=user,
+                                              event_dt="x"), Verdict(Outcome.REVERTED))
+        store.record_warning_level("w", 1, 1, withheld=True)
+        store.record_warning_level("w", 2, 2, withheld=False, notice_rev_id=20)
+        store.record_warning_level("w", 3, 4, withheld=False, notice_rev_id=30)
+    with Store(path) as store:
+        assert store.warning_level_given("w", "Vandal", 0) == 2
+        assert store.warning_level_given("w", "Other", 0) == 4
+        assert store.warning_level_given("w", "Newcomer", 0) == 0
+        assert store.warning_level_given("other-wiki", "Vandal", 0) == 0
+        assert store.warning_level_given("w", "Vandal", time.time() + 60) == 0, "older than the window"
