@@ -350,7 +350,7 @@ class Moderator:
         governed wiki's breaker is only logged); a failure is logged, not retried."""
         served = self.wikis[healed.wiki]
         config = served.applied.config
-        if self.dry_run or served.gateway is None or config is None or served.applied.page is not None:
+        if self.dry_run or served.gateway is None or config is None or served.applied.page != served.wiki.config_page:
             return
         try:
             post_breaker_healed(served.gateway, served.wiki.config_page, tripped_at=healed.trip.tripped_at,
