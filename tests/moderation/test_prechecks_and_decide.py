@@ -157,7 +157,8 @@ def test_the_community_chooses_who_may_undo_the_bot():
     assert skip(facts({"user": "Carol"}, ctx)) is None
     assert skip(facts({"user": "Carol"}, {**ctx, "editor_rights": frozenset({"rollback"})})) == "revert-of-bot"
     patrol = CommunityConfig(enabled=True, trusted_restorer_rights=frozenset({"patrol"}))
-    assert skip(facts({"user": "Carol"}, {**ctx, "editor_rights": frozenset({"patrol"})}, config=patrol)) == "revert-of-bot"
+    patroller = {**ctx, "editor_rights": frozenset({"patrol"})}
+    assert skip(facts({"user": "Carol"}, patroller, config=patrol)) == "revert-of-bot"
 
 
 # -- self-revert: only the text before the editor's own run -----------------------------------
