@@ -205,7 +205,7 @@ class SkipReason(str, Enum):
     REVERT_OF_UNKNOWN_PARENT = "revert-of-unknown-parent"
     REVERT_OF_BOT = "revert-of-bot"
     SELF_REVERT = "self-revert"
-    REDIRECT_CHANGE = "redirect-change"
+    REDIRECT_CHANGE = "redirect-change"  # no longer produced: redirect changes are scored (issue 26)
     EDITOR_HAS_RIGHT = "editor-has-right"  # recorded with the right: ``editor-has-right:<right>``
     EXPERIENCED_EDITOR = "experienced-editor"
     NOT_NAMESPACE_0 = "not-namespace-0"

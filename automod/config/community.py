@@ -88,7 +88,7 @@ class CommunityConfig:
     talk_notice_registered_only: bool = False
     false_positive_page: str = ""
     report_reviewer_rights: frozenset[str] = frozenset({"rollback"})
-    trusted_restorer_rights: frozenset[str] = frozenset({"autoconfirmed"})
+    trusted_restorer_rights: frozenset[str] = frozenset({"rollback"})
     report_answers_per_hour: int = 60
     report_answers_per_reporter_per_hour: int = 5
     help_page: str = ""
@@ -99,6 +99,8 @@ class CommunityConfig:
     vandal_report_page: str = ""
     skip_editors_with_edits_at_least: int | None = None
     revert_method: RevertMethod = RevertMethod.ROLLBACK
+    skip_editors_min_account_days: int = 30
+    breaker_heal_seconds: int = 1800
 
     @property
     def model(self) -> str:
@@ -169,6 +171,8 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         warning_trusted_right=str(warnings["trusted_right"]), vandal_report_page=page["vandal_report_page"],
         skip_editors_with_edits_at_least=int(experienced) if experienced is not None else None,
         revert_method=RevertMethod(page["revert_method"]),
+        skip_editors_min_account_days=int(page["skip_editors_min_account_days"]),
+        breaker_heal_seconds=int(page["breaker_heal_seconds"]),
     ))
 
 

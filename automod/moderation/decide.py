@@ -13,7 +13,7 @@ from automod.config import CommunityConfig
 from automod.records import Outcome
 from automod.scoring import Score
 
-__all__ = ["ThresholdDecision", "breaker_trips", "decide"]
+__all__ = ["ThresholdDecision", "breaker_heals", "breaker_trips", "decide", "rate_window_start"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,22 @@ class ThresholdDecision:
 def breaker_trips(reverts_last_hour: int, config: CommunityConfig) -> bool:
     """True when one more revert would exceed ``max_reverts_per_hour``."""
     return reverts_last_hour >= config.max_reverts_per_hour
+
+
+def breaker_heals(open_for_s: float, reverts_in_window: int, config: CommunityConfig) -> bool:
+    """True when a tripped breaker may close by itself: it has been open for at least
+    ``breaker_heal_seconds`` and, over that last window, reverts and would-be reverts (the
+    breaker's own included, so a flood still under way keeps it open) ran below
+    ``max_reverts_per_hour`` (scaled to the window)."""
+    window = config.breaker_heal_seconds
+    return open_for_s >= window and reverts_in_window * 3600 < config.max_reverts_per_hour * window
+
+
+def rate_window_start(now: float, last_heal: float | None) -> float:
+    """Where the hour counted for tripping the breaker starts: an hour ago, or when a breaker
+    last closed by itself (the reverts that tripped it do not trip it again at once)."""
+    hour_ago = now - 3600
+    return hour_ago if last_heal is None else max(hour_ago, last_heal)
 
 
 def decide(scores: Sequence[Score], config: CommunityConfig, *, dry_run: bool = False,

@@ -22,19 +22,21 @@ from typing import TextIO
 from automod.config import CommunityConfig
 from automod.errors import ScoringError, WikiError
 from automod.moderation.aftermath import Aftermath
-from automod.moderation.decide import breaker_trips, decide
+from automod.moderation.decide import breaker_heals, breaker_trips, decide, rate_window_start
+from automod.moderation.history_facts import with_history_facts
 from automod.moderation.page_facts import with_page_facts
 from automod.moderation.restart import Restart
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
+from automod.moderation.shield import follows_within_window, may_shield
 from automod.moderation.skip_rules import (
     EditFacts,
     cheap_skip,
     context_skip,
     too_old,
 )
-from automod.onwiki import TargetProblem
+from automod.onwiki import TargetProblem, post_breaker_healed
 from automod.records import (
     HandleResult,
     Outcome,
@@ -49,9 +51,9 @@ from automod.records import (
 )
 from automod.scoring import Unscorable
 from automod.settings import Settings
-from automod.store import DecidedEdit, Store
+from automod.store import BreakerTrip, DecidedEdit, Store
 
-__all__ = ["Decision", "FollowUp", "ImplicitReport", "Moderator", "RunSummary", "render_summary"]
+__all__ = ["BreakerHealed", "Decision", "FollowUp", "ImplicitReport", "Moderator", "RunSummary", "render_summary"]
 
 log = logging.getLogger("automod.moderation.moderator")
 
@@ -77,8 +79,19 @@ class ImplicitReport:
     context: RevisionContext
 
 
+@dataclass(frozen=True)
+class BreakerHealed:
+    """The circuit breaker closed by itself: said on the config page's talk page by
+    :meth:`Moderator.handle` (once per trip: the store closed it for this decision only)."""
+
+    wiki: str
+    trip: BreakerTrip
+    reverts_in_window: int
+    healed_at: float
+
+
 #: What a decision asks the caller to do on the wiki (decide itself never writes to one).
-FollowUp = ImplicitReport
+FollowUp = ImplicitReport | BreakerHealed
 
 
 @dataclass(frozen=True)
@@ -184,14 +197,23 @@ class Moderator:
                      attempt)
             return HandleResult.DEFERRED
         for follow_up in decision.follow_ups:
-            self.aftermath.implicit_report(self.wikis[change.wiki], follow_up.change, follow_up.context)
+            if isinstance(follow_up, BreakerHealed):
+                self._say_breaker_healed(follow_up)
+            else:
+                self.aftermath.implicit_report(self.wikis[change.wiki], follow_up.change, follow_up.context)
         if decision.transient and attempt > 1:
             verdict = verdict.with_(reason=f"{verdict.reason}"[:230] + f" (attempt {attempt}; no time left to retry)")
-        if verdict.outcome is Outcome.REVERT:
+        shielded = None
+        if verdict.outcome in (Outcome.REVERT, Outcome.BELOW_THRESHOLD):
+            shielded = self._revert_shielded_run(change, verdict)  # shield.py
+        if shielded is not None:
+            verdict = shielded
+            self._record(change, verdict, stream_url, event_id)
+        elif verdict.outcome is Outcome.REVERT:
             verdict = self._revert(change, verdict)
         else:
             self._record(change, verdict, stream_url, event_id)
-        if verdict.outcome is Outcome.REVERTED:
+        if verdict.outcome is Outcome.REVERTED and shielded is None:
             verdict = verdict.with_(latency_ms=round((time.monotonic() - received) * 1000, 1))
             self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
         if verdict.outcome in _SETTLED_BY_ACTING:
@@ -249,11 +271,12 @@ class Moderator:
                 except (ScoringError, WikiError) as exc:
                     log.warning("%s: batch scoring with %s failed (%s); scoring one by one", wiki, choice.model, exc)
 
-    def decide(self, change: RecentChange) -> Decision:
+    def decide(self, change: RecentChange, *, follower_rev_id: int | None = None) -> Decision:
         """What the bot concludes about ``change`` — skip rules, scores, threshold, mode — and
         what should follow on the wiki, without writing to it (the caller, :meth:`handle`, acts;
         scores and a tripped breaker are recorded in the store). The caller refreshes the
-        config first (a new revision may post a notice on the wiki)."""
+        config first (a new revision may post a notice on the wiki). ``follower_rev_id``: the
+        one edit on top that a shielded run's revert undoes with this one (shield.py)."""
         served = self.wikis[change.wiki]
         applied = served.applied
         base = Verdict(Outcome.SKIP, config_rev=applied.rev_id, config_page=applied.page)
@@ -263,13 +286,14 @@ class Moderator:
         config = applied.config
         assert config is not None and served.gateway is not None
         now = self.clock()
-        facts = self._facts(change, served, config, now)
+        facts = dataclasses.replace(self._facts(change, served, config, now), follower_rev_id=follower_rev_id)
         skip = cheap_skip(facts)
         if skip:
             return Decision(base.with_(reason=str(skip)))
         try:
             facts = with_page_facts(dataclasses.replace(facts, context=served.gateway.revision_context(change)),
                                     served.gateway)
+            facts = with_history_facts(facts, served.gateway)
         except WikiError as exc:
             return Decision(base.with_(outcome=Outcome.ERROR, reason=f"{WikiProblem.WIKI_ERROR.value}: {exc}"),
                             transient=is_transient(exc))
@@ -291,18 +315,101 @@ class Moderator:
                                 transient=is_transient(exc))
             self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
             scores.append(score)
-        tripped = applied.rev_id is not None and self.store.breaker_tripped(change.wiki, applied.rev_id)
+        tripped, healed = self._breaker(change.wiki, applied.rev_id, config, now)
         decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=tripped)
         if decision.outcome is Outcome.REVERT:
-            recent = self.store.reverts_since(change.wiki, now - HOUR)
+            since = rate_window_start(now, self.store.last_breaker_heal(change.wiki))
+            recent = self.store.reverts_since(change.wiki, since)
             if breaker_trips(recent, config) and applied.rev_id is not None:
                 self.store.trip_breaker(change.wiki, applied.rev_id, recent)
-                log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until "
-                          "the config page is edited", change.wiki, recent, config.max_reverts_per_hour)
+                log.error("%s: circuit breaker: %d reverts in the last hour (limit %d); log-only until the rate "
+                          "stays low for %d s", change.wiki, recent, config.max_reverts_per_hour,
+                          config.breaker_heal_seconds)
                 decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
         return Decision(base.with_(outcome=decision.outcome, reason=decision.reason,
                                    model=scores[0].model, model_version=scores[0].version,
-                                   probability=decision.probability, threshold=decision.threshold))
+                                   probability=decision.probability, threshold=decision.threshold),
+                        follow_ups=healed)
+
+    def _breaker(self, wiki: str, config_rev: int | None, config: CommunityConfig,
+                 now: float) -> tuple[bool, tuple[FollowUp, ...]]:
+        """Whether the breaker is open under ``config_rev``; a trip whose rate stayed low for
+        the healing window is closed here (in the store) and comes back as a follow-up."""
+        trip = self.store.open_breaker(wiki, config_rev) if config_rev is not None else None
+        if trip is None:
+            return False, ()
+        in_window = self.store.reverts_since(wiki, now - config.breaker_heal_seconds)
+        if not breaker_heals(now - trip.tripped_at, in_window, config) or not self.store.heal_breaker(
+                trip.id, now, in_window):
+            return True, ()
+        log.warning("%s: circuit breaker closed by itself: %d reverts in the last %d s (limit %d an hour)",
+                    wiki, in_window, config.breaker_heal_seconds, config.max_reverts_per_hour)
+        return False, (BreakerHealed(wiki, trip, in_window, now),)
+
+    def _say_breaker_healed(self, healed: BreakerHealed) -> None:
+        """Say on the local config page's talk page that the breaker closed (a centrally
+        governed wiki's breaker is only logged); a failure is logged, not retried."""
+        served = self.wikis[healed.wiki]
+        config = served.applied.config
+        if self.dry_run or served.gateway is None or config is None or served.applied.page != served.wiki.config_page:
+            return
+        try:
+            post_breaker_healed(served.gateway, served.wiki.config_page, tripped_at=healed.trip.tripped_at,
+                                reverts_last_hour=healed.trip.reverts_last_hour, healed_at=healed.healed_at,
+                                reverts_in_window=healed.reverts_in_window, window_s=config.breaker_heal_seconds,
+                                limit_per_hour=config.max_reverts_per_hour)
+        except WikiError as exc:
+            log.warning("%s: could not say on the config talk page that the breaker closed: %s", healed.wiki, exc)
+
+    def _revert_shielded_run(self, change: RecentChange, verdict: Verdict) -> Verdict | None:
+        """shield.py: when ``change`` landed within seconds on another user's edit the bot had
+        to leave alone because of it, re-examine that edit; if it is to be reverted, undo both
+        with one edit (restoring the revision before it). ``change``'s verdict when that was
+        done (the previous edit's is recorded here), else None."""
+        served = self.wikis[change.wiki]
+        gateway, config = served.gateway, served.applied.config
+        if self.dry_run or gateway is None or config is None or not change.parent_id or change.rev_id is None:
+            return None
+        if not may_shield(self.store.decision(change.wiki, change.parent_id), verdict):
+            return None
+        try:
+            previous = gateway.revision_as_change(change.parent_id)
+        except WikiError:
+            return None
+        if previous.title != change.title or not previous.parent_id or not follows_within_window(previous, change):
+            return None
+        pverdict = self.decide(previous, follower_rev_id=change.rev_id).verdict
+        if pverdict.outcome is Outcome.WOULD_REVERT:
+            self.store.update_decision(change.wiki, change.parent_id, pverdict)
+            self._emit(previous, pverdict)
+        if pverdict.outcome is not Outcome.REVERT:
+            return None
+        try:  # the follower's edit must still be the top one, by that user
+            problem = gateway.rollback_target_problem(change.title, change.rev_id, change.user)
+        except WikiError as exc:
+            problem = TargetProblem(WikiProblem.WIKI_ERROR, str(exc))
+        if problem is not None:
+            return None
+        self.store.update_decision(change.wiki, change.parent_id, pverdict.with_(outcome=Outcome.REVERTING))
+        summary = rollback_summary(config, gateway, previous, pverdict)
+        try:
+            revert = gateway.edit(change.title, summary=summary, undo=change.rev_id, undoafter=previous.parent_id,
+                                  minor=config.minor)
+        except WikiError as exc:
+            failed = pverdict.with_(outcome=Outcome.ROLLBACK_FAILED, reason=f"undo of r{previous.rev_id}..r"
+                                    f"{change.rev_id}: {exc}"[:300])
+            self.store.update_decision(change.wiki, change.parent_id, failed)
+            self._emit(previous, failed)
+            return None
+        self.store.record_action(change.wiki, change.parent_id, "undo-run", "done", revert, f"r{change.rev_id}")
+        done = pverdict.with_(outcome=Outcome.REVERTED, reason=f"above-threshold; shielded by r{change.rev_id}",
+                              revert_rev_id=revert)
+        self.store.update_decision(change.wiki, change.parent_id, done)
+        self._emit(previous, done)
+        self.aftermath.after_revert(served, previous, done)
+        log.info("%s: r%d by %s landed on r%d by %s within seconds; undid both (r%d)", change.wiki, change.rev_id,
+                 change.user, previous.rev_id, previous.user, revert)
+        return verdict.with_(outcome=Outcome.REVERTED, reason=f"run-with-r{previous.rev_id}", revert_rev_id=revert)
 
     def _revert(self, change: RecentChange, verdict: Verdict) -> Verdict:
         """Commit the intent, roll back, and say how it went (the caller records it)."""

@@ -28,10 +28,10 @@ __all__ = [
     "SkipReason",
     "cheap_skip",
     "context_skip",
+    "needs_run_check",
 ]
 
 REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
-REDIRECT_TAGS = frozenset({"mw-new-redirect", "mw-removed-redirect", "mw-changed-redirect-target"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,17 @@ class EditFacts:
     parent_excludes_bot: bool = False
     #: The editor's earlier edits as the wiki counts them (None: not read, or an IP).
     editor_edit_count: int | None = None
+    #: For a revert whose parent is the editor's own: whether it saves exactly the text before
+    #: the editor's consecutive run of edits (sha1s; None: not read). history_facts.py fills it.
+    restores_text_before_run: bool | None = None
+    #: The editor's earlier unreverted article edits and account age in days (None: not read,
+    #: an IP, or the wiki states no registration). history_facts.py fills them.
+    article_edits: int | None = None
+    account_age_days: float | None = None
+    #: Re-examining this edit after another user's edit landed on it within seconds
+    #: (shield.py): that one edit (its revision), rolled back first, does not make this edit
+    #: "not the top edit".
+    follower_rev_id: int | None = None
 
     def ctx(self) -> RevisionContext:
         if self.context is None:
@@ -114,8 +125,10 @@ def trusted_restorer(f: EditFacts) -> bool:
 
 
 def revert_of_bot_or_self(f: EditFacts) -> Skip | None:
-    """Undoing the bot (when trusted), or one's own edit, is not vandalism; reverting another
-    human, or an untrusted restore of what the bot reverted, is scored."""
+    """Undoing the bot (when trusted), or one's own edits, is not vandalism; reverting another
+    human, or an untrusted restore of what the bot reverted, is scored. A "self-revert" must
+    save exactly the text before the editor's own run of edits: a harmless edit followed by an
+    old vandalised revision's text is new content, not a self-revert."""
     ctx = f.ctx()
     if not ctx.tags & REVERT_TAGS:
         return None
@@ -123,13 +136,19 @@ def revert_of_bot_or_self(f: EditFacts) -> Skip | None:
         return Skip(SkipReason.REVERT_OF_UNKNOWN_PARENT)
     if _same_user(ctx.parent_user, f.bot_user):
         return Skip(SkipReason.REVERT_OF_BOT) if trusted_restorer(f) else None
-    if _same_user(ctx.parent_user, ctx.user):
+    if _same_user(ctx.parent_user, ctx.user) and f.restores_text_before_run:
         return Skip(SkipReason.SELF_REVERT)
     return None
 
 
-def redirect_change(f: EditFacts) -> Skip | None:
-    return Skip(SkipReason.REDIRECT_CHANGE) if f.ctx().tags & REDIRECT_TAGS else None
+def needs_run_check(f: EditFacts) -> bool:
+    """Whether :func:`revert_of_bot_or_self` needs ``restores_text_before_run`` read."""
+    ctx = f.ctx()
+    return bool(ctx.tags & REVERT_TAGS) and ctx.parent_user is not None and _same_user(ctx.parent_user, ctx.user)
+
+
+# A redirect change is scored like any edit (``#REDIRECT [[Insult]]`` over an article is
+# vandalism): SkipReason.REDIRECT_CHANGE stays only for decisions recorded before.
 
 
 def trusted_editor(f: EditFacts) -> Skip | None:
@@ -152,8 +171,15 @@ def too_old(f: EditFacts) -> Skip | None:
 
 
 def not_top_editor(f: EditFacts) -> Skip | None:
-    """Someone else edited since (perhaps already fixing it): leave the page alone."""
-    return None if _same_user(f.ctx().top_user, f.change.user) else Skip(SkipReason.NOT_TOP_EDITOR)
+    """Someone else edited since (perhaps already fixing it): leave the page alone — unless
+    this edit is being re-examined because the one edit on top of it came, within seconds,
+    from an untrusted user (shield.py), which is then rolled back first."""
+    ctx = f.ctx()
+    if _same_user(ctx.top_user, f.change.user):
+        return None
+    if f.follower_rev_id is not None and ctx.top_rev_id == f.follower_rev_id:
+        return None
+    return Skip(SkipReason.NOT_TOP_EDITOR)
 
 
 def cap_reached(f: EditFacts) -> Skip | None:
@@ -169,10 +195,14 @@ def excluded_by_page(f: EditFacts) -> Skip | None:
 
 
 def experienced_editor(f: EditFacts) -> Skip | None:
-    """Editors with many edits (the wiki's count, which no one can type) are left to humans."""
+    """Editors with many unreverted article edits and an old enough account (both as the wiki
+    states them; no one can type them, and neither can be farmed in minutes) are left to
+    humans. The raw edit count alone never passes: userspace edits cost nothing."""
     floor = f.config.skip_editors_with_edits_at_least
-    count = f.editor_edit_count
-    return Skip(SkipReason.EXPERIENCED_EDITOR) if floor is not None and count is not None and count >= floor else None
+    if floor is None or f.article_edits is None or f.account_age_days is None:
+        return None
+    old_enough = f.account_age_days >= f.config.skip_editors_min_account_days
+    return Skip(SkipReason.EXPERIENCED_EDITOR) if f.article_edits >= floor and old_enough else None
 
 
 Rule = Callable[[EditFacts], Skip | None]
@@ -184,7 +214,6 @@ PRECHECKS: tuple[tuple[Rule, bool], ...] = (
     (page_creation, False),
     (already_reverted, True),
     (revert_of_bot_or_self, True),
-    (redirect_change, True),
     (trusted_editor, True),
     (experienced_editor, True),
     (not_article, False),

@@ -6,12 +6,14 @@ these names from here, not from the modules.
 
 from __future__ import annotations
 
+from automod.onwiki.breaker_notice import post_breaker_healed
 from automod.onwiki.central_config import CentralPage, central_source, central_status, governed_config, governed_wikis
 from automod.onwiki.central_notice import central_changed
 from automod.onwiki.community_config import config_page_problem, read_config_page
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
-from automod.onwiki.editors import earlier_edit_count
+from automod.onwiki.edit_runs import restores_text_before_run
+from automod.onwiki.editors import EditorExperience, earlier_edit_count, editor_experience
 from automod.onwiki.exclusion import revision_excludes_bot
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.messages import messages_for
@@ -55,14 +57,18 @@ __all__ = [
     "config_page_problem",
     "read_config_page",
     "day_stats",
+    "EditorExperience",
     "earlier_edit_count",
+    "editor_experience",
+    "restores_text_before_run",
     "ensure_preload",
     "ensure_shared_preload",
     "governed_config",
     "governed_wikis",
     "log_implicit_report",
     "messages_for",
-        "post_config_notice",
+        "post_breaker_healed",
+    "post_config_notice",
     "post_lost_outcomes",
     "post_outcome",
     "process_report_page",

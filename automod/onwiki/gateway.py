@@ -325,7 +325,7 @@ class WikiGateway:
 
     def edit(self, title: str, *, summary: str, text: str | None = None, appendtext: str | None = None,
              section: str | None = None, sectiontitle: str | None = None, undo: int | None = None,
-             minor: bool = False, create_only: bool = False) -> int:
+             undoafter: int | None = None, minor: bool = False, create_only: bool = False) -> int:
         """Save an edit (never bot-flagged); return the new revision id.
 
         ``appendtext`` needs no base revision, so appending cannot edit-conflict and never
@@ -335,7 +335,7 @@ class WikiGateway:
         params: dict[str, Any] = {"action": "edit", "title": title, "summary": summary,
                                   "token": self.site.tokens["csrf"], "formatversion": 2}
         for key, value in (("text", text), ("appendtext", appendtext), ("section", section),
-                           ("sectiontitle", sectiontitle), ("undo", undo)):
+                           ("sectiontitle", sectiontitle), ("undo", undo), ("undoafter", undoafter)):
             if value is not None:
                 params[key] = value
         params["minor" if minor else "notminor"] = 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 from automod.records import ReportStatus
 from automod.store._connection import StoreCore, StreamPosition
 from automod.store.actions import Action, ActionQueries
-from automod.store.decisions import REVERT_OUTCOMES, DecidedEdit, Decision, DecisionQueries
+from automod.store.decisions import REVERT_OUTCOMES, BreakerTrip, DecidedEdit, Decision, DecisionQueries
 from automod.store.exports import ExportQueries, ScoredEdit
 from automod.store.labels import Label, LabelCandidate, LabelQueries
 from automod.store.lock import InstanceLock
@@ -29,7 +29,8 @@ from automod.store.reports import (
 from automod.store.stats import StatsQueries, decision_rates
 
 __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES",
-           "Action", "DecidedEdit", "Decision", "InstanceLock", "Label", "LabelCandidate", "Migration", "Report",
+           "Action", "BreakerTrip", "DecidedEdit", "Decision", "InstanceLock", "Label", "LabelCandidate", "Migration",
+           "Report",
            "ReportState", "ReportStatus", "ScoredEdit", "Store", "StoreCore", "StreamPosition", "UnpostedOutcome",
            "decision_rates"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from automod.records import Outcome, RecentChange, Verdict
 from automod.store._connection import StoreCore, build, marks
 
-__all__ = ["REVERT_OUTCOMES", "DecidedEdit", "Decision", "DecisionQueries"]
+__all__ = ["REVERT_OUTCOMES", "BreakerTrip", "DecidedEdit", "Decision", "DecisionQueries"]
 
 #: Outcomes that count as a revert for the per-user cap and the circuit breaker.
 #: "would-revert" counts too, so log-only mode shows what reverting mode would do.
@@ -33,6 +33,20 @@ class DecidedEdit:
     def of(cls, change: RecentChange) -> DecidedEdit:
         assert change.rev_id is not None
         return cls(change.wiki, change.rev_id, change.parent_id, change.title, change.user, change.meta.dt)
+
+
+@dataclass(frozen=True)
+class BreakerTrip:
+    """One ``breaker_trips`` row: the circuit breaker tripped under a config revision, and
+    when (if yet) it closed by itself."""
+
+    id: int
+    wiki: str
+    config_rev: int
+    reverts_last_hour: int
+    tripped_at: float
+    healed_at: float | None
+    reverts_in_window: int | None
 
 
 @dataclass(frozen=True)
@@ -205,10 +219,34 @@ class DecisionQueries(StoreCore):
         return row["content"] if row else None
 
     def breaker_tripped(self, wiki: str, config_rev: int) -> bool:
-        row = self._db.execute("SELECT 1 FROM breaker_trips WHERE wiki = ? AND config_rev = ?",
-                               (wiki, config_rev)).fetchone()
-        return row is not None
+        """Whether a breaker trip under config revision ``config_rev`` is still open."""
+        return self.open_breaker(wiki, config_rev) is not None
+
+    def open_breaker(self, wiki: str, config_rev: int) -> BreakerTrip | None:
+        """The open breaker trip under ``config_rev`` (editing the config page starts afresh)."""
+        row = self._db.execute("SELECT * FROM breaker_trips WHERE wiki = ? AND config_rev = ? AND healed_at IS NULL"
+                               " ORDER BY tripped_at DESC LIMIT 1", (wiki, config_rev)).fetchone()
+        return build(BreakerTrip, row) if row else None
 
     def trip_breaker(self, wiki: str, config_rev: int, reverts_last_hour: int) -> None:
-        self._write("INSERT OR IGNORE INTO breaker_trips VALUES (?, ?, ?, ?)",
-                    (wiki, config_rev, reverts_last_hour, time.time()))
+        """Open a trip under ``config_rev``, unless one is open already."""
+        with self.atomic():
+            if self.open_breaker(wiki, config_rev) is None:
+                self._write("INSERT INTO breaker_trips (wiki, config_rev, reverts_last_hour, tripped_at)"
+                            " VALUES (?, ?, ?, ?)", (wiki, config_rev, reverts_last_hour, time.time()))
+
+    def heal_breaker(self, trip_id: int, healed_at: float, reverts_in_window: int) -> bool:
+        """Close trip ``trip_id``; False if it was closed already (by another thread)."""
+        with self.atomic():
+            changed = self._db.execute("SELECT 1 FROM breaker_trips WHERE id = ? AND healed_at IS NULL",
+                                       (trip_id,)).fetchone() is not None
+            if changed:
+                self._write("UPDATE breaker_trips SET healed_at = ?, reverts_in_window = ? WHERE id = ?",
+                            (healed_at, reverts_in_window, trip_id))
+        return changed
+
+    def last_breaker_heal(self, wiki: str) -> float | None:
+        """When a breaker on ``wiki`` last closed by itself (reverts before it no longer count
+        towards tripping it again)."""
+        row = self._db.execute("SELECT max(healed_at) FROM breaker_trips WHERE wiki = ?", (wiki,)).fetchone()
+        return float(row[0]) if row and row[0] is not None else None

@@ -189,6 +189,30 @@ def _m008_reverted_revisions(db: sqlite3.Connection) -> None:
     )
 
 
+def _m011_breaker_heals(db: sqlite3.Connection) -> None:
+    """A breaker trip closes by itself (``healed_at``) once the rate stayed low for a window,
+    so one config revision may see several trips: a row per trip, not per revision."""
+    _statements(
+        db,
+        """
+        CREATE TABLE breaker_trips_11 (
+            id                INTEGER PRIMARY KEY,
+            wiki              TEXT NOT NULL,
+            config_rev        INTEGER NOT NULL,
+            reverts_last_hour INTEGER NOT NULL,
+            tripped_at        REAL NOT NULL,
+            healed_at         REAL,              -- NULL while open
+            reverts_in_window INTEGER            -- the count that let it close
+        );
+        INSERT INTO breaker_trips_11 (wiki, config_rev, reverts_last_hour, tripped_at)
+            SELECT wiki, config_rev, reverts_last_hour, tripped_at FROM breaker_trips;
+        DROP TABLE breaker_trips;
+        ALTER TABLE breaker_trips_11 RENAME TO breaker_trips;
+        CREATE INDEX breaker_trips_open ON breaker_trips (wiki, config_rev, healed_at)
+        """,
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Outcome labels (read by automod.evidence.labels); number 3 is the reports table.
@@ -203,4 +227,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (5, "statistics pages", _m005_stats),
     (6, "the config page governing each decision", _m006_config_page),
     (8, "revisions each revert took", _m008_reverted_revisions),
+    (11, "circuit breakers that close by themselves", _m011_breaker_heals),
 )

@@ -25,7 +25,7 @@ NEW_KEYS = {
     "report_reviewer_rights": ["rollback", "patrol"],
     "report_answers_per_hour": 30,
     "report_answers_per_reporter_per_hour": 3,
-    "trusted_restorer_rights": ["autoconfirmed", "rollback"],
+    "trusted_restorer_rights": ["patrol", "rollback"],
 }
 
 

@@ -82,10 +82,11 @@ def test_a_planted_final_warning_does_not_raise_the_level(sandbox, wiki, unique_
 
 def test_experienced_editors_are_left_alone_and_newcomers_are_not(sandbox, wiki, unique_title, bot_factory):
     admin = wiki(sandbox.admin)
-    set_config(admin, {**REVERTING, "skip_editors_with_edits_at_least": 3, "max_reverts_per_user_per_page": 0})
+    set_config(admin, {**REVERTING, "skip_editors_with_edits_at_least": 3, "max_reverts_per_user_per_page": 0,
+                       "skip_editors_min_account_days": 0})  # sandbox accounts are minutes old
     veteran, newcomer = fresh_account(sandbox), fresh_account(sandbox)
-    for k in range(3):
-        veteran.edit(f"User:{veteran.name}/Notes", f"Note {k}.")
+    for k in range(3):  # article edits nobody reverted (userspace edits no longer count)
+        veteran.edit(f"{unique_title} notes {k}", f"Note {k}.")
     pages = [f"{unique_title} {k}" for k in "AB"]
     for page in pages:
         admin.edit(page, "Stable text.")
