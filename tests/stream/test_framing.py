@@ -19,7 +19,8 @@ import pytest
 from automod.moderation.candidates import rejection_reason
 from automod.stream import RetryPolicy, StreamFollower
 from support.poison_events import poison_catalogue
-from support.sse_server import HOLD, FramedSSEServer, offset_id, offset_of, sse_event
+from support.relay_helpers import wait_for
+from support.sse_server import HOLD, SILENT, FramedSSEServer, offset_id, offset_of, sse_event
 
 UA = "automod-tests/0.1 (automod test suite)"
 FAST = RetryPolicy(initial=0.05, cap=0.2)
@@ -122,3 +123,32 @@ def test_replay_with_poison_over_a_close_delimited_stream_yields_each_candidate_
     assert open_then == 1 and len(server.connections) == len(cuts) + 1
     waits = [arrived - sent_at[offset_of(eid)] for arrived, eid, _ in items]
     assert max(waits) < 1.0, max(waits)
+
+
+def test_stall_watchdog_and_close_still_work_on_a_close_delimited_stream():
+    """Partial reads keep the socket timeout as the stall watchdog, and ``close()`` from
+    another thread still ends a read blocked on a connection that never ends by itself."""
+    first = recorded_lines()[0]
+
+    def script(number, last_event_id):
+        yield b":ok\n\n"
+        if number == 0:
+            yield SILENT  # the first connection stalls: not one byte more
+        yield sse_event(offset_id(0), first.encode())
+        yield HOLD
+
+    with FramedSSEServer("close", script) as server:
+        follower = StreamFollower(server.url, user_agent=UA, stall_seconds=0.5, retry=FAST)
+        items: list = []
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (items.extend(follower), done.set()), daemon=True)
+        thread.start()
+        wait_for(lambda: follower.stats.events == 1)
+        # Now blocked reading keep-alives on a connection that never ends by itself.
+        wait_for(lambda: len(server.connections[-1].sent) == 2)
+        connections = len(server.connections)
+        started = time.monotonic()
+        follower.close()
+        assert done.wait(5) and time.monotonic() - started < 2
+    assert follower.stats.stalls == 1 and connections == 2 and len(server.connections) == 2
+    assert [c.rev_id for _, c in items] == [1167689309]

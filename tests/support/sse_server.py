@@ -15,8 +15,9 @@ can be decoded the moment it arrives.
 What a connection gets is the ``script``: called with the connection's number (0 first)
 and its ``Last-Event-ID`` (or None), it yields the pieces of body to send, each at once;
 yielding :data:`HOLD` keeps the connection open, sending only keep-alive comments
-(``:\\n\\n``) until the server is closed. A script that ends without ``HOLD`` closes the
-connection (for ``"close"`` that is the body's end; for the others a dropped stream).
+(``:\\n\\n``) until the server is closed; :data:`SILENT` keeps it open sending nothing.
+A script that ends without either closes the connection (for ``"close"`` that is the
+body's end; for the others a dropped stream).
 The server notes when each piece went out (``sent``), so a test can tell how long an event
 took to come through.
 """
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 
 HOLD = object()
 """Yielded by a script: keep this connection open with keep-alive comments only."""
+SILENT = object()
+"""Yielded by a script: keep this connection open and send nothing more (a stalled stream)."""
 
 Script = Callable[[int, str | None], Iterable[object]]
 
@@ -157,6 +160,9 @@ class FramedSSEServer:
             if piece is HOLD:
                 while not self._stop.wait(self.keepalive_seconds):
                     yield b":\n\n"
+                return
+            if piece is SILENT:
+                self._stop.wait()
                 return
             assert isinstance(piece, bytes) and piece, "a piece is non-empty bytes (an empty chunk ends a body)"
             conn.sent.append((time.monotonic(), piece))
