@@ -12,6 +12,10 @@ Failure handling:
   backoff and jitter (immediately after a connection that delivered events);
 * stall watchdog: the socket read timeout is ``stall_seconds``; if not one byte (event,
   canary or comment) arrives in that window the connection is dropped and reopened;
+* the body is read with partial reads (``read1``: whatever has arrived), so each event is
+  handed on as soon as its blank line arrives, however the response is framed: chunked,
+  length-framed (``Content-Length``) or close-delimited (HTTP/1.0 style, the body ends when
+  the connection closes); a gzip body is decoded as it arrives;
 * a malformed event is logged, handed to ``on_malformed`` (the store keeps it) and
   skipped; it never stops the follower;
 * canaries (``meta.domain == "canary"``) are dropped.
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3.exceptions
 
 from automod.errors import MalformedEvent
 from automod.stream.events import RecentChange, decode_json, is_canary, parse_event
@@ -178,7 +183,7 @@ class StreamFollower:
         self.stats.connections += 1
         self.stats.last_activity = time.monotonic()
         log.info("connected to %s (Last-Event-ID %s)", self.url, self.last_event_id or "none")
-        for event_id, data in sse_events(response.iter_content(chunk_size=None)):
+        for event_id, data in sse_events(arrived_chunks(response)):
             self.stats.last_activity = time.monotonic()
             if self.closed:
                 return
@@ -260,6 +265,37 @@ def sse_events(chunks: Iterable[bytes]) -> Iterator[tuple[str | None, bytes]]:
                 event_id = value.decode("utf-8", errors="replace") or None
     # An event cut off before its blank line is not dispatched (SSE spec); the reconnect's
     # Last-Event-ID brings it again.
+
+
+#: The most one partial read returns; it waits for at least one byte, never for this many.
+READ_SIZE = 1 << 16
+
+
+def arrived_chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body of ``response`` (content-decoded) as it arrives, one partial read at a time.
+
+    Not ``iter_content``: on a body that is neither chunked nor length-framed it reads to the
+    end of the connection before returning anything, and on a length-framed one to the end of
+    the length, so a quiet stream's last events would wait for a reconnect. ``read1`` returns
+    what the socket has (up to ``READ_SIZE``) as soon as there is anything; with chunked
+    framing at most the rest of one chunk. urllib3's errors become requests' (as in
+    ``iter_content``), so the follower's reconnect and stall handling see what they saw before.
+    """
+    raw = response.raw
+    try:
+        while True:
+            data = raw.read1(READ_SIZE, decode_content=True)
+            if not data:  # end of the body (or None: the response was released)
+                return
+            yield data
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc, response=response) from exc
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc, response=response) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc, response=response) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise requests.ConnectionError(exc, response=response) from exc
 
 
 def _is_timeout(exc: requests.RequestException) -> bool:
