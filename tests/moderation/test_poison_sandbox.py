@@ -18,6 +18,7 @@ import requests
 
 from automod.store import Store
 from support.moderation_helpers import REVERTING, set_config, start_at_stream_end, top_revision
+from support.poison_events import poison_catalogue
 from support.store_evidence import sqlite_of
 
 pytestmark = pytest.mark.sandbox
@@ -37,27 +38,6 @@ def _event_of(sandbox, rev_id: int) -> dict[str, Any]:
         if event.get("revision", {}).get("new") == rev_id:
             return event
     raise AssertionError(f"no stream event for r{rev_id}")
-
-
-def _catalogue(template: dict[str, Any]) -> list[bytes]:
-    """Bad events shaped from a real one: each must be rejected without harm."""
-    def variant(path: tuple[str, ...], value: Any) -> bytes:
-        event = copy.deepcopy(template)
-        target = event
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-        return json.dumps(event).encode()
-
-    poison = [b"[1,2,3]", b"null", b"42", b'"text"', b"{", b"[" * 100_000 + b"]" * 100_000,
-              b'{"meta": {"id": "\xff\xfe"}, "type": "edit"}',
-              json.dumps(template).replace('"title": "', '"title": "\\ud800').encode(),
-              variant(("revision", "new"), 2**70), variant(("timestamp",), -(2**80)),
-              variant(("comment",), "x" * 5_000_000)]
-    for key in ("meta", "type", "wiki", "namespace", "title", "user", "bot", "timestamp", "revision"):
-        poison.append(variant((key,), None))
-        poison.append(variant((key,), [1, {"a": None}]))
-    return poison
 
 
 def test_poison_events_cost_only_themselves(sandbox, wiki, unique_title, bot_factory, tmp_path):
@@ -80,7 +60,7 @@ def test_poison_events_cost_only_themselves(sandbox, wiki, unique_title, bot_fac
     for i, page in enumerate(pages[:3]):
         vandal_revs.append(vandal.edit(page, f"Article {page}. VANDALISM {i}"))
         template = template or _event_of(sandbox, vandal_revs[0])
-        batch = _catalogue(template)
+        batch = poison_catalogue(template)
         for raw in batch[i::3]:
             poison_ids.append(_inject(sandbox, raw))
     claim = copy.deepcopy(template)

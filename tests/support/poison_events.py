@@ -1,9 +1,8 @@
 """The poison catalogue: bad events shaped from a real one, each of which must be refused alone.
 
-The same catalogue as tests/moderation/test_poison_sandbox.py (issue 15) — not JSON, not
+The catalogue tests/moderation/test_poison_sandbox.py serves through the relay (issue 15) — not JSON, not
 objects, huge integers, nulls and wrong types in every required field, a 5 MB event,
-invalid UTF-8, deep nesting, a lone surrogate — kept here so stream tests can serve it
-without importing a test module.
+invalid UTF-8, deep nesting, a lone surrogate — shared by that test and the stream's framing tests.
 """
 
 from __future__ import annotations
