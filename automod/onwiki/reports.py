@@ -54,6 +54,7 @@ from automod.onwiki.report_trust import (
     passed,
     record_pass,
     same_user,
+    status_author,
     unfinished,
 )
 from automod.onwiki.wikitext import fragment, link, plain, summary
@@ -252,9 +253,9 @@ def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
 
 def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], int],
                    sections: list[PageSection]) -> int:
-    changed = run.history.introduced_by(count)
+    changed, trusted = status_author(run.history, count, run.gateway, run.config)
     where = next((s for s in sections if count(s.body)), None)
-    if changed is not None and may_review(run.gateway, changed.user, run.config):
+    if changed is not None and trusted:
         _sync_status(run.store, run.wiki, rev_id, status, run.on_label)
         log.info("%s: %s set the report on r%d to %s (r%d)", run.wiki, changed.user, rev_id, status, changed.rev_id)
         if status == "confirmed" and where is not None:

@@ -27,10 +27,10 @@ from automod.onwiki.report_trust import (
     PageHistory,
     answered_sections,
     mark_unfinished,
-    may_review,
     passed,
     record_pass,
     same_user,
+    status_author,
     unfinished,
 )
 from automod.onwiki.shared_report_target import report_target
@@ -168,9 +168,9 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
             count = shared_status_count(wiki, rev_id, status)
             if status == stored or count(text) == 0:
                 continue
-            changed = history.introduced_by(count)
+            changed, trusted = status_author(history, count, gateway, config)
             where = next((s for s in sections if count(s.body)), None)
-            if changed is not None and may_review(gateway, changed.user, config):
+            if changed is not None and trusted:
                 log.info("%s: %s set the shared report on %s r%d to %s", shared.central_wiki, changed.user, wiki,
                          rev_id, status)
                 if status == "confirmed" and where is not None:
