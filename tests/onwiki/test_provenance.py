@@ -54,7 +54,8 @@ def test_a_move_null_revision_and_a_partial_undo_author_nothing():
 
 
 def test_text_older_than_the_history_read_or_hidden_belongs_to_nobody():
-    window = [rev(40, "Admin", "Forged status: confirmed", parent=39), rev(41, "Admin", "Forged status: confirmed\nMore")]
+    window = [rev(40, "Admin", "Forged status: confirmed", parent=39),
+              rev(41, "Admin", "Forged status: confirmed\nMore")]
     assert {a.line: a.author for a in line_authors(window)} == {"Forged status: confirmed": None,
                                                                 "More": Author(41, "Admin")}
     hidden = [rev(1, "Admin", "A", parent=0), PageRevision(2, "Vandal1", "", parent=1, hidden=True),
