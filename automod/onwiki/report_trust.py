@@ -71,6 +71,8 @@ class PageHistory:
     gateway: WikiGateway
     page: str
     _revisions: list[PageRevision] | None = field(default=None, repr=False)
+    #: Authorship of this revision's text (the one a pass read), not of edits saved since.
+    upto: int | None = None
 
     def revisions(self) -> list[PageRevision]:
         if self._revisions is None:
@@ -81,7 +83,8 @@ class PageHistory:
         """Who really wrote each line of the current text in which ``count`` finds something
         (e.g. a "status: confirmed" line for a revision), newest first, through reverts and
         moves (:mod:`automod.onwiki.provenance`): a rollback of a blanking signs nothing."""
-        return [a.author for a in authors_of(self.revisions(), count) if a.author is not None]
+        revisions = [r for r in self.revisions() if self.upto is None or r.rev_id <= self.upto]
+        return [a.author for a in authors_of(revisions, count) if a.author is not None]
 
     def introduced_by(self, count: Callable[[str], int]) -> Author | None:
         """The newest real author of a line ``count`` finds; None when nobody can be credited

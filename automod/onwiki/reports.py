@@ -148,12 +148,15 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
         return 0
     if same_user(editor, gateway.bot_user) and not unfinished(store, wiki, page):
         return 0  # the bot's own line: only a pass cut short continues on it
-    history = PageHistory(gateway, page)
-    if _own_surfaces(gateway, page, history, config):
-        history = PageHistory(gateway, page)
     found = gateway.page_text(page)
     if found is None:
         return 0
+    history = PageHistory(gateway, page, upto=found[0])  # read after the text: it holds every line of it
+    if _own_surfaces(gateway, page, history, config):
+        found = gateway.page_text(page)
+        if found is None:
+            return 0
+        history = PageHistory(gateway, page, upto=found[0])
     sections = page_sections(found[1], section_spans(gateway, found[0]))
     run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)

@@ -85,7 +85,7 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     if found is None:
         return 0
     sections = page_sections(found[1], section_spans(gateway, found[0]))
-    history, budget = PageHistory(gateway, page), LineBudget(store, wiki, page, config)
+    history, budget = PageHistory(gateway, page, upto=found[0]), LineBudget(store, wiki, page, config)
     log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
     answered = answered_sections(store, wiki, page)
