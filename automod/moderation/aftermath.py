@@ -23,6 +23,7 @@ from automod.moderation.shared_tasks import (
 )
 from automod.onwiki import (
     ConfigPage,
+    WikiGateway,
     ensure_preload,
     log_implicit_report,
     post_config_notice,
@@ -36,6 +37,10 @@ from automod.store import Store
 __all__ = ["Aftermath"]
 
 log = logging.getLogger("automod.moderation.moderator")
+
+
+def _report_page_or_preload(gateway: WikiGateway, title: str, report_page: str) -> bool:
+    return gateway.same_title(title, report_page) or gateway.same_title(title, f"{report_page}/Preload")
 
 
 class Aftermath:
@@ -58,9 +63,9 @@ class Aftermath:
         shared = shared_page_title(served)
         if shared is not None and gateway.same_title(change.title, shared):
             return shared
-        if config is not None and config.false_positive_page and gateway.same_title(change.title,
-                                                                                     config.false_positive_page):
-            return config.false_positive_page
+        if config is not None and config.false_positive_page and _report_page_or_preload(gateway, change.title,
+                                                                                         config.false_positive_page):
+            return config.false_positive_page  # its preload's edits too: repaired by the pass
         return None
 
     def report_page_pass(self, served: ServedWiki, changes: Sequence[RecentChange]) -> None:
@@ -85,7 +90,7 @@ class Aftermath:
             return  # the shared false-positive page on the central wiki (shared_tasks.py)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
-                and gateway.same_title(change.title, config.false_positive_page)):
+                and _report_page_or_preload(gateway, change.title, config.false_positive_page)):
             # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
@@ -105,7 +110,7 @@ class Aftermath:
             return
         try:
             if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
-                ensure_preload(gateway, config.false_positive_page)
+                ensure_preload(gateway, config.false_positive_page, config)
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
                                  revert_rev=int(verdict.revert_rev_id or 0),

@@ -18,6 +18,7 @@ from automod.onwiki.exclusion import revision_excludes_bot
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
+from automod.onwiki.provenance import Author, Authorship, PageRevision, authors_of, line_authors, trusted_value
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
 from automod.onwiki.report_trust import same_user
 from automod.onwiki.reports import ensure_preload, log_implicit_report, process_report_page
@@ -42,6 +43,12 @@ from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
 
 __all__ = [
+    "Author",
+    "Authorship",
+    "PageRevision",
+    "authors_of",
+    "line_authors",
+    "trusted_value",
                     "AccountLimits",
         "CentralPage",
         "ConfigPage",

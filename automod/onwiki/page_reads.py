@@ -9,8 +9,10 @@ shares (login, rollback, edit, the skip rules' reads).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from automod.onwiki.gateway import WikiGateway, is_ip
+from automod.onwiki.provenance import PageRevision
 
 __all__ = ["PageRevision", "SectionSpan", "history", "section_spans", "user_rights"]
 
@@ -24,13 +26,6 @@ class SectionSpan:
     byte_offset: int
 
 
-@dataclass(frozen=True)
-class PageRevision:
-    rev_id: int
-    user: str
-    text: str
-
-
 def user_rights(gateway: WikiGateway, user: str) -> frozenset[str]:
     """The rights ``user`` holds now (an IP: those of logged-out editors), from the API."""
     if not user or is_ip(user):
@@ -40,11 +35,20 @@ def user_rights(gateway: WikiGateway, user: str) -> frozenset[str]:
 
 
 def history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevision]:
-    """The latest ``limit`` revisions of ``title`` with their text, newest first."""
-    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content", rvslots="main",
+    """The latest ``limit`` revisions of ``title`` with their text, parent and tags,
+    newest first (what :mod:`automod.onwiki.provenance` needs to tell who wrote what)."""
+    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content|tags", rvslots="main",
                          rvlimit=limit)["query"]["pages"][0]
-    return [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""))
-            for r in page.get("revisions", [])]
+    return [_revision(r) for r in page.get("revisions", [])]
+
+
+def _revision(raw: dict[str, Any]) -> PageRevision:
+    main = (raw.get("slots") or {}).get("main", {})
+    content = main.get("content")
+    hidden = not isinstance(content, str) or "texthidden" in main
+    return PageRevision(int(raw["revid"]), str(raw.get("user", "")), content if isinstance(content, str) else "",
+                        parent=int(raw["parentid"]) if "parentid" in raw else None,
+                        tags=frozenset(raw.get("tags") or ()), hidden=hidden)
 
 
 def section_spans(gateway: WikiGateway, rev_id: int) -> list[SectionSpan]:

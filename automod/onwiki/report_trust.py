@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.page_reads import PageRevision, history, user_rights
+from automod.onwiki.provenance import Author, authors_of
 from automod.store import Store
 
 __all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "mark_unfinished", "may_review", "passed",
-           "record_pass", "same_user", "unfinished"]
+           "record_pass", "same_user", "status_author", "unfinished"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
@@ -70,23 +71,26 @@ class PageHistory:
     gateway: WikiGateway
     page: str
     _revisions: list[PageRevision] | None = field(default=None, repr=False)
+    #: Authorship of this revision's text (the one a pass read), not of edits saved since.
+    upto: int | None = None
 
     def revisions(self) -> list[PageRevision]:
         if self._revisions is None:
             self._revisions = history(self.gateway, self.page, HISTORY_DEPTH)
         return self._revisions
 
-    def introduced_by(self, count: Callable[[str], int]) -> PageRevision | None:
-        """The newest revision that made ``count(text)`` grow (e.g. one more "status:
-        confirmed" line for a revision): whoever saved it made that change. None when the
-        change is older than the history read (then nobody is credited with it)."""
-        revisions = self.revisions()
-        for newer, older in zip(revisions, revisions[1:]):
-            if count(newer.text) > count(older.text):
-                return newer
-        if revisions and len(revisions) < HISTORY_DEPTH and count(revisions[-1].text) > 0:
-            return revisions[-1]  # the page's first revision
-        return None
+    def authors(self, count: Callable[[str], int]) -> list[Author]:
+        """Who really wrote each line of the current text in which ``count`` finds something
+        (e.g. a "status: confirmed" line for a revision), newest first, through reverts and
+        moves (:mod:`automod.onwiki.provenance`): a rollback of a blanking signs nothing."""
+        revisions = [r for r in self.revisions() if self.upto is None or r.rev_id <= self.upto]
+        return [a.author for a in authors_of(revisions, count) if a.author is not None]
+
+    def introduced_by(self, count: Callable[[str], int]) -> Author | None:
+        """The newest real author of a line ``count`` finds; None when nobody can be credited
+        (the line is older than the history read, or came back through a revert of unknown text)."""
+        found = self.authors(count)
+        return found[0] if found else None
 
 
 def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool:
@@ -96,6 +100,18 @@ def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool
         return False
     rights = user_rights(gateway, user) - gateway.anonymous_rights()
     return bool(rights & config.report_reviewer_rights)
+
+
+def status_author(history: PageHistory, count: Callable[[str], int], gateway: WikiGateway,
+                  config: CommunityConfig) -> tuple[Author | None, bool]:
+    """Who set a status: a reviewer who really wrote one of the lines ``count`` finds, and
+    True; else the newest real author of one (None: nobody can be credited), and False. A
+    revert — say, an admin rolling back a blanking — wrote none of the lines it brought back."""
+    authors = history.authors(count)
+    for author in authors:
+        if may_review(gateway, author.user, config):
+            return author, True
+    return (authors[0] if authors else None), False
 
 
 def answered_sections(store: Store, wiki: str, page: str) -> set[str]:

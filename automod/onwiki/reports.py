@@ -45,6 +45,7 @@ from automod.onwiki.report_page import (
     rev_number,
     status_count,
 )
+from automod.onwiki.report_surfaces import repair_header, repair_preload
 from automod.onwiki.report_trust import (
     LineBudget,
     PageHistory,
@@ -54,6 +55,7 @@ from automod.onwiki.report_trust import (
     passed,
     record_pass,
     same_user,
+    status_author,
     unfinished,
 )
 from automod.onwiki.wikitext import fragment, link, plain, summary
@@ -76,30 +78,31 @@ LINES_PER_PASS = 3
 LabelHook = Callable[[Store, str, int, str], None]
 
 
-def ensure_preload(gateway: WikiGateway, report_page: str) -> None:
-    """Create ``<report page>/Preload`` (what the one-click link pre-fills) if it is missing.
+def ensure_preload(gateway: WikiGateway, report_page: str, config: CommunityConfig | None = None) -> bool:
+    """Create ``<report page>/Preload`` (what the one-click link pre-fills), or repair it.
 
-    A version the bot saved itself and that differs from today's (signed with the bot's name
-    by older releases, or another language) is replaced; once a human edited it, it is theirs.
+    Its value as the bot or a reviewer (``config``'s rights) last set it stays; any other
+    change is undone, a marker naming a revision of its own is replaced whoever saved it, and
+    an older text of the bot's own is replaced by today's (:mod:`.report_surfaces`). True if saved.
     """
-    title = f"{report_page}/Preload"
     messages = messages_for(gateway)
-    wanted = preload_text(messages)
-    summary = messages.text("automod-report-preload-summary")
-    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content",
-                         rvslots="main")["query"]["pages"][0]
-    revisions = page.get("revisions") or []
-    if "missing" in page or not revisions:
-        try:
-            gateway.edit(title, text=wanted, summary=summary, create_only=True)
-        except WikiError as exc:
-            if "articleexists" not in str(exc):
-                raise
-        return
-    current = revisions[0]
-    if current.get("user") == gateway.bot_user and \
-            current["slots"]["main"].get("content", "").strip() != wanted.strip():
-        gateway.edit(title, text=wanted, summary=summary)
+    return repair_preload(gateway, f"{report_page}/Preload", preload_text(messages),
+                          messages.text("automod-report-preload-summary"), config)
+
+
+def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory, config: CommunityConfig) -> bool:
+    """At every pass: the preload and the page's header as trusted hands left them; True if the
+    report page itself was edited (its history read before is then stale)."""
+    try:
+        ensure_preload(gateway, page, config)
+    except WikiError as exc:  # the reports are still answered; the next pass tries again
+        log.error("%s: cannot check the preload of %s: %s", gateway.wiki.name, page, exc)
+    try:
+        return repair_header(gateway, page, history.revisions(),
+                             messages_for(gateway).text("automod-report-header-summary"), config)
+    except WikiError as exc:
+        log.error("%s: cannot check the header of %s: %s", gateway.wiki.name, page, exc)
+        return False
 
 
 def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
@@ -148,9 +151,14 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     found = gateway.page_text(page)
     if found is None:
         return 0
+    history = PageHistory(gateway, page, upto=found[0])  # read after the text: it holds every line of it
+    if _own_surfaces(gateway, page, history, config):
+        found = gateway.page_text(page)
+        if found is None:
+            return 0
+        history = PageHistory(gateway, page, upto=found[0])
     sections = page_sections(found[1], section_spans(gateway, found[0]))
-    run = _Pass(gateway, store, wiki, page, config, PageHistory(gateway, page),
-                LineBudget(store, wiki, page, config), on_label)
+    run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _apply_statuses(run, found[1], sections)
     answered = answered_sections(store, wiki, page)
@@ -252,9 +260,9 @@ def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
 
 def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], int],
                    sections: list[PageSection]) -> int:
-    changed = run.history.introduced_by(count)
+    changed, trusted = status_author(run.history, count, run.gateway, run.config)
     where = next((s for s in sections if count(s.body)), None)
-    if changed is not None and may_review(run.gateway, changed.user, run.config):
+    if changed is not None and trusted:
         _sync_status(run.store, run.wiki, rev_id, status, run.on_label)
         log.info("%s: %s set the report on r%d to %s (r%d)", run.wiki, changed.user, rev_id, status, changed.rev_id)
         if status == "confirmed" and where is not None:

@@ -27,10 +27,10 @@ from automod.onwiki.report_trust import (
     PageHistory,
     answered_sections,
     mark_unfinished,
-    may_review,
     passed,
     record_pass,
     same_user,
+    status_author,
     unfinished,
 )
 from automod.onwiki.shared_report_target import report_target
@@ -85,7 +85,7 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     if found is None:
         return 0
     sections = page_sections(found[1], section_spans(gateway, found[0]))
-    history, budget = PageHistory(gateway, page), LineBudget(store, wiki, page, config)
+    history, budget = PageHistory(gateway, page, upto=found[0]), LineBudget(store, wiki, page, config)
     log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
     answered = answered_sections(store, wiki, page)
@@ -168,9 +168,9 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
             count = shared_status_count(wiki, rev_id, status)
             if status == stored or count(text) == 0:
                 continue
-            changed = history.introduced_by(count)
+            changed, trusted = status_author(history, count, gateway, config)
             where = next((s for s in sections if count(s.body)), None)
-            if changed is not None and may_review(gateway, changed.user, config):
+            if changed is not None and trusted:
                 log.info("%s: %s set the shared report on %s r%d to %s", shared.central_wiki, changed.user, wiki,
                          rev_id, status)
                 if status == "confirmed" and where is not None:

@@ -56,6 +56,7 @@ class WikiClient:
         self.api_url = sandbox.api_url
         self.account = account
         self.ip = ip
+        self.signed_up: str | None = None  # an account this session created and logged in to
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only: never through an environment proxy
         self.session.headers["User-Agent"] = USER_AGENT + " tests"
@@ -66,7 +67,22 @@ class WikiClient:
 
     @property
     def name(self) -> str:
-        return self.account.name if self.account else (self.ip or "127.0.0.1")
+        return self.account.name if self.account else (self.signed_up or self.ip or "127.0.0.1")
+
+    def sign_up(self, name: str, password: str) -> WikiClient:
+        """Create the account ``name`` from this anonymous session and log it in (as a new
+        user would in a browser: ``createaccount``, then ``clientlogin``); returns self."""
+        token = self.token("createaccount")
+        res = self.post(action="createaccount", username=name, password=password, retype=password,
+                        createreturnurl="http://127.0.0.1/", createtoken=token)["createaccount"]
+        if res.get("status") != "PASS":
+            raise ApiError("createaccount-failed", str(res))
+        res = self.post(action="clientlogin", username=name, password=password,
+                        loginreturnurl="http://127.0.0.1/", logintoken=self.token("login"))["clientlogin"]
+        if res.get("status") != "PASS":
+            raise ApiError("clientlogin-failed", str(res))
+        self.signed_up = name
+        return self
 
     def _login(self, account: Account) -> None:
         token = self.get(action="query", meta="tokens", type="login")["query"]["tokens"]["logintoken"]
@@ -94,7 +110,7 @@ class WikiClient:
         return self._call("POST", params)
 
     def token(self, kind: str = "csrf") -> str:
-        if self.account is None and kind == "csrf":
+        if self.account is None and self.signed_up is None and kind == "csrf":
             return ANON_TOKEN
         return self.get(action="query", meta="tokens", type=kind)["query"]["tokens"][f"{kind}token"]
 
