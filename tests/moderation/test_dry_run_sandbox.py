@@ -25,7 +25,7 @@ pytestmark = pytest.mark.sandbox
 @pytest.fixture(autouse=True)
 def bot_switched_off(sandbox, wiki):
     """These tests follow the stream only: the community config says off (fail-fast decisions)."""
-    from moderation_helpers import set_config
+    from support.moderation_helpers import set_config
     set_config(wiki(sandbox.admin), {"enabled": False})
 
 
