@@ -97,6 +97,7 @@ class CommunityConfig:
     warning_trusted_right: str = "autoconfirmed"
     vandal_report_page: str = ""
     skip_editors_with_edits_at_least: int | None = None
+    exclusion_min_age_days: int = 7
 
     @property
     def model(self) -> str:
@@ -166,6 +167,7 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         warning_levels=int(warnings["levels"]), warning_window_days=int(warnings["window_days"]),
         warning_trusted_right=str(warnings["trusted_right"]), vandal_report_page=page["vandal_report_page"],
         skip_editors_with_edits_at_least=int(experienced) if experienced is not None else None,
+        exclusion_min_age_days=int(page["exclusion_min_age_days"]),
     ))
 
 

@@ -12,7 +12,7 @@ from automod.onwiki.community_config import config_page_problem, read_config_pag
 from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
 from automod.onwiki.editors import earlier_edit_count
-from automod.onwiki.exclusion import revision_excludes_bot
+from automod.onwiki.exclusion import ParentExclusion, exclusion_templates, parent_exclusion, revision_excludes_bot
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
@@ -75,6 +75,9 @@ __all__ = [
     "report_vandal",
     "review_config",
     "revision_excludes_bot",
+    "ParentExclusion",
+    "exclusion_templates",
+    "parent_exclusion",
     "same_title",
     "same_user",
     "send_notice",
