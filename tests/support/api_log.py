@@ -66,3 +66,19 @@ class ApiLog:
                 params[key] = unquote(value)
             found.append(ApiRequest(who, int(match["ms"]), params))
         return found
+
+
+def backdate_revision(sandbox_dir: Path, wiki: str, rev_id: int, days: float) -> None:
+    """Move revision ``rev_id``'s timestamp ``days`` into the past, in the sandbox's own
+    database (MediaWiki stamps live edits with the wall clock; a test of "has stood for a
+    week" cannot wait a week)."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    stamp = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y%m%d%H%M%S")
+    db = sqlite3.connect(sandbox_dir / "data" / f"{wiki}.sqlite", timeout=30.0)
+    try:
+        with db:
+            db.execute("UPDATE revision SET rev_timestamp = ? WHERE rev_id = ?", (stamp, rev_id))
+    finally:
+        db.close()
