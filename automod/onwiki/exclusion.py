@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,12 +103,12 @@ class ExclusionTemplates:
         return frozenset(n for n, t in self.targets.items() if t == "Nobots" or t in self.restricted)
 
 
-_TEMPLATES: dict[int, tuple[float, ExclusionTemplates]] = {}
+_TEMPLATES: weakref.WeakKeyDictionary[WikiGateway, tuple[float, ExclusionTemplates]] = weakref.WeakKeyDictionary()
 
 
 def exclusion_templates(gateway: WikiGateway) -> ExclusionTemplates:
     """The wiki's exclusion templates and their redirects (one query per run, refreshed hourly)."""
-    cached = _TEMPLATES.get(id(gateway))
+    cached = _TEMPLATES.get(gateway)
     if cached is not None and time.monotonic() - cached[0] < REDIRECTS_TTL:
         return cached[1]
     restricted = frozenset(str(t) for t in gateway.site.get_edit_restricted_templates())
@@ -120,7 +121,7 @@ def exclusion_templates(gateway: WikiGateway) -> ExclusionTemplates:
         for redirect in page.get("redirects", []):
             targets[str(redirect["title"]).partition(":")[2]] = target
     found = ExclusionTemplates(targets, restricted)
-    _TEMPLATES[id(gateway)] = (time.monotonic(), found)
+    _TEMPLATES[gateway] = (time.monotonic(), found)
     return found
 
 
