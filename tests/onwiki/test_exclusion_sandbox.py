@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.api_log import ApiLog, api_log_php, backdate_revision
 from support.moderation_helpers import REVERTING, set_config, top_revision
@@ -121,3 +123,32 @@ def test_a_candidate_costs_one_request_and_a_revert_two(sandbox, wiki, unique_ti
     assert outcome(bot, bad)[0] == "reverted"
     asked = api_log.since(mark, sandbox.bot.name)
     assert [r.params.get("action") for r in asked] == ["query", "rollback"], [r.module for r in asked]
+
+
+def test_text_is_read_with_pywikibots_rules_and_redirects_to_the_templates(sandbox, wiki, gateway):
+    from automod.onwiki.exclusion import exclusion_templates, text_excludes_bot
+
+    admin = wiki(sandbox.admin)
+    alias = f"No bots {uuid.uuid4().hex[:8]}"
+    admin.edit(f"Template:{alias}", "#REDIRECT [[Template:Nobots]]")
+    names = exclusion_templates(gateway)
+    assert names.targets.get(alias) == "Nobots", "redirects to the exclusion templates are read (once per run)"
+    me = gateway.bot_user
+    cases = {
+        "{{nobots}}": True, f"{{{{bots|deny={me}}}}}": True, "{{bots|deny=OtherBot}}": False,
+        "{{bots|allow=OtherBot}}": True, "{{bots|allow=all}}": False, "{{bots}}": False,
+        "<!-- {{nobots}} -->": False, "<nowiki>{{nobots}}</nowiki>": False, f"{{{{{alias}}}}}": True,
+        "Plain text with {{cite web|url=x}}.": False,
+    }
+    for text, excluded in cases.items():
+        assert text_excludes_bot(gateway, "Some article", text, names) is excluded, text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["{{", "}}", "|", "=", "nobots", "bots", "deny", "allow", "all", "<!--", "-->",
+                                 "<nowiki>", "{{#if:", "[[", "]]", "\n", " ", "Template:", "\u200e", "{{{1}}}"]),
+                max_size=30))
+def test_hostile_text_never_breaks_the_check(gateway, fragments):
+    from automod.onwiki.exclusion import exclusion_templates, text_excludes_bot
+
+    assert text_excludes_bot(gateway, "Some article", "".join(fragments), exclusion_templates(gateway)) in (True, False)
