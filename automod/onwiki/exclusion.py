@@ -27,6 +27,7 @@ it in the text restored. This history is read only for pages whose parent says "
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 import weakref
@@ -128,11 +129,22 @@ def exclusion_templates(gateway: WikiGateway) -> ExclusionTemplates:
 def text_excludes_bot(gateway: WikiGateway, title: str, text: str, names: ExclusionTemplates) -> bool:
     """Whether ``text`` itself invokes an exclusion template that keeps this bot away, by
     pywikibot's ``botMayEdit`` (a redirect to {{nobots}} read as {{nobots}})."""
+    if not _may_name(text, names):
+        return False  # the common case, without pywikibot's template extraction over the whole text
     page = _text_page_class(gateway.pywikibot.Page)(gateway.site, title, text, names.targets)
     try:
         return not bool(page.botMayEdit())
     except gateway.pywikibot.exceptions.Error as exc:
         raise WikiError(f"reading {{{{bots}}}} on {title!r}: {exc}") from exc
+
+
+def _may_name(text: str, names: ExclusionTemplates) -> bool:
+    """Whether ``text`` could invoke one of ``names`` at all (a cheap, generous substring test)."""
+    lowered = html.unescape(text).lower()  # MediaWiki decodes character references in titles
+    if "{{" not in lowered:
+        return False
+    return any(form in lowered for name in names.targets
+               for form in {name.lower(), name.lower().replace(" ", "_")})
 
 
 def invoked_templates(gateway: WikiGateway, text: str) -> frozenset[str]:
@@ -154,8 +166,10 @@ def _transcluded_exclusion(gateway: WikiGateway, text: str, used: set[str] | fro
     """The templates ``text`` invokes through which a forbidding exclusion template comes
     (empty: none), when the links table (``used``) shows one the text does not invoke."""
     forbidding = names.forbidding() & set(used)
+    if not forbidding:
+        return frozenset()
     invoked = invoked_templates(gateway, text)
-    if not forbidding or forbidding & invoked:
+    if forbidding & invoked:
         return frozenset()  # none used, or written in the text itself (the text check decides)
     return _wrappers(gateway, invoked - set(names.targets), names)
 
@@ -195,6 +209,9 @@ def parent_exclusion(gateway: WikiGateway, context: RevisionContext, config: Com
 
     counts, why = exclusion_counts(gateway, context, config, editor, excludes,
                                    time.time() if now is None else now)
+    log.info("%s r%s: the parent excludes this bot (%s); %s: %s", gateway.wiki.name, context.rev_id,
+             "in its text" if direct else f"through {', '.join(sorted(wrappers))}",
+             "counts" if counts else "ignored", why)
     return ParentExclusion(True, counts, why)
 
 

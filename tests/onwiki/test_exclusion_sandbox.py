@@ -138,7 +138,7 @@ def test_text_is_read_with_pywikibots_rules_and_redirects_to_the_templates(sandb
         "{{nobots}}": True, f"{{{{bots|deny={me}}}}}": True, "{{bots|deny=OtherBot}}": False,
         "{{bots|allow=OtherBot}}": True, "{{bots|allow=all}}": False, "{{bots}}": False,
         "<!-- {{nobots}} -->": False, "<nowiki>{{nobots}}</nowiki>": False, f"{{{{{alias}}}}}": True,
-        "Plain text with {{cite web|url=x}}.": False,
+        "Plain text with {{cite web|url=x}}.": False, "{{nob&#111;ts}}": True,
     }
     for text, excluded in cases.items():
         assert text_excludes_bot(gateway, "Some article", text, names) is excluded, text
