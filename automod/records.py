@@ -109,6 +109,16 @@ class RevisionContext:
     top_rev_id: int
     top_user: str
     bot_blocks: tuple[BlockInfo, ...] = ()
+    #: Someone other than ``user`` edited the page after this revision (a rollback of ``user``
+    #: would not undo it); read in the same round trip when the revision is not the top one.
+    edited_since_by_others: bool = False
+    #: The parent revision's wikitext and this revision's, when the caller asked for them
+    #: (the {{bots}}/{{nobots}} check reads them; None: not asked, or hidden).
+    parent_text: str | None = None
+    text: str | None = None
+    #: Which of the templates the caller asked about the page's current revision uses, as
+    #: the links table says (title without namespace; through transclusion too).
+    templates_used: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,7 @@ def served(settings: Path, model_dir: Path, name: str, revs: list[int], n: int, 
            concurrency: int, batch: int = 1) -> dict[str, float]:
     """``n`` predictions from the server, one revision per request or ``batch`` per request."""
     import requests
+
     from support.serve_helpers import ServeProcess
 
     with ServeProcess(settings, model_dir, "--workers", str(workers), "--threads", str(SCORER_THREADS), name=name,

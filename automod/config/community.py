@@ -101,6 +101,7 @@ class CommunityConfig:
     revert_method: RevertMethod = RevertMethod.ROLLBACK
     skip_editors_min_account_days: int = 30
     breaker_heal_seconds: int = 1800
+    exclusion_min_age_days: int = 7
 
     @property
     def model(self) -> str:
@@ -173,6 +174,7 @@ def parse_config(text: str, available_models: Collection[str]) -> ParsedConfig:
         revert_method=RevertMethod(page["revert_method"]),
         skip_editors_min_account_days=int(page["skip_editors_min_account_days"]),
         breaker_heal_seconds=int(page["breaker_heal_seconds"]),
+        exclusion_min_age_days=int(page["exclusion_min_age_days"]),
     ))
 
 

@@ -100,9 +100,10 @@ class AsOfEditGateway:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def revision_context(self, change: RecentChange) -> RevisionContext:
-        ctx: RevisionContext = self._inner.revision_context(change)
-        return dataclasses.replace(ctx, tags=ctx.tags - LATER_TAGS, top_rev_id=ctx.rev_id, top_user=ctx.user)
+    def revision_context(self, change: RecentChange, **options: Any) -> RevisionContext:
+        ctx: RevisionContext = self._inner.revision_context(change, **options)
+        return dataclasses.replace(ctx, tags=ctx.tags - LATER_TAGS, top_rev_id=ctx.rev_id, top_user=ctx.user,
+                                   edited_since_by_others=False)
 
 
 class BacktestWiki(ServedWiki):

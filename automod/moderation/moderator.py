@@ -24,7 +24,8 @@ from automod.errors import ScoringError, WikiError
 from automod.moderation.aftermath import Aftermath
 from automod.moderation.decide import breaker_heals, breaker_trips, decide, rate_window_start
 from automod.moderation.history_facts import with_history_facts
-from automod.moderation.page_facts import with_page_facts
+from automod.moderation.page_facts import read_context
+from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.moderation.restart import Restart
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary, rollback_summary
@@ -102,6 +103,8 @@ class Decision:
     verdict: Verdict
     transient: bool = False
     follow_ups: tuple[FollowUp, ...] = ()
+    #: The revision context read for it (the rollback-target check answers from it).
+    context: RevisionContext | None = None
 
 
 _OUTPUT_LOCK = threading.Lock()
@@ -210,7 +213,7 @@ class Moderator:
             verdict = shielded
             self._record(change, verdict, stream_url, event_id)
         elif verdict.outcome is Outcome.REVERT:
-            verdict = self._revert(change, verdict)
+            verdict = self._revert(change, verdict, decision.context)
         else:
             self._record(change, verdict, stream_url, event_id)
         if verdict.outcome is Outcome.REVERTED and shielded is None:
@@ -290,9 +293,9 @@ class Moderator:
         skip = cheap_skip(facts)
         if skip:
             return Decision(base.with_(reason=str(skip)))
+        self._score_ahead(served, config, change)
         try:
-            facts = with_page_facts(dataclasses.replace(facts, context=served.gateway.revision_context(change)),
-                                    served.gateway)
+            facts = read_context(facts, served.gateway)
             facts = with_history_facts(facts, served.gateway)
         except WikiError as exc:
             return Decision(base.with_(outcome=Outcome.ERROR, reason=f"{WikiProblem.WIKI_ERROR.value}: {exc}"),
@@ -329,7 +332,7 @@ class Moderator:
         return Decision(base.with_(outcome=decision.outcome, reason=decision.reason,
                                    model=scores[0].model, model_version=scores[0].version,
                                    probability=decision.probability, threshold=decision.threshold),
-                        follow_ups=healed)
+                        follow_ups=healed, context=facts.context)
 
     def _breaker(self, wiki: str, config_rev: int | None, config: CommunityConfig,
                  now: float) -> tuple[bool, tuple[FollowUp, ...]]:
@@ -411,18 +414,34 @@ class Moderator:
                  change.user, previous.rev_id, previous.user, revert)
         return verdict.with_(outcome=Outcome.REVERTED, reason=f"run-with-r{previous.rev_id}", revert_rev_id=revert)
 
-    def _revert(self, change: RecentChange, verdict: Verdict) -> Verdict:
+    @staticmethod
+    def _score_ahead(served: ServedWiki, config: CommunityConfig, change: RecentChange) -> None:
+        """Let a remote scorer that scores concurrently (``scoring.max_in_flight`` > 1) start
+        on ``change`` now, so its answer and the revision context read overlap; the score is
+        taken when the skip rules let the edit through (a skipped one costs one request)."""
+        assert change.rev_id is not None
+        for choice in config.models:
+            try:
+                scorer = served.scorer(choice.model)
+            except (ScoringError, WikiError):
+                return  # met again, and recorded, when the edit is scored
+            if isinstance(scorer, ConcurrentPrefetch):
+                scorer.prefetch(change.wiki, [change.rev_id])
+
+    def _revert(self, change: RecentChange, verdict: Verdict, context: RevisionContext | None = None) -> Verdict:
         """Commit the intent, roll back, and say how it went (the caller records it)."""
         served = self.wikis[change.wiki]
         config = served.applied.config
         assert served.gateway is not None and config is not None and change.rev_id is not None
         self._record(change, verdict.with_(outcome=Outcome.REVERTING), None, None)
         summary = rollback_summary(config, served.gateway, change, verdict)
-        return self._rollback(change, summary, attempt=0, verdict=verdict)
+        return self._rollback(change, summary, attempt=0, verdict=verdict, context=context)
 
-    def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict) -> Verdict:
+    def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict,
+                  context: RevisionContext | None = None) -> Verdict:
         """Send the rollback when the wiki's rate limit has room (rollback.py); ``verdict``
-        with what came of it."""
+        with what came of it. With the revision ``context`` just read, the target check
+        answers from it (no request); without, it asks the wiki."""
         served, config = self.wikis[change.wiki], self.wikis[change.wiki].applied.config
         assert served.gateway is not None and change.rev_id is not None and config is not None
         max_age = config.max_edit_age_minutes
@@ -431,7 +450,8 @@ class Moderator:
             return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=waiting)
         started = time.monotonic()
         try:  # the event's title and user are claims: the wiki must confirm them first
-            problem = served.gateway.rollback_target_problem(change.title, change.rev_id, change.user)
+            problem = (served.gateway.context_target_problem(change, context) if context is not None
+                       else served.gateway.rollback_target_problem(change.title, change.rev_id, change.user))
         except WikiError as exc:
             problem = TargetProblem(WikiProblem.WIKI_ERROR, str(exc))
         wiki_error = problem is not None and problem.kind is WikiProblem.WIKI_ERROR
@@ -495,8 +515,10 @@ class Moderator:
                 facts = EditFacts(change=change, config=config, bot_user=gateway.bot_user, now=self.clock(),
                                   reverts_of_user_on_page_24h=0)
                 reason: str | None
+                context: RevisionContext | None = None
                 try:
-                    facts = dataclasses.replace(facts, context=gateway.revision_context(change))
+                    context = gateway.revision_context(change)
+                    facts = dataclasses.replace(facts, context=context)
                     skip = too_old(facts) or context_skip(facts)
                     reason = str(skip) if skip else None
                 except WikiError as exc:
@@ -504,7 +526,7 @@ class Moderator:
                 if reason:
                     verdict = recorded.with_(outcome=Outcome.ROLLBACK_ABANDONED, reason=reason)
                 else:
-                    verdict = self._rollback(change, item.summary, item.attempts, recorded)
+                    verdict = self._rollback(change, item.summary, item.attempts, recorded, context=context)
                     if verdict.outcome is Outcome.REVERTED:
                         self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
             self.store.update_decision(change.wiki, change.rev_id, verdict)

@@ -1,9 +1,28 @@
 """The bot-exclusion protocol ({{bots}} / {{nobots}} with allow= / deny= / optout=).
 
-Interpreted by pywikibot's own ``Page.botMayEdit`` (no second parser): on a user talk page
-before any notice, and on an article — but read in the edit's **parent** revision, never in
-the text the edit added, so a vandal cannot escape a revert by adding ``{{nobots}}``
-(ClueBot NG reads the edit's own text and can be escaped that way).
+Interpreted by pywikibot's own ``Page.botMayEdit`` (no second parser), over a given text: on a
+user talk page before any notice, and on an article — read in the edit's **parent** revision,
+never in the text the edit added, so a vandal cannot escape a revert by adding ``{{nobots}}``.
+
+On the per-candidate path nothing is parsed. The revision context read
+(``WikiGateway.revision_context``) brings the parent's and the edit's wikitext and, from the
+links table, which exclusion templates the page's current revision uses (``tltemplates``: the
+exclusion templates and their redirects, read once per run). The parent's text settles a
+directly written ``{{nobots}}`` (redirects to the templates count as the templates). A
+``{{nobots}}`` that comes only through another template (the links table shows it, the text does
+not) is traced to the templates the parent text invokes, with one cheap links-table read of
+those templates — only for pages the links table shows as excluded. Through transclusion only
+``{{nobots}}`` (and the family's restricted templates) count: a transcluded ``{{bots|…}}``'s
+parameters are not in any text the bot reads (pywikibot ignores it too). Known limit: an edit
+that removes the very template that transcluded ``{{nobots}}`` is judged as if it had not been
+there (the links table no longer shows it, and nothing cheaper than a parse of the parent would).
+
+An exclusion found is then judged by who wrote it (:func:`exclusion_counts`): it counts only if
+it has stood for ``exclusion_min_age_days`` or was added by a trusted user (holding one of the
+community's ``report_reviewer_rights``, read through the API; never the editor being judged, an
+IP, or a right logged-out users hold). A revert authors nothing: when the revision that brought
+the exclusion back is a rollback, undo or manual revert, the author is the one who first added
+it in the text restored. This history is read only for pages whose parent says "excluded".
 
 On a user talk page, an exclusion withholds the bot's notice only if the page's owner or a
 trusted user added it (:func:`talk_page_excludes_bot`): read from the page's history, and only
@@ -14,18 +33,33 @@ edit vanished, and the link to report the bot's mistake.
 
 from __future__ import annotations
 
+import html
 import logging
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from automod.config import CommunityConfig
 from automod.errors import WikiError
-from automod.onwiki.gateway import WikiGateway, same_title
-from automod.onwiki.warnings import REVERT_TAGS, trusted_authors
+from automod.onwiki.gateway import WikiGateway, is_ip, same_title
+from automod.onwiki.warnings import trusted_authors
+from automod.records import RevisionContext
 
-__all__ = ["bot_may_edit", "revision_excludes_bot", "talk_page_excludes_bot"]
+__all__ = ["ParentExclusion", "bot_may_edit", "exclusion_templates", "parent_exclusion",
+           "revision_excludes_bot", "talk_page_excludes_bot", "text_excludes_bot"]
 
 log = logging.getLogger("automod.onwiki.exclusion")
 
+#: Tags of revisions that restore an earlier text: they author nothing of it.
+REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
+#: History read per request, and at most this many requests, when an exclusion's author is traced.
+HISTORY_BATCH, HISTORY_REQUESTS = 10, 5
+#: The templates' redirects are read once per run per wiki, then again after this long.
+REDIRECTS_TTL = 3600.0
 #: Talk-page revisions read (newest first, with their texts) to find who added an exclusion;
 #: past them its author is unknown and it is not honoured (else a flood of edits, or a few
 #: 2 MB ones, would launder an exclusion anyone planted).
@@ -36,15 +70,35 @@ EXCLUSION_TEXT_BYTES = 10_000_000
 _BATCH = 50
 
 
+@dataclass(frozen=True)
+class ParentExclusion:
+    """What the parent revision says about this bot: excluded or not, and whether it counts."""
+
+    excluded: bool
+    counts: bool = False
+    why: str = ""
+
+
 def bot_may_edit(gateway: WikiGateway, title: str) -> bool:
-    """Whether the current text of ``title`` lets this bot edit it (a missing page does)."""
-    try:
-        parsed = gateway.parse(page=title, prop="wikitext|templates")
-    except WikiError as exc:
-        if "missingtitle" in str(exc):
-            return True
-        raise
-    return _allows(gateway, title, parsed)
+    """Whether the current text of ``title`` lets this bot edit it (a missing page does):
+    its text and the exclusion templates its links table shows (one query, no parse)."""
+    names = exclusion_templates(gateway)
+    current = _current_text(gateway, title, names)
+    if current is None:
+        return True
+    text, used = current
+    return not (text_excludes_bot(gateway, title, text, names) or _transcluded_exclusion(gateway, text, used, names))
+
+
+def _current_text(gateway: WikiGateway, title: str,
+                  names: ExclusionTemplates) -> tuple[str, frozenset[str]] | None:
+    """The current text of ``title`` and the exclusion templates its links table shows (None: missing)."""
+    page = gateway.query(titles=title, prop="revisions|templates", rvprop="ids|content", rvslots="main",
+                         tltemplates="|".join(names.titles), tllimit="max")["query"]["pages"][0]
+    if "missing" in page or not page.get("revisions"):
+        return None
+    text = str(page["revisions"][0].get("slots", {}).get("main", {}).get("content", ""))
+    return text, frozenset(str(t["title"]).partition(":")[2] for t in page.get("templates", []))
 
 
 def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) -> bool:
@@ -55,15 +109,22 @@ def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) 
     restores is looked at instead). Unknown (a hidden text or author, or beyond the history
     read: :data:`EXCLUSION_HISTORY`, :data:`EXCLUSION_TEXT_BYTES`): not honoured."""
     title = f"User talk:{user}"
-    try:
-        parsed = gateway.parse(page=title, prop="wikitext|templates")
-    except WikiError as exc:
-        if "missingtitle" in str(exc):
-            return False
-        raise
-    if _allows(gateway, title, parsed):
+    names = exclusion_templates(gateway)
+    current = _current_text(gateway, title, names)
+    if current is None:
         return False
-    author = _exclusion_author(gateway, title, parsed.get("templates", []))
+    text, used = current
+    wrappers = _transcluded_exclusion(gateway, text, used, names)
+    if not (text_excludes_bot(gateway, title, text, names) or wrappers):
+        return False
+
+    def excludes(older: str) -> bool:
+        # an older text judged with the templates the current one uses: it is the current
+        # exclusion whose origin is sought
+        return text_excludes_bot(gateway, title, older, names) or bool(
+            wrappers and invoked_templates(gateway, older) & wrappers)
+
+    author = _exclusion_author(gateway, title, excludes)
     if author and (same_title(author, user) or trusted_authors(gateway, trusted_right, {author})):
         return True
     log.info("%s: {{bots}}/{{nobots}} on %s was added by %s, neither its owner nor trusted: not honoured",
@@ -72,11 +133,9 @@ def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) 
     return False
 
 
-def _exclusion_author(gateway: WikiGateway, title: str, templates: list[dict[str, Any]]) -> str | None:
+def _exclusion_author(gateway: WikiGateway, title: str, excludes: Callable[[str], bool]) -> str | None:
     """Who added the exclusion the current text of ``title`` holds ("" if unknown: hidden);
-    None past :data:`EXCLUSION_HISTORY` revisions or :data:`EXCLUSION_TEXT_BYTES`. Each older
-    text is judged with the templates the current revision uses: it is the current exclusion
-    whose origin is sought."""
+    None past :data:`EXCLUSION_HISTORY` revisions or :data:`EXCLUSION_TEXT_BYTES`."""
     params: dict[str, Any] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|tags|content",
                               "rvslots": "main", "rvlimit": _BATCH}
     read = size = 0
@@ -91,7 +150,7 @@ def _exclusion_author(gateway: WikiGateway, title: str, templates: list[dict[str
             if not isinstance(content, str):
                 return ""  # a hidden text: what it holds, and so who added the exclusion, is unknown
             size += len(content)
-            if not _allows(gateway, title, {"wikitext": content, "templates": templates}):
+            if excludes(content):
                 introducer = rev
                 continue
             if introducer is None:  # before any run began (the reverted-to text's run is next)
@@ -108,39 +167,270 @@ def _exclusion_author(gateway: WikiGateway, title: str, templates: list[dict[str
 
 
 def revision_excludes_bot(gateway: WikiGateway, title: str, rev_id: int) -> bool:
-    """Whether revision ``rev_id`` of ``title`` (its own text, and the templates it used)
-    tells this bot to stay away."""
-    return not _allows(gateway, title, gateway.parse(oldid=rev_id, prop="wikitext|templates"))
+    """Whether revision ``rev_id`` of ``title`` (its own text) tells this bot to stay away."""
+    data = gateway.query(revids=rev_id, prop="revisions", rvprop="ids|content", rvslots="main")["query"]
+    pages = data.get("pages") or [{}]
+    revisions = pages[0].get("revisions") or [{}]
+    text = str(revisions[0].get("slots", {}).get("main", {}).get("content", ""))
+    return text_excludes_bot(gateway, title, text, exclusion_templates(gateway))
 
 
-def _allows(gateway: WikiGateway, title: str, parsed: dict[str, Any]) -> bool:
-    page = _revision_page_class(gateway.pywikibot.Page)(gateway.site, title, parsed)
+@dataclass(frozen=True)
+class ExclusionTemplates:
+    """The exclusion templates of a wiki with their redirects (``No bots`` → ``Nobots``)."""
+
+    targets: dict[str, str]  # any name (without namespace) → the template it stands for
+    restricted: frozenset[str]  # the family's edit-restricted templates (pywikibot), by name
+
+    @property
+    def titles(self) -> list[str]:
+        return [f"Template:{name}" for name in sorted(self.targets)]
+
+    def forbidding(self) -> frozenset[str]:
+        """Names that exclude whatever their parameters: {{nobots}} and the restricted ones."""
+        return frozenset(n for n, t in self.targets.items() if t == "Nobots" or t in self.restricted)
+
+
+_TEMPLATES: weakref.WeakKeyDictionary[WikiGateway, tuple[float, ExclusionTemplates]] = weakref.WeakKeyDictionary()
+
+
+def exclusion_templates(gateway: WikiGateway) -> ExclusionTemplates:
+    """The wiki's exclusion templates and their redirects (one query per run, refreshed hourly)."""
+    cached = _TEMPLATES.get(gateway)
+    if cached is not None and time.monotonic() - cached[0] < REDIRECTS_TTL:
+        return cached[1]
+    restricted = frozenset(str(t) for t in gateway.site.get_edit_restricted_templates())
+    bases = ["Bots", "Nobots", *sorted(restricted)]
+    targets = {name: name for name in bases}
+    data = gateway.query(titles="|".join(f"Template:{n}" for n in bases), prop="redirects",
+                         rdnamespace=10, rdlimit="max")["query"]
+    for page in data.get("pages", []):
+        target = str(page.get("title", "")).partition(":")[2]
+        for redirect in page.get("redirects", []):
+            targets[str(redirect["title"]).partition(":")[2]] = target
+    found = ExclusionTemplates(targets, restricted)
+    _TEMPLATES[gateway] = (time.monotonic(), found)
+    return found
+
+
+def text_excludes_bot(gateway: WikiGateway, title: str, text: str, names: ExclusionTemplates) -> bool:
+    """Whether ``text`` itself invokes an exclusion template that keeps this bot away, by
+    pywikibot's ``botMayEdit`` (a redirect to {{nobots}} read as {{nobots}})."""
+    if not _may_name(text, names):
+        return False  # the common case, without pywikibot's template extraction over the whole text
+    page = _text_page_class(gateway.pywikibot.Page)(gateway.site, title, text, names.targets)
     try:
-        return bool(page.botMayEdit())
+        return not bool(page.botMayEdit())
     except gateway.pywikibot.exceptions.Error as exc:
         raise WikiError(f"reading {{{{bots}}}} on {title!r}: {exc}") from exc
 
 
-@lru_cache(maxsize=None)
-def _revision_page_class(page_class: Any) -> Any:
-    class RevisionPage(page_class):  # type: ignore[misc]  # pywikibot's Page, untyped: subclassing Any
-        """A page as one parsed revision shows it: its text and the templates it used
-        (pywikibot would otherwise read the current revision's)."""
+def _may_name(text: str, names: ExclusionTemplates) -> bool:
+    """Whether ``text`` could invoke one of ``names`` at all (a cheap, generous substring test)."""
+    lowered = html.unescape(text).lower()  # MediaWiki decodes character references in titles
+    if "{{" not in lowered:
+        return False
+    return any(form in lowered for name in names.targets
+               for form in {name.lower(), name.lower().replace(" ", "_")})
 
-        def __init__(self, site: Any, title: str, parsed: dict[str, Any]) -> None:
-            self._revision_templates = [page_class(site, t["title"]) for t in parsed.get("templates", [])]
-            self._revision_text = str(parsed.get("wikitext", ""))
+
+def invoked_templates(gateway: WikiGateway, text: str) -> frozenset[str]:
+    """The templates ``text`` invokes directly (title without namespace, as MediaWiki spells it)."""
+    textlib = gateway.pywikibot.textlib
+    found = set()
+    for name, _ in textlib.extract_templates_and_params(text, strip=True):
+        try:
+            link = gateway.pywikibot.Link(name, gateway.site, default_namespace=10)
+            if link.namespace == 10:
+                found.add(link.title)
+        except gateway.pywikibot.exceptions.Error:
+            continue  # a parser function or magic word
+    return frozenset(found)
+
+
+def _transcluded_exclusion(gateway: WikiGateway, text: str, used: set[str] | frozenset[str],
+                           names: ExclusionTemplates) -> frozenset[str]:
+    """The templates ``text`` invokes through which a forbidding exclusion template comes
+    (empty: none), when the links table (``used``) shows one the text does not invoke."""
+    forbidding = names.forbidding() & set(used)
+    if not forbidding:
+        return frozenset()
+    invoked = invoked_templates(gateway, text)
+    if forbidding & invoked:
+        return frozenset()  # none used, or written in the text itself (the text check decides)
+    return _wrappers(gateway, invoked - set(names.targets), names)
+
+
+def _wrappers(gateway: WikiGateway, candidates: Sequence[str] | frozenset[str],
+              names: ExclusionTemplates) -> frozenset[str]:
+    """Which of ``candidates`` (template names) transclude a forbidding exclusion template."""
+    forbidding = [f"Template:{n}" for n in sorted(names.forbidding())]
+    found: set[str] = set()
+    ordered = sorted(candidates)
+    for start in range(0, len(ordered), 50):
+        chunk = ordered[start:start + 50]
+        data = gateway.query(titles="|".join(f"Template:{n}" for n in chunk), prop="templates",
+                             tltemplates="|".join(forbidding), tllimit="max")["query"]
+        for page in data.get("pages", []):
+            if page.get("templates"):
+                found.add(str(page["title"]).partition(":")[2])
+    return frozenset(found)
+
+
+def parent_exclusion(gateway: WikiGateway, context: RevisionContext, config: CommunityConfig,
+                     editor: str, now: float | None = None) -> ParentExclusion:
+    """Whether the edit's parent revision excludes this bot and whether that counts (see the
+    module's text); ``context`` read with ``texts`` and the :func:`exclusion_templates`."""
+    if context.parent_id is None or context.parent_text is None:
+        return ParentExclusion(False)
+    names = exclusion_templates(gateway)
+    direct = text_excludes_bot(gateway, context.title, context.parent_text, names)
+    wrappers = frozenset() if direct else _transcluded_exclusion(
+        gateway, context.parent_text, context.templates_used, names)
+    if not direct and not wrappers:
+        return ParentExclusion(False)
+
+    def excludes(text: str) -> bool:
+        return text_excludes_bot(gateway, context.title, text, names) or bool(
+            wrappers and invoked_templates(gateway, text) & wrappers)
+
+    counts, why = exclusion_counts(gateway, context, config, editor, excludes,
+                                   time.time() if now is None else now)
+    log.info("%s r%s: the parent excludes this bot (%s); %s: %s", gateway.wiki.name, context.rev_id,
+             "in its text" if direct else f"through {', '.join(sorted(wrappers))}",
+             "counts" if counts else "ignored", why)
+    return ParentExclusion(True, counts, why)
+
+
+@dataclass(frozen=True)
+class _Rev:
+    rev_id: int
+    user: str
+    timestamp: float
+    tags: frozenset[str]
+    sha1: str
+    text: str | None
+
+
+def exclusion_counts(gateway: WikiGateway, context: RevisionContext, config: CommunityConfig, editor: str,
+                     excludes: Any, now: float) -> tuple[bool, str]:
+    """Whether the exclusion the parent revision carries counts: it has stood since
+    ``now - exclusion_min_age_days``, or the user who (really) added it is trusted."""
+    cutoff = now - config.exclusion_min_age_days * 86400
+    revisions = _History(gateway, context.title, int(context.parent_id or 0))
+    index = 0
+    while True:
+        # The run of revisions, from ``index`` back, that carry the exclusion.
+        start = index
+        while True:
+            rev = revisions.get(start)
+            if rev is None:
+                return True, "stood through all the history read"
+            if rev.timestamp <= cutoff:
+                return True, f"stood since before {config.exclusion_min_age_days} days ago"
+            older = revisions.get(start + 1)
+            if older is None or older.text is None or not excludes(older.text):
+                break
+            start += 1
+        adder = revisions.get(start)
+        assert adder is not None
+        if adder.tags & REVERT_TAGS:  # a revert authors nothing: who wrote the text it restored?
+            restored = revisions.restored_by(start)
+            if restored is None:
+                return False, f"restored by a revert in r{adder.rev_id} from a text not found in the history read"
+            index = restored
+            continue
+        trusted = _trusted(gateway, adder.user, editor, config)
+        who = f"added by {adder.user!r} in r{adder.rev_id}"
+        return trusted, f"{who} ({'trusted' if trusted else 'untrusted'}, recent)"
+
+
+class _History:
+    """The page's revisions from the parent back, read in batches as needed (with their text)."""
+
+    def __init__(self, gateway: WikiGateway, title: str, start_id: int) -> None:
+        self.gateway, self.title = gateway, title
+        self.revs: list[_Rev] = []
+        self._continue: dict[str, Any] | None = {"rvstartid": start_id}
+        self._requests = 0
+
+    def get(self, index: int) -> _Rev | None:
+        while index >= len(self.revs) and self._continue is not None and self._requests < HISTORY_REQUESTS:
+            self._read()
+        return self.revs[index] if index < len(self.revs) else None
+
+    def _read(self) -> None:
+        assert self._continue is not None
+        self._requests += 1
+        data = self.gateway.query(titles=self.title, prop="revisions", rvdir="older", rvlimit=HISTORY_BATCH,
+                                  rvprop="ids|user|timestamp|tags|sha1|content", rvslots="main", **self._continue)
+        for raw in data["query"]["pages"][0].get("revisions", []):
+            main = (raw.get("slots") or {}).get("main") or {}
+            stamp = datetime.fromisoformat(str(raw["timestamp"]).replace("Z", "+00:00")).timestamp()
+            self.revs.append(_Rev(int(raw["revid"]), str(raw.get("user", "")), stamp, frozenset(raw.get("tags", [])),
+                                  str(raw.get("sha1", "")), main.get("content") if "texthidden" not in main else None))
+        more = data.get("continue")
+        self._continue = {k: v for k, v in more.items() if k.startswith("rv")} if more else None
+
+    def restored_by(self, index: int) -> int | None:
+        """The index of the older revision whose text revision ``index`` restores, if any."""
+        rev = self.get(index)
+        if rev is None or not rev.sha1:
+            return None
+        probe = index + 2  # the one right before it is what was reverted
+        while (older := self.get(probe)) is not None:
+            if older.sha1 == rev.sha1:
+                return probe
+            probe += 1
+        return None
+
+
+def _trusted(gateway: WikiGateway, user: str, editor: str, config: CommunityConfig) -> bool:
+    if not user or is_ip(user) or user.replace("_", " ") == editor.replace("_", " "):
+        return False
+    users = gateway.query(list="users", ususers=user, usprop="rights")["query"].get("users", [])
+    rights = frozenset(users[0].get("rights", [])) if users and "missing" not in users[0] else frozenset()
+    return bool((rights - gateway.anonymous_rights()) & config.report_reviewer_rights)
+
+
+@lru_cache(maxsize=None)
+def _text_page_class(page_class: Any) -> Any:
+    class TextPage(page_class):  # type: ignore[misc]  # pywikibot's Page, untyped: subclassing Any
+        """A page as one text shows it (pywikibot would otherwise read the current revision):
+        every template the text invokes counts as used, and a redirect to an exclusion
+        template stands for that template."""
+
+        def __init__(self, site: Any, title: str, text: str, targets: dict[str, str]) -> None:
+            self._given_text = text
+            self._targets = targets
             super().__init__(site, title)
 
         @property
         def text(self) -> str:  # read-only: pywikibot's setter would check the current text
-            return self._revision_text
+            return self._given_text
 
         def templates(self, *, content: bool = False, namespaces: Any = None) -> list[Any]:
-            found = self._revision_templates
+            import pywikibot
+
+            found = []
+            for name, _ in pywikibot.textlib.extract_templates_and_params(self._given_text, strip=True):
+                try:
+                    found.append(page_class(pywikibot.Link(name, self.site, default_namespace=10)))
+                except pywikibot.exceptions.Error:
+                    continue
             if namespaces is None:
-                return list(found)
+                return found
             wanted = self.site.namespaces.resolve(namespaces)
             return [t for t in found if t.namespace() in wanted]
 
-    return RevisionPage
+        def templatesWithParams(self) -> list[tuple[Any, list[str]]]:  # noqa: N802 - pywikibot's name
+            mapped = []
+            for template, params in super().templatesWithParams():
+                name = template.title(with_ns=False)
+                target = self._targets.get(name)
+                if target is not None and target != name:
+                    template = page_class(self.site, f"Template:{target}")
+                mapped.append((template, params))
+            return mapped
+
+    return TextPage

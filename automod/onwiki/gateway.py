@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -163,6 +163,7 @@ class WikiGateway:
             if login:
                 self.site.login()
         self._anon_rights: frozenset[str] | None = None
+        self._month_names: list[str] | None = None
 
     @property
     def bot_user(self) -> str:
@@ -213,8 +214,13 @@ class WikiGateway:
             self._anon_rights = frozenset(next((g["rights"] for g in groups if g["name"] == "*"), []))
         return self._anon_rights
 
-    def revision_context(self, change: RecentChange) -> RevisionContext:
-        """What the skip rules need, in one API round trip (two if someone edited since)."""
+    def revision_context(self, change: RecentChange, *, texts: bool = False,
+                         templates: Sequence[str] = ()) -> RevisionContext:
+        """What the skip rules and the rollback-target check need, in one API round trip (two
+        only when someone edited the page since): the revision's page, user and tags, its
+        parent's user, the page's top revision, the editor's rights, the bot's blocks; with
+        ``texts``, the parent's and the revision's wikitext; with ``templates`` (titles with
+        namespace), which of them the page's current revision uses (a links-table read)."""
         assert change.rev_id is not None
         revids = [change.rev_id] + ([change.parent_id] if change.parent_id else [])
         params: dict[str, Any] = {
@@ -222,6 +228,10 @@ class WikiGateway:
             "prop": "revisions|info", "rvprop": "ids|user|tags|timestamp", "inprop": "protection",
             "list": "blocks", "bkusers": self.bot_user or "-", "bkprop": "id|expiry|flags|restrictions",
         }
+        if texts:
+            params.update(rvprop="ids|user|tags|timestamp|content", rvslots="main")
+        if templates:
+            params.update(prop="revisions|info|templates", tltemplates="|".join(templates), tllimit="max")
         if not is_ip(change.user):
             params["list"] = "blocks|users"
             params["ususers"] = change.user
@@ -230,17 +240,21 @@ class WikiGateway:
         pages = [p for p in data.get("pages", []) if "missing" not in p]
         if not pages:
             raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found (deleted?)")
-        page = pages[0]
         revisions = {r["revid"]: r for p in pages for r in p.get("revisions", [])}
         this = revisions.get(change.rev_id)
         if this is None:
             raise WikiError(f"revision {change.rev_id} on {self.wiki.name} not found")
+        page = next(p for p in pages if any(r["revid"] == change.rev_id for r in p.get("revisions", [])))
         parent = revisions.get(change.parent_id or -1)
         top_rev_id = int(page.get("lastrevid", change.rev_id))
         top_user = this.get("user", "")
-        if top_rev_id != change.rev_id:
-            top = self.query(revids=top_rev_id, prop="revisions", rvprop="ids|user")["query"]
-            top_user = top["pages"][0]["revisions"][0].get("user", "")
+        others_since = False
+        if top_rev_id != change.rev_id:  # the rare case: the page moved on since (who edited?)
+            since = self.query(pageids=page["pageid"], prop="revisions", rvstartid=change.rev_id, rvdir="newer",
+                               rvprop="ids|user", rvlimit=50)["query"]["pages"][0].get("revisions", [])
+            later = [r for r in since if int(r.get("revid", 0)) != change.rev_id]
+            top_user = later[-1].get("user", "") if later and len(since) < 50 else "" if later else top_user
+            others_since = len(since) >= 50 or any(r.get("user") != this.get("user") for r in later)
         if is_ip(change.user):
             rights = self.anonymous_rights()
         else:
@@ -261,7 +275,27 @@ class WikiGateway:
             top_rev_id=top_rev_id,
             top_user=top_user,
             bot_blocks=tuple(_block(b) for b in data.get("blocks", [])),
+            edited_since_by_others=others_since,
+            parent_text=_content(parent) if texts and parent else None,
+            text=_content(this) if texts else None,
+            templates_used=frozenset(str(t["title"]).partition(":")[2] for t in page.get("templates", [])),
         )
+
+    def context_target_problem(self, change: RecentChange, context: RevisionContext) -> TargetProblem | None:
+        """:meth:`rollback_target_problem` answered from a revision context already read (no
+        request): the revision must be on the page and by the user the event claims, and no
+        one else may have edited since. The rollback itself is conditional on ``user`` being
+        the top editor, so an edit by someone else after the context read makes it ``beaten``."""
+        assert change.rev_id is not None
+        if not self.same_title(context.title, change.title):
+            return TargetProblem(WikiProblem.TARGET_MISMATCH, f"r{change.rev_id} is not a revision of {change.title!r}")
+        if context.user != change.user:
+            return TargetProblem(WikiProblem.TARGET_MISMATCH, f"r{change.rev_id} is by {context.user!r}, "
+                                 f"not {change.user!r}")
+        if context.edited_since_by_others:
+            return TargetProblem(WikiProblem.NOT_TOP_REVISION,
+                                 f"{change.title!r} was edited by someone else since r{change.rev_id}")
+        return None
 
     def config_page(self, title: str) -> ConfigPage | None:
         """The latest revision of the community config page, or None if it does not exist."""
@@ -364,11 +398,14 @@ class WikiGateway:
 
     def month_names(self) -> list[str]:
         """The wiki's own names for the 12 months (its content language), for notice headings."""
+        if self._month_names is not None:
+            return list(self._month_names)
         keys = ["january", "february", "march", "april", "may_long", "june", "july", "august",
                 "september", "october", "november", "december"]
         data = self.query(meta="allmessages", ammessages="|".join(keys), amenableparser=1)
         found = {m["name"]: m.get("content", "") for m in data["query"]["allmessages"]}
-        return [found.get(k) or k.title() for k in keys]
+        self._month_names = [found.get(k) or k.title() for k in keys]  # a wiki's month names do not change
+        return list(self._month_names)
 
     @property
     def index_url(self) -> str:
@@ -454,6 +491,14 @@ class WikiGateway:
             log.warning("%s of %s by %s on %s: %s", params["action"], title, user, self.wiki.name, exc)
             return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
         return answer
+
+
+def _content(revision: dict[str, Any]) -> str | None:
+    main = (revision.get("slots") or {}).get("main") or {}
+    if "texthidden" in main or "texthidden" in revision:
+        return None
+    content = main.get("content", revision.get("content"))
+    return str(content) if content is not None else None
 
 
 def _block(raw: dict[str, Any]) -> BlockInfo:
