@@ -470,7 +470,8 @@ class Moderator:
             assert change.parent_id is not None
             result = served.gateway.undo(change.title, change.rev_id, change.parent_id, change.user, summary)
         else:
-            result = served.gateway.rollback(change.title, change.user, summary)
+            scored = (change.parent_id, change.rev_id) if change.parent_id is not None else None
+            result = served.gateway.rollback(change.title, change.user, summary, scored=scored)
         self.pending.sent(change.wiki)
         self.store.record_action(change.wiki, change.rev_id, "rollback", result.status.value,  # the bot's revert
                                  result.revert_rev_id, result.code or result.info or None)

@@ -411,13 +411,16 @@ class WikiGateway:
     def index_url(self) -> str:
         return self.wiki.api.rsplit("/", 1)[0] + "/index.php"
 
-    def rollback(self, title: str, user: str, summary: str) -> RollbackResult:
+    def rollback(self, title: str, user: str, summary: str, *,
+                 scored: tuple[int, int] | None = None) -> RollbackResult:
         """Roll back ``user``'s consecutive top edits on ``title``; never bot-flagged.
 
         ``user`` must still be the top editor or MediaWiki refuses (``alreadyrolled``): the
         race guard. Not retried here: transient failures come back as ``retry-later``. A done
         rollback names every revision it took (from the answer's ``last_revid``, the revision
-        restored, to its ``old_revid``, the top one it replaced).
+        restored, to its ``old_revid``, the top one it replaced). ``scored`` = ``(parent_id,
+        rev_id)`` of the revision decided: when the answer shows the rollback took exactly it
+        (the common case), no history is read to say so.
         """
         result = self._revert("rollback", {"action": "rollback", "title": title, "user": user, "summary": summary,
                                            "formatversion": 2}, title, user)  # no "markbot" key: present means true
@@ -426,7 +429,8 @@ class WikiGateway:
         answer = result["rollback"]
         revert = int(answer.get("revid", 0)) or None
         try:
-            taken = self._revisions_between(title, int(answer["last_revid"]), int(answer["old_revid"]))
+            span = (int(answer["last_revid"]), int(answer["old_revid"]))
+            taken = (span[1],) if span == scored else self._revisions_between(title, *span)
         except (KeyError, TypeError, ValueError, WikiError) as exc:  # done all the same; only the list is unknown
             log.warning("rollback of %s by %s on %s: which revisions it took is unknown: %s",
                         title, user, self.wiki.name, exc)
