@@ -181,7 +181,8 @@ def _describe(problems: list[SchemaProblem]) -> list[str]:
     for problem in problems:
         if problem.rule == "additionalProperties":
             parent, _, key = problem.path.rpartition(".")
-            unknown.setdefault(parent, []).append(key)
+            hint = f" (did you mean {problem.suggestion}?)" if problem.suggestion else ""
+            unknown.setdefault(parent, []).append(key + hint)
         else:
             out.append(f"{problem.path} {problem.message}")
     out += [f"{parent} has unknown keys: {', '.join(keys)}" for parent, keys in unknown.items()]

@@ -227,26 +227,41 @@ def register(commands: Any) -> None:
     p.set_defaults(func=_cmd_thresholds, parser=p)
 
     e = commands.add_parser("export", help="Stored scores as prediction_classification_change events or CSV.",
+                            description="Write every score the store holds as prediction_classification_change "
+                                        "events (JSON lines) or as CSV, to a file, stdout, or (--post) an "
+                                        "EventGate-compatible endpoint.",
                             parents=[settings_option(READ_THE_STORE), wiki_option("only this wiki", required=False)])
     e.add_argument("--since", type=parse_since, metavar="DATE", help="only edits made since (ISO 8601)")
     e.add_argument("--model", help="only this model")
     e.add_argument("--format", choices=["events", "csv"], required=True,
                    help="events: prediction_classification_change JSON lines; csv: one row per score")
     e.add_argument("--output", type=Path, help="file to write (default: stdout)")
-    e.add_argument("--post", metavar="URL", help="send the events to this EventGate-compatible endpoint")
-    e.add_argument("--stream", default="automod.page_prediction_classification_change.v1",
-                   help="meta.stream of the events")
+    e.add_argument("--post", metavar="URL",
+                   help="instead of writing them, POST the events (--format events) in batches to this "
+                        "EventGate-compatible URL; failed batches are resent, schema rejections reported (exit 1)")
+    e.add_argument("--stream", default="automod.page_prediction_classification_change.v1", metavar="NAME",
+                   help="the stream name written into each event's meta.stream, i.e. the EventGate stream the "
+                        "events belong to (default %(default)s)")
     e.add_argument("--batch-size", type=int, default=100, help="events per POST (default 100)")
     e.set_defaults(func=_cmd_export, parser=e)
 
     b = commands.add_parser("backtest", help="Replay the stream from a date, score without acting, show the table.",
+                            description="Replay the wiki's recent-changes stream from --since through the bot's "
+                                        "skip rules and scorer, acting on nothing, into a store of its own; then "
+                                        "fetch what became of each edit and print the threshold table.",
                             parents=[settings_option(), wiki_option("wiki name as in settings")])
     b.add_argument("--since", dest="since_text", required=True, metavar="ISO", help="replay from (ISO 8601)")
     b.add_argument("--until", metavar="ISO", help="stop at events after this time (default: when caught up)")
-    b.add_argument("--store", type=Path, help="backtest store (default: beside the bot's, per wiki and start)")
+    b.add_argument("--store", type=Path, metavar="FILE",
+                   help="SQLite file the replay records into, never the bot's own store; re-running with the same "
+                        "file resumes the replay (default: backtest-WIKI-SINCE.sqlite beside the bot's store)")
     b.add_argument("--max-events", type=int, help="stop after reading N events")
-    b.add_argument("--idle-seconds", type=float, default=30.0, help="stop when no event came for this long")
-    b.add_argument("--label-wait", type=float, default=120.0, help="seconds to spend fetching outcome labels")
+    b.add_argument("--idle-seconds", type=float, default=30.0, metavar="SECONDS",
+                   help="end the replay when the stream has sent no event for this many seconds, i.e. it has "
+                        "caught up with the present (default 30)")
+    b.add_argument("--label-wait", type=float, default=120.0, metavar="SECONDS",
+                   help="after the replay, at most this many seconds spent asking the wiki what became of each "
+                        "edit (reverted or not) for the table; edits not labelled by then are left out (default 120)")
     b.add_argument("--target-precision", type=_probability, default=0.95,
                    help="recommend the lowest threshold whose precision lower bound reaches this (default 0.95)")
     b.add_argument("--json", action="store_true", help="print the table as a JSON array, one object per threshold")

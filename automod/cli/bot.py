@@ -104,6 +104,10 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     """Add ``run``, ``check-config``, ``score`` and ``reports`` to the ``automod`` command."""
     run = commands.add_parser("run", help="Follow the recent-changes stream and moderate edits.",
+                              description="Follow the recent-changes stream of every wiki in the settings, score "
+                                          "each main-namespace edit and act as each wiki's community config page "
+                                          "says (revert, notify, answer reports); every decision is kept in the "
+                                          "store. Stops cleanly on Ctrl-C or SIGTERM.",
                               parents=[settings_option()])
     run.add_argument("--dry-run", action="store_true",
                      help="log-only everywhere: decide and record, change nothing on any wiki")
@@ -113,11 +117,19 @@ def register(commands: Any) -> None:
     run.set_defaults(func=_cmd_run)
 
     check = commands.add_parser("check-config", help="Fetch and validate a wiki's community config page.",
+                                description="Fetch the wiki's community config page, validate it against the "
+                                            "schema and print the effective config (defaults filled in); each "
+                                            "problem with its JSON path. Exit 1 if the page is invalid. Changes "
+                                            "nothing.",
                                 parents=[settings_option(), wiki_option()])
     check.set_defaults(func=_cmd_check_config)
 
     score = commands.add_parser("score", help="Score one revision and show the decision; change nothing. With --input: "
                                               "score a labelled-edits CSV offline with a local model.",
+                                description="Score one revision on the wiki and print, as JSON, the decision the "
+                                            "bot would take (skip reason, probability, threshold); nothing is "
+                                            "recorded or changed. With --input, score a CSV of edits offline "
+                                            "with a local model instead.",
                                 parents=[settings_option(required=False), wiki_option(required=False)])
     score.add_argument("rev_id", type=int, nargs="?", default=None,
                        help="the revision to score (any revision, not only a page's latest)")
@@ -132,6 +144,10 @@ def register(commands: Any) -> None:
     score.set_defaults(func=_cmd_score)
 
     reports = commands.add_parser("reports", help="List false-positive reports with status, score and links.",
+                                  description="List the false-positive reports the store holds for a wiki, one JSON "
+                                              "object a line: status, the reverted edit and its editor, the "
+                                              "reporter, the score, model and threshold, and links to the edit's "
+                                              "and the revert's diffs.",
                                   parents=[settings_option(), wiki_option()])
     reports.add_argument("--status", choices=REPORT_STATUSES, default=None,
                          help="only reports with this status (confirmed includes reinstated; default: all)")

@@ -14,6 +14,7 @@ from typing import Any
 
 from automod.cli._options import settings_option, wiki_option
 from automod.errors import AutomodError, ConfigError
+from automod.scoring import FEATURE_NAMES
 
 __all__ = ["features_of_files", "register"]
 
@@ -44,7 +45,7 @@ def _siteinfo_from_api(api: str) -> dict[str, Any]:
 
 def features_of_files(old: Path, new: Path, *, lang: str | None = None, api: str | None = None,
                       siteinfo: Path | None = None) -> dict[str, float]:
-    """The 17 wikitext-derived features of the edit ``old`` → ``new`` (two wikitext files).
+    """The wikitext-derived features of the edit ``old`` → ``new`` (two wikitext files).
 
     Namespace names come from ``siteinfo`` (a saved ``meta=siteinfo`` answer), else from
     the wiki at ``api``, else from the ``lang`` Wikipedia's API; with none of them, only
@@ -167,9 +168,16 @@ def _cmd_upgrade_model(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add ``features`` and ``train`` to the ``automod`` sub-commands."""
-    features = commands.add_parser("features", help="Print the wikitext-derived features of an edit as JSON.")
-    features.add_argument("--old", type=Path, required=True, help="wikitext before the edit")
-    features.add_argument("--new", type=Path, required=True, help="wikitext after the edit")
+    features = commands.add_parser("features", help="Print the wikitext-derived features of an edit as JSON.",
+                                   description="Compute the wikitext-derived features of the language-agnostic "
+                                               "model (references, links, headings, media, quality…) for one edit "
+                                               "given as two wikitext files, and print them as a JSON object. No "
+                                               "wiki is needed unless namespace names are asked for.")
+    features.add_argument("--old", type=Path, required=True, metavar="FILE",
+                          help="a UTF-8 text file holding the page's wikitext before the edit (an empty file for "
+                               "a page creation)")
+    features.add_argument("--new", type=Path, required=True, metavar="FILE",
+                          help="a UTF-8 text file holding the page's wikitext after the edit")
     names = features.add_mutually_exclusive_group()
     names.add_argument("--lang", default=None, help="read namespace names from this Wikipedia (e.g. de)")
     names.add_argument("--api", default=None, help="read namespace names from this api.php")
@@ -195,8 +203,8 @@ def register(commands: Any) -> None:
                        help="data window in days (required with --from-api; with a dump, before its newest edit)")
     train.add_argument("--models-dir", type=Path, default=None, help="default: the settings' models_dir")
     train.add_argument("--kind", choices=["language-agnostic", "multilingual"], default="language-agnostic",
-                       help="language-agnostic: xgboost on 26 features; multilingual: a transformer encoder on the "
-                            "edit's text fragments + xgboost (needs --base)")
+                       help=f"language-agnostic: xgboost on {len(FEATURE_NAMES)} features; multilingual: a "
+                            "transformer encoder on the edit's text fragments + xgboost (needs --base)")
     train.add_argument("--base", type=Path, default=None, metavar="DIR",
                        help="multilingual: the encoder to fine-tune, a local Hugging Face checkpoint directory "
                             "(e.g. bert-base-multilingual-cased, downloaded once); nothing is downloaded")
@@ -212,7 +220,11 @@ def register(commands: Any) -> None:
 
     upgrade = commands.add_parser("upgrade-model", help="Add the torch-free heads to an older multilingual model "
                                                         "directory (served without torch when its ONNX encoder is "
-                                                        "measured).")
+                                                        "measured).",
+                                  description="Add the torch-free (numpy) heads to a multilingual model directory "
+                                              "trained by an older automod, so that it is served without torch "
+                                              "when its ONNX encoder has been measured. The model's own files "
+                                              "are not changed.")
     upgrade.add_argument("--models-dir", type=Path, required=True, help="the directory holding the models")
     upgrade.add_argument("--name", required=True, help="the model's name (local:<name>)")
     upgrade.set_defaults(func=_cmd_upgrade_model)

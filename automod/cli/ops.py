@@ -92,6 +92,10 @@ def _stats(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     status = commands.add_parser("status", help="Is the running bot alive and keeping up? Exit 1 if not.",
+                                 description="Read the bot's heartbeat and store lock and say whether it runs "
+                                             "and keeps up: stopped cleanly, not running (killed or crashed), a "
+                                             "wiki's worker dead, stalled, lagging or falling behind. Exit 1 "
+                                             "unless it is running and well.",
                                  parents=[settings_option("operator settings (YAML): where the bot's heartbeat is")])
     status.add_argument("--max-silence", type=float, default=None, metavar="SECONDS",
                         help="stalled when no stream event for this long (default from settings: 600)")
@@ -103,6 +107,9 @@ def register(commands: Any) -> None:
     status.set_defaults(func=_status)
 
     stats = commands.add_parser("stats", help="The day's counts; --publish appends them to the wiki's statistics page.",
+                                description="Count what the bot did on a day (or the last 1, 7 or 30 days) from "
+                                            "the store: scored, reverted, undone by humans, reports and precision; "
+                                            "--publish writes them to the wiki.",
                                 parents=[settings_option(),
                                          wiki_option("wiki name as in settings (e.g. enwiki); with --days it may be "
                                                      "left out: every wiki", required=False)])

@@ -68,14 +68,21 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add ``sandbox`` and its actions to the ``automod`` command."""
-    sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.")
+    sandbox = commands.add_parser("sandbox", help="A real local MediaWiki with an EventStreams-like feed.",
+                                  description="A real local MediaWiki with an EventStreams-like feed, its accounts "
+                                              "and a settings file, to try the bot on without touching a real wiki.")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True, metavar="ACTION")
 
     up = sandbox_commands.add_parser("up", help="Install (once) and start the sandbox wiki and its stream relay.",
+                                     description="Install (the first time) and start a local MediaWiki on loopback "
+                                                 "with its accounts (Admin, Patroller, Vandal1, Vandal2, the bot) and "
+                                                 "a stream relay; writes the bot's settings.yaml into --dir and "
+                                                 "prints where everything is, as JSON.",
                                      parents=[dir_option("everything the sandbox writes goes here")])
     up.add_argument("--port", type=int, default=None, help="HTTP port of the wiki (default: a free one)")
-    up.add_argument("--wikis", type=int, default=1,
-                    help="number of wikis feeding the one stream (sandboxwiki, sandbox2wiki, ...)")
+    up.add_argument("--wikis", type=int, default=1, metavar="N",
+                    help="how many wikis to run (default 1): sandboxwiki, sandbox2wiki, … each with its own pages "
+                         "and config page, all in one stream and one settings file, as the bot follows many wikis")
     up.add_argument("--lang", default=None,
                     help="content language of the wikis, e.g. fr (all of them) or en,fr (one per wiki); "
                          "the bot writes its notices in it (default: as last time, en for a new wiki)")
@@ -83,6 +90,9 @@ def register(commands: Any) -> None:
                     help="then import a backdated history to train on (as `automod sandbox seed`)")
     up.set_defaults(func=_cmd_up)
     down = sandbox_commands.add_parser("down", help="Stop the sandbox's processes (files stay).",
+                                       description="Stop the sandbox's wiki servers and stream relay. Its files "
+                                                   "(wiki database, settings, store) stay; `sandbox up` starts it "
+                                                   "again as it was.",
                                        parents=[dir_option("the folder given to sandbox up")])
     down.set_defaults(func=_cmd_down)
 
@@ -101,7 +111,9 @@ def register(commands: Any) -> None:
 
     edit = command("edit", "Edit a page as one of the sandbox's accounts, or anonymously (--as IP).", _cmd_edit)
     edit.add_argument("--as", dest="as_user", required=True, metavar="ACCOUNT",
-                      help="Admin, Patroller, Vandal1, Vandal2, or IP for an anonymous edit")
+                      help="who saves the edit: one of the sandbox's accounts (Admin, Patroller, Vandal1, "
+                           "Vandal2), or the word IP for an anonymous (logged-out) edit, which the wiki records "
+                           "under this machine's loopback address")
     edit.add_argument("--page", required=True, help="title of the page to edit")
     content = edit.add_mutually_exclusive_group(required=True)
     content.add_argument("--text", help="the page's new wikitext (replaces the whole page)")

@@ -54,6 +54,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     from automod.serving import DEFAULT_HOST, DEFAULT_PORT
 
     p = commands.add_parser("serve", help="serve a local model over Lift Wing's revert-risk HTTP contract (KServe)",
+                            description="Serve a local model over Lift Wing's revert-risk HTTP contract on KServe's "
+                                        "model server, reading revisions from the wikis the settings list; any Lift "
+                                        "Wing client (the bot too) can use it. Binds 127.0.0.1 by default.",
                             parents=[settings_option("operator settings: the wikis whose API the server reads "
                                                      "revisions from (and models_dir)", type=None)])
     p.add_argument("--model", required=True, help="the local model to serve, local:NAME (a folder in the models dir)")
@@ -71,6 +74,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(func=_serve)
 
     s = commands.add_parser("shard", help="split the served wikis into N settings files and Toolforge jobs",
+                            description="Split the wikis of one settings file into N shards balanced by edit "
+                                        "rate: writes shard-N.yaml (each with its own store, seeded with its wikis' "
+                                        "history, and its own pywikibot directory) and a Toolforge jobs.yaml, all "
+                                        "under --out.",
                             parents=[settings_option("operator settings listing every wiki to split", type=None)])
     s.add_argument("--jobs", type=int, required=True, help="how many shards (bot jobs) to make")
     s.add_argument("--out", required=True, help="folder for shard-N.yaml, their stores and jobs.yaml")

@@ -13,6 +13,7 @@ validators) that replaces the generic wording for that property.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +22,8 @@ from typing import Any
 
 import jsonschema
 
-__all__ = ["COMMUNITY_CONFIG", "SETTINGS", "SchemaProblem", "load_schema", "schema_defaults", "schema_problems"]
+__all__ = ["COMMUNITY_CONFIG", "SETTINGS", "SchemaProblem", "did_you_mean", "load_schema", "schema_defaults",
+           "schema_problems"]
 
 COMMUNITY_CONFIG = "community-config.schema.json"
 SETTINGS = "settings.schema.json"
@@ -34,11 +36,13 @@ _TYPE_WORDS = {
 
 @dataclass(frozen=True)
 class SchemaProblem:
-    """One rule a document breaks: where (``$.models[0].threshold``) and what, in words."""
+    """One rule a document breaks: where (``$.models[0].threshold``) and what, in words;
+    for an unknown key, the known key it most resembles (``suggestion``), if any."""
 
     path: str
     message: str
     rule: str
+    suggestion: str | None = None
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -90,9 +94,13 @@ def _explain(error: jsonschema.ValidationError, root: str) -> list[SchemaProblem
     value: Any = error.instance
     expected: Any = error.validator_value
     if rule == "additionalProperties":
-        allowed = set(schema.get("properties", {}))
-        return [SchemaProblem(_path(root, [*error.absolute_path, key]), "unknown key", rule)
-                for key in sorted(set(value) - allowed)]
+        allowed = list(schema.get("properties", {}))
+        problems = []
+        for key in sorted(set(value) - set(allowed)):
+            guess = did_you_mean(key, allowed)
+            message = f"unknown key (did you mean {guess}?)" if guess else "unknown key"
+            problems.append(SchemaProblem(_path(root, [*error.absolute_path, key]), message, rule, guess))
+        return problems
     custom = schema.get("x-error") if isinstance(schema, dict) else None
     if custom and rule != "required":
         return [SchemaProblem(path, f"{custom}, got {_show(value)}", rule)]
@@ -116,6 +124,15 @@ def _explain(error: jsonschema.ValidationError, root: str) -> list[SchemaProblem
     else:
         message = error.message
     return [SchemaProblem(path, message, rule)]
+
+
+def did_you_mean(key: object, known: list[str]) -> str | None:
+    """The known key a typo most resembles (difflib, as ``treshold`` → ``threshold``), or None."""
+    if not isinstance(key, str):
+        return None
+    folded = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(key.lower(), list(folded), n=1, cutoff=0.75)
+    return folded[close[0]] if close else None
 
 
 def _range_message(schema: dict[str, Any], value: Any) -> str:

@@ -335,7 +335,10 @@ class LiftWingScorer:
             self.stats.errors["unscorable"] += 1
             log.debug("Lift Wing cannot score rev %d (%s): HTTP %d %s", rev_id, lang, status, message)
             match = REASON.search(message)
-            raise Unscorable(message, code=match.group(1) if match else None, status=status)
+            code = match.group(1) if match else None
+            # A reason code becomes the one sentence a batch records too (no Python reprs).
+            reason = single_detail(rev_id, lang, code) if code and status == 422 else message
+            raise Unscorable(reason, code=code, status=status)
         raise self._refused(status, message)
 
     def _handle_batch(self, response: requests.Response, lang: str,

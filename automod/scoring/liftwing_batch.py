@@ -4,9 +4,12 @@ LW ``batch_model.py`` (``RevisionRevertRiskModelBatch``) takes ``{"instances": [
 "rev_id"}, …]}`` (at most 20, one ``lang``) and answers ``{"predictions": [<single answer>, …]}``,
 plus ``"errors": ["Could not make prediction for revision N (xx). Reason: <code>", …]`` for
 the revisions it could not score; when none could be, a 422 whose ``detail`` lists them all
-(``dict_keys([(N, 'xx'), …]). Reason: ['<code>', …]``). Each unscorable revision is turned
-into the 422 ``detail`` a single request for it would have got, so a decision records the
-same reason whether its revision was scored alone or in a batch.
+(``dict_keys([(N, 'xx'), …]). Reason: ['<code>', …]``; ``automod serve`` gives one
+``Could not make prediction for revision N (xx). Reason: <code>`` sentence per revision
+instead, read alike). Each unscorable revision is turned
+into one sentence (:func:`single_detail`), as a 422 to a single request is, so a decision
+records the same reason whether its revision was scored alone or in a batch, by Lift Wing or
+by ``automod serve``.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ def batch_body(lang: str, rev_ids: Sequence[int]) -> bytes:
 
 
 def single_detail(rev_id: int, lang: str, code: str) -> str:
-    """The 422 ``detail`` Lift Wing gives a single request for this revision (batch class wording)."""
-    return f"Could not make prediction for revisions dict_keys([({rev_id}, '{lang}')]). Reason: ['{code}']"
+    """The reason recorded for an unscorable revision, alone or in a batch, from any server:
+    Lift Wing's sentence without Python reprs (its multilingual 422 and batch ``errors`` wording)."""
+    return f"Could not make prediction for revision {rev_id} ({lang}). Reason: {code}"
 
 
 def failed_codes(body: Any) -> dict[int, str]:
@@ -46,6 +50,9 @@ def failed_codes(body: Any) -> dict[int, str]:
         return {int(m.group(1)): m.group(3) for m in found if m}
     if not isinstance(body, str) or "Reason:" not in body:
         return {}
+    sentences = list(_ERROR_ENTRY.finditer(body))  # `automod serve`'s 422: one sentence per revision
+    if sentences:
+        return {int(m.group(1)): m.group(3) for m in sentences}
     keys, _, reasons = body.partition("Reason:")
     rev_ids = [int(m.group(1)) for m in _KEY.finditer(keys)]
     codes = _CODE.findall(reasons)

@@ -7,6 +7,13 @@ request is 400 ``{"error": …}`` (kserve ``InvalidInput``), an unscorable revis
 ``{"detail": …}`` (FastAPI ``HTTPException``), a wiki that cannot be read is 500
 ``{"error": <the MediaWiki API message>}``.
 
+One deliberate difference: Lift Wing's language-agnostic (batch) class words its 422 with
+Python reprs (``revisions dict_keys([(123, 'en')]). Reason: ['<code>']``). This server gives
+every 422 in the wording Lift Wing uses without them, its multilingual model's and its batch
+``errors`` entries': ``Could not make prediction for revision 123 (en). Reason: <code>``, one
+such sentence per revision (joined by ``; ``) when a whole batch fails. Lift Wing clients read
+both (the bot's own: ``scoring/liftwing_batch.py``).
+
 The language-agnostic model also takes Lift Wing's batch form (LW ``batch_model.py``,
 ``RevisionRevertRiskModelBatch``): ``{"instances": [{"lang", "rev_id"}, …]}``, at most 20 of
 one ``lang``, answered ``{"predictions": […]}`` plus ``"errors"`` for the revisions it could
@@ -120,17 +127,16 @@ def parse_batch(payload: dict[str, Any], routes: Mapping[str, WikiRoute]) -> tup
 
 
 def unscorable_detail(kind: str, request: RevisionRequest, code: str) -> str:
-    """The 422 ``detail`` in the wording of the Lift Wing class serving this kind of model:
-    the language-agnostic model is always served by the batch class, which words it per set."""
-    if kind == "language-agnostic":
-        return batch_unscorable_detail([(request, code)])
+    """The 422 ``detail`` for one revision, for either kind of model (Lift Wing's wording
+    without Python reprs; see the module's docstring)."""
     return batch_error(request, code)
 
 
 def batch_unscorable_detail(failed: Sequence[tuple[RevisionRequest, str]]) -> str:
-    """The batch class's 422 ``detail`` when no revision could be scored (Python reprs, as LW)."""
-    keys = {(request.rev_id, request.lang): None for request, _ in failed}.keys()
-    return f"Could not make prediction for revisions {keys}. Reason: {[code for _, code in failed]}"
+    """The 422 ``detail`` when no revision of a batch could be scored: each revision's own
+    ``errors`` sentence, in request order, a revision named once."""
+    entries = {(request.rev_id, request.lang): batch_error(request, code) for request, code in failed}
+    return "; ".join(entries.values())
 
 
 def batch_error(request: RevisionRequest, code: str) -> str:

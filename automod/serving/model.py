@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import warnings
 from http import HTTPStatus
 from typing import Any
 
@@ -53,7 +54,13 @@ def import_kserve() -> Any:
 
 kserve = import_kserve()
 from fastapi import HTTPException  # noqa: E402  (kserve first: see import_kserve)
+from fastapi.exceptions import FastAPIDeprecationWarning  # noqa: E402
 from kserve.errors import InferenceError, InvalidInput  # noqa: E402
+
+# KServe answers every v1 request with FastAPI's ORJSONResponse, which FastAPI now deprecates:
+# a warning about KServe's code, not ours, that the operator can do nothing about. Set here so
+# that every worker process (they import this module to unpickle the model) has it too.
+warnings.filterwarnings("ignore", message="ORJSONResponse is deprecated", category=FastAPIDeprecationWarning)
 
 
 class RevertRiskModel(kserve.Model):  # type: ignore[name-defined]  # kserve: a module imported at run time (Any)

@@ -13,6 +13,15 @@ publishes the summary of every wiki it governs from its own store. Only that sha
 carries ``central_config`` (its ``opted_out`` narrowed to the shard's wikis); the others serve
 opted-out wikis only and carry none. Every shard file is validated as settings before any is
 written: a split that cannot give valid files fails with the reason and writes nothing.
+
+Everything a shard uses lives under ``--out``, and ``jobs.yaml`` names it by that absolute
+path: ``shard-N.yaml``, its store ``shard-N.sqlite`` (seeded with the source store's history of
+the shard's wikis and its stream position, so warning levels, caps, reports and labels carry
+over and the shard resumes where the bot stopped), its logs, and, when the settings name a
+``pywikibot_dir``, its own ``pywikibot-N/`` (one per running bot, as user-config.py.sample
+says: pywikibot's throttle file, cookies and API cache are per directory). That directory's
+``user-config.py`` runs the operator's own file and keeps its password file where it is, so
+no credential is copied.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import yaml
 
 from automod.errors import ConfigError, StoreError
 from automod.settings import Settings, load_settings, parse_settings
-from automod.store import decision_rates
+from automod.store import Store, decision_rates
 
 __all__ = ["Shard", "central_group", "parse_rates", "plan_shards", "rates_from_store", "write_shards"]
 
@@ -126,25 +135,58 @@ def write_shards(settings_file: Path, shards: list[Shard], out: Path) -> dict[st
     settings = load_settings(settings_file)  # validated; paths resolved against its folder
     data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
     by_name = {w["name"]: w for w in data["wikis"]}
+    out = out.expanduser().resolve()
     contents = [_shard_settings(data, settings, shard, by_name, out) for shard in shards]
+    taken = [out / name for shard in shards for name in (f"shard-{shard.index}.sqlite", f"pywikibot-{shard.index}")
+             if (out / name).exists()]
+    if taken:
+        raise ConfigError(f"{', '.join(map(str, taken))} already exist(s): a shard's store and pywikibot directory "
+                          "are made new (choose another --out, or remove them)")
     out.mkdir(parents=True, exist_ok=True)
-    jobs, files = [], []
+    jobs, files, seeded = [], [], []
     for shard, shard_data in zip(shards, contents):
+        if settings.pywikibot_dir is not None:
+            _write_pywikibot_dir(out / shard_data["pywikibot_dir"], settings.pywikibot_dir, shard.index)
+        with Store(out / shard_data["store"]) as store:
+            seeded.append(store.seed_from(settings.store, shard.wikis) if settings.store.is_file() else {})
         path = out / f"shard-{shard.index}.yaml"
         path.write_text("# automod shard " f"{shard.index} of {len(shards)} (automod shard)\n"
                         + yaml.safe_dump(shard_data, sort_keys=False), encoding="utf-8")
         files.append(str(path))
         jobs.append({"name": f"automod-shard-{shard.index}",
-                     "command": f"$HOME/automod/pyvenv/bin/automod run --settings $HOME/automod/shards/{path.name}",
+                     "command": f"$HOME/automod/pyvenv/bin/automod run --settings {path}",
                      "image": "python3.11", "continuous": True, "mem": "512Mi", "cpu": 0.5,
                      "emails": "onfailure",
-                     "filelog-stdout": f"logs/automod-shard-{shard.index}.decisions.jsonl",
-                     "filelog-stderr": f"logs/automod-shard-{shard.index}.log"})
+                     "filelog-stdout": str(out / "logs" / f"automod-shard-{shard.index}.decisions.jsonl"),
+                     "filelog-stderr": str(out / "logs" / f"automod-shard-{shard.index}.log")})
+    (out / "logs").mkdir(exist_ok=True)
     (out / "jobs.yaml").write_text("# Toolforge jobs, one per shard (toolforge jobs load jobs.yaml)\n"
                                    + yaml.safe_dump(jobs, sort_keys=False), encoding="utf-8")
     return {"shards": [{"index": s.index, "wikis": list(s.wikis), "edits_per_day": round(s.rate, 1),
-                        "settings": f} for s, f in zip(shards, files)],
+                        "settings": f, "seeded": rows} for s, f, rows in zip(shards, files, seeded)],
             "jobs": str(out / "jobs.yaml")}
+
+
+def _write_pywikibot_dir(path: Path, source: Path, index: int) -> None:
+    """Shard ``index``'s own pywikibot directory: a ``user-config.py`` that runs the operator's
+    (``source``) and keeps a relative ``password_file`` pointing into ``source``."""
+    if not (source / "user-config.py").is_file():
+        raise ConfigError(f"settings.pywikibot_dir {source} has no user-config.py to give the shards")
+    path.mkdir(mode=0o700, parents=True)
+    config = source / "user-config.py"
+    (path / "user-config.py").write_text(f"""# Written by `automod shard` for shard {index}: its own pywikibot directory
+# (throttle file, cookies and API cache are per directory; one per running bot).
+# The settings are those of {config}, read from there at every start;
+# credentials stay in {source}.
+import os as _os
+
+_source = {str(source)!r}
+with open(_os.path.join(_source, 'user-config.py'), encoding='utf-8') as _file:
+    exec(compile(_file.read(), _os.path.join(_source, 'user-config.py'), 'exec'))
+if password_file and not _os.path.isabs(password_file):
+    password_file = _os.path.join(_source, password_file)
+""", encoding="utf-8")
+    (path / "user-config.py").chmod(0o600)
 
 
 def _shard_settings(data: dict[str, Any], settings: Settings, shard: Shard, by_name: Mapping[str, Any],
@@ -155,7 +197,9 @@ def _shard_settings(data: dict[str, Any], settings: Settings, shard: Shard, by_n
     shard_data["store"] = f"shard-{shard.index}.sqlite"  # relative to the shard's file
     shard_data["models_dir"] = str(settings.models_dir)
     if settings.pywikibot_dir is not None:
-        shard_data["pywikibot_dir"] = str(settings.pywikibot_dir)
+        shard_data["pywikibot_dir"] = f"pywikibot-{shard.index}"  # its own, beside its file (one per bot)
+    else:
+        shard_data.pop("pywikibot_dir", None)
     central = settings.central_config
     if central is not None:
         if central.wiki in shard.wikis:

@@ -3,8 +3,8 @@
 The store owns SQL: every query is a named :class:`Store` method returning records (frozen
 dataclasses) or plain values, and the connection never leaves the package. The queries are
 split by concern — the core (connection, transactions, migrations, stream position) in
-``_connection``, then ``decisions``, ``actions``, ``reports``, ``labels``, ``stats`` and
-``exports`` — and one :class:`Store` object answers them all. This module is the store's face:
+``_connection``, then ``decisions``, ``actions``, ``reports``, ``labels``, ``stats``,
+``exports`` and ``seeding`` — and one :class:`Store` object answers them all. This module is the store's face:
 other packages import only from ``automod.store``.
 """
 
@@ -26,6 +26,7 @@ from automod.store.reports import (
     ReportState,
     UnpostedOutcome,
 )
+from automod.store.seeding import SeedQueries
 from automod.store.stats import StatsQueries, decision_rates
 
 __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES",
@@ -35,7 +36,7 @@ __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPOR
            "decision_rates"]
 
 
-class Store(DecisionQueries, ActionQueries, ReportQueries, LabelQueries, StatsQueries, ExportQueries):
+class Store(DecisionQueries, ActionQueries, ReportQueries, LabelQueries, StatsQueries, ExportQueries, SeedQueries):
     """The bot's SQLite file. Open one per process; not shared across threads."""
 
     def __enter__(self) -> Store:

@@ -56,3 +56,37 @@ def test_help_of_a_command_shows_the_text_of_its_options(capsys) -> None:
         assert exit_.code == 0
     text = capsys.readouterr().out
     assert "--status" in text and "reinstated" in text and "operator settings" in text
+
+
+def test_every_command_has_a_description_in_its_own_help() -> None:
+    """``automod COMMAND --help`` opens with a line saying what the command does, not only its usage."""
+    undescribed = [path for path, parser in _commands(build_parser()) if not (parser.description or "").strip()]
+    assert undescribed == []
+
+
+def _help_of(capsys, *argv: str) -> str:
+    try:
+        main([*argv, "--help"])
+    except SystemExit as exit_:
+        assert exit_.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+
+
+def test_train_help_counts_the_features_the_model_really_uses(capsys) -> None:
+    from automod.scoring import FEATURE_NAMES
+
+    assert len(FEATURE_NAMES) > 26  # the 26 of Lift Wing's model, then the editor and content signals
+    assert f"xgboost on {len(FEATURE_NAMES)} features" in _help_of(capsys, "train")
+
+
+def test_options_that_were_unclear_now_say_what_they_take(capsys) -> None:
+    features = _help_of(capsys, "features")
+    assert "--old FILE" in features and "before the edit" in features and "text file" in features
+    assert "after the edit" in features
+    edit = _help_of(capsys, "sandbox", "edit")
+    assert "the word IP" in edit and "Vandal1" in edit
+    export = _help_of(capsys, "export")
+    assert "meta.stream" in export and "EventGate" in export and "POST" in export
+    backtest = _help_of(capsys, "backtest")
+    assert "caught up" in backtest and "what became of each edit" in backtest and "resumes" in backtest
+    assert "how many wikis to run" in _help_of(capsys, "sandbox", "up")

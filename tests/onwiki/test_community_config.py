@@ -69,8 +69,9 @@ def test_explicit_threshold_overrides_caution_level():
         ({"max_reverts_per_user_per_page": "1"}, "$.max_reverts_per_user_per_page", "integer"),
         ({"max_edit_age_minutes": 0}, "$.max_edit_age_minutes", "between 1 and 1440"),
         ({"talk_notice": {"enabled": True}}, "$.false_positive_page", "required"),
-        ({"talk_notice": {"enabeld": True}}, "$.talk_notice.enabeld", "unknown key"),
-        ({"treshold": 0.9}, "$.treshold", "unknown key"),
+        ({"talk_notice": {"enabeld": True}}, "$.talk_notice.enabeld", "unknown key (did you mean enabled?)"),
+        ({"treshold": 0.9}, "$.treshold", "unknown key (did you mean threshold?)"),
+        ({"colour": "blue"}, "$.colour", "unknown key"),
         ({"summary": ""}, "$.summary", "must not be empty"),
         ({"models": [{"model": "revertrisk-language-agnostic", "threshold": 2}]}, "$.models[0].threshold", "between"),
         ({"models": [], }, "$.models", "non-empty list"),
@@ -81,6 +82,11 @@ def test_each_error_is_reported_with_its_json_path_and_disables_the_wiki(page, p
     parsed = parse(page)
     assert not parsed.valid and parsed.config is None
     assert any(p.path == path and message in p.message for p in parsed.problems), parsed.problems
+
+
+def test_an_unrelated_unknown_key_gets_no_suggestion():
+    [problem] = parse({"colour": "blue"}).problems
+    assert str(problem) == "$.colour: unknown key"
 
 
 def test_all_errors_are_reported_at_once():

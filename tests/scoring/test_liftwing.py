@@ -219,8 +219,8 @@ def test_unscorable_revision_raises_unscorable_after_exactly_one_request(
         make_scorer().score("enwiki", 123)
     assert info.value.status == 422
     assert info.value.code == "parent_revision_missing"
-    assert info.value.reason == (
-        "Could not make prediction for revisions dict_keys([(123, 'en')]). Reason: ['parent_revision_missing']")
+    # Lift Wing's batch-class wording (Python reprs) is recorded as the plain sentence a batch records.
+    assert info.value.reason == "Could not make prediction for revision 123 (en). Reason: parent_revision_missing"
     assert len(liftwing.requests) == 1 and sleeps == []
 
 

@@ -4,6 +4,7 @@ side by side on the two-wiki sandbox and each edit is decided by exactly one of 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -104,6 +105,74 @@ def test_rates_come_from_the_stores_recent_decisions(tmp_path):
     assert rates_from_store(tmp_path / "none.sqlite", ["enwiki"]) == {"enwiki": 0.0}
 
 
+def _operator_files(tmp_path: Path) -> Path:
+    """A bot's folder as an operator has it: settings naming three wikis, a pywikibot directory with
+    its credentials, and a store with a history (decisions, a report, a label, the stream position)."""
+    home = tmp_path / "bot"
+    pwb = home / "pywikibot"
+    pwb.mkdir(parents=True)
+    (pwb / "user-config.py").write_text("family = 'wikipedia'\nmylang = 'en'\n"
+                                        "usernames['wikipedia']['*'] = 'AutomodBot'\n"
+                                        "password_file = 'user-password.py'\nput_throttle = 0\n")
+    (pwb / "user-password.py").write_text("('AutomodBot', BotPassword('automod', 'x' * 32))\n")
+    (pwb / "user-password.py").chmod(0o600)
+    names = ["enwiki", "frwiki", "rowiki"]
+    with Store(home / "automod.sqlite") as store:
+        for n, wiki in enumerate(names * 3):
+            store.record_decision(DecidedEdit(wiki=wiki, rev_id=100 + n, parent_id=99, title="T", user=f"U{n}",
+                                              event_dt="2024-01-01T00:00:00Z"), Verdict(Outcome.SKIP))
+        store.upsert_report(wiki="frwiki", rev_id=101, kind="explicit", page="User:AutomodBot/False positives",
+                            status="open", reporter="U1")
+        store.record_label("rowiki", 102, "reverted", "history")
+        store.save_position("http://127.0.0.1:9/v2/stream/recentchange", '[{"offset": 41}]', "2024-01-01T00:00:00Z")
+    data = {"user_agent": "automod-test/0.1 (test)", "store": "automod.sqlite", "pywikibot_dir": "pywikibot",
+            "stream": {"url": "http://127.0.0.1:9/v2/stream/recentchange"},
+            "wikis": [{"name": n, "api": f"http://127.0.0.1:9/{n}/api.php"} for n in names]}
+    return write_settings(home / "settings.yaml", data)
+
+
+def test_shard_files_live_under_out_with_their_own_pywikibot_dir_and_a_store_seeded_with_their_wikis(tmp_path):
+    settings = _operator_files(tmp_path)
+    out = tmp_path / "elsewhere" / "shards"
+    summary = shard("--settings", str(settings), "--jobs", "2", "--out", str(out),
+                    "--rates", "enwiki=900,frwiki=300,rowiki=200")
+    jobs = yaml.safe_load((out / "jobs.yaml").read_text())
+    loaded = [load_settings(s["settings"]) for s in summary["shards"]]
+    for job, shard_settings, entry in zip(jobs, loaded, summary["shards"]):
+        # The job runs the file `shard` wrote, wherever --out is; its logs are there too.
+        assert job["command"].endswith(f"automod run --settings {out / Path(entry['settings']).name}")
+        assert "$HOME/automod/shards" not in json.dumps(job)
+        assert Path(job["filelog-stderr"]).parent == out / "logs" and (out / "logs").is_dir()
+        # Its own pywikibot directory (one per running bot), under --out.
+        assert shard_settings.pywikibot_dir is not None and shard_settings.pywikibot_dir.parent == out
+        # Its store carries the source store's history of its own wikis only, and the stream position.
+        with Store(shard_settings.store) as store:
+            for n, wiki in enumerate(["enwiki", "frwiki", "rowiki"] * 3):
+                assert store.has_decision(wiki, 100 + n) == (wiki in shard_settings.served_wikis)
+            assert store.position("http://127.0.0.1:9/v2/stream/recentchange").event_id == '[{"offset": 41}]'
+            assert [r.rev_id for r in store.reports("frwiki")] == ([101] if "frwiki" in shard_settings.served_wikis
+                                                                  else [])
+            assert [lb.rev_id for lb in store.labels_for("rowiki")] == ([102] if "rowiki" in
+                                                                       shard_settings.served_wikis else [])
+    assert len({s.pywikibot_dir for s in loaded}) == 2
+    # pywikibot reads the operator's settings through each shard's directory, and its password
+    # file where it is: no credential was copied.
+    probe = ("import pywikibot.config as c; import json; "
+             "print(json.dumps([c.base_dir, str(c.password_file), c.usernames['wikipedia']['*'], c.put_throttle]))")
+    for shard_settings in loaded:
+        res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True,
+                             env={**os.environ, "PYWIKIBOT_DIR": str(shard_settings.pywikibot_dir)})
+        base, password_file, user, throttle = json.loads(res.stdout.strip().splitlines()[-1])
+        assert Path(base) == shard_settings.pywikibot_dir
+        assert Path(password_file) == tmp_path / "bot" / "pywikibot" / "user-password.py"
+        assert (user, throttle) == ("AutomodBot", 0)
+        assert not (shard_settings.pywikibot_dir / "user-password.py").exists()
+    # Run again into the same folder: the seeded stores are not overwritten.
+    res = subprocess.run([sys.executable, "-m", "automod", "shard", "--settings", str(settings), "--jobs", "2",
+                          "--out", str(out), "--rates", "enwiki=900"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1 and "already exist" in res.stderr
+
+
 def _start_at_stream_end(info, store: Path) -> None:
     events = int(requests.get(f"{info.relay_url}/health", timeout=5).json()["events"])
     with Store(store) as db:
@@ -133,7 +202,8 @@ def test_two_shards_run_side_by_side_and_each_edit_is_decided_once(two_wikis, tm
         assert len(set(stores)) == 2 and all(s.parent == out for s in stores)
         jobs = yaml.safe_load((out / "jobs.yaml").read_text())
         assert [j["name"] for j in jobs] == ["automod-shard-0", "automod-shard-1"]
-        assert all(f"--settings $HOME/automod/shards/{f.name}" in j["command"] for j, f in zip(jobs, files))
+        assert all(j["command"].endswith(f"--settings {f}") for j, f in zip(jobs, files))
+        assert len({load_settings(f).pywikibot_dir for f in files}) == 2  # one per bot
 
         admins = {w.name: client_for(info, w, info.admin) for w in info.wikis}
         vandals = {w.name: client_for(info, w, info.vandals[0]) for w in info.wikis}

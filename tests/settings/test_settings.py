@@ -31,6 +31,9 @@ def test_the_example_settings_follow_the_live_wikimedia_stream_for_three_wikiped
          "wikis: [{name: w, api: a}]\npassword: x\n",
          "unknown keys: password"),
         ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\n"
+         "wikis: [{name: w, api: a}]\nliftwnig: {}\n",
+         r"unknown keys: liftwnig \(did you mean liftwing\?\)"),
+        ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u}\n"
          "wikis: [{name: w, api: a}, {name: w, api: b}]\n",
          "names a wiki twice"),
         ("user_agent: 'automod-t/1 (t@example.org)'\nstore: s\nstream: {url: u, stall_seconds: -1}\n"
