@@ -152,6 +152,7 @@ def test_an_admin_moves_the_threshold_sees_reverts_per_day_change_saves_and_the_
     assert not browser.find_element(By.CSS_SELECTOR, ".automod-config-save").is_enabled()
 
     typed("0.9")
+    browser.execute_script("arguments[0].scrollIntoView()", field)
     screenshot(browser, IMAGES / "config-gadget.png")
     bot = bot_factory()  # running at the old threshold: the saved page is what moves it
     browser.find_element(By.CSS_SELECTOR, ".automod-config-save").click()

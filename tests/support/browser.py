@@ -63,7 +63,7 @@ def log_in(driver: Any, index_url: str, name: str, password: str) -> None:
              f"logged in as {name}", 30)
 
 
-def wait_for(probe: Callable[[], T], what: str, timeout: float = 30.0, interval: float = 0.25) -> T:
+def wait_for(probe: Callable[[], T], what: str = "the condition", timeout: float = 30.0, interval: float = 0.25) -> T:
     """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout``."""
     import time
 
