@@ -45,7 +45,8 @@ def test_the_header_is_in_every_language_with_the_untranslated_example_lines():
     for lang in available_languages():
         text = header_text(load_messages(lang), "AutomodBot", "rollback")
         assert "[[User:AutomodBot|AutomodBot]]" in text and "rollback" in text, lang
-        assert "<nowiki>: status: confirmed ~~~~</nowiki>" in text and "<nowiki>: status: declined ~~~~</nowiki>" in text
+        for status in ("confirmed", "declined"):
+            assert f"<nowiki>: status: {status} ~~~~</nowiki>" in text, lang
 
 
 @given(st.text(max_size=300))
