@@ -4,7 +4,8 @@
 # package depends on from starting on port 80 (the sandbox serves with `php -S`).
 set -eu
 # mount and e2fsprogs: the store-fault tests mount a small tmpfs and an ext4 image (as root).
-PKGS="mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu mount e2fsprogs"
+# chromium and chromium-driver: the gadgets' browser tests (headless, driven by selenium).
+PKGS="mediawiki php-cli php-sqlite3 php-intl php-mbstring php-xml php-apcu mount e2fsprogs chromium chromium-driver"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -43,7 +43,8 @@ def _command_modules() -> list:
     import importlib
 
     found = []
-    for name in ("automod.cli.models", "automod.cli.analysis", "automod.cli.ops", "automod.cli.serve"):
+    for name in ("automod.cli.models", "automod.cli.analysis", "automod.cli.ops", "automod.cli.serve",
+                 "automod.cli.gadgets"):
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as exc:

@@ -89,7 +89,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
     current = args.current
     if args.input is not None:
         observations = read_observations(args.input)
-        name = args.input.stem
+        name = label = args.input.stem
     else:
         assert settings is not None
         settings.wiki(args.wiki)  # ConfigError for a wiki we do not serve
@@ -111,7 +111,7 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
                 observations = observations_from_store(store, args.wiki, model, args.since)
                 if current is None:
                     current = current_threshold(store, args.wiki, model)
-        name = f"{args.wiki}-{model.replace(':', '_')}"
+        name, label = f"{args.wiki}-{model.replace(':', '_')}", model
         print(f"{args.wiki}: model {model}", file=sys.stderr)
     if not observations:
         raise ConfigError("no observations to analyse")
@@ -137,7 +137,17 @@ def _cmd_thresholds(args: argparse.Namespace) -> int:
 
         assert settings is not None
         gateway = WikiGateway(settings.wiki(args.wiki), settings.pywikibot_dir)
-        rev = gateway.edit(args.publish, text=render_wikitext(table, f"Revert thresholds: {name}"),
+        if args.publish.lower().endswith(".json"):  # the data page the config gadget reads
+            import time
+
+            from automod.evidence import PUBLISH_GRID, render_data_page
+
+            fine = build_table(observations, grid=PUBLISH_GRID, target_precision=args.target_precision,
+                               current=current, days=args.days)
+            text = render_data_page(fine, wiki=args.wiki or name, model=label, generated=time.time())
+        else:
+            text = render_wikitext(table, f"Revert thresholds: {name}")
+        rev = gateway.edit(args.publish, text=text,
                            summary=args.summary or "automod: threshold table from the score history")
         print(f"published to {args.publish} (r{rev})", file=sys.stderr)
     return 0
@@ -222,7 +232,8 @@ def register(commands: Any) -> None:
     p.add_argument("--out", type=Path, metavar="PREFIX", help="write PREFIX.csv and PREFIX.png (default: with "
                    "--settings, thresholds/thresholds-WIKI-MODEL.* beside the store; with --input alone, no files)")
     p.add_argument("--no-files", action="store_true", help="write no CSV or PNG")
-    p.add_argument("--publish", metavar="PAGE", help="write the table to this wiki page")
+    p.add_argument("--publish", metavar="PAGE", help="write the table to this wiki page (a title ending in .json, "
+                   "e.g. User:AutomodBot/Thresholds.json, gets the JSON data page the config gadget reads)")
     p.add_argument("--summary", help="edit summary for --publish")
     p.set_defaults(func=_cmd_thresholds, parser=p)
 

@@ -15,6 +15,7 @@ from automod.evidence.export import (
 )
 from automod.evidence.labels import Labeller, record_report_label, with_labels
 from automod.evidence.thresholds import (
+    PUBLISH_GRID,
     ThresholdTable,
     build_table,
     combined_observations,
@@ -23,6 +24,7 @@ from automod.evidence.thresholds import (
     models_in_store,
     observations_from_store,
     read_observations,
+    render_data_page,
     render_json,
     render_text,
     render_wikitext,
@@ -33,6 +35,7 @@ from automod.evidence.thresholds import (
 
 __all__ = [
     "ExportError",
+    "PUBLISH_GRID",
     "Labeller",
     "ThresholdTable",
     "build_table",
@@ -44,6 +47,7 @@ __all__ = [
     "post_events",
     "read_observations",
     "record_report_label",
+    "render_data_page",
     "render_json",
     "render_text",
     "render_wikitext",

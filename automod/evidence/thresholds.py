@@ -29,18 +29,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from automod.config import CAUTION_LEVELS, THRESHOLD_MAX, THRESHOLD_MIN
 from automod.errors import AutomodError
 from automod.evidence.labels import truth
 from automod.store import Store
 
 __all__ = [
-    "DEFAULT_GRID", "Observation", "ThresholdInputError", "ThresholdRow", "ThresholdTable", "build_table",
+    "DEFAULT_GRID", "Observation", "PUBLISH_GRID", "ThresholdInputError", "ThresholdRow", "ThresholdTable",
+    "build_table",
     "current_threshold", "days_covered", "models_in_store", "observations_from_store", "read_observations",
-    "render_json", "render_text", "render_wikitext", "wilson", "write_png", "write_table_csv",
+    "render_data_page", "render_json", "render_text", "render_wikitext", "wilson", "write_png", "write_table_csv",
 ]
 
 DEFAULT_GRID = (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.91, 0.92, 0.93, 0.94, 0.95,
                 0.96, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995, 0.999)
+#: The data page's grid: every 0.001 over the thresholds a community may set (the config
+#: gadget reads the row at or just below the threshold being typed).
+PUBLISH_GRID = tuple(round(THRESHOLD_MIN + i / 1000, 3)
+                     for i in range(round((THRESHOLD_MAX - THRESHOLD_MIN) * 1000) + 1))
 Z95 = 1.959963984540054
 DAY = 86400.0
 JSON_KEYS = ("threshold", "would_revert", "per_day", "precision", "precision_low", "precision_high",
@@ -296,6 +302,19 @@ def _summary(table: ThresholdTable) -> str:
 def render_json(table: ThresholdTable) -> str:
     """A JSON array, one object per threshold (keys exactly JSON_KEYS), one object per line."""
     return "[\n" + ",\n".join(json.dumps(r.to_json()) for r in table.rows) + "\n]"
+
+
+def render_data_page(table: ThresholdTable, *, wiki: str, model: str, generated: float) -> str:
+    """The JSON data page the config gadget reads (``automod thresholds --publish X.json``):
+    the table's rows, what they stand on, and AutoModerator's caution levels."""
+    return json.dumps({
+        "wiki": wiki, "model": model,
+        "generated": datetime.fromtimestamp(generated, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "observations": table.observations, "labelled": table.labelled, "days": table.days,
+        "target_precision": table.target_precision, "recommended": table.recommended, "current": table.current,
+        "caution_levels": dict(sorted(CAUTION_LEVELS.items(), key=lambda kv: kv[1])),
+        "rows": [r.to_json() for r in table.rows],
+    }, indent=1)
 
 
 def write_table_csv(table: ThresholdTable, path: Path) -> None:

@@ -25,6 +25,7 @@ from automod.onwiki import (
     ConfigPage,
     WikiGateway,
     ensure_preload,
+    ensure_report_page,
     log_implicit_report,
     post_config_notice,
     process_report_page,
@@ -99,6 +100,23 @@ class Aftermath:
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
 
+    def before_revert(self, served: ServedWiki) -> None:
+        """The report page (with its instructions) and its preload exist before a revert's
+        summary links them; once per page per run. A failure is logged: the revert goes on."""
+        config, gateway = served.applied.config, served.gateway
+        if self.dry_run or config is None or gateway is None or not config.false_positive_page:
+            return
+        key = (served.name, config.false_positive_page)
+        if key in self._preloads:
+            return
+        try:
+            ensure_report_page(gateway, config.false_positive_page, config)
+            ensure_preload(gateway, config.false_positive_page, config)
+        except WikiError as exc:
+            log.error("%s: cannot prepare the report page %s: %s", key[0], key[1], exc)
+            return
+        self._preloads.add(key)
+
     def after_revert(self, served: ServedWiki, change: RecentChange, verdict: Verdict) -> None:
         """Tell the editor (only after a rollback that really happened), escalating warnings."""
         config, gateway = served.applied.config, served.gateway
@@ -110,7 +128,7 @@ class Aftermath:
             return
         try:
             if config.false_positive_page and (change.wiki, config.false_positive_page) not in self._preloads:
-                ensure_preload(gateway, config.false_positive_page, config)
+                ensure_preload(gateway, config.false_positive_page, config)  # before_revert could not
                 self._preloads.add((change.wiki, config.false_positive_page))
             result = send_notice(gateway, config, user=change.user, title=change.title, reverted_rev=change.rev_id,
                                  revert_rev=int(verdict.revert_rev_id or 0),

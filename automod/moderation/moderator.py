@@ -434,6 +434,7 @@ class Moderator:
         config = served.applied.config
         assert served.gateway is not None and config is not None and change.rev_id is not None
         self._record(change, verdict.with_(outcome=Outcome.REVERTING), None, None)
+        self.aftermath.before_revert(served)  # the report page the summary links exists first
         summary = rollback_summary(config, served.gateway, change, verdict)
         return self._rollback(change, summary, attempt=0, verdict=verdict, context=context)
 

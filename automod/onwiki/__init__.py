@@ -21,7 +21,7 @@ from automod.onwiki.notices import send_notice
 from automod.onwiki.provenance import Author, Authorship, PageRevision, authors_of, line_authors, trusted_value
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
 from automod.onwiki.report_trust import same_user
-from automod.onwiki.reports import ensure_preload, log_implicit_report, process_report_page
+from automod.onwiki.reports import ensure_preload, ensure_report_page, log_implicit_report, process_report_page
 from automod.onwiki.shared_report_pass import (
     post_lost_outcomes,
     post_outcome,
@@ -69,6 +69,7 @@ __all__ = [
     "editor_experience",
     "restores_text_before_run",
     "ensure_preload",
+    "ensure_report_page",
     "ensure_shared_preload",
     "governed_config",
     "governed_wikis",

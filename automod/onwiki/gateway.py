@@ -145,17 +145,19 @@ def _wiki_errors(what: str) -> Iterator[None]:
 
 
 class WikiGateway:
-    """One wiki, as the bot account sees it."""
+    """One wiki, as the bot account sees it (or, with ``user``, another account of the password
+    file: ``automod install-gadgets`` saves the gadget pages as an interface admin)."""
 
-    def __init__(self, wiki: WikiSettings, pywikibot_dir: Path | None = None, *, login: bool = True):
+    def __init__(self, wiki: WikiSettings, pywikibot_dir: Path | None = None, *, login: bool = True,
+                 user: str | None = None):
         self.wiki = wiki
         self.pywikibot = load_pywikibot(pywikibot_dir)
         config = self.pywikibot.config
         with _wiki_errors(f"connecting to {wiki.name}"):
             if wiki.name in config.family_files:
-                self.site = self.pywikibot.Site(wiki.name, wiki.name)
+                self.site = self.pywikibot.Site(wiki.name, wiki.name, user=user)
             else:
-                self.site = self.pywikibot.Site(url=wiki.api)
+                self.site = self.pywikibot.Site(url=wiki.api, user=user)
             # One bot per store (store/lock.py): the processes pywikibot counts in its
             # throttle.ctrl (dead ones for 10 minutes) must not multiply this one's delays.
             self.site.throttle.process_multiplicity = 1
@@ -358,8 +360,9 @@ class WikiGateway:
     # -- acting ------------------------------------------------------------------------
 
     def edit(self, title: str, *, summary: str, text: str | None = None, appendtext: str | None = None,
-             section: str | None = None, sectiontitle: str | None = None, undo: int | None = None,
-             undoafter: int | None = None, minor: bool = False, create_only: bool = False) -> int:
+             prependtext: str | None = None, section: str | None = None, sectiontitle: str | None = None,
+             undo: int | None = None, undoafter: int | None = None, minor: bool = False,
+             create_only: bool = False) -> int:
         """Save an edit (never bot-flagged); return the new revision id.
 
         ``appendtext`` needs no base revision, so appending cannot edit-conflict and never
@@ -368,7 +371,8 @@ class WikiGateway:
         """
         params: dict[str, Any] = {"action": "edit", "title": title, "summary": summary,
                                   "token": self.site.tokens["csrf"], "formatversion": 2}
-        for key, value in (("text", text), ("appendtext", appendtext), ("section", section),
+        for key, value in (("text", text), ("appendtext", appendtext), ("prependtext", prependtext),
+                           ("section", section),
                            ("sectiontitle", sectiontitle), ("undo", undo), ("undoafter", undoafter)):
             if value is not None:
                 params[key] = value

@@ -4,7 +4,10 @@ Kept apart from :mod:`automod.onwiki.reports` (which acts on the page) because t
 needs no wiki: it splits the page's wikitext into sections at the places MediaWiki's parser
 gave, and writes and reads back the bot's machine-readable line, so both can be tested on
 plain strings. What the bot reads back is language-independent: a line starting
-``automod — `` whose first number is the revision, and the untranslated ``status: <code>``.
+``automod — `` whose first number is the revision, and the untranslated ``status: <code>``;
+and a reviewer's own line under a report, ``: status: confirmed`` or ``: status: declined``
+(what the review gadget saves, signed), which stands for the revision its section is about.
+Who wrote either is never read here: ``report_trust`` credits a line to whoever saved it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from dataclasses import dataclass
 from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.page_reads import SectionSpan
 
-__all__ = ["DIFF", "LINE", "LINK", "MARKER", "PageSection", "ReportSection", "STATUSES", "UNSIGNED_SIGNATURE",
-           "heading_count", "page_sections", "parse_report_page", "preload_text", "report_line", "rev_number",
-           "status_count"]
+__all__ = ["DIFF", "HEADER_MARKER", "LINE", "LINK", "MARKER", "PageSection", "REVIEW_LINE", "ReportSection", "STATUSES",
+           "UNSIGNED_SIGNATURE",
+           "header_text", "heading_count", "page_sections", "parse_report_page", "preload_text", "report_line",
+           "rev_number", "section_rev", "status_count"]
 
 #: The reporter's signature: saved as two halves (MediaWiki's pre-save transform would sign
 #: the preload page with the bot's name and the time it was created); a preload drops the
@@ -31,6 +35,11 @@ DIFF = re.compile(r"Special:Diff/(\d+)")
 LINK = re.compile(r"\[\[\s*:?([^\[\]|#{}<>]+?)\s*(?:\|[^\]]*)?\]\]")
 # "automod — <revision, in any language> N … status: <code>" (see automod-report-line in qqq.json).
 LINE = re.compile(r"automod — \D*?(\d+)\b.*?status:\s*([A-Za-z-]+)")
+#: A reviewer's own status line under a report: indented, starting with the untranslated
+#: ``status:`` and a reviewer's decision (the review gadget writes ``: status: confirmed — … ~~~~``).
+REVIEW_LINE = re.compile(r"^:+[ \t]*status:[ \t]*(confirmed|declined)\b", re.M | re.I)
+#: The first line of the instructions the bot keeps at the top of the report page.
+HEADER_MARKER = "<!-- automod-report-header -->"
 #: Revision ids fit SQLite's signed 64-bit integers; a longer digit run names no revision.
 _MAX_DIGITS = 18
 
@@ -80,6 +89,25 @@ def preload_text(messages: Messages) -> str:
             f"{UNSIGNED_SIGNATURE}\n")
 
 
+def header_text(messages: Messages, bot_user: str, rights: str) -> str:
+    """The instructions at the top of the report page (before any report's heading)."""
+    return f"{HEADER_MARKER}\n{messages.format('automod-report-header', bot_user, rights)}\n\n"
+
+
+def section_rev(heading: str, body: str) -> int | None:
+    """The revision a report section is about: the preload's marker, else the bot's own line
+    (never the revert link inside it), else a diff link in the body or the heading."""
+    found = MARKER.search(body) or LINE.search(body) or DIFF.search(body) or DIFF.search(heading)
+    return rev_number(found.group(1)) if found else None
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """(heading, body) of each level-2 section of ``text``, found by the heading pattern."""
+    matches = list(HEADING.finditer(text))
+    return [(m.group(1), text[m.end(): matches[i + 1].start() if i + 1 < len(matches) else len(text)])
+            for i, m in enumerate(matches)]
+
+
 def parse_report_page(text: str) -> list[ReportSection]:
     """The level-2 sections of the report page, with the revision each one is about."""
     sections = []
@@ -121,7 +149,12 @@ def heading_count(heading: str) -> Callable[[str], int]:
 
 
 def status_count(rev_id: int, status: str) -> Callable[[str], int]:
-    """How many of the bot's lines about ``rev_id`` a text holds with ``status``."""
+    """How many lines about ``rev_id`` a text holds with ``status``: the bot's lines (where a
+    reviewer once edited the word) and reviewers' own ``: status: …`` lines in the sections
+    about ``rev_id``. A page revision that makes this grow is credited to whoever saved it."""
     def count(text: str) -> int:
-        return sum(1 for m in LINE.finditer(text) if rev_number(m.group(1)) == rev_id and m.group(2).lower() == status)
+        own = sum(1 for m in LINE.finditer(text) if rev_number(m.group(1)) == rev_id and m.group(2).lower() == status)
+        reviews = sum(1 for heading, body in _sections(text) if section_rev(heading, body) == rev_id
+                      for m in REVIEW_LINE.finditer(body) if m.group(1).lower() == status)
+        return own + reviews
     return count

@@ -30,6 +30,7 @@ from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import (
     DIFF,
+    HEADER_MARKER,
     LINE,
     LINK,
     MARKER,
@@ -37,6 +38,7 @@ from automod.onwiki.report_page import (
     UNSIGNED_SIGNATURE,
     PageSection,
     ReportSection,
+    header_text,
     heading_count,
     page_sections,
     parse_report_page,
@@ -62,7 +64,8 @@ from automod.onwiki.wikitext import fragment, link, plain, summary
 from automod.records import ReportStatus
 from automod.store import Store
 
-__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "ensure_preload", "log_implicit_report",
+__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "ensure_preload", "ensure_report_page",
+           "log_implicit_report",
            "page_sections", "parse_report_page", "preload_text", "process_report_page", "reinstate",
            "reinstate_refusal", "report_line"]
 
@@ -99,10 +102,31 @@ def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory, config:
         log.error("%s: cannot check the preload of %s: %s", gateway.wiki.name, page, exc)
     try:
         return repair_header(gateway, page, history.revisions(),
-                             messages_for(gateway).text("automod-report-header-summary"), config)
+                             messages_for(gateway).text("automod-report-header-restored-summary"), config)
     except WikiError as exc:
         log.error("%s: cannot check the header of %s: %s", gateway.wiki.name, page, exc)
         return False
+
+
+def ensure_report_page(gateway: WikiGateway, report_page: str, config: CommunityConfig) -> None:
+    """Make sure the report page exists and starts with the bot's instructions (in the wiki's
+    language), before any revert links it. A page without them gets them prepended, once:
+    nothing below is rewritten, and once the marker is there the header is the community's."""
+    found = gateway.page_text(report_page)
+    if found is not None and HEADER_MARKER in found[1]:
+        return
+    messages = messages_for(gateway)
+    rights = ", ".join(plain(r) for r in sorted(config.report_reviewer_rights))
+    header = header_text(messages, gateway.bot_user, rights)
+    summary = messages.text("automod-report-header-summary")
+    if found is None:
+        try:
+            gateway.edit(report_page, text=header, summary=summary, create_only=True)
+            return
+        except WikiError as exc:
+            if "articleexists" not in str(exc):
+                raise
+    gateway.edit(report_page, prependtext=header, summary=summary)
 
 
 def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:

@@ -46,7 +46,8 @@ SPECS: tuple[AccountSpec, ...] = (
     # so the bot cannot edit MediaWiki: pages (the community config) — as on a real wiki.
     AccountSpec(
         "bot", "AutomodBot", ("bot", "rollbacker"), "automod",
-        _BASIC + ("rollback", "highvolume", "editinterface"),
+        # editmyoptions lends editmyuserjson: `automod thresholds --publish User:AutomodBot/Thresholds.json`.
+        _BASIC + ("rollback", "highvolume", "editinterface", "editmyoptions"),
     ),
     AccountSpec("patroller", "Patroller", ("autopatroller",), "test", _BASIC),
     AccountSpec("vandal1", "Vandal1", (), "test", _BASIC),

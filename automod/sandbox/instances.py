@@ -188,6 +188,8 @@ $wgLanguageCode = {json.dumps(lang)};
 $wgRCFeeds['automod'] = [ 'uri' => 'udp://127.0.0.1:{udp_port}', 'formatter' => 'JSONRCFeedFormatter' ];
 $wgGroupPermissions['rollbacker']['rollback'] = true;
 $wgGroupPermissions['autopatroller']['autopatrol'] = true;
+# The review and config gadgets (`automod install-gadgets`); Debian ships the extension.
+wfLoadExtension( 'Gadgets' );
 # Shared by php -S and CLI scripts (APCu is per process), and rate limits stay enforced.
 $wgMainCacheType = CACHE_DB;
 $wgEnableUploads = false;

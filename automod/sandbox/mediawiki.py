@@ -380,6 +380,8 @@ socket_timeout = (5, 30)
     fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"({bot.name!r}, BotPassword({bot.appid!r}, {bot.botpassword!r}))\n")
+        # The interface admin, for `automod install-gadgets --as Admin` (the bot never logs in as it).
+        fh.write(f"({info.admin.name!r}, BotPassword({info.admin.appid!r}, {info.admin.botpassword!r}))\n")
     os.chmod(password_file, 0o600)
 
 # --------------------------------------------------------------------------- state
