@@ -170,13 +170,15 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     assert passes() == [latest, after], "one pass for the five edits, reading the newest revision"
 
 
-def test_a_second_account_restoring_reverted_vandalism_is_scored_an_autoconfirmed_one_is_trusted(
+def test_a_second_account_restoring_reverted_vandalism_is_scored_a_rollbacker_is_trusted(
         sandbox, wiki, unique_title, bot_factory):
+    """Issue 26.6: being autoconfirmed is farmed in days, so only a restorer holding
+    `rollback` (the default trusted_restorer_rights) is skipped as revert-of-bot."""
     admin, vandal, sock = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(sandbox.vandals[0])
     fp_page = f"User:{sandbox.bot.name}/False positives {unique_title[-8:]}"
     set_config(admin, config_for(fp_page))
-    first, second = f"{unique_title} A", f"{unique_title} B"
-    for page in (first, second):
+    first, second, third = f"{unique_title} A", f"{unique_title} B", f"{unique_title} C"
+    for page in (first, second, third):
         admin.edit(page, "Stable text.")
     admin.edit(fp_page, "Reports.\n")
     bot = bot_factory()
@@ -193,6 +195,11 @@ def test_a_second_account_restoring_reverted_vandalism_is_scored_an_autoconfirme
         extra.write_text(generous)
     revert = reverted(bot, admin, sandbox, vandal.edit(second, "Stable text. VANDALISM"), second)
     restore = sock.post(action="edit", title=second, undo=revert, token=sock.token())["edit"]["newrevid"]
+    line = bot.decision(restore)
+    assert line["decision"] == "reverted", f"an autoconfirmed sock is not a trusted restorer: {line}"
+    revert = reverted(bot, admin, sandbox, vandal.edit(third, "Stable text. VANDALISM"), third)
+    restore = admin.post(action="edit", title=third, undo=revert, token=admin.token())["edit"]["newrevid"]
     assert (bot.decision(restore)["decision"], bot.decision(restore)["reason"]) == ("skip", "revert-of-bot")
-    wait_for(lambda: f"Probable false positive: {second}" in page_text(admin, fp_page), timeout=15)
+    wait_for(lambda: f"Probable false positive: {third}" in page_text(admin, fp_page), timeout=15)
     assert f"Probable false positive: {first}" not in page_text(admin, fp_page)
+    assert f"Probable false positive: {second}" not in page_text(admin, fp_page)
