@@ -34,6 +34,7 @@ import requests
 import yaml
 
 from automod.errors import SandboxError
+from automod.onwiki.i18n import DEFAULT_LANGUAGE, Messages, load_messages
 from automod.sandbox.accounts import Account
 from automod.sandbox.mediawiki import STATE_FILE, USER_AGENT
 
@@ -44,7 +45,12 @@ T = TypeVar("T")
 ANONYMOUS = "IP"
 REVIEW_STATUSES = ("confirmed", "declined")  # what a reviewer sets ``status: open`` to
 _REPORT_LINK = re.compile(r"\[(https?://[^\s\]]+)[ \]]")
-_BOT_LINE = re.compile(r"(automod — revision (\d+) .*?status:\s*)open\b")
+# The bot's line under a report, in any language: "automod — <revision> N … status: open"
+# (automod-report-line; the status codes are never translated).
+_BOT_LINE = re.compile(r"(automod — \D*?(\d+)\b.*?status:\s*)open\b")
+#: The bot's answers to a confirmed report: message key → whether the edit was reinstated.
+_ANSWERS = {"automod-report-reinstated": True, "automod-report-page-changed": False,
+            "automod-reinstate-refused": False, "automod-report-status-ignored": False}
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,12 @@ class TrialWiki:
     @property
     def index_url(self) -> str:
         return self.api_url.rsplit("/", 1)[0] + "/index.php"
+
+    def messages(self) -> Messages:
+        """The messages the bot writes on this wiki: its content language's (siteinfo), English last."""
+        general = SandboxSession(self.api_url, None).call(meta="siteinfo", siprop="general")["query"]["general"]
+        fallbacks = [str(f.get("code", "")) for f in general.get("fallback", []) if isinstance(f, dict)]
+        return load_messages(str(general.get("lang") or DEFAULT_LANGUAGE), fallbacks)
 
     def session(self, name: str) -> SandboxSession:
         """A session logged in as account ``name`` (its BotPassword), or anonymous for ``IP``."""
@@ -232,7 +244,8 @@ def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> d
 
     Waits up to ``timeout`` seconds for the bot's notice about that edit on the user's talk
     page, follows its report link (only to this sandbox's own ``index.php``), types
-    ``reason`` after "Why it was a good edit:" in the pre-filled text and saves the new
+    ``reason`` after the preload's prompt ("Why it was a good edit:", in the wiki's language)
+    in the pre-filled text and saves the new
     section, which MediaWiki signs. Returns ``{"page", "section", "reporter", "rev_id"}``.
     Raises :class:`SandboxError` when the user has no article edit or the notice never comes.
     """
@@ -250,11 +263,42 @@ def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> d
 
     url, params = _wait(f"the bot's notice about r{latest} on {talk}", link, timeout)
     text, subject = _edit_form(trial, url)
-    marker = "Why it was a good edit: "
-    text = text.replace(marker, marker + reason, 1) if marker in text else f"{reason}\n\n{text}"
+    text = with_reason(text, reason, (trial.messages(), load_messages(DEFAULT_LANGUAGE)))
     rev = reporter.edit(params["title"], section="new", sectiontitle=subject or params.get("preloadtitle", ""),
                         text=text)
     return {"page": params["title"], "section": subject, "reporter": reporter.name, "rev_id": rev}
+
+
+def reason_prompt(messages: Messages) -> str:
+    """The prompt the reason goes after: the last paragraph of the preload ("Why it was a good edit:")."""
+    return messages.text("automod-report-preload").rsplit("\n\n", 1)[-1].strip()
+
+
+def with_reason(text: str, reason: str, languages: tuple[Messages, ...]) -> str:
+    """The pre-filled report ``text`` with ``reason`` typed where it asks for it.
+
+    After the prompt of the first of ``languages`` found in the text (the wiki's, then
+    English); without any prompt, just above the signature to come, so the reason never
+    lands above the preloaded lines.
+    """
+    for messages in languages:
+        prompt = reason_prompt(messages)
+        found = re.search(re.escape(prompt) + r"[ \t]*", text)
+        if prompt and found:
+            return f"{text[:found.start()]}{prompt} {reason}{text[found.end():]}"
+    signature = text.rfind("~~~~")
+    if signature < 0:
+        return f"{text.rstrip()}\n\n{reason}\n"
+    return f"{text[:signature].rstrip()}\n\n{reason}\n\n{text[signature:]}"
+
+
+def answer_pattern(template: str, rev_id: int) -> re.Pattern[str]:
+    """The bot's answer from message ``template`` about revision ``rev_id``: ``$1`` is the
+    revision, any other parameter matches anything on the line."""
+    pieces = re.split(r"\$(\d+)", template)
+    regex = "".join(re.escape(piece) if i % 2 == 0 else (str(rev_id) + r"\b" if piece == "1" else ".*?")
+                    for i, piece in enumerate(pieces))
+    return re.compile(regex)
 
 
 def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
@@ -301,9 +345,14 @@ def review_report(dir: Path | str, status: str, as_user: str, timeout: float) ->
                   summary=f"report on r{rev_id}: {status}")
     result: dict[str, Any] = {"page": page, "rev_id": rev_id, "status": status, "reviewer": reviewer.name}
     if status == "confirmed":
-        answer = re.compile(rf"automod — revision {rev_id}(?: reinstated|: the page was edited)")
-        reply = _wait(f"the bot's answer to the confirmed report on r{rev_id}",
-                      lambda: answer.search(reviewer.text(page) or ""), timeout)
-        result["reinstated"] = "reinstated" in reply.group(0)
+        answers = [(answer_pattern(messages.text(key), rev_id), reinstated)
+                   for messages in (trial.messages(), load_messages(DEFAULT_LANGUAGE))
+                   for key, reinstated in _ANSWERS.items()]
+
+        def answered() -> bool | None:
+            current = reviewer.text(page) or ""
+            return next((reinstated for pattern, reinstated in answers if pattern.search(current)), None)
+
+        result["reinstated"] = _wait(f"the bot's answer to the confirmed report on r{rev_id}", answered, timeout)
     return result
 
