@@ -113,7 +113,8 @@ def register(commands: Any) -> None:
     report.add_argument("--as", dest="as_user", required=True, metavar="ACCOUNT",
                         help="the reverted editor whose talk page holds the notice (e.g. Vandal1)")
     report.add_argument("--reason", default="I think this edit was fine.",
-                        help="what you would type after 'Why it was a good edit:'")
+                        help="what you would type after the form's prompt ('Why it was a good edit:', "
+                             "in the wiki's language)")
     report.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="how long to wait for the bot's notice about that edit")
 

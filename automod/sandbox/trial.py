@@ -231,12 +231,12 @@ def _edit_form(trial: TrialWiki, url: str) -> tuple[str, str]:
         page = http.get(url, headers={"User-Agent": USER_AGENT + " trial"}, timeout=30).text
     except requests.RequestException as exc:
         raise SandboxError(f"cannot open {url}: {exc}") from exc
-    box = re.search(r"<textarea[^>]*name=\"wpTextbox1\"[^>]*>(.*?)</textarea>", page, re.S)
-    subject = re.search(r"<input[^>]*name=\"wpSummary\"[^>]*>", page)
-    value = re.search(r"value=\"([^\"]*)\"", subject.group(0)) if subject else None
+    box = re.search(r"<textarea[^>]*name=[\"']wpTextbox1[\"'][^>]*>(.*?)</textarea>", page, re.S)
+    subject = re.search(r"<input[^>]*name=[\"']wpSummary[\"'][^>]*>", page)
+    value = re.search(r"value=(?:\"([^\"]*)\"|'([^']*)')", subject.group(0)) if subject else None
     if box is None:
         raise SandboxError(f"no edit form at {url}")
-    return html.unescape(box.group(1)).lstrip("\n"), html.unescape(value.group(1)) if value else ""
+    return html.unescape(box.group(1)).lstrip("\n"), html.unescape(value.group(1) or value.group(2)) if value else ""
 
 
 def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> dict[str, Any]:
@@ -264,8 +264,8 @@ def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> d
     url, params = _wait(f"the bot's notice about r{latest} on {talk}", link, timeout)
     text, subject = _edit_form(trial, url)
     text = with_reason(text, reason, (trial.messages(), load_messages(DEFAULT_LANGUAGE)))
-    rev = reporter.edit(params["title"], section="new", sectiontitle=subject or params.get("preloadtitle", ""),
-                        text=text)
+    subject = subject or str(params.get("preloadtitle", ""))
+    rev = reporter.edit(params["title"], section="new", sectiontitle=subject, text=text)
     return {"page": params["title"], "section": subject, "reporter": reporter.name, "rev_id": rev}
 
 
