@@ -63,6 +63,12 @@ def test_report_and_review_work_in_the_wikis_language(localized: SandboxInfo, tm
                                   "false_positive_page": fp_page}), encoding="utf-8")
     assert automod("sandbox", "config", "--dir", sandbox_dir, str(config))["rev_id"] > 0
     automod("sandbox", "edit", "--dir", sandbox_dir, "--as", "Admin", "--page", article, "--text", "Texte stable.")
+    # check-config shows what the wiki will get: the summary and notices in its language.
+    effective = automod("check-config", "--settings", str(localized.settings), "--wiki", "sandboxwiki")["effective"]
+    assert effective["language"] == lang
+    assert effective["summary"] == messages.text("automod-rollback-summary") != load_messages("en").text(
+        "automod-rollback-summary")
+    assert effective["messages"]["automod-notice"] == messages.text("automod-notice")
     with running_standin(score_function=score_from_wiki(localized.api_url)) as liftwing:
         bot = launch_bot(localized, tmp_path, bot_settings(localized, tmp_path, liftwing.url))
         try:
