@@ -55,24 +55,30 @@ _ANSWERS = {"automod-report-reinstated": True, "automod-report-page-changed": Fa
 
 @dataclass(frozen=True)
 class TrialWiki:
-    """The first wiki of a sandbox, as ``sandbox up`` wrote it under DIR."""
+    """One wiki of a sandbox (the first unless named), as ``sandbox up`` wrote it under DIR."""
 
     dir: Path
     api_url: str
     config_page: str
     accounts: tuple[Account, ...]
+    name: str = "sandboxwiki"
 
     @classmethod
-    def load(cls, dir: Path) -> TrialWiki:
+    def load(cls, dir: Path, wiki_name: str | None = None) -> TrialWiki:
+        """The wiki ``wiki_name`` of the sandbox at ``dir`` (default: its first wiki)."""
         root = Path(dir).expanduser().resolve()
         try:
             settings = yaml.safe_load((root / "settings.yaml").read_text())
             state = json.loads((root / STATE_FILE).read_text())
         except (OSError, ValueError) as exc:
             raise SandboxError(f"no sandbox in {root} (run `automod sandbox up --dir {dir}` first): {exc}") from exc
-        wiki = settings["wikis"][0]
+        wikis = settings["wikis"]
+        wiki = wikis[0] if wiki_name is None else next((w for w in wikis if w.get("name") == wiki_name), None)
+        if wiki is None:
+            known = ", ".join(str(w.get("name")) for w in wikis)
+            raise SandboxError(f"no wiki {wiki_name!r} in the sandbox at {root} (wikis: {known})")
         accounts = tuple(Account.from_state(a) for a in state["accounts"].values())
-        return cls(root, str(wiki["api"]), str(wiki["config_page"]), accounts)
+        return cls(root, str(wiki["api"]), str(wiki["config_page"]), accounts, str(wiki.get("name", "sandboxwiki")))
 
     @property
     def index_url(self) -> str:
@@ -170,28 +176,39 @@ def seed_sandbox(dir: Path | str) -> dict[str, Any]:
     return result
 
 
-def save_config(dir: Path | str, file: Path | str, summary: str) -> dict[str, Any]:
-    """Save the JSON file ``file`` as the community config page of the sandbox at ``dir``, as Admin.
+def save_config(dir: Path | str, file: Path | str, summary: str, wiki: str | None = None,
+                page: str | None = None) -> dict[str, Any]:
+    """Save the JSON file ``file`` on the sandbox at ``dir``, as Admin: on ``wiki`` (default:
+    the first wiki), as ``page`` (default: its community config page; e.g. the central one).
 
-    The JSON is re-indented before saving; when the page already holds that text nothing is
-    saved. Returns ``{"page", "rev_id"}``, or ``{"page", "unchanged": True}``.
-    Raises :class:`SandboxError` when ``file`` is not readable JSON.
+    The JSON is re-indented before saving; when the page already holds that value nothing is
+    saved. Returns ``{"wiki", "page", "rev_id"}``, or ``{"wiki", "page", "unchanged": True}``.
+    Raises :class:`SandboxError` when ``file`` is not readable JSON or ``wiki`` is unknown.
     """
-    trial = TrialWiki.load(Path(dir))
+    trial = TrialWiki.load(Path(dir), wiki)
+    title = page or trial.config_page
     try:
         config = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SandboxError(f"cannot read {file} as JSON: {exc}") from exc
     admin = trial.session("Admin")
     text = json.dumps(config, indent=2, ensure_ascii=False)
-    if (admin.text(trial.config_page) or "").strip() == text.strip():
-        return {"page": trial.config_page, "unchanged": True}
-    rev = admin.edit(trial.config_page, text=text, summary=summary)
-    return {"page": trial.config_page, "rev_id": rev}
+    where = {"wiki": trial.name, "page": title}
+    if _same_json(admin.text(title), config):  # MediaWiki re-indents a JSON page: compare values
+        return {**where, "unchanged": True}
+    rev = admin.edit(title, text=text, summary=summary)
+    return {**where, "rev_id": rev}
+
+
+def _same_json(current: str | None, config: Any) -> bool:
+    try:
+        return current is not None and bool(json.loads(current) == config)
+    except ValueError:
+        return False
 
 
 def edit_as(dir: Path | str, as_user: str, page: str, text: str | None, append: str | None,
-            summary: str) -> dict[str, Any]:
+            summary: str, wiki: str | None = None) -> dict[str, Any]:
     """Edit ``page`` on the sandbox at ``dir`` as account ``as_user`` (or anonymously for ``IP``).
 
     Give exactly one of ``text`` (the page's new wikitext, replacing the whole page) and
@@ -200,12 +217,13 @@ def edit_as(dir: Path | str, as_user: str, page: str, text: str | None, append: 
     """
     if (text is None) == (append is None):
         raise ValueError("give exactly one of text and append")
-    session = TrialWiki.load(Path(dir)).session(as_user)
+    trial = TrialWiki.load(Path(dir), wiki)
+    session = trial.session(as_user)
     if append is not None:
         rev = session.edit(page, appendtext="\n" + append, summary=summary)
     else:
         rev = session.edit(page, text=text, summary=summary)
-    return {"page": page, "user": session.name, "rev_id": rev}
+    return {"wiki": trial.name, "page": page, "user": session.name, "rev_id": rev}
 
 
 def _report_link(trial: TrialWiki, talk_text: str, rev_id: int) -> tuple[str, dict[str, Any]] | None:
