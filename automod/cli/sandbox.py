@@ -51,11 +51,11 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    return _print(save_config(args.dir, args.file, args.summary))
+    return _print(save_config(args.dir, args.file, args.summary, wiki=args.wiki, page=args.page))
 
 
 def _cmd_edit(args: argparse.Namespace) -> int:
-    return _print(edit_as(args.dir, args.as_user, args.page, args.text, args.append, args.summary))
+    return _print(edit_as(args.dir, args.as_user, args.page, args.text, args.append, args.summary, wiki=args.wiki))
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -105,8 +105,14 @@ def register(commands: Any) -> None:
     command("seed", "Import a backdated history (articles, good edits, vandalism reverted by a patroller) to "
                     "train a local model on; does nothing on a wiki already seeded.", _cmd_seed)
 
-    config = command("config", "Save a JSON file as the community config page, as Admin.", _cmd_config)
+    config = command("config", "Save a JSON file as the community config page (or any JSON page: --page), "
+                               "as Admin.", _cmd_config)
     config.add_argument("file", type=Path, metavar="FILE", help="the config as JSON (see config/*.json)")
+    config.add_argument("--wiki", default=None, metavar="NAME",
+                        help="the sandbox wiki to save it on, e.g. sandbox2wiki (default: the first)")
+    config.add_argument("--page", default=None, metavar="TITLE",
+                        help="the page to save, e.g. MediaWiki:Automod-central.json (default: the wiki's "
+                             "community config page)")
     config.add_argument("--summary", default="automod trial: community config", help="edit summary")
 
     edit = command("edit", "Edit a page as one of the sandbox's accounts, or anonymously (--as IP).", _cmd_edit)
@@ -115,6 +121,8 @@ def register(commands: Any) -> None:
                            "Vandal2), or the word IP for an anonymous (logged-out) edit, which the wiki records "
                            "under this machine's loopback address")
     edit.add_argument("--page", required=True, help="title of the page to edit")
+    edit.add_argument("--wiki", default=None, metavar="NAME",
+                      help="the sandbox wiki to edit, e.g. sandbox2wiki (default: the first)")
     content = edit.add_mutually_exclusive_group(required=True)
     content.add_argument("--text", help="the page's new wikitext (replaces the whole page)")
     content.add_argument("--append", help="wikitext to add at the end of the page")
@@ -125,7 +133,8 @@ def register(commands: Any) -> None:
     report.add_argument("--as", dest="as_user", required=True, metavar="ACCOUNT",
                         help="the reverted editor whose talk page holds the notice (e.g. Vandal1)")
     report.add_argument("--reason", default="I think this edit was fine.",
-                        help="what you would type after 'Why it was a good edit:'")
+                        help="what you would type after the form's prompt ('Why it was a good edit:', "
+                             "in the wiki's language)")
     report.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                         help="how long to wait for the bot's notice about that edit")
 

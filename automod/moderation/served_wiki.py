@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from automod.config import AppliedConfig, CommunityConfig, ConfigProblem
+from automod.config import DEFAULT_SUMMARY, AppliedConfig, CommunityConfig, ConfigProblem
 from automod.errors import AutomodError, StoreError, WikiError, WikiUnavailable
 from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.onwiki import (
@@ -28,6 +28,7 @@ from automod.onwiki import (
     central_changed,
     central_source,
     governed_config,
+    messages_for,
     read_config_page,
     same_title,
 )
@@ -352,8 +353,16 @@ class ServedWiki:
             scorer.close()
 
 
+#: The messages ``check-config`` shows as the wiki will get them (its language, the community's overrides).
+SHOWN_MESSAGES = ("automod-notice-heading", "automod-notice", "automod-notice-summary", "automod-report-preload",
+                  "automod-warning-template")
+
+
 def check_config(settings: Settings, wiki_name: str) -> dict[str, Any]:
-    """Fetch and validate ``wiki_name``'s config page; the effective config or its problems."""
+    """Fetch and validate ``wiki_name``'s config page; the effective config or its problems.
+
+    The effective texts are the wiki's: the rollback summary in its content language unless
+    the community wrote its own, and the main messages (:data:`SHOWN_MESSAGES`) with its overrides."""
     from automod.store import Store
 
     served = ServedWiki(settings.wiki(wiki_name), settings, Store(":memory:"), login=False)
@@ -365,6 +374,7 @@ def check_config(settings: Settings, wiki_name: str) -> dict[str, Any]:
     report: dict[str, object] = {"wiki": wiki_name, "page": applied.page or settings.wiki(wiki_name).config_page,
                                  "revision": applied.rev_id, "problems": [str(p) for p in applied.problems]}
     if config is not None:
+        messages = messages_for(gateway)
         report["effective"] = {
             "enabled": config.enabled, "mode": config.mode,
             "models": [{"model": m.model, "threshold": m.threshold} for m in config.models],
@@ -375,6 +385,9 @@ def check_config(settings: Settings, wiki_name: str) -> dict[str, Any]:
             "talk_notice": {"enabled": config.talk_notice_enabled,
                             "registered_only": config.talk_notice_registered_only},
             "false_positive_page": config.false_positive_page, "help_page": config.help_page,
-            "summary": config.summary,
+            "language": messages.language,
+            "summary": (config.summary if config.summary != DEFAULT_SUMMARY
+                        else messages.text("automod-rollback-summary")),
+            "messages": {key: messages.text(key) for key in SHOWN_MESSAGES if key in messages.texts},
         }
     return report

@@ -34,6 +34,7 @@ import requests
 import yaml
 
 from automod.errors import SandboxError
+from automod.onwiki.i18n import DEFAULT_LANGUAGE, Messages, load_messages
 from automod.sandbox.accounts import Account
 from automod.sandbox.mediawiki import STATE_FILE, USER_AGENT
 
@@ -44,33 +45,50 @@ T = TypeVar("T")
 ANONYMOUS = "IP"
 REVIEW_STATUSES = ("confirmed", "declined")  # what a reviewer sets ``status: open`` to
 _REPORT_LINK = re.compile(r"\[(https?://[^\s\]]+)[ \]]")
-_BOT_LINE = re.compile(r"(automod — revision (\d+) .*?status:\s*)open\b")
+# The bot's line under a report, in any language: "automod — <revision> N … status: open"
+# (automod-report-line; the status codes are never translated).
+_BOT_LINE = re.compile(r"(automod — \D*?(\d+)\b.*?status:\s*)open\b")
+#: The bot's answers to a confirmed report: message key → whether the edit was reinstated.
+_ANSWERS = {"automod-report-reinstated": True, "automod-report-page-changed": False,
+            "automod-reinstate-refused": False, "automod-report-status-ignored": False}
 
 
 @dataclass(frozen=True)
 class TrialWiki:
-    """The first wiki of a sandbox, as ``sandbox up`` wrote it under DIR."""
+    """One wiki of a sandbox (the first unless named), as ``sandbox up`` wrote it under DIR."""
 
     dir: Path
     api_url: str
     config_page: str
     accounts: tuple[Account, ...]
+    name: str = "sandboxwiki"
 
     @classmethod
-    def load(cls, dir: Path) -> TrialWiki:
+    def load(cls, dir: Path, wiki_name: str | None = None) -> TrialWiki:
+        """The wiki ``wiki_name`` of the sandbox at ``dir`` (default: its first wiki)."""
         root = Path(dir).expanduser().resolve()
         try:
             settings = yaml.safe_load((root / "settings.yaml").read_text())
             state = json.loads((root / STATE_FILE).read_text())
         except (OSError, ValueError) as exc:
             raise SandboxError(f"no sandbox in {root} (run `automod sandbox up --dir {dir}` first): {exc}") from exc
-        wiki = settings["wikis"][0]
+        wikis = settings["wikis"]
+        wiki = wikis[0] if wiki_name is None else next((w for w in wikis if w.get("name") == wiki_name), None)
+        if wiki is None:
+            known = ", ".join(str(w.get("name")) for w in wikis)
+            raise SandboxError(f"no wiki {wiki_name!r} in the sandbox at {root} (wikis: {known})")
         accounts = tuple(Account.from_state(a) for a in state["accounts"].values())
-        return cls(root, str(wiki["api"]), str(wiki["config_page"]), accounts)
+        return cls(root, str(wiki["api"]), str(wiki["config_page"]), accounts, str(wiki.get("name", "sandboxwiki")))
 
     @property
     def index_url(self) -> str:
         return self.api_url.rsplit("/", 1)[0] + "/index.php"
+
+    def messages(self) -> Messages:
+        """The messages the bot writes on this wiki: its content language's (siteinfo), English last."""
+        general = SandboxSession(self.api_url, None).call(meta="siteinfo", siprop="general")["query"]["general"]
+        fallbacks = [str(f.get("code", "")) for f in general.get("fallback", []) if isinstance(f, dict)]
+        return load_messages(str(general.get("lang") or DEFAULT_LANGUAGE), fallbacks)
 
     def session(self, name: str) -> SandboxSession:
         """A session logged in as account ``name`` (its BotPassword), or anonymous for ``IP``."""
@@ -158,28 +176,39 @@ def seed_sandbox(dir: Path | str) -> dict[str, Any]:
     return result
 
 
-def save_config(dir: Path | str, file: Path | str, summary: str) -> dict[str, Any]:
-    """Save the JSON file ``file`` as the community config page of the sandbox at ``dir``, as Admin.
+def save_config(dir: Path | str, file: Path | str, summary: str, wiki: str | None = None,
+                page: str | None = None) -> dict[str, Any]:
+    """Save the JSON file ``file`` on the sandbox at ``dir``, as Admin: on ``wiki`` (default:
+    the first wiki), as ``page`` (default: its community config page; e.g. the central one).
 
-    The JSON is re-indented before saving; when the page already holds that text nothing is
-    saved. Returns ``{"page", "rev_id"}``, or ``{"page", "unchanged": True}``.
-    Raises :class:`SandboxError` when ``file`` is not readable JSON.
+    The JSON is re-indented before saving; when the page already holds that value nothing is
+    saved. Returns ``{"wiki", "page", "rev_id"}``, or ``{"wiki", "page", "unchanged": True}``.
+    Raises :class:`SandboxError` when ``file`` is not readable JSON or ``wiki`` is unknown.
     """
-    trial = TrialWiki.load(Path(dir))
+    trial = TrialWiki.load(Path(dir), wiki)
+    title = page or trial.config_page
     try:
         config = json.loads(Path(file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SandboxError(f"cannot read {file} as JSON: {exc}") from exc
     admin = trial.session("Admin")
     text = json.dumps(config, indent=2, ensure_ascii=False)
-    if (admin.text(trial.config_page) or "").strip() == text.strip():
-        return {"page": trial.config_page, "unchanged": True}
-    rev = admin.edit(trial.config_page, text=text, summary=summary)
-    return {"page": trial.config_page, "rev_id": rev}
+    where = {"wiki": trial.name, "page": title}
+    if _same_json(admin.text(title), config):  # MediaWiki re-indents a JSON page: compare values
+        return {**where, "unchanged": True}
+    rev = admin.edit(title, text=text, summary=summary)
+    return {**where, "rev_id": rev}
+
+
+def _same_json(current: str | None, config: Any) -> bool:
+    try:
+        return current is not None and bool(json.loads(current) == config)
+    except ValueError:
+        return False
 
 
 def edit_as(dir: Path | str, as_user: str, page: str, text: str | None, append: str | None,
-            summary: str) -> dict[str, Any]:
+            summary: str, wiki: str | None = None) -> dict[str, Any]:
     """Edit ``page`` on the sandbox at ``dir`` as account ``as_user`` (or anonymously for ``IP``).
 
     Give exactly one of ``text`` (the page's new wikitext, replacing the whole page) and
@@ -188,12 +217,13 @@ def edit_as(dir: Path | str, as_user: str, page: str, text: str | None, append: 
     """
     if (text is None) == (append is None):
         raise ValueError("give exactly one of text and append")
-    session = TrialWiki.load(Path(dir)).session(as_user)
+    trial = TrialWiki.load(Path(dir), wiki)
+    session = trial.session(as_user)
     if append is not None:
         rev = session.edit(page, appendtext="\n" + append, summary=summary)
     else:
         rev = session.edit(page, text=text, summary=summary)
-    return {"page": page, "user": session.name, "rev_id": rev}
+    return {"wiki": trial.name, "page": page, "user": session.name, "rev_id": rev}
 
 
 def _report_link(trial: TrialWiki, talk_text: str, rev_id: int) -> tuple[str, dict[str, Any]] | None:
@@ -219,12 +249,12 @@ def _edit_form(trial: TrialWiki, url: str) -> tuple[str, str]:
         page = http.get(url, headers={"User-Agent": USER_AGENT + " trial"}, timeout=30).text
     except requests.RequestException as exc:
         raise SandboxError(f"cannot open {url}: {exc}") from exc
-    box = re.search(r"<textarea[^>]*name=\"wpTextbox1\"[^>]*>(.*?)</textarea>", page, re.S)
-    subject = re.search(r"<input[^>]*name=\"wpSummary\"[^>]*>", page)
-    value = re.search(r"value=\"([^\"]*)\"", subject.group(0)) if subject else None
+    box = re.search(r"<textarea[^>]*name=[\"']wpTextbox1[\"'][^>]*>(.*?)</textarea>", page, re.S)
+    subject = re.search(r"<input[^>]*name=[\"']wpSummary[\"'][^>]*>", page)
+    value = re.search(r"value=(?:\"([^\"]*)\"|'([^']*)')", subject.group(0)) if subject else None
     if box is None:
         raise SandboxError(f"no edit form at {url}")
-    return html.unescape(box.group(1)).lstrip("\n"), html.unescape(value.group(1)) if value else ""
+    return html.unescape(box.group(1)).lstrip("\n"), html.unescape(value.group(1) or value.group(2)) if value else ""
 
 
 def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> dict[str, Any]:
@@ -232,7 +262,8 @@ def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> d
 
     Waits up to ``timeout`` seconds for the bot's notice about that edit on the user's talk
     page, follows its report link (only to this sandbox's own ``index.php``), types
-    ``reason`` after "Why it was a good edit:" in the pre-filled text and saves the new
+    ``reason`` after the preload's prompt ("Why it was a good edit:", in the wiki's language)
+    in the pre-filled text and saves the new
     section, which MediaWiki signs. Returns ``{"page", "section", "reporter", "rev_id"}``.
     Raises :class:`SandboxError` when the user has no article edit or the notice never comes.
     """
@@ -250,11 +281,42 @@ def file_report(dir: Path | str, as_user: str, reason: str, timeout: float) -> d
 
     url, params = _wait(f"the bot's notice about r{latest} on {talk}", link, timeout)
     text, subject = _edit_form(trial, url)
-    marker = "Why it was a good edit: "
-    text = text.replace(marker, marker + reason, 1) if marker in text else f"{reason}\n\n{text}"
-    rev = reporter.edit(params["title"], section="new", sectiontitle=subject or params.get("preloadtitle", ""),
-                        text=text)
+    text = with_reason(text, reason, (trial.messages(), load_messages(DEFAULT_LANGUAGE)))
+    subject = subject or str(params.get("preloadtitle", ""))
+    rev = reporter.edit(params["title"], section="new", sectiontitle=subject, text=text)
     return {"page": params["title"], "section": subject, "reporter": reporter.name, "rev_id": rev}
+
+
+def reason_prompt(messages: Messages) -> str:
+    """The prompt the reason goes after: the last paragraph of the preload ("Why it was a good edit:")."""
+    return messages.text("automod-report-preload").rsplit("\n\n", 1)[-1].strip()
+
+
+def with_reason(text: str, reason: str, languages: tuple[Messages, ...]) -> str:
+    """The pre-filled report ``text`` with ``reason`` typed where it asks for it.
+
+    After the prompt of the first of ``languages`` found in the text (the wiki's, then
+    English); without any prompt, just above the signature to come, so the reason never
+    lands above the preloaded lines.
+    """
+    for messages in languages:
+        prompt = reason_prompt(messages)
+        found = re.search(re.escape(prompt) + r"[ \t]*", text)
+        if prompt and found:
+            return f"{text[:found.start()]}{prompt} {reason}{text[found.end():]}"
+    signature = text.rfind("~~~~")
+    if signature < 0:
+        return f"{text.rstrip()}\n\n{reason}\n"
+    return f"{text[:signature].rstrip()}\n\n{reason}\n\n{text[signature:]}"
+
+
+def answer_pattern(template: str, rev_id: int) -> re.Pattern[str]:
+    """The bot's answer from message ``template`` about revision ``rev_id``: ``$1`` is the
+    revision, any other parameter matches anything on the line."""
+    pieces = re.split(r"\$(\d+)", template)
+    regex = "".join(re.escape(piece) if i % 2 == 0 else (str(rev_id) + r"\b" if piece == "1" else ".*?")
+                    for i, piece in enumerate(pieces))
+    return re.compile(regex)
 
 
 def _sections(session: SandboxSession, page: str) -> list[tuple[str, str]]:
@@ -301,9 +363,14 @@ def review_report(dir: Path | str, status: str, as_user: str, timeout: float) ->
                   summary=f"report on r{rev_id}: {status}")
     result: dict[str, Any] = {"page": page, "rev_id": rev_id, "status": status, "reviewer": reviewer.name}
     if status == "confirmed":
-        answer = re.compile(rf"automod — revision {rev_id}(?: reinstated|: the page was edited)")
-        reply = _wait(f"the bot's answer to the confirmed report on r{rev_id}",
-                      lambda: answer.search(reviewer.text(page) or ""), timeout)
-        result["reinstated"] = "reinstated" in reply.group(0)
+        answers = [(answer_pattern(messages.text(key), rev_id), reinstated)
+                   for messages in (trial.messages(), load_messages(DEFAULT_LANGUAGE))
+                   for key, reinstated in _ANSWERS.items()]
+
+        def answered() -> bool | None:
+            current = reviewer.text(page) or ""
+            return next((reinstated for pattern, reinstated in answers if pattern.search(current)), None)
+
+        result["reinstated"] = _wait(f"the bot's answer to the confirmed report on r{rev_id}", answered, timeout)
     return result
 
