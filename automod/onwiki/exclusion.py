@@ -35,15 +35,15 @@ def revision_excludes_bot(gateway: WikiGateway, title: str, rev_id: int) -> bool
 
 
 def _allows(gateway: WikiGateway, title: str, parsed: dict[str, Any]) -> bool:
-    page = _revision_page_class(gateway.pywikibot.Page)(gateway.site, title, parsed)
+    page = revision_page_class(gateway.pywikibot.Page)(gateway.site, title, parsed)
     try:
         return bool(page.botMayEdit())
     except gateway.pywikibot.exceptions.Error as exc:
         raise WikiError(f"reading {{{{bots}}}} on {title!r}: {exc}") from exc
 
 
-@lru_cache(maxsize=None)
-def _revision_page_class(page_class: Any) -> Any:
+@lru_cache(maxsize=4)  # one entry: pywikibot's Page class (bounded all the same, issue 29)
+def revision_page_class(page_class: Any) -> Any:
     class RevisionPage(page_class):  # type: ignore[misc]  # pywikibot's Page, untyped: subclassing Any
         """A page as one parsed revision shows it: its text and the templates it used
         (pywikibot would otherwise read the current revision's)."""
