@@ -12,6 +12,8 @@ a leak. The bot process's RSS and high-water mark (/proc/<pid>/status VmRSS, VmH
 against its decision count; the slope per 1,000 decisions after ``--warmup`` decisions is the
 least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
 
+``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
+SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation.
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
 printed (slower: use it to find what grows, not for the slope).
@@ -81,19 +83,49 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+#: The bot with a probe: a thread writes, each second, what the C heap holds (glibc ``mallinfo2``:
+#: in use, and free but kept) and what SQLite holds (``sqlite3_memory_used``), to tell live
+#: native memory from fragmentation.
+PROBED = """
+import ctypes, json, os, sys, threading, time
+out = sys.argv[1]
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+import _sqlite3
+sqlite = ctypes.CDLL(_sqlite3.__file__)
+sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+def probe():
+    while True:
+        info = libc.mallinfo2()
+        with open(out + ".tmp", "w") as f:
+            json.dump({"in_use": info.uordblks + info.hblkhd, "free": info.fordblks,
+                       "sqlite": sqlite.sqlite3_memory_used(0)}, f)
+        os.replace(out + ".tmp", out)
+        time.sleep(1)
+threading.Thread(target=probe, daemon=True).start()
+from automod.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
 def score(lang: str, rev_id: int) -> float:
     """The stand-in's answer: no wiki read, about one revision in eight above the threshold."""
     return 0.995 if rev_id % 8 == 3 else 0.05 + (rev_id % 37) / 100
 
 
 class TracedBot(Bot):
-    """`automod run` under tracemalloc (see ``TRACED``)."""
+    """`automod run` under tracemalloc (see ``TRACED``), or with the native probe (``PROBED``)."""
 
-    def __init__(self, settings: Path) -> None:  # noqa: D107 - mirrors Bot.__init__
-        self.request = settings.parent / "dump.request"
+    def __init__(self, settings: Path, probed: bool = False) -> None:  # noqa: D107 - mirrors Bot.__init__
+        self.request = settings.parent / ("probe.json" if probed else "dump.request")
         self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
         with self.log.open("w") as stderr:
-            self.proc = spawn([sys.executable, "-c", TRACED, str(self.request), "run", "--settings", str(settings)],
+            self.proc = spawn([sys.executable, "-c", PROBED if probed else TRACED, str(self.request), "run",
+                               "--settings", str(settings)],
                               stdout=subprocess.PIPE, stderr=stderr, text=True)
         self.lines: list[dict[str, Any]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -204,12 +236,13 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         liftwing.requests = _Forget()  # the stand-in keeps no history in a soak
         settings = bot_settings(sandbox, work, liftwing.url)
         start_at_stream_end(sandbox, work)
-        bot = TracedBot(settings) if args.tracemalloc else Bot(settings)
+        bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
         print(f"soak: seeding {args.pages} pages", flush=True)
         traffic.seed_pages()
         writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
-        samples: list[tuple[float, ...]] = []  # decisions, RSS, HWM, anonymous, file-backed, seconds
+        # decisions, RSS, HWM, anonymous, file-backed, C heap in use, C heap free, SQLite, seconds
+        samples: list[tuple[float, ...]] = []
         started = time.monotonic()
         dumped = False
         writer.start()
@@ -219,7 +252,11 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                     raise SystemExit(f"bot exited {bot.proc.returncode}: {bot.log.read_text()[-3000:]}")
                 rss, hwm, anon, mapped = memory(bot.proc.pid)
                 done = len(bot.lines)
-                samples.append((done, rss, hwm, anon, mapped, time.monotonic() - started))
+                native = (0.0, 0.0, 0.0)
+                if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
+                    found = json.loads(bot.request.read_text())
+                    native = (found["in_use"] / MIB, found["free"] / MIB, found["sqlite"] / MIB)
+                samples.append((done, rss, hwm, anon, mapped, *native, time.monotonic() - started))
                 if args.tracemalloc and not dumped and done >= args.warmup:
                     bot.dump(work / "warm")
                     dumped = True
@@ -228,7 +265,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                           f"(heap {anon:6.1f}, files {mapped:5.1f})  {samples[-1][-1]:6.0f} s", flush=True)
                 time.sleep(0.5)
             writer.join()
-            samples.append((len(bot.lines), *memory(bot.proc.pid), time.monotonic() - started))
+            samples.append((len(bot.lines), *memory(bot.proc.pid), *samples[-1][5:8], time.monotonic() - started))
             if args.tracemalloc:
                 bot.dump(work / "end")
         finally:
@@ -248,7 +285,11 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
               f"(after warm-up at {args.warmup}: RSS {after[0][1]:.1f} -> {last[1]:.1f} MiB)"
               if after else "  too few decisions after warm-up for a slope")
         if len(after) >= 3:
-            for name, column in (("RSS", 1), ("HWM", 2), ("  of it heap (RssAnon)", 3), ("  of it files (RssFile)", 4)):
+            columns = [("RSS", 1), ("HWM", 2), ("  of it heap (RssAnon)", 3), ("  of it files (RssFile)", 4)]
+            if args.probe:
+                columns += [("  C heap in use (mallinfo2)", 5), ("  C heap free, kept (mallinfo2)", 6),
+                            ("  SQLite (sqlite3_memory_used)", 7)]
+            for name, column in columns:
                 slope, r2 = fit([(s[0] / 1000, s[column]) for s in after])
                 verdict = "within" if slope <= 0.5 else "OVER"
                 print(f"  {name} slope after warm-up: {slope:+.3f} MiB per 1,000 decisions (r² {r2:.2f}; "
@@ -314,18 +355,19 @@ def scale(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
     print(f"\nwarning-level read ({title}, growing to {args.talk_kb} KB):")
     marks = [kb for kb in (1, 5, 10, 20, 40, 60, 100, 200, 400) if kb <= args.talk_kb]
     chunk = "A long discussion line that only makes the talk page bigger. " * 16 + "\n"
-    text, level = "", 0
+    text, level, revisions = "", 0, []
     for kb in marks:
         while len(text) < kb * 1024:
             level = level % 4 + 1
             text += f"\n== Note {len(text)} ==\n<!-- Template:uw-vandalism{level} -->\n{chunk * 3}~~~~\n"
-            admin.edit(title, text)
+            revisions.append(admin.edit(title, text))
         runs = []
         for _ in range(5):
             started = time.perf_counter()
-            warning_level(gateway, config, user, time.time())
+            found = warning_level(gateway, config, user, time.time())
             runs.append(time.perf_counter() - started)
-        print(f"  {len(text) / 1024:6.0f} KB  median {statistics.median(runs):.3f} s")
+        print(f"  {len(text) / 1024:6.0f} KB  median {statistics.median(runs):.3f} s  (highest level found: "
+              f"{found.highest}; {len(revisions)} revisions)")
 
 
 def main() -> None:
@@ -340,6 +382,7 @@ def main() -> None:
     parser.add_argument("--no-soak", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
