@@ -23,6 +23,7 @@ from automod.errors import AutomodError, StoreError
 from automod.evidence import Labeller, record_report_label
 from automod.moderation.candidates import rejection_reason
 from automod.moderation.chores import Chore, Scheduler
+from automod.moderation.memory import TRIM_INTERVAL, release_free_memory
 from automod.moderation.moderator import Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
@@ -132,6 +133,7 @@ class WikiWorker(threading.Thread):
             Chore("shared report tasks", 0.0, self._shared_tasks),
             Chore("deferred decisions", 0.0, self._retry_deferred),
             Chore("report-page passes", 0.0, self._due_report_passes),
+            Chore("free memory", TRIM_INTERVAL, release_free_memory),
         ])
 
     def oldest_undecided_seconds(self) -> float:

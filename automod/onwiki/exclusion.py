@@ -218,7 +218,7 @@ def text_excludes_bot(gateway: WikiGateway, title: str, text: str, names: Exclus
     pywikibot's ``botMayEdit`` (a redirect to {{nobots}} read as {{nobots}})."""
     if not _may_name(text, names):
         return False  # the common case, without pywikibot's template extraction over the whole text
-    page = _text_page_class(gateway.pywikibot.Page)(gateway.site, title, text, names.targets)
+    page = text_page_class(gateway.pywikibot.Page)(gateway.site, title, text, names.targets)
     try:
         return not bool(page.botMayEdit())
     except gateway.pywikibot.exceptions.Error as exc:
@@ -393,8 +393,8 @@ def _trusted(gateway: WikiGateway, user: str, editor: str, config: CommunityConf
     return bool((rights - gateway.anonymous_rights()) & config.report_reviewer_rights)
 
 
-@lru_cache(maxsize=None)
-def _text_page_class(page_class: Any) -> Any:
+@lru_cache(maxsize=4)  # one entry: pywikibot's Page class (bounded all the same, issue 29)
+def text_page_class(page_class: Any) -> Any:
     class TextPage(page_class):  # type: ignore[misc]  # pywikibot's Page, untyped: subclassing Any
         """A page as one text shows it (pywikibot would otherwise read the current revision):
         every template the text invokes counts as used, and a redirect to an exclusion

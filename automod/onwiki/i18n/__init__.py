@@ -28,15 +28,18 @@ DEFAULT_LANGUAGE = "en"
 _CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 _PARAM = re.compile(r"\$(\d+)")
 _PLURAL = re.compile(r"\{\{PLURAL:\s*\$(\d+)\s*\|([^{}]*)\}\}")
+#: Message files kept parsed, least recently used dropped first: a bot serving many wikis reads
+#: one language and its fallbacks per wiki; each file is read again when needed (issue 29).
+FILES_CACHED = 64
 
 
 def message_file(language: str) -> dict[str, str]:
     """The messages of one file (``qqq`` included), without ``@metadata``; {} if absent."""
-    return dict(_read(language))
+    return dict(parsed_file(language))
 
 
-@lru_cache(maxsize=None)
-def _read(language: str) -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=FILES_CACHED)
+def parsed_file(language: str) -> tuple[tuple[str, str], ...]:
     if not _CODE.match(language) and language != "qqq":
         return ()
     path = resources.files(__name__).joinpath(f"{language}.json")
@@ -136,5 +139,5 @@ def load_messages(language: str = DEFAULT_LANGUAGE, declared_fallbacks: Iterable
     chain = fallback_chain(language, declared_fallbacks)
     texts: dict[str, Message] = {}
     for code in reversed(chain):
-        texts.update({k: Message(v, code) for k, v in _read(code)})
+        texts.update({k: Message(v, code) for k, v in parsed_file(code)})
     return Messages(chain[0], MappingProxyType(texts))

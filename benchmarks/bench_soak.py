@@ -1,0 +1,402 @@
+"""Memory under sustained traffic, and per-event work against page size (issue 29).
+
+Part 1, the soak: its own sandbox MediaWiki, a zero-latency Lift Wing stand-in (a pure
+function of the revision id, no wiki read) and `automod run` in log-only mode, so that the
+wiki's rollback cost does not dominate. Mixed traffic is written for at least ``--decisions``
+decisions: namespace-0 edits on ``--pages`` pages by many editors (IPv4 and IPv6 addresses seen
+through X-Forwarded-For, new accounts, a trusted patroller), about one in eight scored above
+the threshold; false-positive reports (new sections on the report page, which grows); talk pages
+that grow; article-talk edits; and a config edit every ``--config-every`` steps. The writer never
+runs more than ``--backlog`` candidates ahead of the bot, so a growing queue is not mistaken for
+a leak. The bot process's RSS and high-water mark (/proc/<pid>/status VmRSS, VmHWM) are sampled
+against its decision count; the slope per 1,000 decisions after ``--warmup`` decisions is the
+least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
+
+``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
+SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation.
+``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
+counted by type at the end of warm-up and at the end; the biggest growths between the two are
+printed (slower: use it to find what grows, not for the slope).
+
+Part 2, the scale of per-event work: in this process, with the bot's own gateway, the
+report-page pass (`process_report_page`, one new report section per pass) timed as the page grows
+to ``--report-sections`` sections, and the warning-level read (`warning_level`) as a talk page
+grows to ``--talk-kb`` KB. Medians per band are printed.
+
+Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
+         [--no-scale] [--no-soak] [--tracemalloc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from automod.config import parse_config  # noqa: E402
+from automod.onwiki import WikiGateway, process_report_page, warning_level  # noqa: E402
+from automod.sandbox import SandboxInfo, down, up  # noqa: E402
+from automod.settings import WikiSettings  # noqa: E402
+from automod.store import Store  # noqa: E402
+from support.liftwing_standin import running_standin  # noqa: E402
+from support.moderation_helpers import Bot, bot_settings, set_config, start_at_stream_end  # noqa: E402
+from support.relay_helpers import spawn, wait_for  # noqa: E402
+from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+
+MIB = 1024 * 1024
+#: Editors write as fast as the bot decides: no limit gets in the way of the traffic.
+LIMITS = GENEROUS_LIMITS + "".join(f"$wgRateLimits['edit']['{kind}'] = [ 100000, 60 ];\n"
+                                   for kind in ("ip", "newbie", "user"))
+#: The bot under tracemalloc: a thread waits for a request file and dumps a snapshot and the
+#: live objects counted by type, then `automod run` runs as usual.
+TRACED = """
+import collections, gc, json, os, sys, threading, time, tracemalloc
+tracemalloc.start(12)
+request = sys.argv[1]
+def watch():
+    while True:
+        time.sleep(0.2)
+        if os.path.exists(request):
+            name = open(request).read().strip()
+            gc.collect()
+            tracemalloc.take_snapshot().dump(name + ".snap")
+            counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+            with open(name + ".types.tmp", "w") as out:
+                json.dump(counts, out)
+            os.replace(name + ".types.tmp", name + ".types")
+            os.remove(request)
+threading.Thread(target=watch, daemon=True).start()
+from automod.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+#: The bot with a probe: a thread writes, each second, what the C heap holds (glibc ``mallinfo2``:
+#: in use, and free but kept) and what SQLite holds (``sqlite3_memory_used``), to tell live
+#: native memory from fragmentation.
+PROBED = """
+import ctypes, json, os, sys, threading, time
+out = sys.argv[1]
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+import _sqlite3
+sqlite = ctypes.CDLL(_sqlite3.__file__)
+sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+def probe():
+    while True:
+        info = libc.mallinfo2()
+        with open(out + ".tmp", "w") as f:
+            json.dump({"in_use": info.uordblks + info.hblkhd, "free": info.fordblks,
+                       "sqlite": sqlite.sqlite3_memory_used(0)}, f)
+        os.replace(out + ".tmp", out)
+        time.sleep(1)
+threading.Thread(target=probe, daemon=True).start()
+from automod.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def score(lang: str, rev_id: int) -> float:
+    """The stand-in's answer: no wiki read, about one revision in eight above the threshold."""
+    return 0.995 if rev_id % 8 == 3 else 0.05 + (rev_id % 37) / 100
+
+
+class TracedBot(Bot):
+    """`automod run` under tracemalloc (see ``TRACED``), or with the native probe (``PROBED``)."""
+
+    def __init__(self, settings: Path, probed: bool = False) -> None:  # noqa: D107 - mirrors Bot.__init__
+        self.request = settings.parent / ("probe.json" if probed else "dump.request")
+        self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
+        with self.log.open("w") as stderr:
+            self.proc = spawn([sys.executable, "-c", PROBED if probed else TRACED, str(self.request), "run",
+                               "--settings", str(settings)],
+                              stdout=subprocess.PIPE, stderr=stderr, text=True)
+        self.lines: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def dump(self, name: Path) -> None:
+        self.request.write_text(str(name))
+        wait_for(lambda: Path(f"{name}.types").exists(), timeout=300, interval=0.5)
+
+
+def memory(pid: int) -> tuple[float, float, float, float]:
+    """VmRSS, VmHWM, RssAnon (the heaps) and RssFile (mapped files: code, SQLite's shared memory) of
+    ``pid``, in MiB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(fields[name].split()[0]) / 1024  # type: ignore[return-value]
+                 for name in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Least-squares slope of y on x, and r²."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in points)
+    syy = sum((y - my) ** 2 for y in ys)
+    slope = sxy / sxx if sxx else 0.0
+    return slope, (sxy * sxy / (sxx * syy) if sxx and syy else 0.0)
+
+
+class Traffic:
+    """The mixed edits, written by one thread, never more than ``backlog`` candidates ahead."""
+
+    def __init__(self, sandbox: SandboxInfo, bot: Bot, fp_page: str, config: dict[str, Any],
+                 pages: int, backlog: int, config_every: int, seed: int = 29) -> None:
+        self.bot, self.fp_page, self.config = bot, fp_page, config
+        self.backlog, self.config_every = backlog, config_every
+        self.rng = random.Random(seed)
+        self.admin = WikiClient(sandbox, sandbox.admin)
+        self.accounts = [WikiClient(sandbox, sandbox.accounts[role]) for role in ("vandal1", "vandal2", "patroller")]
+        addresses = ([f"203.0.113.{i}" for i in range(1, 120)] + [f"198.51.100.{i}" for i in range(1, 80)]
+                     + [f"2001:db8::{i:x}" for i in range(1, 100)])
+        self.ips = [WikiClient(sandbox, ip=ip) for ip in addresses]
+        for client in (self.admin, *self.accounts):  # one CSRF token a session: half the writer's requests
+            token = client.token()
+            client.token = lambda kind="csrf", token=token: token  # type: ignore[method-assign]
+        stamp = time.time_ns()
+        self.pages = [f"Soak {stamp} {i}" for i in range(pages)]
+        self.candidates = 0
+        self.counts: dict[str, int] = {}
+        self.stop = threading.Event()
+
+    def seed_pages(self) -> None:
+        for page in self.pages:
+            self.admin.edit(page, f"'''{page}''' is a stable article.\n\n== History ==\nText.")
+
+    def _count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def step(self, i: int) -> None:
+        rng = self.rng
+        editor = rng.choice(self.ips) if rng.random() < 0.7 else rng.choice(self.accounts)
+        roll = rng.random()
+        if i and i % self.config_every == 0:
+            self.config["threshold"] = 0.93 if self.config.get("threshold") != 0.93 else 0.94
+            set_config(self.admin, self.config)
+            self._count("config")
+        elif roll < 0.04:  # a report: a new section on the report page (which grows)
+            self.ips[i % len(self.ips)].post(
+                action="edit", title=self.fp_page, section="new", sectiontitle=f"Report {i} (r{rng.randrange(10**6)})",
+                text=f"<!-- automod-report rev={rng.randrange(10**6)} -->\nPlease restore it. ~~~~",
+                token=self.ips[i % len(self.ips)].token())
+            self._count("report")
+        elif roll < 0.10:  # a user talk page that grows
+            self.admin.post(action="edit", title=f"User talk:{rng.choice(self.ips).name}", section="new",
+                            sectiontitle=f"Note {i}", text=f"A note about edit {i}. " * 8 + "~~~~",
+                            token=self.admin.token())
+            self._count("user-talk")
+        elif roll < 0.13:
+            editor.edit(f"Talk:{rng.choice(self.pages)}", f"Discussion {i}: " + "words " * rng.randrange(5, 60))
+            self._count("article-talk")
+        else:
+            self.candidates += 1
+            editor.edit(rng.choice(self.pages), f"Article text, version {i}. " + "more " * rng.randrange(5, 200))
+            self._count("article")
+
+    def run(self, decisions: int) -> None:
+        i = 0
+        while not self.stop.is_set() and len(self.bot.lines) < decisions:
+            if self.candidates - len(self.bot.lines) >= self.backlog:
+                time.sleep(0.02)  # the bot's turn: never let its queue grow without bound
+                continue
+            try:
+                self.step(i)
+            except Exception as exc:  # noqa: BLE001 - a refused edit (edit conflict…) is traffic too
+                self._count(f"refused {type(exc).__name__}")
+            i += 1
+
+
+def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
+    work = root / "soak"
+    work.mkdir(parents=True, exist_ok=True)
+    admin = WikiClient(sandbox, sandbox.admin)
+    fp_page = f"User:{sandbox.bot.name}/False positives soak {time.time_ns()}"
+    config = {"enabled": True, "mode": "log-only", "threshold": 0.93, "max_reverts_per_user_per_page": 0,
+              "false_positive_page": fp_page, "skip_rights": ["bot", "autopatrol"]}
+    set_config(admin, config)
+    with running_standin(score_function=score) as liftwing:
+        liftwing.requests = _Forget()  # the stand-in keeps no history in a soak
+        settings = bot_settings(sandbox, work, liftwing.url)
+        start_at_stream_end(sandbox, work)
+        bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
+        traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
+        print(f"soak: seeding {args.pages} pages", flush=True)
+        traffic.seed_pages()
+        writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
+        # decisions, RSS, HWM, anonymous, file-backed, C heap in use, C heap free, SQLite, seconds
+        samples: list[tuple[float, ...]] = []
+        started = time.monotonic()
+        dumped = False
+        writer.start()
+        try:
+            while writer.is_alive():
+                if bot.proc.poll() is not None:
+                    raise SystemExit(f"bot exited {bot.proc.returncode}: {bot.log.read_text()[-3000:]}")
+                rss, hwm, anon, mapped = memory(bot.proc.pid)
+                done = len(bot.lines)
+                native = (0.0, 0.0, 0.0)
+                if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
+                    found = json.loads(bot.request.read_text())
+                    native = (found["in_use"] / MIB, found["free"] / MIB, found["sqlite"] / MIB)
+                samples.append((done, rss, hwm, anon, mapped, *native, time.monotonic() - started))
+                if args.tracemalloc and not dumped and done >= args.warmup:
+                    bot.dump(work / "warm")
+                    dumped = True
+                if len(samples) % 20 == 0:
+                    print(f"  {done:>6} decisions  RSS {rss:6.1f} MiB  HWM {hwm:6.1f} MiB  "
+                          f"(heap {anon:6.1f}, files {mapped:5.1f})  {samples[-1][-1]:6.0f} s", flush=True)
+                time.sleep(0.5)
+            writer.join()
+            samples.append((len(bot.lines), *memory(bot.proc.pid), *samples[-1][5:8], time.monotonic() - started))
+            if args.tracemalloc:
+                bot.dump(work / "end")
+        finally:
+            traffic.stop.set()
+            code = bot.stop()
+        elapsed = samples[-1][-1]
+        outcomes: dict[str, int] = {}
+        for line in bot.lines:
+            outcomes[line["decision"]] = outcomes.get(line["decision"], 0) + 1
+        print(f"\nsoak: {len(bot.lines)} decisions in {elapsed:.0f} s ({len(bot.lines) / elapsed:.1f}/s), "
+              f"bot exit {code}")
+        print(f"  traffic: {dict(sorted(traffic.counts.items()))}")
+        print(f"  outcomes: {dict(sorted(outcomes.items()))}")
+        after = [s for s in samples if s[0] >= args.warmup]
+        first, last = samples[0], samples[-1]
+        print(f"  RSS {first[1]:.1f} -> {last[1]:.1f} MiB, HWM -> {last[2]:.1f} MiB "
+              f"(after warm-up at {args.warmup}: RSS {after[0][1]:.1f} -> {last[1]:.1f} MiB)"
+              if after else "  too few decisions after warm-up for a slope")
+        if len(after) >= 3:
+            columns = [("RSS", 1), ("HWM", 2), ("  of it heap (RssAnon)", 3), ("  of it files (RssFile)", 4)]
+            if args.probe:
+                columns += [("  C heap in use (mallinfo2)", 5), ("  C heap free, kept (mallinfo2)", 6),
+                            ("  SQLite (sqlite3_memory_used)", 7)]
+            for name, column in columns:
+                slope, r2 = fit([(s[0] / 1000, s[column]) for s in after])
+                verdict = "within" if slope <= 0.5 else "OVER"
+                print(f"  {name} slope after warm-up: {slope:+.3f} MiB per 1,000 decisions (r² {r2:.2f}; "
+                      f"{len(after)} samples; target <= 0.5: {verdict})")
+        if args.tracemalloc:
+            growth(work / "warm", work / "end")
+
+
+class _Forget(list):  # type: ignore[type-arg]
+    """A list that keeps nothing: the stand-in's request log, unneeded in a soak."""
+
+    def append(self, item: Any) -> None:
+        pass
+
+
+def growth(before: Path, after: Path, top: int = 25) -> None:
+    import tracemalloc
+    old, new = tracemalloc.Snapshot.load(f"{before}.snap"), tracemalloc.Snapshot.load(f"{after}.snap")
+    print("\n  tracemalloc, end of warm-up -> end (grouped by traceback, biggest growth first):")
+    for stat in new.compare_to(old, "traceback")[:top]:
+        frames = [f"{f.filename.split('site-packages/')[-1].split('/automod/')[-1]}:{f.lineno}"
+                  for f in stat.traceback[-6:]]
+        print(f"   {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks  {' <- '.join(reversed(frames))}")
+    counts_old = json.loads(Path(f"{before}.types").read_text())
+    counts_new = json.loads(Path(f"{after}.types").read_text())
+    diffs = sorted(((counts_new.get(k, 0) - counts_old.get(k, 0), k) for k in set(counts_new) | set(counts_old)),
+                   reverse=True)
+    print("  live objects by type, end of warm-up -> end: "
+          + ", ".join(f"{name} {diff:+d}" for diff, name in diffs[:top] if diff))
+
+
+def scale(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
+    """The report-page pass against the page's sections; the warning-level read against talk size."""
+    gateway = WikiGateway(WikiSettings(name="sandboxwiki", api=sandbox.api_url), sandbox.pywikibot_dir)
+    admin = WikiClient(sandbox, sandbox.admin)
+    page = f"User:{sandbox.bot.name}/False positives scale {time.time_ns()}"
+    parsed = parse_config(json.dumps({"enabled": True, "mode": "log-only", "false_positive_page": page,
+                                     "warnings": {"levels": 4}}),
+                          ("revertrisk-language-agnostic",))
+    config = parsed.config
+    assert config is not None, parsed
+    store = Store(root / "scale.sqlite")
+    reporters = [WikiClient(sandbox, ip=f"198.51.100.{i}") for i in range(1, 30)]
+    times: list[tuple[int, float]] = []
+    for i in range(args.report_sections):
+        client = reporters[i % len(reporters)]
+        rev = client.post(action="edit", title=page, section="new", sectiontitle=f"Report {i} (r{1000 + i})",
+                          text=f"<!-- automod-report rev={1000 + i} -->\nPlease restore it. ~~~~",
+                          token=client.token())["edit"]["newrevid"]
+        started = time.perf_counter()
+        process_report_page(gateway, store, "sandboxwiki", page, editor=client.name, config=config, rev_id=rev)
+        times.append((i + 1, time.perf_counter() - started))
+    size = len(admin.revisions(page, limit=1)[0]["slots"]["main"]["content"].encode())
+    print(f"\nreport-page pass (one new report each; {args.report_sections} sections, {size / 1024:.0f} KB):")
+    band = max(1, args.report_sections // 7)
+    for start in range(0, len(times), band):
+        chunk = times[start:start + band]
+        print(f"  sections {chunk[0][0]:>4}-{chunk[-1][0]:<4} median {statistics.median(t for _, t in chunk):.3f} s")
+    store.close()
+
+    user = "203.0.113.250"
+    title = f"User talk:{user}"
+    print(f"\nwarning-level read ({title}, growing to {args.talk_kb} KB):")
+    marks = [kb for kb in (1, 5, 10, 20, 40, 60, 100, 200, 400) if kb <= args.talk_kb]
+    chunk = "A long discussion line that only makes the talk page bigger. " * 16 + "\n"
+    text, level, revisions = "", 0, []
+    for kb in marks:
+        while len(text) < kb * 1024:
+            level = level % 4 + 1
+            text += f"\n== Note {len(text)} ==\n<!-- Template:uw-vandalism{level} -->\n{chunk * 3}~~~~\n"
+            revisions.append(admin.edit(title, text))
+        runs = []
+        for _ in range(5):
+            started = time.perf_counter()
+            found = warning_level(gateway, config, user, time.time())
+            runs.append(time.perf_counter() - started)
+        print(f"  {len(text) / 1024:6.0f} KB  median {statistics.median(runs):.3f} s  (highest level found: "
+              f"{found.highest}; {len(revisions)} revisions)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--decisions", type=int, default=5000)
+    parser.add_argument("--warmup", type=int, default=1000)
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--backlog", type=int, default=20)
+    parser.add_argument("--config-every", type=int, default=1000)
+    parser.add_argument("--report-sections", type=int, default=140)
+    parser.add_argument("--talk-kb", type=int, default=60)
+    parser.add_argument("--no-soak", action="store_true")
+    parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
+    sandbox = up(root / "sandbox")
+    try:
+        (sandbox.dir / "conf/extra.php").write_text(LIMITS)
+        if not args.no_soak:
+            soak(sandbox, root, args)
+        if not args.no_scale:
+            scale(sandbox, root, args)
+    finally:
+        down(root / "sandbox")
+        os.environ.pop("PYWIKIBOT_DIR", None)
+
+
+if __name__ == "__main__":
+    main()
