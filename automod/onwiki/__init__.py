@@ -6,7 +6,14 @@ these names from here, not from the modules.
 
 from __future__ import annotations
 
-from automod.onwiki.central_config import CentralPage, central_source, central_status, governed_config, governed_wikis
+from automod.onwiki.central_config import (
+    CentralPage,
+    central_source,
+    central_status,
+    governed_config,
+    governed_wikis,
+    unserved_wikis,
+)
 from automod.onwiki.central_notice import central_changed
 from automod.onwiki.community_config import config_page_problem, read_config_page
 from automod.onwiki.config_notice import post_config_notice
@@ -14,11 +21,18 @@ from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, wi
 from automod.onwiki.editors import earlier_edit_count
 from automod.onwiki.exclusion import revision_excludes_bot
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
+from automod.onwiki.i18n import fill
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
 from automod.onwiki.report_trust import same_user
-from automod.onwiki.reports import ensure_preload, log_implicit_report, process_report_page
+from automod.onwiki.reports import (
+    answer_waiting_reports,
+    ensure_preload,
+    log_implicit_report,
+    process_report_page,
+    reports_waiting,
+)
 from automod.onwiki.shared_report_pass import (
     post_lost_outcomes,
     post_outcome,
@@ -38,6 +52,7 @@ from automod.onwiki.shared_reports import (
 from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
 from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
+from automod.onwiki.wikitext import summary
 
 __all__ = [
                     "AccountLimits",
@@ -49,6 +64,8 @@ __all__ = [
     "WarningLevel",
     "TargetProblem",
     "WikiGateway",
+    "answer_waiting_reports",
+    "fill",
     "central_changed",
     "central_source",
     "central_status",
@@ -66,6 +83,9 @@ __all__ = [
     "post_lost_outcomes",
     "post_outcome",
     "process_report_page",
+    "reports_waiting",
+    "summary",
+    "unserved_wikis",
     "process_shared_page",
     "publish_day",
     "publish_summary",

@@ -8,11 +8,13 @@ shares (login, rollback, edit, the skip rules' reads).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from automod.onwiki.gateway import WikiGateway, is_ip
 
-__all__ = ["PageRevision", "SectionSpan", "history", "section_spans", "user_rights"]
+__all__ = ["PageRevision", "SectionSpan", "history", "history_batches", "section_spans", "user_rights"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class PageRevision:
     rev_id: int
     user: str
     text: str
+    timestamp: float = 0.0  # when it was saved (Unix time; 0 when not read)
 
 
 def user_rights(gateway: WikiGateway, user: str) -> frozenset[str]:
@@ -45,6 +48,31 @@ def history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevis
                          rvlimit=limit)["query"]["pages"][0]
     return [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""))
             for r in page.get("revisions", [])]
+
+
+def history_batches(gateway: WikiGateway, title: str, batch: int = 50) -> Iterator[list[PageRevision]]:
+    """All of ``title``'s revisions with their text, newest first, ``batch`` at a time (the
+    API's limit with content is 50): the caller stops reading when it has what it needs."""
+    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content",
+                                 "rvslots": "main", "rvlimit": batch}
+    while True:
+        data = gateway.query(**params)
+        page = data["query"]["pages"][0]
+        revisions = [PageRevision(int(r["revid"]), str(r.get("user", "")), r["slots"]["main"].get("content", ""),
+                                  _unix(r.get("timestamp"))) for r in page.get("revisions", [])]
+        if revisions:
+            yield revisions
+        more = (data.get("continue") or {}).get("rvcontinue")
+        if not more or not revisions:
+            return
+        params["rvcontinue"] = more
+
+
+def _unix(stamp: object) -> float:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def section_spans(gateway: WikiGateway, rev_id: int) -> list[SectionSpan]:
