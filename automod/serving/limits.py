@@ -57,27 +57,26 @@ class BodyLimit:
         refused = False
 
         async def counted() -> Message:
+            """The body, until it passes the limit: then an empty end (the app's answer to
+            that is dropped, and the client gets 413)."""
             nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message: Message = await receive()
             if message.get("type") == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     refused = True
-                    raise _TooLarge()
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _refuse(send, self.max_bytes)
-        except Exception:
+        async def guarded(message: Message) -> None:
             if not refused:
-                raise
+                await send(message)
+
+        await self.app(scope, counted, guarded)
+        if refused:
             await _refuse(send, self.max_bytes)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _refuse(send: Any, max_bytes: int) -> None:

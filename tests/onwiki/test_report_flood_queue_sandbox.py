@@ -20,7 +20,7 @@ from support.store_evidence import sqlite_of
 pytestmark = pytest.mark.sandbox
 
 #: As in the issue: 200 reports from 200 addresses (documentation ranges).
-FLOOD = 30  # DEBUG
+FLOOD = 200
 IPS = [f"198.51.100.{i + 1}" if i < 200 else f"203.0.113.{i - 199}" for i in range(FLOOD)]
 
 

@@ -39,12 +39,12 @@ def test_the_reinstate_summary_links_only_the_diff_and_the_report(sandbox, wiki,
 def test_the_administrators_line_shows_a_name_as_typed(sandbox, wiki, gateway, unique_title):
     admin = wiki(sandbox.admin)
     page = f"User:{sandbox.bot.name}/Vandal reports {unique_title[-8:]}"
-    name = "''Evil'' /* x */ $1"  # a valid user name ([ ] | # < > { } are not allowed in one)
+    name = "''Evil'' $1"  # a valid user name (no [ ] | # < > { } / in one)
     result = report_vandal(gateway, page, name, [11, 12], since=0.0)
     assert result.status == "reported"
     html = admin.get(action="parse", page=page, prop="text", formatversion=2)["parse"]["text"]
     assert "<i>" not in html, "the name rendered in italics"
-    assert "''Evil'' /* x */ $1" in html.replace("&#39;", "'")
+    assert "''Evil'' $1" in html.replace("&#39;", "'")
     shown = parsed_comment(admin, int(result.rev_id or 0))
     assert "autocomment" not in shown and "<i>" not in shown
     assert len(re.findall(r"<a ", shown)) == 1, shown  # the contributions link only

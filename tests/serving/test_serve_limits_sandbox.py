@@ -28,7 +28,9 @@ def server(sandbox, tmp_path_factory):
 
 
 def answers(server, sandbox, wiki, title: str) -> int:
-    rev = wiki(sandbox.vandals[0]).edit(title, "A town on a river. Its market is old.")
+    writer = wiki(sandbox.vandals[0])
+    writer.edit(title, "A town on a river.")
+    rev = writer.edit(title, "A town on a river. Its market is old.")  # an edit with a parent: scorable
     return server.predict({"rev_id": rev, "lang": "sandbox"}).status_code
 
 
