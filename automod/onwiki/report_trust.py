@@ -81,7 +81,8 @@ class PageHistory:
     _batches: Iterator[list[PageRevision]] | None = field(default=None, repr=False)
     _complete: bool = field(default=False, repr=False)  # the page's first revision is read
     _bounded: bool = field(default=False, repr=False)  # reading stopped at the time bound
-    _headings: dict[str, PageRevision] | None = field(default=None, repr=False)
+    _headings: dict[str, PageRevision] = field(default_factory=dict, repr=False)
+    _heading_walk: Iterator[tuple[PageRevision, PageRevision | None]] | None = field(default=None, repr=False)
 
     def _more(self) -> bool:
         """Read one more batch of older revisions; False when there is nothing more to read."""
@@ -135,17 +136,21 @@ class PageHistory:
     def heading_author(self, key: str) -> PageRevision | None:
         """The revision that added the section keyed ``key`` (its heading and ordinal among
         identical headings): the newest one that raised that heading's count to the ordinal.
-        One walk over the history answers every section (a flood's hundred sections cost one
-        reading, not a hundred)."""
-        if self._headings is None:
-            self._headings = {}
-            for newer, older in self._pairs():
-                now = Counter(heading_texts(newer.text))
-                before = Counter(heading_texts(older.text)) if older is not None else Counter[str]()
-                for heading, n in now.items():
-                    for ordinal in range(before.get(heading, 0) + 1, n + 1):
-                        self._headings.setdefault(f"{heading}#{ordinal}", newer)
-        return self._headings.get(key)
+        The history is walked once per pass, newest first, only as far as the sections asked
+        about need (recent reports: a few revisions; a flood's: as deep as it goes)."""
+        if self._heading_walk is None:
+            self._heading_walk = self._pairs()
+        while key not in self._headings:
+            pair = next(self._heading_walk, None)
+            if pair is None:
+                return None
+            newer, older = pair
+            now = Counter(heading_texts(newer.text))
+            before = Counter(heading_texts(older.text)) if older is not None else Counter[str]()
+            for heading, n in now.items():
+                for ordinal in range(before.get(heading, 0) + 1, n + 1):
+                    self._headings.setdefault(f"{heading}#{ordinal}", newer)
+        return self._headings[key]
 
 
 def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool:
