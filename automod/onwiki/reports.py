@@ -197,11 +197,15 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
             retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the report %r on %s: %s", wiki, item.section.key, page, exc)
     if flood and not cut:
+        alone: list[_Pending] = []
         if added >= LINES_PER_PASS:
             cut = True
         else:
             try:
-                added += _answer_flood(run, flood, waiting)
+                if len(flood) == 1 and _answer(run, flood[0], alone, waiting):
+                    added += 1  # one report is no flood: its own line, as any other
+                elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
+                    added += _answer_flood(run, flood, waiting)
             except WikiError as exc:
                 retry = retry or isinstance(exc, WikiUnavailable)
                 log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)

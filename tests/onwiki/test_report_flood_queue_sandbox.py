@@ -131,7 +131,7 @@ def test_a_report_past_the_limit_is_answered_when_the_window_lets_the_bot_write_
     bad = victim.edit(unique_title, "Stable text. VANDALISM (fine in fact)")
     assert bot.decision(bad)["decision"] == "reverted"
     report(wiki(ip="203.0.113.9"), fp_page, "Spam", "Restore everything! ~~~~")
-    wait_for(lambda: actions(db, ("report-flood-answer",)), timeout=30)
+    wait_for(lambda: actions(db, ("report-no-match", "report-flood-answer")), timeout=30)  # the one line
     spent = time.monotonic()
     file_report(sandbox.dir, sandbox.vandals[1].name, "It was fine.", timeout=30)
     heading = genuine_heading(page_text(admin, fp_page), bad)

@@ -136,7 +136,6 @@ def test_a_report_flood_gets_no_more_lines_than_the_limits_and_vandals_are_still
     text = page_text(admin, fp_page)
     lines = text.count("automod — revision") + text.count("automod · ")
     assert 1 <= lines <= 4, f"{lines} bot lines; the budget is 4 an hour"
-    assert text.count("automod — revision") == 0, "reports by editors never reverted get no line each"
     assert text.count("Restore it!") == flood, "no report text was lost"
     with Store(tmp_path / "automod.sqlite") as store:
         twice = sqlite_of(store).execute(
