@@ -79,6 +79,8 @@ class WikiSettings:
     lang: str = "en"
     #: Where the daily statistics table goes ("" = not published).
     stats_page: str = ""
+    #: The window of the report page's flood limits (an hour; lowered only in tests and trials).
+    report_budget_window_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,9 @@ def parse_settings(data: Any, base: Path) -> Settings:
     liftwing = _with_defaults(data.get("liftwing") or {}, props["liftwing"])
     health = _with_defaults(data.get("health") or {}, props["health"])
     scoring = _with_defaults(data.get("scoring") or {}, props["scoring"])
-    wikis = tuple(WikiSettings(**{**_with_defaults(w, props["wikis"]["items"]),
-                                  "stats_page": w.get("stats_page") or ""})
+    wikis = tuple(WikiSettings(**{**(given := _with_defaults(w, props["wikis"]["items"])),
+                                  "stats_page": w.get("stats_page") or "",
+                                  "report_budget_window_seconds": float(given["report_budget_window_seconds"])})
                   for w in data["wikis"])
     names = [w.name for w in wikis]
     if len(set(names)) != len(names):

@@ -35,6 +35,8 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
     report = check_config(load_settings(args.settings), args.wiki)
     print(json.dumps(report, indent=2, ensure_ascii=False))
+    for warning in report.get("warnings", []):
+        print(f"Warning: {warning}", file=sys.stderr)
     if report["problems"]:
         for problem in report["problems"]:
             print(f"Error: {problem}", file=sys.stderr)

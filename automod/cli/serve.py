@@ -28,7 +28,8 @@ def _serve(args: argparse.Namespace) -> int:
     routes, langs = routes_from_settings(settings)
     serve(ServeOptions(model_dir=models_dir / args.model.removeprefix("local:"), routes=routes,
                        content_langs=langs, user_agent=settings.user_agent, host=args.host, port=args.port,
-                       workers=args.workers, threads=args.threads, allow_remote=args.allow_remote, name=args.name))
+                       workers=args.workers, threads=args.threads, allow_remote=args.allow_remote, name=args.name,
+                       request_timeout=args.request_timeout))
     return 0
 
 
@@ -69,6 +70,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="requests scored at once per worker and wiki (each has its own scorer; default 2)")
     p.add_argument("--name", help="name to serve under (default: Lift Wing's name for the model's kind, "
                                   "revertrisk-language-agnostic or revertrisk-multilingual)")
+    p.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="a client's time to send a whole request; slower connections are closed (default 10)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow binding a non-loopback address (the server has no authentication)")
     p.set_defaults(func=_serve)

@@ -24,6 +24,7 @@ from automod.moderation.shared_tasks import (
 from automod.onwiki import (
     ConfigPage,
     WikiGateway,
+    answer_waiting_reports,
     ensure_preload,
     ensure_report_page,
     log_implicit_report,
@@ -96,7 +97,7 @@ class Aftermath:
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
                                     editor=change.user, config=config, on_label=self.on_report_label,
-                                    rev_id=change.rev_id)
+                                    rev_id=change.rev_id, window=served.wiki.report_budget_window_seconds)
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
 
@@ -116,6 +117,18 @@ class Aftermath:
             log.error("%s: cannot prepare the report page %s: %s", key[0], key[1], exc)
             return
         self._preloads.add(key)
+
+    def waiting_reports_pass(self, served: ServedWiki) -> None:
+        """Answer the reports that waited for the flood limits, once they allow a line again
+        (no API call while nothing waits or the limits still refuse)."""
+        config, gateway = served.applied.config, served.gateway
+        if self.dry_run or config is None or gateway is None or not config.false_positive_page:
+            return
+        try:
+            answer_waiting_reports(gateway, self.store, served.name, config.false_positive_page, config=config,
+                                   on_label=self.on_report_label, window=served.wiki.report_budget_window_seconds)
+        except WikiError as exc:
+            log.error("%s: cannot answer the waiting reports: %s", served.name, exc)
 
     def after_revert(self, served: ServedWiki, change: RecentChange, verdict: Verdict) -> None:
         """Tell the editor (only after a rollback that really happened), escalating warnings."""

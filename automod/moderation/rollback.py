@@ -21,7 +21,7 @@ from typing import Any
 from automod.config import DEFAULT_SUMMARY, CommunityConfig
 from automod.moderation.pacing import RollbackPacer
 from automod.moderation.retries import seconds_left
-from automod.onwiki import AccountLimits, WikiGateway, messages_for
+from automod.onwiki import AccountLimits, WikiGateway, fill, messages_for, summary
 from automod.records import RecentChange, Verdict
 
 __all__ = ["ROLLBACK_DELAYS", "PendingRollback", "RollbackQueue", "render_summary", "rollback_summary"]
@@ -150,9 +150,7 @@ def rollback_summary(config: CommunityConfig, gateway: WikiGateway, change: Rece
 
 def render_summary(template: str, *, title: str, user: str, probability: float, model: str,
                    report_page: str, rev_id: int) -> str:
-    """The edit summary, from the community's template with ``$1``…``$6`` filled in."""
-    values = {"1": title, "2": user, "3": f"{probability:.3f}", "4": model, "5": report_page, "6": str(rev_id)}
-    out = template
-    for key in sorted(values, reverse=True):
-        out = out.replace(f"${key}", values[key])
-    return out[:500]
+    """The edit summary, from the community's template with ``$1``…``$6`` filled in one pass
+    over the template (a ``$1`` inside a user name or title stays as typed), the title and
+    user name quoted for a summary (``onwiki.wikitext.summary``)."""
+    return fill(template, summary(title), summary(user), f"{probability:.3f}", model, report_page, str(rev_id))[:500]

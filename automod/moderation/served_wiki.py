@@ -28,9 +28,11 @@ from automod.onwiki import (
     central_changed,
     central_source,
     governed_config,
+    governed_wikis,
     messages_for,
     read_config_page,
     same_title,
+    unserved_wikis,
 )
 from automod.scoring import (
     KNOWN_LIFTWING_MODELS,
@@ -373,6 +375,9 @@ def check_config(settings: Settings, wiki_name: str) -> dict[str, Any]:
     config = applied.config
     report: dict[str, object] = {"wiki": wiki_name, "page": applied.page or settings.wiki(wiki_name).config_page,
                                  "revision": applied.rev_id, "problems": [str(p) for p in applied.problems]}
+    central = served.central.latest()[0] if served.central is not None else None
+    if central is not None:  # blocks of the central page that govern nothing (a warning, not a problem)
+        report["warnings"] = unserved_wikis(central.document, governed_wikis(settings))
     if config is not None:
         messages = messages_for(gateway)
         report["effective"] = {

@@ -32,10 +32,9 @@ MAX_WAIT_SECONDS = 15.0
 #: waits): a flood's reports are then read a burst at a time, and a vandal edit arriving
 #: meanwhile rarely finds a pass in progress.
 QUIET_SECONDS = 2.0
-#: A page's pass is due, like one that waited too long, once this many of its edits are held:
-#: a pass credits each report to whoever saved it from the page's last
-#: ``report_trust.HISTORY_DEPTH`` (50) revisions, so a pass must come before its reports'
-#: revisions fall out of that window (or they would count as an unknown reporter's).
+#: A page's pass is due, like one that waited too long, once this many of its edits are held
+#: (a pass reads the history as far back as its reports need, so this only bounds how long
+#: a burst of reports goes unanswered while candidates keep coming).
 MAX_HELD = 8
 
 

@@ -92,6 +92,9 @@ SYSTEM_FAULTS = (StoreError, sqlite3.Error, MemoryError)
 
 #: How often the statistics page is checked for yesterday's row (and the central summary).
 STATISTICS_INTERVAL = 3600.0
+#: How often reports waiting for the flood limits are looked at (a store read; the wiki only
+#: when some wait and the limits allow a line).
+WAITING_REPORTS_INTERVAL = 10.0
 
 _DRAIN = object()
 #: Events taken from the queue at once when several are waiting, so a scorer that batches
@@ -134,6 +137,7 @@ class WikiWorker(threading.Thread):
             Chore("deferred decisions", 0.0, self._retry_deferred),
             Chore("report-page passes", 0.0, self._due_report_passes),
             Chore("free memory", TRIM_INTERVAL, release_free_memory),
+            Chore("waiting reports", WAITING_REPORTS_INTERVAL, self._waiting_reports),
         ])
 
     def oldest_undecided_seconds(self) -> float:
@@ -266,6 +270,16 @@ class WikiWorker(threading.Thread):
     def _due_report_passes(self) -> None:
         """The chore: the held report-page passes that are due (stopping is seen by the loop)."""
         self._report_passes()
+
+    def _waiting_reports(self) -> bool:
+        """The chore: reports that waited for the flood limits, answered once the limits allow
+        — only while no candidate waits (a flood never slows a revert)."""
+        moderator = self.moderator
+        assert moderator is not None
+        if self._candidate_waiting() or len(self.passes):
+            return False  # due again at the next pass of the loop
+        moderator.aftermath.waiting_reports_pass(moderator.wikis[self.wiki.name])
+        return True
 
     def _shared_tasks(self) -> None:
         """The chore: this wiki's part of the shared false-positive page (shared_tasks.py)."""

@@ -7,7 +7,14 @@ these names from here, not from the modules.
 from __future__ import annotations
 
 from automod.onwiki.breaker_notice import post_breaker_healed
-from automod.onwiki.central_config import CentralPage, central_source, central_status, governed_config, governed_wikis
+from automod.onwiki.central_config import (
+    CentralPage,
+    central_source,
+    central_status,
+    governed_config,
+    governed_wikis,
+    unserved_wikis,
+)
 from automod.onwiki.central_notice import central_changed
 from automod.onwiki.community_config import config_page_problem, read_config_page
 from automod.onwiki.config_notice import post_config_notice
@@ -16,12 +23,20 @@ from automod.onwiki.edit_runs import restores_text_before_run
 from automod.onwiki.editors import EditorExperience, earlier_edit_count, editor_experience
 from automod.onwiki.exclusion import ParentExclusion, exclusion_templates, parent_exclusion, revision_excludes_bot
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
+from automod.onwiki.i18n import fill
 from automod.onwiki.messages import messages_for
 from automod.onwiki.notices import send_notice
 from automod.onwiki.provenance import Author, Authorship, PageRevision, authors_of, line_authors, trusted_value
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
 from automod.onwiki.report_trust import same_user
-from automod.onwiki.reports import ensure_preload, ensure_report_page, log_implicit_report, process_report_page
+from automod.onwiki.reports import (
+    answer_waiting_reports,
+    ensure_preload,
+    ensure_report_page,
+    log_implicit_report,
+    process_report_page,
+    reports_waiting,
+)
 from automod.onwiki.shared_report_pass import (
     post_lost_outcomes,
     post_outcome,
@@ -41,6 +56,7 @@ from automod.onwiki.shared_reports import (
 from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
 from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
+from automod.onwiki.wikitext import summary
 
 __all__ = [
     "Author",
@@ -58,6 +74,8 @@ __all__ = [
     "WarningLevel",
     "TargetProblem",
     "WikiGateway",
+    "answer_waiting_reports",
+    "fill",
     "central_changed",
     "central_source",
     "central_status",
@@ -80,6 +98,9 @@ __all__ = [
     "post_lost_outcomes",
     "post_outcome",
     "process_report_page",
+    "reports_waiting",
+    "summary",
+    "unserved_wikis",
     "process_shared_page",
     "publish_day",
     "publish_summary",

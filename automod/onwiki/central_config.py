@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Collection
@@ -32,7 +33,7 @@ from automod.settings import CentralConfigSettings, Settings
 
 __all__ = ["CentralPage", "CentralSource", "SHARED_KEY", "central_source", "central_status", "editing_groups",
            "governed_config", "content_author", "governed_wikis", "merged_block", "parse_central", "read_central_page",
-           "shared_page_problem"]
+           "shared_page_problem", "unserved_wikis"]
 
 log = logging.getLogger("automod.onwiki.central_config")
 
@@ -176,6 +177,25 @@ def governed_config(page: CentralPage, wiki: str, available_models: Collection[s
     return AppliedConfig(page.rev_id, None if problems else parsed.config, problems, page=page.label), text
 
 
+#: What a wiki's database name looks like (enwiki, zh_min_nanwiki, commonswiki).
+_DBNAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def unserved_wikis(document: dict[str, Any] | None, governed: Collection[str]) -> list[str]:
+    """Warnings for the central page's ``wikis`` blocks that govern nothing: a name that is
+    no wiki's database name (``../../etc``), or a wiki this bot does not govern (not served,
+    or opted out): such a block is ignored, which its author should know."""
+    if not document or not isinstance(document.get("wikis"), dict):
+        return []
+    out = []
+    for name in document["wikis"]:
+        if not _DBNAME.match(str(name)):
+            out.append(f"$.wikis.{name}: not a wiki's database name; the block is ignored")
+        elif name not in governed:
+            out.append(f"$.wikis.{name}: a wiki this bot does not serve or govern; the block is ignored")
+    return out
+
+
 def governed_wikis(settings: Settings) -> tuple[str, ...]:
     """The served wikis the central page may govern (each only while it has no local page)."""
     central = settings.central_config
@@ -233,7 +253,8 @@ def central_status(settings: Settings) -> dict[str, Any]:
                                  central)
     except AutomodError as exc:
         return {**out, "revision": None, "problems": [f"cannot read the central page: {exc}"]}
-    return {**out, "revision": page.rev_id, "problems": [str(p) for p in page.problems]}
+    return {**out, "revision": page.rev_id, "problems": [str(p) for p in page.problems],
+            "warnings": unserved_wikis(page.document, governed_wikis(settings))}
 
 
 def content_author(gateway: WikiGateway, title: str, limit: int = 50) -> tuple[str, int | None]:

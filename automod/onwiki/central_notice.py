@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from automod.config import CommunityConfig
-from automod.onwiki.central_config import CentralPage, governed_config
+from automod.onwiki.central_config import CentralPage, governed_config, unserved_wikis
 from automod.onwiki.config_notice import WINDOW_DAYS, expected_impact, impact_line, talk_page_of
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages, load_messages
@@ -117,9 +117,14 @@ def compose_central_notice(store: Store, previous: CentralPage | None, page: Cen
         for label, config in ((m.text("automod-config-before"), _config(previous, wiki)),
                               (m.text("automod-config-after"), _config(page, wiki))):
             lines.append("*" + impact_line(label, expected_impact(store, wiki, config, now), m))
-    return (m.format("automod-central-applied-heading", page.rev_id),
-            m.format("automod-central-applied", who, link(page.title), page.rev_id, table, WINDOW_DAYS,
-                     "\n".join(lines) or "—"))
+    applied = m.format("automod-central-applied", who, link(page.title), page.rev_id, table, WINDOW_DAYS,
+                       "\n".join(lines) or "—")
+    ignored = [w.split(":", 1)[0].removeprefix("$.wikis.")
+               for w in unserved_wikis(page.document, [w for w, _ in wikis])]
+    if ignored:  # names anyone could misread as governed: each quoted (wikitext.py)
+        names = ", ".join(f"<code>{plain(name)}</code>" for name in ignored)
+        applied = f"{m.format('automod-central-unserved', names, len(ignored))}\n\n{applied}"
+    return m.format("automod-central-applied-heading", page.rev_id), applied
 
 
 def central_changed(gateway: WikiGateway, store: Store, previous: CentralPage | None, page: CentralPage,

@@ -8,13 +8,15 @@ shares (login, rollback, edit, the skip rules' reads).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
-__all__ = ["PageRevision", "SectionSpan", "history", "section_spans", "user_rights"]
+__all__ = ["PageRevision", "SectionSpan", "history", "history_batches", "section_spans", "user_rights"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ def user_rights(gateway: WikiGateway, user: str) -> frozenset[str]:
 def history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevision]:
     """The latest ``limit`` revisions of ``title`` with their text, parent and tags,
     newest first (what :mod:`automod.onwiki.provenance` needs to tell who wrote what)."""
-    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content|tags", rvslots="main",
+    page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|timestamp|content|tags", rvslots="main",
                          rvlimit=limit)["query"]["pages"][0]
     return [_revision(r) for r in page.get("revisions", [])]
 
@@ -48,7 +50,31 @@ def _revision(raw: dict[str, Any]) -> PageRevision:
     hidden = not isinstance(content, str) or "texthidden" in main
     return PageRevision(int(raw["revid"]), str(raw.get("user", "")), content if isinstance(content, str) else "",
                         parent=int(raw["parentid"]) if "parentid" in raw else None,
-                        tags=frozenset(raw.get("tags") or ()), hidden=hidden)
+                        tags=frozenset(raw.get("tags") or ()), hidden=hidden, timestamp=_unix(raw.get("timestamp")))
+
+
+def history_batches(gateway: WikiGateway, title: str, batch: int = 50) -> Iterator[list[PageRevision]]:
+    """All of ``title``'s revisions with their text, newest first, ``batch`` at a time (the
+    API's limit with content is 50): the caller stops reading when it has what it needs."""
+    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content|tags",
+                                 "rvslots": "main", "rvlimit": batch}
+    while True:
+        data = gateway.query(**params)
+        page = data["query"]["pages"][0]
+        revisions = [_revision(r) for r in page.get("revisions", [])]
+        if revisions:
+            yield revisions
+        more = (data.get("continue") or {}).get("rvcontinue")
+        if not more or not revisions:
+            return
+        params["rvcontinue"] = more
+
+
+def _unix(stamp: object) -> float:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def section_spans(gateway: WikiGateway, rev_id: int) -> list[SectionSpan]:

@@ -47,6 +47,7 @@ class PageRevision:
     parent: int | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
     hidden: bool = False
+    timestamp: float = 0.0  # when it was saved (Unix time; 0 when not read)
 
     @property
     def digest(self) -> str:

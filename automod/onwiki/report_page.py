@@ -20,9 +20,8 @@ from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.page_reads import SectionSpan
 
 __all__ = ["DIFF", "HEADER_MARKER", "LINE", "LINK", "MARKER", "PageSection", "REVIEW_LINE", "ReportSection", "STATUSES",
-           "UNSIGNED_SIGNATURE",
-           "header_text", "heading_count", "page_sections", "parse_report_page", "preload_text", "report_line",
-           "rev_number", "section_rev", "status_count"]
+           "UNSIGNED_SIGNATURE", "header_text", "heading_count", "heading_texts", "page_sections", "parse_report_page",
+           "preload_text", "report_line", "rev_number", "section_rev", "status_count"]
 
 #: The reporter's signature: saved as two halves (MediaWiki's pre-save transform would sign
 #: the preload page with the bot's name and the time it was created); a preload drops the
@@ -122,11 +121,47 @@ def parse_report_page(text: str) -> list[ReportSection]:
     return sections
 
 
+#: A heading line as MediaWiki's preprocessor sees one (its level: the shorter run of "=").
+_HEADING_LINE = re.compile(r"^(={1,6})(.+?)(={1,6})[ \t]*$", re.M)
+#: Where no heading counts: comments, <nowiki>, <pre> (and an unclosed one runs to the end).
+_NO_HEADINGS = re.compile(r"<!--.*?(?:-->|\Z)|<nowiki\b[^>]*>.*?(?:</nowiki>|\Z)|<pre\b[^>]*>.*?(?:</pre>|\Z)",
+                          re.S | re.I)
+
+
+def _dropped_spans(text: str, spans: list[SectionSpan], by_chars: bool) -> list[SectionSpan]:
+    """Headings of ``text`` that MediaWiki's section list left out, with the editing index they
+    still have: a heading holding a template that brings headings of its own (``== {{SITENAME}}
+    {{:Main Page}} ==``) is listed as the template's section, with no offset — yet it is a
+    section of the page, numbered like any other. Read by position: every heading line outside
+    comments, ``<nowiki>`` and ``<pre>`` that no listed section starts on, numbered after the
+    listed one before it (and only where the gap in the numbering agrees)."""
+    hidden = [(m.start(), m.end()) for m in _NO_HEADINGS.finditer(text)]
+    to_char = (lambda b: b) if by_chars else (lambda b: len(text.encode("utf-8")[:b].decode("utf-8", "replace")))
+    listed = sorted(spans, key=lambda s: s.index)
+    starts = {to_char(s.byte_offset) for s in listed}
+    lines = [m for m in _HEADING_LINE.finditer(text)
+             if m.start() not in starts and not any(a <= m.start() < b for a, b in hidden)]
+    found = []
+    for i, before in enumerate([SectionSpan(0, 0, 0), *listed]):
+        after = listed[i] if i < len(listed) else None
+        lo = to_char(before.byte_offset) if before.index else -1
+        hi = to_char(after.byte_offset) if after is not None else len(text) + 1
+        between = [m for m in lines if lo < m.start() < hi]
+        if not between or (after is not None and after.index - before.index - 1 != len(between)):
+            continue
+        for n, m in enumerate(between, start=1):
+            offset = m.start() if by_chars else len(text[:m.start()].encode("utf-8"))
+            found.append(SectionSpan(before.index + n, min(len(m.group(1)), len(m.group(3))), offset))
+    return found
+
+
 def page_sections(text: str, spans: list[SectionSpan]) -> list[PageSection]:
-    """Split ``text`` at the offsets MediaWiki's parser gave (``page_reads.section_spans``)."""
+    """Split ``text`` at the offsets MediaWiki's parser gave (``page_reads.section_spans``),
+    and at the headings its list left out (:func:`_dropped_spans`): sections by position."""
     # MediaWiki 1.39 counts "byteoffset" in characters (mb_strlen); older releases in bytes.
     by_chars = all(text[s.byte_offset:s.byte_offset + 1] == "=" for s in spans)
     raw: str | bytes = text if by_chars else text.encode("utf-8")
+    spans = sorted([*spans, *_dropped_spans(text, spans, by_chars)], key=lambda s: s.byte_offset)
     bounds = [s for s in spans if s.level <= 2]
     seen: dict[str, int] = {}
     sections = []
@@ -140,6 +175,11 @@ def page_sections(text: str, spans: list[SectionSpan]) -> list[PageSection]:
         seen[heading] = seen.get(heading, 0) + 1
         sections.append(PageSection(span.index, heading, f"{heading}#{seen[heading]}", body))
     return sections
+
+
+def heading_texts(text: str) -> list[str]:
+    """The wikitext of every level-2 heading of ``text``, in order (as :func:`page_sections` keys them)."""
+    return [m.group(1).strip().strip("=").strip() for m in HEADING.finditer(text)]
 
 
 def heading_count(heading: str) -> Callable[[str], int]:

@@ -12,25 +12,33 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip
-from automod.onwiki.page_reads import PageRevision, history, user_rights
-from automod.onwiki.provenance import Author, authors_of
+from automod.onwiki.page_reads import PageRevision, history_batches, user_rights
+from automod.onwiki.provenance import REVERT_TAGS, Author, authors_of
+from automod.onwiki.report_page import heading_texts
 from automod.store import Store
 
-__all__ = ["HISTORY_DEPTH", "LineBudget", "PageHistory", "answered_sections", "mark_unfinished", "may_review", "passed",
-           "record_pass", "same_user", "status_author", "unfinished"]
+__all__ = ["FLOOD_LINE_KIND", "HISTORY_DEPTH", "HISTORY_PERIOD", "HOUR", "LineBudget", "PageHistory",
+           "answered_sections", "mark_unfinished", "may_review", "passed", "record_pass", "same_user", "status_author",
+           "unfinished", "waiting_sections"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
-#: How far back the history is read to attribute a change (older: unknown, so not trusted).
+#: How far back the history is read to attribute a change (older: unknown, so not trusted):
+#: bounded by time, not by a number of revisions, so a flood cannot push a report out of reach.
+HISTORY_PERIOD = 31 * 86400.0
+#: Revisions read to find who last set the page's header and preload (one batch).
 HISTORY_DEPTH = 50
 HOUR = 3600.0
 #: Kinds of actions that are bot lines on a report page (``detail`` holds page, section, reporter).
-LINE_KINDS = ("report-answer", "report-no-match", "report-status-ignored")
+#: The one line that answers a pass's flood reports together.
+FLOOD_LINE_KIND = "report-flood-answer"
+LINE_KINDS = ("report-answer", "report-no-match", "report-status-ignored", FLOOD_LINE_KIND)
 
 
 #: The action kind that remembers which report-page revision a pass read (``rev_id``).
@@ -66,31 +74,108 @@ def same_user(a: str, b: str) -> bool:
 
 @dataclass
 class PageHistory:
-    """The report page's recent revisions, read once per pass and only if needed."""
+    """The report page's revisions, newest first, read only as far back as a question needs
+    and never past :data:`HISTORY_PERIOD` (older: unknown, so not trusted) — a flood of
+    hundreds of reports is still credited to each reporter, not to nobody."""
 
     gateway: WikiGateway
     page: str
-    _revisions: list[PageRevision] | None = field(default=None, repr=False)
     #: Authorship of this revision's text (the one a pass read), not of edits saved since.
     upto: int | None = None
+    period: float = HISTORY_PERIOD
+    _revisions: list[PageRevision] = field(default_factory=list, repr=False)
+    _batches: Iterator[list[PageRevision]] | None = field(default=None, repr=False)
+    _complete: bool = field(default=False, repr=False)  # the page's first revision is read
+    _bounded: bool = field(default=False, repr=False)  # reading stopped at the time bound
+    _headings: dict[str, PageRevision] = field(default_factory=dict, repr=False)
+    _heading_walk: Iterator[tuple[PageRevision, PageRevision | None]] | None = field(default=None, repr=False)
+
+    def _more(self) -> bool:
+        """Read one more batch of older revisions; False when there is nothing more to read."""
+        if self._complete or self._bounded:
+            return False
+        if self._batches is None:
+            self._batches = history_batches(self.gateway, self.page)
+        batch = next(self._batches, None)
+        if batch is None:
+            self._complete = True
+            return False
+        since = time.time() - self.period
+        kept = [r for r in batch if not r.timestamp or r.timestamp >= since]
+        # The first revision past the bound is kept as the base of the last comparison only.
+        self._revisions.extend(batch[:len(kept) + 1])
+        if len(kept) < len(batch):
+            self._bounded = True
+        return True
+
+    def recent(self) -> list[PageRevision]:
+        """The newest revisions (one batch read, at most :data:`HISTORY_DEPTH`, or all read so far)."""
+        if not self._revisions:
+            self._more()
+        return self._revisions
 
     def revisions(self) -> list[PageRevision]:
-        if self._revisions is None:
-            self._revisions = history(self.gateway, self.page, HISTORY_DEPTH)
+        """Every revision within the time bound (reads them all: prefer :meth:`introduced_by`)."""
+        while self._more():
+            pass
         return self._revisions
 
     def authors(self, count: Callable[[str], int]) -> list[Author]:
         """Who really wrote each line of the current text in which ``count`` finds something
         (e.g. a "status: confirmed" line for a revision), newest first, through reverts and
-        moves (:mod:`automod.onwiki.provenance`): a rollback of a blanking signs nothing."""
-        revisions = [r for r in self.revisions() if self.upto is None or r.rev_id <= self.upto]
-        return [a.author for a in authors_of(revisions, count) if a.author is not None]
+        moves (:mod:`automod.onwiki.provenance`): a rollback of a blanking signs nothing. The
+        history is read on only while a line's author lies beyond what was read."""
+        if not self._revisions:
+            self._more()
+        while True:
+            revisions = [r for r in self._revisions if self.upto is None or r.rev_id <= self.upto]
+            found = authors_of(revisions, count) if revisions else []
+            if all(a.author is not None for a in found) or not self._more():
+                return [a.author for a in found if a.author is not None]
 
     def introduced_by(self, count: Callable[[str], int]) -> Author | None:
         """The newest real author of a line ``count`` finds; None when nobody can be credited
         (the line is older than the history read, or came back through a revert of unknown text)."""
         found = self.authors(count)
         return found[0] if found else None
+
+    def _pairs(self) -> Iterator[tuple[PageRevision, PageRevision | None]]:
+        """(newer, older) pairs, newest first, reading on as needed; the last pair's older is
+        None when newer is the page's first revision (nothing older within the bound is known)."""
+        i = 0
+        while True:
+            while i + 1 >= len(self._revisions) and self._more():
+                pass
+            if i + 1 < len(self._revisions):
+                yield self._revisions[i], self._revisions[i + 1]
+            elif i < len(self._revisions) and self._complete:
+                yield self._revisions[i], None
+                return
+            else:
+                return
+            i += 1
+
+
+    def heading_author(self, key: str) -> PageRevision | None:
+        """The revision that added the section keyed ``key`` (its heading and ordinal among
+        identical headings): the newest one that raised that heading's count to the ordinal.
+        The history is walked once per pass, newest first, only as far as the sections asked
+        about need (recent reports: a few revisions; a flood's: as deep as it goes)."""
+        if self._heading_walk is None:
+            self._heading_walk = self._pairs()
+        while key not in self._headings:
+            pair = next(self._heading_walk, None)
+            if pair is None:
+                return None
+            newer, older = pair
+            if REVERT_TAGS & newer.tags:
+                continue  # a revert restores sections, it opens none: their reporter is further back
+            now = Counter(heading_texts(newer.text))
+            before = Counter(heading_texts(older.text)) if older is not None else Counter[str]()
+            for heading, n in now.items():
+                for ordinal in range(before.get(heading, 0) + 1, n + 1):
+                    self._headings.setdefault(f"{heading}#{ordinal}", newer)
+        return self._headings[key]
 
 
 def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool:
@@ -114,14 +199,32 @@ def status_author(history: PageHistory, count: Callable[[str], int], gateway: Wi
     return (authors[0] if authors else None), False
 
 
+#: A report past the flood limits waits (``detail`` holds page, section, reporter): it is
+#: answered when the limits let the bot write again — a flood is a queue, never a loss.
+WAITING_KIND = "report-waiting"
+#: Sections answered together with another's line (a flood collapsed into one answer).
+COLLAPSED_KIND = "report-collapsed"
+
+
 def answered_sections(store: Store, wiki: str, page: str) -> set[str]:
-    """Keys of the report page's sections the bot has answered (or refused for a flood)."""
+    """Keys of the report page's sections the bot has answered (with a line of their own or
+    collapsed into another's; ``report-dropped``: left unanswered by an earlier release)."""
     keys = set()
-    for action in store.actions_of_kinds(wiki, (*LINE_KINDS, "report-dropped", "report-implicit")):
+    for action in store.actions_of_kinds(wiki, (*LINE_KINDS, COLLAPSED_KIND, "report-dropped", "report-implicit")):
         detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
             keys.add(str(detail["section"]))
     return keys
+
+
+def waiting_sections(store: Store, wiki: str, page: str) -> set[str]:
+    """Keys of the sections waiting for the flood limits to let the bot answer them."""
+    keys = set()
+    for action in store.actions_of_kinds(wiki, (WAITING_KIND,)):
+        detail = _detail(action.detail)
+        if detail.get("page") == page and detail.get("section"):
+            keys.add(str(detail["section"]))
+    return keys - answered_sections(store, wiki, page) if keys else keys
 
 
 def _detail(raw: str | None) -> dict[str, object]:
@@ -134,20 +237,23 @@ def _detail(raw: str | None) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class LineBudget:
-    """The flood limits: bot lines per hour on the wiki's report page, per reporter, and one
-    "no match" line per reporter an hour. Read from the store, so restarts do not reset it."""
+    """The flood limits: bot lines per window (an hour) on the wiki's report page, per
+    reporter, and one "no match" line per reporter a window. Read from the store, so restarts
+    do not reset it."""
 
     store: Store
     wiki: str
     page: str
     config: CommunityConfig
+    window: float = HOUR
 
     def refusal(self, reporter: str | None, kind: str) -> str | None:
         """Why no line may be written for ``reporter`` now (a reason code), or None."""
-        since = time.time() - HOUR
-        lines = self._recent(since)
+        lines = self._recent(time.time() - self.window)
         if len(lines) >= self.config.report_answers_per_hour:
             return "wiki-limit"
+        if kind == "wiki":
+            return None  # the wiki's budget alone (asked before anything is read)
         who = reporter or "?"
         mine = [d for d in lines if d.get("reporter") == who]
         if len(mine) >= self.config.report_answers_per_reporter_per_hour:
@@ -160,13 +266,32 @@ class LineBudget:
         detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": kind}
         self.store.record_action(self.wiki, rev_id, kind, "done", bot_rev, json.dumps(detail))
 
+    def collapsed(self, rev_id: int, reporter: str | None, section: str, answered_in: str) -> None:
+        """``section`` is answered by the line under ``answered_in`` (no line of its own)."""
+        detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": COLLAPSED_KIND,
+                  "answered_in": answered_in}
+        self.store.record_action(self.wiki, rev_id, COLLAPSED_KIND, "done", None, json.dumps(detail))
+
     def drop(self, rev_id: int, reporter: str | None, section: str, why: str) -> None:
-        """Leave a section unanswered for good (a flood is not a queue); log once an hour."""
+        """Leave something unanswered for good: an untrusted status change past the limits
+        (and, still, a report on the central shared page). Logged once a window."""
         detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": "report-dropped"}
         self.store.record_action(self.wiki, rev_id, "report-dropped", why, None, json.dumps(detail))
-        if not self.store.acted_since(self.wiki, "report-flood", time.time() - HOUR):
+        self._log_flood(why)
+
+    def wait(self, rev_id: int, reporter: str | None, section: str, why: str, waiting: set[str]) -> None:
+        """Keep a section for later: it is answered when the limits allow (recorded once; the
+        store keeps it across restarts). A flood is logged once a window."""
+        if section not in waiting:
+            detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": WAITING_KIND}
+            self.store.record_action(self.wiki, rev_id, WAITING_KIND, why, None, json.dumps(detail))
+            waiting.add(section)
+        self._log_flood(why)
+
+    def _log_flood(self, why: str) -> None:
+        if not self.store.acted_since(self.wiki, "report-flood", time.time() - self.window):
             self.store.record_action(self.wiki, 0, "report-flood", why, None, self.page)
-            log.warning("%s: report flood on %s (%s): further reports this hour are not answered",
+            log.warning("%s: report flood on %s (%s): further reports wait until the limits allow an answer",
                         self.wiki, self.page, why)
 
     def _recent(self, since: float) -> list[dict[str, object]]:

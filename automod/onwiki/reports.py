@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from automod.config import CommunityConfig
 from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.gateway import WikiGateway
+from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import (
@@ -49,6 +50,8 @@ from automod.onwiki.report_page import (
 )
 from automod.onwiki.report_surfaces import repair_header, repair_preload
 from automod.onwiki.report_trust import (
+    FLOOD_LINE_KIND,
+    HOUR,
     LineBudget,
     PageHistory,
     answered_sections,
@@ -59,15 +62,15 @@ from automod.onwiki.report_trust import (
     same_user,
     status_author,
     unfinished,
+    waiting_sections,
 )
-from automod.onwiki.wikitext import fragment, link, plain, summary
+from automod.onwiki.wikitext import link, plain, summary, summary_fragment
 from automod.records import ReportStatus
 from automod.store import Store
 
-__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "ensure_preload", "ensure_report_page",
-           "log_implicit_report",
-           "page_sections", "parse_report_page", "preload_text", "process_report_page", "reinstate",
-           "reinstate_refusal", "report_line"]
+__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "answer_waiting_reports", "ensure_preload",
+           "ensure_report_page", "log_implicit_report", "page_sections", "parse_report_page", "preload_text",
+           "process_report_page", "reinstate", "reinstate_refusal", "report_line", "reports_waiting"]
 
 log = logging.getLogger("automod.onwiki.reports")
 
@@ -101,7 +104,7 @@ def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory, config:
     except WikiError as exc:  # the reports are still answered; the next pass tries again
         log.error("%s: cannot check the preload of %s: %s", gateway.wiki.name, page, exc)
     try:
-        return repair_header(gateway, page, history.revisions(),
+        return repair_header(gateway, page, history.recent(),
                              messages_for(gateway).text("automod-report-header-restored-summary"), config)
     except WikiError as exc:
         log.error("%s: cannot check the header of %s: %s", gateway.wiki.name, page, exc)
@@ -155,8 +158,20 @@ class _Pass:
     on_label: LabelHook | None
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """A section not answered yet, with what the pass found about it."""
+
+    section: PageSection
+    reporter: str | None  # who saved the revision that added it (None: unknown)
+    rev_id: int | None  # the revision it is about
+    answerable: bool  # the bot decided on and reverted that revision
+    own: bool  # ... and it was the reporter's own edit: such reports go first
+
+
 def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str, *, editor: str,
-                        config: CommunityConfig, on_label: LabelHook | None = None, rev_id: int | None = None) -> int:
+                        config: CommunityConfig, on_label: LabelHook | None = None, rev_id: int | None = None,
+                        window: float = HOUR) -> int:
     """Answer new reports and apply trusted reviewers' statuses; return how many lines were added.
 
     One bad section is logged and skipped; the others are still handled. ``editor`` (who
@@ -166,6 +181,11 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     latest revision, which holds every earlier edit, so an edit at or below a revision
     already read costs nothing (no API call): in a flood of reports, each saved as its own
     revision, the work grows with the passes the worker has time for, not with the edits.
+
+    Past the flood limits (``window``: their hour) a report waits, recorded in the store, and
+    a later pass (:func:`answer_waiting_reports`) answers it: reports about the reporter's own
+    reverted edit first; reports by editors the bot never reverted, and repeats, collapsed into
+    one line.
     """
     if rev_id is not None and passed(store, wiki, page, rev_id):
         log.debug("%s: %s r%d was read by an earlier pass", wiki, page, rev_id)
@@ -182,27 +202,106 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
             return 0
         history = PageHistory(gateway, page, upto=found[0])
     sections = page_sections(found[1], section_spans(gateway, found[0]))
-    run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config), on_label)
+    run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config, window), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _apply_statuses(run, found[1], sections)
     answered = answered_sections(store, wiki, page)
+    pending = [s for s in sections if s.key not in answered and not _answered_before(store, wiki, s)]
+    waiting = waiting_sections(store, wiki, page)
     retry = cut = False
-    for section in sections:
-        if section.key in answered or _answered_before(store, wiki, section):
-            continue
+    if pending and run.budget.refusal(None, "wiki"):
+        for section in pending:  # nothing is read about them now: the wiki's budget is spent
+            run.budget.wait(0, None, section.key, "wiki-limit", waiting)
+        pending = []
+    try:
+        individual, flood = _plan(run, pending)
+    except WikiError as exc:  # the history could not be read: the next pass tries again
+        log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
+        individual, flood, retry = [], [], True
+    for item in individual:
         if added >= LINES_PER_PASS:
             cut = True  # the edits queued behind this pass wait no longer; the bot's line goes on
             break
         try:
-            added += _answer(run, section)
+            added += _answer(run, item, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
-            log.error("%s: cannot answer the report %r on %s: %s", wiki, section.key, page, exc)
+            log.error("%s: cannot answer the report %r on %s: %s", wiki, item.section.key, page, exc)
+    if flood and not cut:
+        alone: list[_Pending] = []
+        if added >= LINES_PER_PASS:
+            cut = True
+        else:
+            try:
+                if len(flood) == 1 and _answer(run, flood[0], alone, waiting):
+                    added += 1  # one report is no flood: its own line, as any other
+                elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
+                    added += _answer_flood(run, flood, waiting)
+            except WikiError as exc:
+                retry = retry or isinstance(exc, WikiUnavailable)
+                log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
     if cut:
         mark_unfinished(store, wiki, page, found[0])
     elif not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
         record_pass(store, wiki, page, found[0])
     return added
+
+
+def reports_waiting(store: Store, wiki: str, page: str, config: CommunityConfig, window: float = HOUR) -> bool:
+    """Whether reports wait on ``page`` and the flood limits now let the bot answer one (no API call)."""
+    return bool(waiting_sections(store, wiki, page)) and \
+        LineBudget(store, wiki, page, config, window).refusal(None, "wiki") is None
+
+
+def answer_waiting_reports(gateway: WikiGateway, store: Store, wiki: str, page: str, *, config: CommunityConfig,
+                           on_label: LabelHook | None = None, window: float = HOUR) -> int:
+    """A pass for the reports that waited for the flood limits, once they allow a line again
+    (also after a restart: the waiting reports are in the store); how many lines were added."""
+    if not reports_waiting(store, wiki, page, config, window):
+        return 0
+    return process_report_page(gateway, store, wiki, page, editor="(waiting reports)", config=config,
+                               on_label=on_label, window=window)
+
+
+def _plan(run: _Pass, pending: list[PageSection]) -> tuple[list[_Pending], list[_Pending]]:
+    """Who filed each pending report and what it is about; split into those answered one by
+    one (reports about the reporter's own reverted edit first) and the flood answered together:
+    reports by editors the bot never reverted that match no revert, and repeats (a revision
+    already reported in this pass, a reporter's further reports)."""
+    reverted: dict[str, bool] = {}
+    since = time.time() - REPORT_PERIOD
+
+    def was_reverted(user: str) -> bool:
+        if user not in reverted:
+            reverted[user] = bool(run.store.reverted_revisions_of(run.wiki, user, since))
+        return reverted[user]
+
+    individual: list[_Pending] = []
+    flood: list[_Pending] = []
+    revs: set[int] = set()
+    reporters: set[str] = set()
+    for section in pending:
+        author = run.history.heading_author(section.key)
+        reporter = author.user if author else None
+        if reporter and same_user(reporter, run.gateway.bot_user):
+            continue  # the bot's own section (an implicit report): answered when it was written
+        rev_id = _report_rev(run, section, reporter)
+        decision = run.store.decision(run.wiki, rev_id) if rev_id else None
+        answerable = decision is not None and run.store.rollback_of(run.wiki, rev_id or 0) is not None
+        own = answerable and decision is not None and reporter is not None and same_user(decision.user, reporter)
+        item = _Pending(section, reporter, rev_id, answerable, own)
+        if answerable and rev_id not in revs and (own or reporter is None or reporter not in reporters):
+            individual.append(item)
+            revs.add(rev_id or 0)
+        elif not answerable and reporter and was_reverted(reporter) and reporter not in reporters:
+            individual.append(item)
+        else:
+            flood.append(item)
+            continue
+        if reporter and not own:
+            reporters.add(reporter)
+    individual.sort(key=lambda p: not p.own)  # stable: page order within each group
+    return individual, flood
 
 
 def _report_rev(run: _Pass, section: PageSection, reporter: str | None) -> int | None:
@@ -225,23 +324,20 @@ def _report_rev(run: _Pass, section: PageSection, reporter: str | None) -> int |
     return None
 
 
-def _answer(run: _Pass, section: PageSection) -> int:
-    """One line under a new report, within the flood limits; a report we cannot place gets
-    the polite no-match line (never silence)."""
-    if run.budget.refusal(None, "report-answer") == "wiki-limit":
-        run.budget.drop(0, None, section.key, "wiki-limit")
-        return 0
-    author = run.history.introduced_by(heading_count(section.heading))
-    reporter = author.user if author else None
-    if reporter and reporter.replace("_", " ") == run.gateway.bot_user.replace("_", " "):
-        return 0  # the bot's own section (an implicit report): answered when it was written
-    rev_id = _report_rev(run, section, reporter)
+def _answer(run: _Pass, item: _Pending, flood: list[_Pending], waiting: set[str]) -> int:
+    """One line under a new report, within the flood limits (past them it waits; a reporter's
+    second "no match" goes to the flood's line); a report we cannot place gets the polite
+    no-match line (never silence)."""
+    section, reporter, rev_id = item.section, item.reporter, item.rev_id
     decision = run.store.decision(run.wiki, rev_id) if rev_id else None
     revert = run.store.rollback_of(run.wiki, rev_id) if rev_id else None
     kind = "report-answer" if decision is not None and revert is not None else "report-no-match"
     why = run.budget.refusal(reporter, kind)
+    if why == "no-match-limit":
+        flood.append(item)
+        return 0
     if why:
-        run.budget.drop(rev_id or 0, reporter, section.key, why)
+        run.budget.wait(rev_id or 0, reporter, section.key, why, waiting)
         return 0
     messages = messages_for(run.gateway)
     if rev_id is None or decision is None or revert is None:
@@ -262,6 +358,24 @@ def _answer(run: _Pass, section: PageSection) -> int:
     if kind == "report-answer" and rev_id is not None:
         run.store.set_report(run.wiki, rev_id, "explicit", logged=True)
     log.info("%s: answered the report %r (r%s) by %s on %s", run.wiki, section.key, rev_id, reporter, run.page)
+    return 1
+
+
+def _answer_flood(run: _Pass, flood: list[_Pending], waiting: set[str]) -> int:
+    """One line, under the first of them, for every flood report of this pass (past the wiki's
+    limit they all wait); the others are recorded as answered by it."""
+    first = flood[0]
+    if run.budget.refusal(None, "wiki"):
+        for item in flood:
+            run.budget.wait(item.rev_id or 0, item.reporter, item.section.key, "wiki-limit", waiting)
+        return 0
+    line = f": {messages_for(run.gateway).format('automod-report-flood', len(flood))} ~~~~"
+    bot_rev = _append_to(run.gateway, run.page, first.section.key, line)
+    run.budget.spend(first.rev_id or 0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev)
+    for item in flood[1:]:
+        run.budget.collapsed(item.rev_id or 0, item.reporter, item.section.key, first.section.key)
+    log.info("%s: answered %d flood reports together under %r on %s", run.wiki, len(flood), first.section.key,
+             run.page)
     return 1
 
 
@@ -344,6 +458,13 @@ def reinstate_refusal(gateway: WikiGateway, config: CommunityConfig, reviewer: s
     return None
 
 
+def local_reinstate_summary(messages: Messages, rev_id: int, page: str, heading: str) -> str:
+    """The restoring edit's summary, linking the report's section: the heading anyone typed
+    passes through :func:`~automod.onwiki.wikitext.summary_fragment` (MediaWiki's comment
+    formatter, not its parser, reads a summary)."""
+    return messages.format("automod-reinstate-summary", rev_id, link(page), summary_fragment(heading))
+
+
 def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section_key: str, rev_id: int, *,
               config: CommunityConfig, reviewer: str) -> int:
     """Give a confirmed false positive its edit back, if it is still safe to; at most once."""
@@ -358,8 +479,8 @@ def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section_
     top_rev = int(top["revisions"][0]["revid"]) if top.get("revisions") else None
     why = reinstate_refusal(gateway, config, reviewer, decision.user, top_rev, revert)
     if why is None:
-        new_rev = gateway.edit(title, undo=revert, summary=messages.format(
-            "automod-reinstate-summary", rev_id, link(page), fragment(section_key.rsplit("#", 1)[0])))
+        new_rev = gateway.edit(title, undo=revert, summary=local_reinstate_summary(
+            messages, rev_id, page, section_key.rsplit("#", 1)[0]))
         store.record_action(wiki, rev_id, "reinstate", "done", new_rev, f"confirmed by {reviewer}")
         for report in store.reports_on(wiki, rev_id):
             store.set_report(wiki, rev_id, report.kind, status=ReportStatus.REINSTATED)

@@ -117,7 +117,7 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
     if budget.refusal(None, "report-answer") == "wiki-limit":
         budget.drop(0, None, section.key, "wiki-limit")
         return 0
-    author = history.introduced_by(heading_count(section.heading))
+    author = history.heading_author(section.key)
     reporter = author.user if author else None
     if reporter and same_user(reporter, gateway.bot_user):
         return 0

@@ -37,7 +37,7 @@ from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, PageSection, page_sections, rev_number
-from automod.onwiki.wikitext import fragment, link, one_line, plain, summary
+from automod.onwiki.wikitext import link, one_line, plain, summary, summary_fragment
 
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
            "ensure_shared_preload", "external_diffs", "implicit_section", "interwiki_prefix", "page_url",
@@ -250,7 +250,7 @@ def reinstate_summary(messages: Messages, rev_id: int, shared: SharedPage, headi
     one, else the page's full URL (as text: MediaWiki links no URL in a summary)."""
     if prefix:
         return messages.format("automod-reinstate-summary", rev_id, link(f"{prefix}:{shared.title}"),
-                               fragment(heading))
+                               summary_fragment(heading))
     text = messages.format("automod-reinstate-summary", rev_id, _FIRST, _SECOND)
     return _unlink(text, _FIRST, shared.url(heading)).replace(_SECOND, "")
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
+from automod.onwiki.wikitext import link, summary
 
 __all__ = ["VandalReport", "vandal_already_reported", "report_vandal"]
 
@@ -26,7 +27,7 @@ class VandalReport:
 
 def vandal_already_reported(gateway: WikiGateway, page: str, user: str, since: float) -> bool:
     """Whether the bot's history on ``page`` since ``since`` holds a report of ``user``."""
-    summary = messages_for(gateway).format("automod-vandal-report-summary", user)
+    summary = _summary(gateway, user)
     start = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     data = gateway.query(titles=page, prop="revisions", rvprop="ids|comment", rvuser=gateway.bot_user,
                          rvend=start, rvlimit=500)["query"]["pages"][0]
@@ -41,6 +42,11 @@ def report_vandal(gateway: WikiGateway, page: str, user: str, reverted: Sequence
         return VandalReport("already-reported")
     messages = messages_for(gateway)
     diffs = ", ".join(f"[[Special:Diff/{rev}|r{rev}]]" for rev in sorted(set(reverted)))
-    line = messages.format("automod-vandal-report", user, diffs)
-    rev = gateway.edit(page, appendtext="\n" + line, summary=messages.format("automod-vandal-report-summary", user))
+    # The name is quoted (wikitext.py): a name like ''x'' must show as typed, not in italics.
+    line = messages.format("automod-vandal-report", link(user), diffs)
+    rev = gateway.edit(page, appendtext="\n" + line, summary=_summary(gateway, user))
     return VandalReport("reported", rev)
+
+
+def _summary(gateway: WikiGateway, user: str) -> str:
+    return messages_for(gateway).format("automod-vandal-report-summary", summary(user))

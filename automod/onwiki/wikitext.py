@@ -14,7 +14,11 @@ uses one of these forms, chosen by where the text goes:
   points at the page) and led by ``:`` when it has a namespace-like prefix, so ``Category:``
   or ``File:`` titles are linked, never added or embedded;
 - :func:`summary` — edit summaries, which MediaWiki never expands but where ``[[…]]`` and
-  ``/* … */`` are markup.
+  ``/* … */`` are markup;
+- :func:`summary_fragment` — a section heading for the ``#…`` of a link inside an edit
+  summary: MediaWiki's comment formatter decodes character references, so the entities of
+  :func:`fragment` would come back as live ``[[…]]`` or ``/* … */``; what could end the
+  link or start markup is left out instead.
 
 Ordinary text (letters, digits, spaces, ``.,()-``) is returned unchanged: the page source
 stays readable and nothing changes for the usual title.
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["fragment", "link", "one_line", "plain", "summary"]
+__all__ = ["fragment", "link", "one_line", "plain", "summary", "summary_fragment"]
 
 _SAFE_PUNCTUATION = frozenset(" .,()-")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
@@ -77,3 +81,13 @@ def summary(text: str) -> str:
     ``/*``, ``*/``) broken so it shows as typed."""
     text = one_line(text)
     return re.sub(r"\[(?=\[)|\](?=\])|/(?=\*)|\*(?=/)", lambda m: m.group(0) + "\u200b", text)
+
+
+_NOT_IN_SUMMARY_LINK = re.compile(r"[\[\]|{}<>&#]+")
+
+
+def summary_fragment(heading: str) -> str:
+    """A section heading for the ``#…`` part of ``[[Page#…]]`` in an edit summary: no
+    character reference (the comment formatter decodes them), none of ``[ ] | { } < > & #``,
+    and ``/* */`` broken — it can neither end the link nor start another, nor an autocomment."""
+    return summary(_NOT_IN_SUMMARY_LINK.sub(" ", one_line(heading))).strip()

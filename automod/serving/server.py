@@ -19,6 +19,7 @@ from typing import Any
 from automod.errors import ConfigError
 from automod.scoring import UnknownModel
 from automod.serving.contract import DEFAULT_HOST, DEFAULT_PORT, WikiRoute
+from automod.serving.limits import REQUEST_TIMEOUT_SECONDS, limit
 from automod.serving.model import RevertRiskModel, kserve
 from automod.serving.scorers import ModelSpec
 
@@ -42,6 +43,7 @@ class ServeOptions:
     threads: int = 2
     allow_remote: bool = False
     name: str | None = None  # served name; default Lift Wing's name for the model's kind
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS  # a client's time to send a whole request
 
 
 def is_loopback(host: str) -> bool:
@@ -68,11 +70,13 @@ def build_model(options: ServeOptions) -> RevertRiskModel:
 
 
 class _BoundModelServer(kserve.ModelServer):
-    """KServe's ModelServer (REST only) on the host it is given instead of 0.0.0.0."""
+    """KServe's ModelServer (REST only) on the host it is given instead of 0.0.0.0, with the
+    request limits of :mod:`.limits` (bodies capped, slow clients timed out)."""
 
-    def __init__(self, host: str, **kwargs: object) -> None:
+    def __init__(self, host: str, request_timeout: float = REQUEST_TIMEOUT_SECONDS, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.host = host
+        self.request_timeout = request_timeout
 
     def start(self, models: list[RevertRiskModel]) -> None:
         from kserve.model_server import FASTAPI_APP_IMPORT_STRING
@@ -90,12 +94,14 @@ class _BoundModelServer(kserve.ModelServer):
                                             self.model_repository_extension, self.http_port, **common)
             for config in _configs(server):
                 config.host = self.host
+                limit(config, self.request_timeout)
             self.servers.append(server.start())
             self._rest_multiprocess_server = server
         else:
             single = RESTServer(FASTAPI_APP_IMPORT_STRING, self.dataplane, self.model_repository_extension,
                                 self.http_port, **common)
             single.config.host = self.host
+            limit(single.config, self.request_timeout)
             self.servers.append(single.start())
             self._rest_server = single
         self.setup_event_loop()
@@ -119,7 +125,8 @@ def serve(options: ServeOptions) -> None:
     log.info("serving %s (%s, version %s) for %s on http://%s:%d with %d worker(s)", model.name,
              options.model_dir.name, model.version, ", ".join(sorted(options.routes)), options.host,
              options.port, options.workers)
-    server = _BoundModelServer(options.host, http_port=options.port, workers=options.workers, enable_grpc=False)
+    server = _BoundModelServer(options.host, options.request_timeout, http_port=options.port, workers=options.workers,
+                               enable_grpc=False)
     local_alias = options.model_dir.name
     if local_alias != model.name:
         server.register_model(model, name=local_alias)  # also /v1/models/<local name>:predict

@@ -67,3 +67,31 @@ def test_the_change_notice_lists_each_governed_wiki_before_and_after_and_quotes_
     assert lines[0].startswith("** Before: revertrisk-language-agnostic above 0.99 (revert)")
     assert lines[1].startswith("** After:") and "(off)" in lines[1]
     assert "bigwiki has its own configuration page" in body and "[[User:Steward|Steward]]" in body
+
+
+def test_a_central_page_naming_wikis_the_bot_does_not_govern_or_impossible_names_gets_a_warning():
+    """Issue 26.8d: such blocks are ignored; the change notice says so, each name quoted."""
+    from automod.onwiki import unserved_wikis
+    from automod.onwiki.central_notice import compose_central_notice
+    from automod.store import Store
+
+    document, problems = parse_central(json.dumps({"defaults": {"enabled": True}, "wikis": {
+        "smallwiki": {}, "enwiki": {"enabled": True}, "../../etc": {}, "''x''": {}}}))
+    assert document is not None and not problems
+    assert [w.split(":")[0] for w in unserved_wikis(document, ["smallwiki"])] == [
+        "$.wikis.enwiki", "$.wikis.../../etc", "$.wikis.''x''"]
+    assert "does not serve or govern" in unserved_wikis(document, ["smallwiki"])[0]
+    assert "not a wiki's database name" in unserved_wikis(document, ["smallwiki"])[1]
+    with Store(":memory:") as store:
+        _, body = compose_central_notice(store, None, CentralPage("metawiki", "MediaWiki:C.json", 7, document,
+                                                                  user="Steward"), [("smallwiki", False)])
+    warning = body.split("\n\n", 1)[0]
+    assert warning.startswith("'''Warning:'''") and "ignored" in warning
+    assert "<code>enwiki</code>" in warning and "<code><nowiki>../../etc</nowiki></code>" in warning
+    assert "<code><nowiki>''x''</nowiki></code>" in warning, "a name is quoted, never rendered"
+    assert "smallwiki" not in warning
+    only_governed, _ = parse_central(json.dumps({"defaults": {"enabled": True}, "wikis": {"smallwiki": {}}}))
+    with Store(":memory:") as store:
+        _, quiet = compose_central_notice(store, None, CentralPage("metawiki", "MediaWiki:C.json", 8, only_governed,
+                                                                   user="Steward"), [("smallwiki", False)])
+    assert "Warning" not in quiet

@@ -3,7 +3,6 @@ text), the bot's line read back, the flood limits and the per-revision pass memo
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -11,7 +10,16 @@ import pytest
 from automod.config import CommunityConfig
 from automod.onwiki.page_reads import SectionSpan
 from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
-from automod.onwiki.report_trust import LineBudget, answered_sections, mark_unfinished, passed, record_pass, unfinished
+from automod.onwiki.report_trust import (
+    FLOOD_LINE_KIND,
+    LineBudget,
+    answered_sections,
+    mark_unfinished,
+    passed,
+    record_pass,
+    unfinished,
+    waiting_sections,
+)
 from automod.store import Store
 from support.store_evidence import sqlite_of
 
@@ -55,6 +63,23 @@ def test_a_heading_the_parser_did_not_see_is_not_a_section() -> None:
     assert [s.key for s in sections] == ["Real#1"] and "still body" in sections[0].body
 
 
+@pytest.mark.parametrize("in_bytes", [False, True], ids=["chars (MediaWiki 1.39)", "bytes (older)"])
+def test_a_heading_mediawiki_left_out_of_its_list_is_still_a_section_by_position(in_bytes: bool) -> None:
+    """Issue 26.8a: ``{{:Main Page}}`` brings headings of its own, so ``action=parse`` lists the
+    template's section (index T-1, no offset) instead of this one — whose editing index is 2."""
+    text = ("Intro éé.\n== A ==\nfirst\n== {{SITENAME}} {{:Main Page}} ==\nsecond <!--\n== not one ==\n-->\n"
+            "== B ==\nthird\n== {{:Main Page}} at the end ==\nlast\n")
+    def offset(heading: str) -> int:
+        at = text.index(heading)
+        return len(text[:at].encode()) if in_bytes else at
+    listed = [SectionSpan(1, 2, offset("== A ==")), SectionSpan(3, 2, offset("== B =="))]
+    sections = page_sections(text, listed)
+    assert [(s.index, s.key) for s in sections] == [
+        (1, "A#1"), (2, "{{SITENAME}} {{:Main Page}}#1"), (3, "B#1"), (4, "{{:Main Page}} at the end#1")]
+    assert "second" in sections[1].body and "second" not in sections[0].body, "each report under its own heading"
+    assert sections[3].body.endswith("last\n")
+
+
 def test_the_bots_line_reads_back_and_absurd_numbers_name_no_revision() -> None:
     line = report_line(123, revert_rev_id=124, probability=0.995, model="m", version="3", threshold=0.99,
                        config_rev=17, status="open")
@@ -90,15 +115,26 @@ def test_line_limits_per_wiki_per_reporter_and_one_no_match_an_hour(store: Store
     assert budget.refusal("A", "report-answer") is None
 
 
-def test_a_dropped_report_is_never_answered_later_and_the_flood_is_logged_once(store: Store) -> None:
-    budget = LineBudget(store, "w", PAGE, CommunityConfig(report_answers_per_hour=1))
+def test_a_report_past_the_limit_waits_until_answered_and_the_flood_is_logged_once(store: Store) -> None:
+    """Issue 26.2: past the limits a report waits in the store (a restart keeps it); it leaves
+    the queue only when answered, with a line of its own or collapsed into another's."""
+    budget = LineBudget(store, "w", PAGE, CommunityConfig(report_answers_per_hour=1), window=60)
+    waiting: set[str] = set()
     for i in range(5):
-        budget.drop(i, "X", f"Flood {i}#1", "wiki-limit")
-    assert answered_sections(store, "w", PAGE) == {f"Flood {i}#1" for i in range(5)}
+        budget.wait(i, "X", f"Flood {i}#1", "wiki-limit", waiting)
+        budget.wait(i, "X", f"Flood {i}#1", "wiki-limit", waiting)  # seen again by a later pass
+    assert answered_sections(store, "w", PAGE) == set()
+    assert waiting_sections(store, "w", PAGE) == {f"Flood {i}#1" for i in range(5)}
+    assert sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-waiting'").fetchone()[0] == 5
     floods = sqlite_of(store).execute("SELECT count(*) FROM actions WHERE kind = 'report-flood'").fetchone()[0]
     assert floods == 1
-    assert all(json.loads(r["detail"])["kind"] == "report-dropped"
-               for r in sqlite_of(store).execute("SELECT detail FROM actions WHERE kind = 'report-dropped'"))
+    budget.spend(0, FLOOD_LINE_KIND, "X", "Flood 0#1", 10)
+    budget.collapsed(1, "X", "Flood 1#1", "Flood 0#1")
+    assert waiting_sections(store, "w", PAGE) == {f"Flood {i}#1" for i in range(2, 5)}
+    assert budget.refusal(None, "wiki") == "wiki-limit", "the collapsed answer spent the one line"
+    # the window (an hour by default; here a minute) passes: the budget is back
+    sqlite_of(store).execute("UPDATE actions SET acted_at = ?", (time.time() - 61,))
+    assert budget.refusal(None, "wiki") is None
 
 
 def test_a_revision_read_by_a_pass_is_not_read_again_later_ones_are(store: Store) -> None:

@@ -71,7 +71,7 @@ def test_the_restoring_summary_links_by_the_wikis_interwiki_prefix_else_shows_th
     prefix = interwiki_prefix(iwmap, "//meta.example.org/wiki/$1", SHARED.central_index)
     assert prefix == "m"  # the shortest of those that point at the central wiki's articles
     linked = reinstate_summary(messages, 100, SHARED, "xhwiki: Ikhaya (r100)", prefix)
-    assert "[[:m&#58;Automod&#47;Reports#xhwiki&#58; Ikhaya (r100)]]" in linked
+    assert "[[:m&#58;Automod&#47;Reports#xhwiki: Ikhaya (r100)]]" in linked  # no entity in a summary (26.8c)
     assert interwiki_prefix(iwmap[2:], "//meta.example.org/wiki/$1", SHARED.central_index) is None
     plain = reinstate_summary(messages, 100, SHARED, "xhwiki: Ikhaya [[x]] /* y */", None)
     assert ("https://meta.example.org/w/index.php?title=Automod/Reports"
