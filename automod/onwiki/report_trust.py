@@ -129,7 +129,8 @@ class PageHistory:
             self._more()
         while True:
             revisions = [r for r in self._revisions if self.upto is None or r.rev_id <= self.upto]
-            found = authors_of(revisions, count) if revisions else []
+            per_line = counted_lines(revisions[0].text, count) if revisions else frozenset()
+            found = authors_of(revisions, lambda line: int(line in per_line)) if revisions else []
             if all(a.author is not None for a in found) or not self._more():
                 return [a.author for a in found if a.author is not None]
 
@@ -176,6 +177,21 @@ class PageHistory:
                 for ordinal in range(before.get(heading, 0) + 1, n + 1):
                     self._headings.setdefault(f"{heading}#{ordinal}", newer)
         return self._headings[key]
+
+
+def counted_lines(text: str, count: Callable[[str], int]) -> frozenset[str]:
+    """The lines of ``text`` that ``count`` (a whole-text count, which may need a line's
+    section, as a reviewer's ``: status: …`` line does) counts: those whose removal lowers it.
+    Only lines naming a ``status:`` are tried, so a long page costs a few counts."""
+    total = count(text)
+    if not total:
+        return frozenset()
+    lines = text.split("\n")
+    found = set()
+    for i, line in enumerate(lines):
+        if "status:" in line.lower() and count("\n".join(lines[:i] + lines[i + 1:])) < total:
+            found.add(line)
+    return frozenset(found)
 
 
 def may_review(gateway: WikiGateway, user: str, config: CommunityConfig) -> bool:
