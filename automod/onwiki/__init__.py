@@ -39,6 +39,7 @@ from automod.onwiki.shared_reports import (
     shared_report_url,
 )
 from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
+from automod.onwiki.talk_page import TalkPage
 from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
 
@@ -55,6 +56,7 @@ __all__ = [
         "RateLimit",
     "ReinstateRequest",
     "SharedPage",
+    "TalkPage",
     "WarningLevel",
     "TargetProblem",
     "WikiGateway",
