@@ -6,6 +6,8 @@ rollback, never an ``action=parse``, for the first notice and for the follow-up 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from support.moderation_helpers import REVERTING, set_config
 from support.patrol import LEVEL, NOTICES, fresh_account, page_text
@@ -60,3 +62,23 @@ def test_notice_and_follow_up_cost_at_most_three_requests_and_no_parse(sandbox, 
     bot_section, question = text.split("== A question ==")
     assert LEVEL.findall(bot_section) == ["1", "2"], "the follow-up is in the bot's section, above the question"
     assert "Why was I reverted?" in question
+
+
+FRAGMENTS = ["== Target ==", "==Target==", "=== Target ===", "== Other ==", "= Other =", "Some text.",
+             "<!-- == Target == -->", "<!--\n== Target ==\n-->", "<nowiki>\n== Target ==\n</nowiki>",
+             "<pre>\n== Target ==\n</pre>", "== Target == <!-- note -->", " == Target ==", "== Target",
+             "==== Deep ====", "<!-- == Other == -->"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8))
+def test_sections_are_numbered_as_mediawiki_numbers_them(wiki, sandbox, gateway, fragments):
+    """The section a follow-up appends to is the one MediaWiki's parser calls by that heading."""
+    from automod.onwiki.talk_page import section_index
+
+    text = "\n".join(fragments)
+    sections = wiki(sandbox.admin).get(action="parse", text=text, title="User talk:Example", prop="sections",
+                                       contentmodel="wikitext", formatversion=2)["parse"]["sections"]
+    expected = next((int(s["index"]) for s in sections
+                     if str(s["index"]).isdigit() and s["line"].strip() == "Target"), None)
+    assert section_index(gateway, text, "Target") == expected, (text, sections)
