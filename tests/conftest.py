@@ -18,6 +18,7 @@ import pytest
 
 from automod.sandbox import Account, SandboxInfo, down, up
 from automod.settings import WikiSettings
+from support.api_log import ApiLog, api_log_php
 from support.liftwing_standin import LiftWingStandin, running_standin
 from support.moderation_helpers import Bot, bot_settings, launch_bot, score_from_wiki
 from support.wiki import GENEROUS_LIMITS, WikiClient, safe_down, started_sandbox
@@ -93,6 +94,19 @@ def bot_factory(sandbox: SandboxInfo, liftwing: LiftWingStandin, tmp_path: Any) 
     yield start
     for bot in started:
         bot.stop()
+
+
+@pytest.fixture
+def api_log(sandbox: SandboxInfo, tmp_path: Any) -> Iterator[ApiLog]:
+    """MediaWiki's API request log switched on for the test (conf/extra.php put back after)."""
+    extra = sandbox.dir / "conf/extra.php"
+    before = extra.read_text()
+    log = ApiLog(tmp_path / "api.log")
+    extra.write_text(before + api_log_php(log.path))
+    try:
+        yield log
+    finally:
+        extra.write_text(before if before else GENEROUS_LIMITS)
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,8 @@ class Aftermath:
                                  revert_rev=int(verdict.revert_rev_id or 0),
                                  probability=float(verdict.probability or 0.0), level=standing.next,
                                  report_link=shared_report_link(served, change.rev_id, change.title),
-                                 earlier=tuple(r for r in verdict.reverted_rev_ids if r != change.rev_id))
+                                 earlier=tuple(r for r in verdict.reverted_rev_ids if r != change.rev_id),
+                                 talk=standing.talk)
         except WikiError as exc:
             log.error("%s: talk-page notice to %s failed: %s", change.wiki, change.user, exc)
             self.store.record_action(change.wiki, change.rev_id, "notice", "failed", None, str(exc)[:300])

@@ -7,7 +7,7 @@ import logging
 
 from automod.config import CommunityConfig
 from automod.errors import WikiError
-from automod.onwiki import WarningLevel, WikiGateway, report_vandal, warning_level
+from automod.onwiki import WarningLevel, WikiGateway, exclusion_templates, report_vandal, warning_level
 from automod.records import RecentChange
 from automod.store import Store
 
@@ -20,12 +20,14 @@ def escalate(gateway: WikiGateway, store: Store, config: CommunityConfig, change
              now: float) -> WarningLevel:
     """The editor's warning level before this revert (the talk page's trusted history, or the
     levels the bot's store says it gave, whichever is higher); if they already held the final
-    one, report them on the community's vandal report page (recorded as a ``vandal-report`` action)."""
+    one, report them on the community's vandal report page (recorded as a ``vandal-report`` action).
+    With talk notices on, the same reads bring the talk page the notice needs (``standing.talk``)."""
     assert change.rev_id is not None
     since = now - config.warning_window_days * 86400
     given = store.warning_level_given(change.wiki, change.user, since) if config.warning_levels > 1 else 0
     try:
-        standing = warning_level(gateway, config, change.user, now, given=given)
+        talk_templates = exclusion_templates(gateway).titles if config.talk_notice_enabled else None
+        standing = warning_level(gateway, config, change.user, now, given=given, talk_templates=talk_templates)
     except WikiError as exc:  # the talk page unread: the levels the bot gave (its store) still stand
         log.error("%s: cannot read the warnings of %s: %s", change.wiki, change.user, exc)
         standing = WarningLevel(min(given, config.warning_levels), config.warning_levels)

@@ -54,6 +54,7 @@ from automod.onwiki.shared_reports import (
     shared_report_url,
 )
 from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
+from automod.onwiki.talk_page import TalkPage
 from automod.onwiki.vandal_reports import report_vandal
 from automod.onwiki.warnings import WarningLevel, warning_level
 from automod.onwiki.wikitext import summary
@@ -71,6 +72,7 @@ __all__ = [
         "RateLimit",
     "ReinstateRequest",
     "SharedPage",
+    "TalkPage",
     "WarningLevel",
     "TargetProblem",
     "WikiGateway",

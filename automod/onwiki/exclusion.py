@@ -46,6 +46,7 @@ from typing import Any
 from automod.config import CommunityConfig
 from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
+from automod.onwiki.talk_page import TalkPage, read_talk_page
 from automod.onwiki.warnings import trusted_authors
 from automod.records import RevisionContext
 
@@ -83,37 +84,27 @@ def bot_may_edit(gateway: WikiGateway, title: str) -> bool:
     """Whether the current text of ``title`` lets this bot edit it (a missing page does):
     its text and the exclusion templates its links table shows (one query, no parse)."""
     names = exclusion_templates(gateway)
-    current = _current_text(gateway, title, names)
-    if current is None:
+    current = read_talk_page(gateway, title, names.titles)
+    if not current.exists:
         return True
-    text, used = current
-    return not (text_excludes_bot(gateway, title, text, names) or _transcluded_exclusion(gateway, text, used, names))
+    return not (text_excludes_bot(gateway, title, current.text, names)
+                or _transcluded_exclusion(gateway, current.text, current.templates, names))
 
 
-def _current_text(gateway: WikiGateway, title: str,
-                  names: ExclusionTemplates) -> tuple[str, frozenset[str]] | None:
-    """The current text of ``title`` and the exclusion templates its links table shows (None: missing)."""
-    page = gateway.query(titles=title, prop="revisions|templates", rvprop="ids|content", rvslots="main",
-                         tltemplates="|".join(names.titles), tllimit="max")["query"]["pages"][0]
-    if "missing" in page or not page.get("revisions"):
-        return None
-    text = str(page["revisions"][0].get("slots", {}).get("main", {}).get("content", ""))
-    return text, frozenset(str(t["title"]).partition(":")[2] for t in page.get("templates", []))
-
-
-def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str) -> bool:
+def talk_page_excludes_bot(gateway: WikiGateway, user: str, trusted_right: str, talk: TalkPage | None = None) -> bool:
     """Whether ``user``'s talk page tells this bot to stay away, by the hand of its owner, of
     the bot, or of an editor holding ``trusted_right``. Who added the exclusion is the author
     of the oldest revision of the run of revisions, ending at the current one, that exclude
     the bot; a revision tagged as a revert authors nothing (the run before the text it
     restores is looked at instead). Unknown (a hidden text or author, or beyond the history
-    read: :data:`EXCLUSION_HISTORY`, :data:`EXCLUSION_TEXT_BYTES`): not honoured."""
+    read: :data:`EXCLUSION_HISTORY`, :data:`EXCLUSION_TEXT_BYTES`): not honoured. ``talk``: the
+    talk page as already read with :func:`exclusion_templates` (else it is read here)."""
     title = f"User talk:{user}"
     names = exclusion_templates(gateway)
-    current = _current_text(gateway, title, names)
-    if current is None:
+    current = talk if talk is not None else read_talk_page(gateway, title, names.titles)
+    if not current.exists:
         return False
-    text, used = current
+    text, used = current.text, current.templates
     wrappers = _transcluded_exclusion(gateway, text, used, names)
     if not (text_excludes_bot(gateway, title, text, names) or wrappers):
         return False

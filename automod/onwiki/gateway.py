@@ -393,13 +393,6 @@ class WikiGateway:
         rev = page["revisions"][0]
         return int(rev["revid"]), rev["slots"]["main"].get("content", "")
 
-    def sections(self, title: str) -> list[tuple[int, str]]:
-        """(index, heading text) of each section of ``title``'s current wikitext."""
-        with _wiki_errors(f"parsing {title!r} on {self.wiki.name}"):
-            data = self.site.simple_request(action="parse", page=title, prop="sections", formatversion=2).submit()
-        return [(int(s["index"]), str(s["line"])) for s in data["parse"]["sections"]
-                if str(s.get("index", "")).isdigit()]
-
     def month_names(self) -> list[str]:
         """The wiki's own names for the 12 months (its content language), for notice headings."""
         if self._month_names is not None:

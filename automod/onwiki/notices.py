@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from automod.config import CommunityConfig
-from automod.onwiki.exclusion import talk_page_excludes_bot
+from automod.onwiki.exclusion import exclusion_templates, talk_page_excludes_bot
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
+from automod.onwiki.talk_page import TalkPage, read_talk_page, section_index
 from automod.onwiki.wikitext import link
 
 __all__ = ["TalkNoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "fp_report_url", "send_notice"]
@@ -47,19 +48,24 @@ def fp_report_url(index_url: str, report_page: str, rev_id: int, title: str) -> 
 
 def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, title: str,
                 reverted_rev: int, revert_rev: int, probability: float, now: float | None = None,
-                level: int = 1, report_link: str | None = None, earlier: tuple[int, ...] = ()) -> TalkNoticeResult:
+                level: int = 1, report_link: str | None = None, earlier: tuple[int, ...] = (),
+                talk: TalkPage | None = None) -> TalkNoticeResult:
     """Post the notice (or the month's follow-up line) on ``user``'s talk page, marked with
     its warning ``level`` as patrollers' tools mark theirs (see :mod:`automod.onwiki.warnings`).
     ``report_link`` replaces the link to the local report page (a centrally governed wiki
     without one reports on the shared page, :mod:`automod.onwiki.shared_reports`). ``earlier``:
     the same editor's earlier revisions the rollback took with ``reverted_rev``, named in the
-    notice (``automod-notice-earlier``) so the editor can restore the good ones."""
+    notice (``automod-notice-earlier``) so the editor can restore the good ones. ``talk``: the
+    talk page as the warning levels' read brought it (:mod:`automod.onwiki.warnings`); without
+    it the page is read here, once. Its sections are found in that text: no parse."""
     if not config.talk_notice_enabled:
         return TalkNoticeResult("skipped", "talk notices are off")
     if config.talk_notice_registered_only and (is_ip(user) or is_temporary(user)):
         return TalkNoticeResult("skipped", "registered_only: not a registered account")
-    talk = f"User talk:{user}"
-    if talk_page_excludes_bot(gateway, user, config.warning_trusted_right):  # by its owner or a trusted hand
+    title_talk = f"User talk:{user}"
+    if talk is None or not gateway.same_title(talk.title, title_talk):
+        talk = read_talk_page(gateway, title_talk, exclusion_templates(gateway).titles)
+    if talk_page_excludes_bot(gateway, user, config.warning_trusted_right, talk):  # by its owner or a trusted hand
         return TalkNoticeResult("excluded", "{{bots}}/{{nobots}} on the talk page")
     messages = messages_for(gateway)
     mark = ""  # levels 1 (the default): today's notice, unchanged
@@ -77,18 +83,16 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     if earlier:
         also = messages.format("automod-notice-earlier", len(earlier),
                                ", ".join(f"[[Special:Diff/{int(rev)}|r{int(rev)}]]" for rev in sorted(earlier)))
-    existing = None
-    if gateway.page_text(talk) is not None:
-        existing = next((i for i, line in gateway.sections(talk) if line.strip() == heading.strip()), None)
+    existing = section_index(gateway, talk.text, heading) if talk.exists else None
     if existing is not None:
         line = _before_signature(messages.format("automod-notice-followup", revert_rev, link(title), score, url,
                                                  reverted_rev), also)
-        rev = gateway.edit(talk, section=str(existing), appendtext="\n\n" + mark + line, summary=summary)
+        rev = gateway.edit(title_talk, section=str(existing), appendtext="\n\n" + mark + line, summary=summary)
         return TalkNoticeResult("follow-up", heading, rev)
     help_line = messages.format("automod-notice-help", config.help_page) if config.help_page else ""
     body = _before_signature(messages.format("automod-notice", bot, revert_rev, link(title), score, url, help_line,
                                              reverted_rev), also)
-    rev = gateway.edit(talk, section="new", sectiontitle=heading, text=mark + body, summary=summary)
+    rev = gateway.edit(title_talk, section="new", sectiontitle=heading, text=mark + body, summary=summary)
     return TalkNoticeResult("new-section", heading, rev)
 
 

@@ -35,13 +35,15 @@ import logging
 import re
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
 from automod.onwiki.messages import messages_for
+from automod.onwiki.talk_page import TalkPage, templates_used
 
 __all__ = ["MAX_REVISIONS", "MAX_TEXT_BYTES", "WarningLevel", "level_comment", "level_pattern", "trusted_authors",
            "warning_level"]
@@ -65,6 +67,8 @@ class WarningLevel:
 
     highest: int
     levels: int
+    #: The talk page as read with the levels (asked with ``talk_templates``), for the notice.
+    talk: TalkPage | None = field(default=None, compare=False)
 
     @property
     def next(self) -> int:
@@ -95,6 +99,8 @@ class _History:
 
     revisions: tuple[_Revision, ...]
     cut: bool
+    current: int | None = None  # the page's current revision (None: missing)
+    templates: frozenset[str] = frozenset()  # of the ``templates`` asked, those the links table shows
 
 
 def level_comment(template: str, level: int) -> str:
@@ -107,21 +113,25 @@ def level_pattern(template: str) -> re.Pattern[str]:
 
 
 def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now: float,
-                  given: int = 0) -> WarningLevel:
+                  given: int = 0, talk_templates: Sequence[str] | None = None) -> WarningLevel:
     """Where ``user`` stands: the highest level a trusted hand added to their talk page within
     the window since it became theirs, or ``given`` (the level the bot's store says it gave
-    them within the window), whichever is higher."""
+    them within the window), whichever is higher. With ``talk_templates`` (titles with
+    namespace: the exclusion templates), the talk page's current text and which of them it
+    uses come along in the same requests (``WarningLevel.talk``), for the notice to use
+    rather than read the page again."""
     levels = config.warning_levels
     if levels <= 1:
         return WarningLevel(0, 1)
     pattern = level_pattern(messages_for(gateway).text("automod-warning-template"))
     since = now - config.warning_window_days * 86400
     title = f"User talk:{user}"
-    history = _history(gateway, title, since)
+    history = _history(gateway, title, since, talk_templates)
     own = history.revisions[:_arrival(gateway, title, history.revisions)]  # saved since the page is theirs
     trusted = trusted_authors(gateway, config.warning_trusted_right, {rev.user for rev in own})
     candidates = [rev for rev in own if rev.user in trusted and not rev.restores]
-    texts, read = _texts(gateway, candidates, {rev.id: rev.size for rev in history.revisions})
+    current = history.current if talk_templates is not None else None
+    texts, read = _texts(gateway, candidates, {rev.id: rev.size for rev in history.revisions}, current)
     highest = 0
     for rev in candidates[:read]:
         text, before = texts.get(rev.id), texts.get(rev.parent) if rev.parent else ""
@@ -133,7 +143,11 @@ def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now:
                         else (f"{MAX_REVISIONS} revisions", history.revisions[-1].timestamp))
         log.warning("%s: the warnings of %s are counted back to about %s only (cap: %s); older ones within the "
                     "%d-day window are not", gateway.wiki.name, user, _iso(reached), cap, config.warning_window_days)
-    return WarningLevel(min(max(highest, given), levels), levels)
+    talk = None
+    if talk_templates is not None:
+        text = texts.get(current) if current is not None else ""
+        talk = TalkPage(title, current, text or "", history.templates)
+    return WarningLevel(min(max(highest, given), levels), levels, talk)
 
 
 def _arrival(gateway: WikiGateway, title: str, revisions: tuple[_Revision, ...]) -> int:
@@ -171,20 +185,31 @@ def _own(gateway: WikiGateway, page: str, title: str) -> bool:
     return gateway.same_title(page, title) or gateway.same_title(page.split("/", 1)[0], title)
 
 
-def _history(gateway: WikiGateway, title: str, since: float) -> _History:
-    """The revisions saved since ``since``, newest first, at most :data:`MAX_REVISIONS`."""
-    params: dict[str, Any] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|size|tags|sha1",
+def _history(gateway: WikiGateway, title: str, since: float, templates: Sequence[str] | None = None) -> _History:
+    """The revisions saved since ``since``, newest first, at most :data:`MAX_REVISIONS`; the
+    page's current revision; with ``templates``, which of them its links table shows."""
+    params: dict[str, Any] = {"titles": title, "prop": "revisions|info", "rvprop": "ids|user|timestamp|size|tags|sha1",
                               "rvend": _iso(since)}
+    if templates is not None:
+        params.update(prop="revisions|info|templates", tltemplates="|".join(templates), tllimit="max")
     found: list[_Revision] = []
+    current: int | None = None
+    used: frozenset[str] = frozenset()
+    first = True
     while True:
         data = gateway.query(**params, rvlimit=min(500, MAX_REVISIONS - len(found)))
         pages = data.get("query", {}).get("pages", [])
+        if first and pages:
+            first = False
+            page = pages[0]
+            current = int(page["lastrevid"]) if page.get("lastrevid") and "missing" not in page else None
+            used = templates_used(page)
         batch = [_revision(raw) for raw in (pages[0].get("revisions", []) if pages else [])]
         found += [rev for rev in batch if rev.timestamp >= since]
         if "continue" not in data or not batch:
-            return _History(tuple(found), False)
+            return _History(tuple(found), False, current, used)
         if len(found) >= MAX_REVISIONS:
-            return _History(tuple(found[:MAX_REVISIONS]), True)
+            return _History(tuple(found[:MAX_REVISIONS]), True, current, used)
         params.update(data["continue"])
 
 
@@ -194,10 +219,11 @@ def _revision(raw: dict[str, Any]) -> _Revision:
                      str(raw.get("sha1") or ""))
 
 
-def _texts(gateway: WikiGateway, candidates: list[_Revision],
-           sizes: dict[int, int]) -> tuple[dict[int, str | None], int]:
-    """The texts of the newest candidates and of their parents, within :data:`MAX_TEXT_BYTES`;
-    and how many candidates that covers. A text the bot may not see is ``None``."""
+def _texts(gateway: WikiGateway, candidates: list[_Revision], sizes: dict[int, int],
+           current: int | None = None) -> tuple[dict[int, str | None], int]:
+    """The texts of the newest candidates and of their parents, within :data:`MAX_TEXT_BYTES`,
+    and of the page's ``current`` revision (in the same requests); and how many candidates
+    that covers. A text the bot may not see is ``None``."""
     wanted: dict[int, int] = {}  # revision → its size (a parent beyond the window: its child's)
     read = total = 0
     for rev in candidates:
@@ -209,7 +235,7 @@ def _texts(gateway: WikiGateway, candidates: list[_Revision],
         total += sum(more.values())
         read += 1
     texts: dict[int, str | None] = {}
-    ids = sorted(wanted)
+    ids = sorted(set(wanted) | ({current} if current is not None else set()))
     for i in range(0, len(ids), BATCH):
         params: dict[str, Any] = {"revids": "|".join(map(str, ids[i:i + BATCH])), "prop": "revisions",
                                   "rvprop": "ids|content", "rvslots": "main"}

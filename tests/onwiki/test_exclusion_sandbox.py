@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support.api_log import ApiLog, api_log_php, backdate_revision
+from support.api_log import backdate_revision
 from support.moderation_helpers import REVERTING, set_config, top_revision
-from support.wiki import GENEROUS_LIMITS
 
 pytestmark = pytest.mark.sandbox
 
@@ -21,19 +20,6 @@ CONFIG = {**REVERTING, "max_reverts_per_user_per_page": 0}
 def outcome(bot, rev: int) -> tuple[str, str]:
     line = bot.decision(rev, timeout=30)
     return line["decision"], line["reason"]
-
-
-@pytest.fixture
-def api_log(sandbox, tmp_path):
-    """MediaWiki's API request log switched on for the test (conf/extra.php put back after)."""
-    extra = sandbox.dir / "conf/extra.php"
-    before = extra.read_text()
-    log = ApiLog(tmp_path / "api.log")
-    extra.write_text(before + api_log_php(log.path))
-    try:
-        yield log
-    finally:
-        extra.write_text(before if before else GENEROUS_LIMITS)
 
 
 def test_nobots_through_a_template_is_honoured_without_a_parse(sandbox, wiki, unique_title, bot_factory, api_log):
