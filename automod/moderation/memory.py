@@ -14,17 +14,9 @@ import ctypes.util
 import logging
 from typing import Any
 
-__all__ = ["ARENAS", "TRIM_INTERVAL", "limit_arenas", "release_free_memory"]
+__all__ = ["TRIM_INTERVAL", "release_free_memory"]
 
 log = logging.getLogger("automod.moderation.memory")
-
-#: glibc's malloc arenas at most (its default is 8 per core): each thread that meets contention
-#: gets an arena of its own whose freed pages stay there, so a bot of a dozen threads fragments
-#: across a dozen heaps. Two is the usual setting for long-running Python services
-#: (``MALLOC_ARENA_MAX=2``); the bot's threads mostly wait on the network.
-ARENAS = 2
-#: ``mallopt``'s parameter number for it (glibc's malloc.h).
-_M_ARENA_MAX = -8
 
 #: Seconds between two trims (a worker's chore): cheap (milliseconds for a heap of ~50 MiB).
 TRIM_INTERVAL = 60.0
@@ -40,18 +32,6 @@ def _malloc_trim() -> Any:
         except OSError:
             _libc = False
     return getattr(_libc, "malloc_trim", None) if _libc else None
-
-
-def limit_arenas(arenas: int = ARENAS) -> bool:
-    """Cap glibc's arenas (call before the threads start); False where the C library has no
-    ``mallopt`` or refuses. An operator's ``MALLOC_ARENA_MAX`` wins: glibc read it at start."""
-    import os
-
-    _malloc_trim()
-    mallopt = getattr(_libc, "mallopt", None) if _libc else None
-    if mallopt is None or "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 def release_free_memory() -> None:

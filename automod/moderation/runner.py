@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from automod.errors import ScoringError, StoreError, WikiError
 from automod.moderation.decide import decide
 from automod.moderation.health import Health, Heartbeat, heartbeat_path
-from automod.moderation.memory import limit_arenas
 from automod.moderation.moderator import POSITION_SAVE_INTERVAL, Moderator, RunSummary
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.workers import CompletionTracker, WikiWorker
@@ -51,7 +50,6 @@ def run(settings: Settings, options: RunOptions, out: TextIO) -> RunSummary:
     handled is committed, and the process exits within seconds. ``--max-events`` and
     ``--exit-after`` instead let the wikis finish what they were given.
     """
-    limit_arenas()  # before the threads start: fewer heaps to fragment over weeks (memory.py)
     with InstanceLock(settings.store):  # a second bot on this store refuses to start
         return _run(settings, options, out)
 

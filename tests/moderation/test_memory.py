@@ -36,13 +36,3 @@ def test_freed_memory_goes_back_to_the_system() -> None:
     after = _heap_mib()
     assert before - after > 40, f"the heap went from {before:.1f} to {after:.1f} MiB"
     assert len(kept) == 80
-
-
-def test_the_arena_cap_yields_to_the_operators_malloc_arena_max(monkeypatch) -> None:
-    """limit_arenas caps glibc's arenas (issue 29), unless the operator set MALLOC_ARENA_MAX."""
-    from automod.moderation.memory import limit_arenas
-
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert limit_arenas() is False
-    monkeypatch.delenv("MALLOC_ARENA_MAX")
-    assert limit_arenas() is True  # glibc here: mallopt(M_ARENA_MAX, 2) accepted
