@@ -63,8 +63,11 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
         # While it is stopped again, a rollbacker reopens and confirms: at start, reinstated once.
         opened = text_of(central_admin, shared).replace("status: confirmed", "status: open")
         central_admin.edit(shared, opened)
+        # The confirmation is the reviewer's own edit, signed: a text identical to the forged one
+        # would be a revert to it (MediaWiki tags it mw-manual-revert), which authors nothing (issue 26).
         central_admin.edit(shared, opened.replace(f"status: open (wiki={second.name})",
-                                                  f"status: confirmed (wiki={second.name})"))
+                                                  f"status: confirmed (wiki={second.name})")
+                           + "\n: Checked: a good edit. ~~~~")
         bot = start()
         try:
             wait_for(lambda: f"automod — revision {bad} reinstated" in text_of(central_admin, shared), timeout=30)

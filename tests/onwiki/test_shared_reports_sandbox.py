@@ -119,8 +119,11 @@ def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstat
             # A rollbacker on the first wiki sets it back to open, then confirms: reinstated on the second.
             opened = text_of(central_admin, shared).replace("status: confirmed", "status: open")
             central_admin.edit(shared, opened)
+            # The confirmation is the reviewer's own edit, signed: a text identical to the forged one
+            # would be a revert to it (MediaWiki tags it mw-manual-revert), which authors nothing (issue 26).
             central_admin.edit(shared, opened.replace(f"status: open (wiki={second.name})",
-                                                      f"status: confirmed (wiki={second.name})"))
+                                                      f"status: confirmed (wiki={second.name})")
+                               + "\n: Checked: a good edit. ~~~~")
             wait_for(lambda: f"automod — revision {bad} reinstated" in text_of(central_admin, shared), timeout=30)
             assert "VANDALISM (fine in fact)" in text_of(admin2, page)
             assert top_revision(admin2, page)["user"] == info.bot.name
