@@ -100,14 +100,15 @@ class Aftermath:
 
     def report_page_edit(self, served: ServedWiki, change: RecentChange) -> None:
         """An edit of the wiki's report page (or the central wiki's shared one): answer it."""
-        if served.moved is not None:  # fail closed: a report under a redirect is nobody's to answer
-            log.warning("%s: report page edit r%s left alone: %s", change.wiki, change.rev_id, served.moved.reason())
-            return
         if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
             return  # the shared false-positive page on the central wiki (shared_tasks.py)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
                 and _report_page_or_preload(gateway, change.title, config.false_positive_page)):
+            if served.moved is not None:  # fail closed: a report under a redirect is nobody's to answer
+                log.warning("%s: report page edit r%s left alone: %s", change.wiki, change.rev_id,
+                            served.moved.reason())
+                return
             # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
