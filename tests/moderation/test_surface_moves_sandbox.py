@@ -44,7 +44,8 @@ def test_moving_the_config_page_away_stops_reverting_at_once(sandbox, wiki, uniq
         assert bot.log.read_text().count(f"{CONFIG_PAGE} was moved to {away}") == 1
 
         # Set right: the config saved again at its title by an administrator.
-        set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "summary": f"Revert {uuid.uuid4().hex[:6]}"})
+        set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0,
+                           "summary": f"Revert {uuid.uuid4().hex[:6]}"})
         third = wiki(ip="198.51.100.83").edit(unique_title, "Stable text. VANDALISM three")
         assert bot.decision(third)["decision"] == "reverted"
         assert page_text(admin, CONFIG_TALK).count(away[-13:-5]) == 1, "one note per move"
