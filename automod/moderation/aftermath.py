@@ -63,8 +63,8 @@ class Aftermath:
         if self.dry_run or gateway is None or change.type not in ("edit", "new"):
             return None
         shared = shared_page_title(served)
-        if shared is not None and gateway.same_title(change.title, shared):
-            return shared
+        if shared is not None and _report_page_or_preload(gateway, change.title, shared):
+            return shared  # its preload's edits too: repaired by the pass
         if config is not None and config.false_positive_page and _report_page_or_preload(gateway, change.title,
                                                                                          config.false_positive_page):
             return config.false_positive_page  # its preload's edits too: repaired by the pass
