@@ -74,6 +74,16 @@ class RecentChange:
     parent_id: int | None
     length_old: int | None
     length_new: int | None
+    #: Log events only: the log's type and action (``move``, ``move_redir``…) and, for a
+    #: move, the title the page went to (``log_params.target``).
+    log_type: str | None = None
+    log_action: str | None = None
+    move_target: str | None = None
+
+    @property
+    def is_move(self) -> bool:
+        """A page move (``title`` → ``move_target``), from the move log."""
+        return self.type == "log" and self.log_type == "move" and self.move_target is not None
 
     @property
     def is_canary(self) -> bool:

@@ -29,6 +29,7 @@ from automod.onwiki import (
     ensure_report_page,
     log_implicit_report,
     post_config_notice,
+    post_surface_moved,
     process_report_page,
     same_user,
     send_notice,
@@ -63,8 +64,8 @@ class Aftermath:
         if self.dry_run or gateway is None or change.type not in ("edit", "new"):
             return None
         shared = shared_page_title(served)
-        if shared is not None and gateway.same_title(change.title, shared):
-            return shared
+        if shared is not None and _report_page_or_preload(gateway, change.title, shared):
+            return shared  # its preload's edits too: repaired by the pass
         if config is not None and config.false_positive_page and _report_page_or_preload(gateway, change.title,
                                                                                          config.false_positive_page):
             return config.false_positive_page  # its preload's edits too: repaired by the pass
@@ -86,6 +87,18 @@ class Aftermath:
         editor = max(humans, key=lambda c: c.rev_id or 0).user if humans else newest.user
         self.report_page_edit(served, replace(newest, user=editor))
 
+    def surface_move(self, served: ServedWiki, change: RecentChange) -> None:
+        """A move from or onto one of the bot's pages: the wiki is off (``ServedWiki.notice_move``)
+        and, for a new move, one note on the config page's talk page says so."""
+        move = served.notice_move(change)
+        if move is None or self.dry_run or served.gateway is None:
+            return
+        try:
+            post_surface_moved(served.gateway, served.wiki.config_page, source=move.source, target=move.target,
+                               mover=move.user, when=self.clock())
+        except WikiError as exc:
+            log.error("%s: cannot post the move notice: %s", served.name, exc)
+
     def report_page_edit(self, served: ServedWiki, change: RecentChange) -> None:
         """An edit of the wiki's report page (or the central wiki's shared one): answer it."""
         if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
@@ -93,6 +106,10 @@ class Aftermath:
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
                 and _report_page_or_preload(gateway, change.title, config.false_positive_page)):
+            if served.moved is not None:  # fail closed: a report under a redirect is nobody's to answer
+                log.warning("%s: report page edit r%s left alone: %s", change.wiki, change.rev_id,
+                            served.moved.reason())
+                return
             # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
             try:
                 process_report_page(gateway, self.store, change.wiki, config.false_positive_page,

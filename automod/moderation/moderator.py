@@ -148,11 +148,15 @@ class Moderator:
     def notice_config_edit(self, change: RecentChange) -> None:
         """Edits to the config page or the report page are acted on whatever their namespace."""
         served = self.wikis.get(change.wiki)
+        if served is not None and change.is_move:
+            self.aftermath.surface_move(served, change)  # the bot's own page moved: off at once
+            return
         if served is None or change.type not in ("edit", "new"):
             return
         if served.is_config_page(change.title):
             log.info("%s: config page edited by %s (r%s), re-reading", change.wiki, change.user, change.rev_id)
             served.refresh_config(force=True)
+            served.notice_config_saved(change)
             self.read_rate_limits()
         self.aftermath.report_page_edit(served, change)
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from automod.onwiki import (
     same_title,
     unserved_wikis,
 )
+from automod.records import RecentChange
 from automod.scoring import (
     KNOWN_LIFTWING_MODELS,
     ORES_MODELS,
@@ -47,7 +50,7 @@ from automod.scoring import (
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
 
-__all__ = ["AvailableModels", "ServedWiki"]
+__all__ = ["AvailableModels", "ServedWiki", "SurfaceMove"]
 
 log = logging.getLogger("automod.moderation.served_wiki")
 
@@ -94,6 +97,27 @@ class AvailableModels(Collection[str]):
         return len(self._always) + len(self._found)
 
 
+@dataclass(frozen=True)
+class SurfaceMove:
+    """A page the bot steers by (config page, central page, report page or its preload) moved
+    away or overwritten by a move, as the move log told it: the wiki is off until set right."""
+
+    page: str  # which of the bot's pages: its configured title
+    source: str  # the move's source title
+    target: str  # the move's target title
+    user: str  # who moved it
+    rc_id: int | None
+
+    def reason(self) -> str:
+        return f"surface-moved: {self.source} was moved to {self.target} by {self.user}"
+
+
+#: Moves of a central config page, by (central wiki, page): every wiki it governs is off until
+#: the central page is edited at its title again (seen by the central wiki's worker).
+_CENTRAL_MOVES: dict[tuple[str, str], SurfaceMove] = {}
+_CENTRAL_MOVES_LOCK = threading.Lock()
+
+
 class ServedWiki:
     def __init__(self, wiki: WikiSettings, settings: Settings, store: Store, *, login: bool = True):
         self.wiki = wiki
@@ -115,6 +139,8 @@ class ServedWiki:
         self._central_last: CentralPage | None = None  # ... and the page it was about
         #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
         self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
+        #: A move of one of the bot's own pages on this wiki: off until set right (``notice_move``).
+        self.moved: SurfaceMove | None = None
 
     @property
     def name(self) -> str:
@@ -163,6 +189,64 @@ class ServedWiki:
         if self.gateway is not None:
             return self.gateway.same_title(title, self.wiki.config_page)
         return same_title(title, self.wiki.config_page)
+
+    # -- moves of the bot's own pages ---------------------------------------------------------
+
+    def _same(self, title: str, other: str) -> bool:
+        return self.gateway.same_title(title, other) if self.gateway is not None else same_title(title, other)
+
+    def surface_of(self, title: str) -> str | None:
+        """Which of the bot's pages ``title`` is (its configured title), or None: the config page,
+        the central page (on the central wiki), the report page and its preload."""
+        if self.central is not None and self.central.is_central_page(self.name, title, self.gateway):
+            return self.central.central.page
+        pages = [self.wiki.config_page]
+        config = self.applied.config
+        if config is not None and config.false_positive_page:
+            pages += [config.false_positive_page, f"{config.false_positive_page}/Preload"]
+        return next((page for page in pages if self._same(title, page)), None)
+
+    def notice_move(self, change: RecentChange) -> SurfaceMove | None:
+        """A move from or onto one of the bot's pages turns the wiki off (fail closed): the
+        move, when it is a new one (the caller says so once on the config talk page), else None.
+        A move onto the page counts too: a moved page brings no trust."""
+        if not change.is_move or change.move_target is None:
+            return None
+        page = self.surface_of(change.title) or self.surface_of(change.move_target)
+        if page is None:
+            return None
+        move = SurfaceMove(page, change.title, change.move_target, change.user, change.rc_id)
+        if self.central is not None and self.central.central.wiki == self.name and page == self.central.central.page:
+            with _CENTRAL_MOVES_LOCK:
+                _CENTRAL_MOVES.setdefault((self.name, self.central.central.page), move)
+        first = self.moved is None
+        if first:
+            self.moved = move
+        log.error("%s: %s; the wiki is off until the config page is saved again at its title", self.name,
+                  move.reason())
+        return move if first else None
+
+    def notice_config_saved(self, change: RecentChange) -> None:
+        """An edit saved at the config page's (or the central page's) own title, by someone who may
+        edit it, with a valid config: the bot's pages are set right again (the move is over)."""
+        if change.type not in ("edit", "new") or self.applied.config is None:
+            return
+        if self.central is not None and self.central.is_central_page(self.name, change.title, self.gateway):
+            with _CENTRAL_MOVES_LOCK:
+                _CENTRAL_MOVES.pop((self.name, self.central.central.page), None)
+        elif not self._same(change.title, self.wiki.config_page):
+            return
+        if self.moved is not None:
+            log.info("%s: %s saved again by %s (r%s): the move of %s is over", self.name, change.title,
+                     change.user, change.rev_id, self.moved.source)
+            self.moved = None
+
+    def _central_move(self) -> SurfaceMove | None:
+        """The move of the central page that governs this wiki now, if any."""
+        if self.central is None or self.applied.page is None or self.applied.page == self.wiki.config_page:
+            return None
+        with _CENTRAL_MOVES_LOCK:
+            return _CENTRAL_MOVES.get((self.central.central.wiki, self.central.central.page))
 
     # -- connection ------------------------------------------------------------------------
 
@@ -309,6 +393,9 @@ class ServedWiki:
         """Why nothing may be scored or reverted on this wiki now, or None."""
         if self.gateway is None and self._connect_error:
             return self._connect_error
+        moved = self.moved or self._central_move()
+        if moved is not None:
+            return moved.reason()
         if self.applied.config is None:
             return "config-invalid: " + "; ".join(map(str, self.applied.problems))
         if not self.applied.config.enabled:

@@ -72,9 +72,18 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
     """On the central wiki: an edit to the shared page starts a pass; True if it was that page."""
     found = _read_here(served)
     gateway = served.gateway
-    if found is None or gateway is None or not gateway.same_title(change.title, found[0].title):
+    if found is None or gateway is None or not (gateway.same_title(change.title, found[0].title) or
+                                                gateway.same_title(change.title, f"{found[0].title}/Preload")):
         return False
     shared, config = found
+    try:  # at every pass, and at every edit of the preload: as a trusted hand last set it
+        ensure_shared_preload(gateway, shared.title, config)
+    except StoreError:
+        raise
+    except AutomodError as exc:  # the reports are still answered; the next pass tries again
+        log.error("%s: cannot check the shared preload: %s", served.name, exc)
+    if not gateway.same_title(change.title, shared.title):
+        return True
     try:
         process_shared_page(gateway, store, shared_hub(served.settings), shared, editor=change.user, config=config,
                             on_label=on_label, rev_id=change.rev_id)
@@ -156,7 +165,7 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
     if found is None:
         return
     shared, config = found
-    _chore(served, shared.title, "preload", lambda: ensure_shared_preload(gateway, shared.title))
+    _chore(served, shared.title, "preload", lambda: ensure_shared_preload(gateway, shared.title, config))
     _chore(served, shared.title, "start pass", lambda: start_pass(gateway, store, hub, shared, config=config,
                                                                   on_label=on_label))
     _chore(served, shared.title, "waiting lines", lambda: (post_lost_outcomes(gateway, store, shared),

@@ -25,6 +25,7 @@ from automod.onwiki.exclusion import ParentExclusion, exclusion_templates, paren
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import messages_for
+from automod.onwiki.move_notice import post_surface_moved
 from automod.onwiki.notices import send_notice
 from automod.onwiki.provenance import Author, Authorship, PageRevision, authors_of, line_authors, trusted_value
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
@@ -96,6 +97,7 @@ __all__ = [
     "log_implicit_report",
     "messages_for",
         "post_breaker_healed",
+    "post_surface_moved",
     "post_config_notice",
     "post_lost_outcomes",
     "post_outcome",

@@ -37,6 +37,7 @@ from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, PageSection, page_sections, rev_number
+from automod.onwiki.report_surfaces import repair_preload
 from automod.onwiki.wikitext import link, one_line, plain, summary, summary_fragment
 
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
@@ -144,25 +145,14 @@ def shared_report_url(central_index: str, page: str, *, rev_id: int, title: str,
         ("preloadparams[]", f"{wiki_index}?diff={rev_id}")])
 
 
-def ensure_shared_preload(gateway: WikiGateway, page: str) -> None:
-    """Create the shared preload page if missing; a version the bot saved that differs from
-    today's is replaced, one a human edited is theirs."""
-    title = f"{page}/Preload"
+def ensure_shared_preload(gateway: WikiGateway, page: str, config: CommunityConfig | None = None) -> bool:
+    """Create the shared preload page, or repair it like the local one
+    (:func:`.report_surfaces.repair_preload`): its value as the bot or a reviewer of the shared
+    page (``config``'s rights) last set it stays, any other change is undone, a marker naming a
+    revision or a wiki of its own is replaced whoever saved it. True if saved."""
     messages = messages_for(gateway)
-    wanted = shared_preload_text(messages)
-    found = gateway.query(titles=title, prop="revisions", rvprop="ids|user|content",
-                          rvslots="main")["query"]["pages"][0]
-    revisions = found.get("revisions") or []
-    if "missing" in found or not revisions:
-        try:
-            gateway.edit(title, text=wanted, summary=messages.text("automod-report-preload-summary"),
-                         create_only=True)
-        except WikiError as exc:
-            if "articleexists" not in str(exc):
-                raise
-    elif revisions[0].get("user") == gateway.bot_user and \
-            revisions[0]["slots"]["main"].get("content", "").strip() != wanted.strip():
-        gateway.edit(title, text=wanted, summary=messages.text("automod-report-preload-summary"))
+    return repair_preload(gateway, f"{page}/Preload", shared_preload_text(messages),
+                          messages.text("automod-report-preload-summary"), config)
 
 
 def external_diffs(text: str, wiki: str, index_url: str) -> str:

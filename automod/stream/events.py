@@ -90,7 +90,21 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> RecentChange:
         parent_id=parent_id,
         length_old=_opt_int(length, "old", "length.old"),
         length_new=_opt_int(length, "new", "length.new"),
+        **_log_fields(data) if type_ == "log" else {},
     )
+
+
+def _log_fields(data: dict[str, Any]) -> dict[str, str | None]:
+    """A log event's type and action, and a move's target (``log_params.target``). The
+    params of other logs vary (a list, an object, a string): only a move's are read."""
+    log_type, log_action = _opt_str(data, "log_type"), _opt_str(data, "log_action")
+    target = None
+    if log_type == "move":
+        params = data.get("log_params")
+        if not isinstance(params, dict):
+            raise _wrong("log_params", "an object", params)
+        target = _str(params, "target", "log_params.target")
+    return {"log_type": log_type, "log_action": log_action, "move_target": target}
 
 
 def decode_json(raw: str | bytes | bytearray) -> Any:

@@ -118,3 +118,15 @@ def test_canary_is_recognised_before_strict_parsing():
     assert is_canary(event)
     assert parse_event(event).is_canary
     assert not is_canary(sample())
+
+
+def test_a_move_log_event_names_its_target() -> None:
+    event = {"meta": {"id": "x", "dt": "2026-01-01T00:00:00Z", "domain": "w.example", "stream": "s"},
+             "type": "log", "wiki": "w", "server_name": "w.example", "namespace": 4, "title": "Project:Reports",
+             "user": "Sock", "bot": False, "timestamp": 1, "log_type": "move", "log_action": "move",
+             "log_params": {"target": "User:Sock/Reports", "noredir": "0"}}
+    change = parse_event(event)
+    assert change.is_move and change.move_target == "User:Sock/Reports" and change.log_action == "move"
+    assert not parse_event({**event, "log_type": "delete", "log_params": []}).is_move
+    with pytest.raises(MalformedEvent):
+        parse_event({**event, "log_params": {"noredir": "0"}})
