@@ -182,14 +182,17 @@ class PageHistory:
 def counted_lines(text: str, count: Callable[[str], int]) -> frozenset[str]:
     """The lines of ``text`` that ``count`` (a whole-text count, which may need a line's
     section, as a reviewer's ``: status: …`` line does) counts: those whose removal lowers it.
-    Only lines naming a ``status:`` are tried, so a long page costs a few counts."""
+    Only lines the count finds something in alone, or naming a ``status:``, are tried, so a
+    long page costs a few counts."""
     total = count(text)
     if not total:
         return frozenset()
     lines = text.split("\n")
     found = set()
     for i, line in enumerate(lines):
-        if "status:" in line.lower() and count("\n".join(lines[:i] + lines[i + 1:])) < total:
+        if not (count(line) or "status:" in line.lower()):
+            continue
+        if count("\n".join(lines[:i] + lines[i + 1:])) < total:
             found.add(line)
     return frozenset(found)
 
