@@ -227,7 +227,9 @@ def central_status(settings: Settings) -> dict[str, Any]:
     those whose local page could not be read (``unknown``), or why it governs nothing."""
     central = settings.central_config
     assert central is not None
-    governs, own_page, unknown = [], [], []
+    governs: list[str] = []
+    own_page: list[str] = []
+    unknown: list[str] = []
     for name in governed_wikis(settings):
         wiki = settings.wiki(name)
         try:  # a local page wins entirely: such a wiki is not governed (read now, as the bot would)
