@@ -161,23 +161,6 @@ def test_pywikibot_logs_in_to_both_sites(multi: SandboxInfo) -> None:
     assert data == {n: {"user": "AutomodBot", "wikiid": n, "rollback": True, "bot": True} for n in NAMES}
 
 
-def test_seed_fills_every_wiki_of_the_sandbox(multi: SandboxInfo) -> None:
-    """`sandbox seed` (what `sandbox up --seed` runs): each wiki gets the history to train on."""
-    from automod.sandbox.seed import HUB_PAGE
-
-    res = subprocess.run([sys.executable, "-m", "automod", "sandbox", "seed", "--dir", str(multi.dir)],
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    out = json.loads(res.stdout)
-    assert sorted(out["wikis"]) == sorted(NAMES) and out["revisions"] > 500
-    for wiki in multi.wikis:
-        assert out["wikis"][wiki.name]["revisions"] > 500
-        hub = client(multi, wiki).get(action="query", titles=HUB_PAGE)["query"]["pages"]
-        assert "missing" not in hub[0], wiki.name
-        changes = client(multi, wiki).get(action="query", list="recentchanges", rcuser="Patroller", rclimit=5)
-        assert changes["query"]["recentchanges"], wiki.name  # the patroller's reverts, to learn from
-
-
 def test_down_stops_everything_then_up_reuses_both_wikis(multi: SandboxInfo) -> None:
     """Runs last: stops the module's sandbox (the fixture's own down is then a no-op)."""
     path = multi.dir
