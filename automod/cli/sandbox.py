@@ -32,9 +32,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
     info = sandbox.up(args.dir, port=args.port, wikis=args.wikis, lang=args.lang)
     out = info.to_json()
     if args.seed:
-        from automod.sandbox import seed
-
-        out["seed"] = seed(info.dir, info.api_url).to_json()
+        out["seed"] = seed_sandbox(info.dir)  # every wiki; the first's figures, then "wikis" if several
     print(json.dumps(out, indent=2))
     return 0
 
@@ -87,7 +85,7 @@ def register(commands: Any) -> None:
                     help="content language of the wikis, e.g. fr (all of them) or en,fr (one per wiki); "
                          "the bot writes its notices in it (default: as last time, en for a new wiki)")
     up.add_argument("--seed", action="store_true",
-                    help="then import a backdated history to train on (as `automod sandbox seed`)")
+                    help="then import a backdated history to train on into every wiki (as `automod sandbox seed`)")
     up.set_defaults(func=_cmd_up)
     down = sandbox_commands.add_parser("down", help="Stop the sandbox's processes (files stay).",
                                        description="Stop the sandbox's wiki servers and stream relay. Its files "
@@ -103,7 +101,8 @@ def register(commands: Any) -> None:
         return parser
 
     command("seed", "Import a backdated history (articles, good edits, vandalism reverted by a patroller) to "
-                    "train a local model on; does nothing on a wiki already seeded.", _cmd_seed)
+                    "train a local model on, into every wiki of the sandbox; does nothing on a wiki already "
+                    "seeded.", _cmd_seed)
 
     config = command("config", "Save a JSON file as the community config page (or any JSON page: --page), "
                                "as Admin.", _cmd_config)

@@ -243,11 +243,26 @@ def read_central_page(gateway: WikiGateway, central: CentralConfigSettings) -> C
 
 def central_status(settings: Settings) -> dict[str, Any]:
     """What ``automod status`` says of the central page, read now: the revision honoured, the
-    wikis it may govern, or why it governs nothing."""
+    wikis it governs (``governs``: no local page), those whose own page wins (``own_page``),
+    those whose local page could not be read (``unknown``), or why it governs nothing."""
     central = settings.central_config
     assert central is not None
-    out: dict[str, Any] = {"wiki": central.wiki, "page": central.page, "governs": list(governed_wikis(settings)),
-                           "opted_out": sorted(central.opted_out)}
+    governs: list[str] = []
+    own_page: list[str] = []
+    unknown: list[str] = []
+    for name in governed_wikis(settings):
+        wiki = settings.wiki(name)
+        try:  # a local page wins entirely: such a wiki is not governed (read now, as the bot would)
+            local = WikiGateway(wiki, settings.pywikibot_dir, login=False).config_page(wiki.config_page)
+        except AutomodError as exc:
+            log.warning("%s: cannot tell whether %s exists: %s", name, wiki.config_page, exc)
+            unknown.append(name)
+            continue
+        (own_page if local is not None else governs).append(name)
+    out: dict[str, Any] = {"wiki": central.wiki, "page": central.page, "governs": governs,
+                           "own_page": own_page, "opted_out": sorted(central.opted_out)}
+    if unknown:
+        out["unknown"] = unknown
     try:
         page = read_central_page(WikiGateway(settings.wiki(central.wiki), settings.pywikibot_dir, login=False),
                                  central)

@@ -133,16 +133,17 @@ def central_changed(gateway: WikiGateway, store: Store, previous: CentralPage | 
 
     ``previous`` is the revision this run read before (None: ask the store, so a revision
     saved while the bot was down still gets its notice once). The very first revision the
-    bot ever reads gets none, as for a local page.
+    bot ever reads gets one too when it is honoured (the stewards who saved it while the bot
+    was stopped learn what it does), compared with no central page at all.
     """
     if page.rev_id is None:  # missing or unreadable: nothing was saved that a notice could answer
         return False
     before = previous if previous is not None and previous.rev_id is not None else last_seen(store, page.wiki)
     if before is None or before.rev_id != page.rev_id or (before.document is None) != (page.document is None):
         _remember(store, page)
-    if before is None or before.rev_id == page.rev_id:
+    if before is not None and before.rev_id == page.rev_id:
         return False
-    if page.document is None and before.document is None:
+    if page.document is None and (before is None or before.document is None):
         return False  # refused after refused: one notice said so already (no flood)
     if store.has_action(page.wiki, page.rev_id, NOTICE_KIND):
         return False

@@ -349,8 +349,29 @@ def _write_settings(info: SandboxInfo) -> None:
         "pywikibot_dir": str(info.pywikibot_dir),
         "models_dir": str(info.dir / "models"),  # the sandbox's own models (`automod train`), not the checkout's
     }
-    info.settings.write_text("# Written by `automod sandbox up` for the local test wiki.\n"
+    settings = _kept_operator_settings(info.settings, settings)
+    info.settings.write_text("# Written by `automod sandbox up` for the local test wiki; keys it does not write\n"
+                             "# (e.g. a central_config block) are kept when it runs again, comments are not.\n"
                              + yaml.safe_dump(settings, sort_keys=False))
+
+
+def _kept_operator_settings(path: Path, owned: dict[str, Any]) -> dict[str, Any]:
+    """``owned`` (what ``sandbox up`` writes) over the settings already in ``path``: the
+    operator's own keys — a ``central_config`` block, a wiki's ``stats_page`` … — survive
+    another ``sandbox up``; the keys it owns are rewritten (ports change between runs)."""
+    try:
+        old = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return owned
+    if not isinstance(old, dict):
+        return owned
+    merged = {**owned, **{k: v for k, v in old.items() if k not in owned}}
+    for key, value in owned.items():
+        if isinstance(value, dict) and isinstance(old.get(key), dict):
+            merged[key] = {**old[key], **value}
+    old_wikis = {w.get("name"): w for w in old.get("wikis") or [] if isinstance(w, dict)}
+    merged["wikis"] = [{**old_wikis.get(w["name"], {}), **w} for w in owned["wikis"]]
+    return merged
 
 
 def _write_pywikibot(info: SandboxInfo) -> None:

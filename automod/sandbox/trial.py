@@ -84,6 +84,11 @@ class TrialWiki:
     def index_url(self) -> str:
         return self.api_url.rsplit("/", 1)[0] + "/index.php"
 
+    def wiki_names(self) -> list[str]:
+        """Every wiki of this sandbox, first one first (as ``sandbox up`` listed them)."""
+        settings = yaml.safe_load((self.dir / "settings.yaml").read_text())
+        return [str(w.get("name")) for w in settings["wikis"]]
+
     def messages(self) -> Messages:
         """The messages the bot writes on this wiki: its content language's (siteinfo), English last."""
         general = SandboxSession(self.api_url, None).call(meta="siteinfo", siprop="general")["query"]["general"]
@@ -164,15 +169,25 @@ def _wait(what: str, probe: Callable[[], T | None], timeout: float) -> T:
 
 
 def seed_sandbox(dir: Path | str) -> dict[str, Any]:
-    """Import a backdated history to train on into the sandbox at ``dir`` (nothing if already seeded).
+    """Import a backdated history to train on into every wiki of the sandbox at ``dir``
+    (nothing into a wiki already seeded).
 
-    Returns :meth:`automod.sandbox.seed.SeedResult.to_json`: ``already_seeded``, ``pages``,
-    ``revisions``, ``vandal_edits``, ``first``, ``last`` and ``seconds``.
+    Returns the first wiki's :meth:`automod.sandbox.seed.SeedResult.to_json`: ``already_seeded``,
+    ``pages``, ``revisions``, ``vandal_edits``, ``first``, ``last`` and ``seconds``; with several
+    wikis also ``wikis``: each wiki's result by name (the first included).
     """
+    from automod.sandbox.instances import wiki_root
     from automod.sandbox.seed import seed
 
-    trial = TrialWiki.load(Path(dir))
-    result: dict[str, Any] = seed(trial.dir, trial.api_url, shutil.which("php") or "php").to_json()
+    first = TrialWiki.load(Path(dir))
+    php = shutil.which("php") or "php"
+    results: dict[str, dict[str, Any]] = {}
+    for name in first.wiki_names():
+        trial = TrialWiki.load(first.dir, name)
+        results[name] = seed(wiki_root(trial.dir, name), trial.api_url, php).to_json()
+    result = dict(results[first.name])
+    if len(results) > 1:
+        result["wikis"] = results
     return result
 
 

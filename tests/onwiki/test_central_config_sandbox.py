@@ -140,3 +140,22 @@ def test_a_central_page_others_can_edit_governs_nothing_and_status_says_why(two_
     report = json.loads(res.stdout)
     assert report["page"].startswith(f"{first.name}:") and report["page"].endswith(f":Automod central {uid}")
     assert report["effective"]["enabled"] is True
+
+
+def test_status_names_only_the_wikis_the_central_page_really_governs(two_wikis, tmp_path):
+    """A wiki with its own config page is not governed (its page wins): `status` says so."""
+    info = two_wikis
+    first, second = info.wikis
+    uid = uuid.uuid4().hex[:8]
+    central_page, local_page = f"MediaWiki:Automod-central-{uid}.json", f"MediaWiki:Automod-local-{uid}.json"
+    set_config(client_for(info, first, info.admin), {"defaults": BASE, "wikis": {}}, central_page)
+    settings = central_settings(info, tmp_path, "http://127.0.0.1:9/", central_page, local_page)
+
+    def central_config() -> dict:
+        res = automod("status", "--settings", str(settings))
+        return json.loads(res.stdout)["central_config"]
+
+    assert central_config()["governs"] == [first.name, second.name]
+    set_config(client_for(info, second, info.admin), {"enabled": False}, local_page)  # the second opts out
+    seen = central_config()
+    assert seen["governs"] == [first.name] and seen["own_page"] == [second.name], seen

@@ -92,4 +92,5 @@ def test_each_central_revision_gets_one_notice_with_the_impact_per_wiki(two_wiki
     rendered = admin.get(action="parse", page=stats, prop="text")["parse"]["text"]
     assert all(f"{d} day" in rendered for d in (1, 7, 30)) and "Daily activity" in rendered
     headings = re.findall(r"^== Central configuration revision (\d+) \w+", talk_text(), re.M)
-    assert headings == [str(r) for r in (rev2, rev3, rev4, rev6, rev7)], (headings, rev1, label)
+    # rev1 was saved before the bot ever ran: it too got its notice (once), at the first start.
+    assert headings == [str(r) for r in (rev1, rev2, rev3, rev4, rev6, rev7)], (headings, label)

@@ -24,6 +24,7 @@ import yaml
 from automod.errors import SandboxError
 from automod.sandbox import SandboxInfo, WikiInstance, down, is_running, up
 from support.relay_helpers import wait_for
+from support.settings_files import write_settings
 from support.wiki import WikiClient, started_sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -174,8 +175,20 @@ def test_down_stops_everything_then_up_reuses_both_wikis(multi: SandboxInfo) -> 
     assert all(_refused(port) for port in ports)
     assert not is_running(path)
 
+    # The operator's own settings (the README's central_config block, a wiki's stats_page)
+    # survive another `sandbox up`, which rewrites only the keys it owns.
+    operator = yaml.safe_load(multi.settings.read_text())
+    central = {"wiki": "sandboxwiki", "page": "MediaWiki:Automod-central.json", "opted_out": []}
+    operator["central_config"] = central
+    operator["wikis"][1]["stats_page"] = "Project:Automod statistics"
+    operator["stream"]["url"] = "http://127.0.0.1:9/stale"
+    write_settings(multi.settings, operator)
     again = up(path, wikis=2)  # reuses both installs, their accounts and their ports
     try:
+        kept = yaml.safe_load(again.settings.read_text())
+        assert kept["central_config"] == central
+        assert kept["wikis"][1]["stats_page"] == "Project:Automod statistics"
+        assert kept["stream"]["url"] == again.stream_url  # an owned key: rewritten
         assert again.accounts == multi.accounts
         assert again.startup_seconds < multi.startup_seconds  # nothing reinstalled
         assert [w.port for w in again.wikis] == [w.port for w in multi.wikis]
