@@ -52,7 +52,7 @@ def test_an_autoconfirmed_sock_undoing_the_bots_revert_is_scored_not_trusted(san
     first = wiki(ip="198.51.100.23").edit(unique_title, "Stable text. VANDALISM")
     assert bot.decision(first)["decision"] == "reverted"
     sock = new_account(sandbox)
-    assert "autoconfirmed" in admin.user_info(sock.account.name)[sock.account.name]["rights"]
+    assert "autoconfirmed" in admin.user_info(sock.name)[sock.name]["rights"]
     undo = sock.edit(unique_title, "Stable text. VANDALISM", undo=top_revision(admin, unique_title)["revid"])
     assert "mw-undo" in tags_of(admin, undo)
     line = bot.decision(undo)
@@ -66,7 +66,7 @@ def test_fifty_userspace_edits_in_seconds_do_not_make_an_experienced_editor(sand
     admin.edit(unique_title, "Stable text.")
     sock = new_account(sandbox)
     for k in range(50):
-        sock.edit(f"User:{sock.account.name}/Sandbox", f"Edit {k}.")
+        sock.edit(f"User:{sock.name}/Sandbox", f"Edit {k}.")
     bot = bot_factory()
     line = bot.decision(sock.edit(unique_title, "Stable text. VANDALISM"))
     assert line["decision"] == "reverted", line
