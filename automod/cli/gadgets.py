@@ -23,13 +23,26 @@ def _cmd_install(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.settings)
     wiki = settings.wiki(args.wiki)
-    bot_user = WikiGateway(wiki, settings.pywikibot_dir, login=False).bot_user  # the configured name; no login
+    probe = WikiGateway(wiki, settings.pywikibot_dir, login=False)
+    bot_user = probe.bot_user  # the configured name; no login
+    _forget_session(probe.pywikibot, args.as_user)
     admin = WikiGateway(wiki, settings.pywikibot_dir, user=args.as_user)
     thresholds = args.thresholds_page or thresholds_page_of(bot_user or "AutomodBot")
     for page in install_gadgets(admin, config_page=wiki.config_page, thresholds_page=thresholds):
         print(f"{page.title}: " + (f"saved r{page.rev_id}" if page.rev_id else "up to date"), file=sys.stderr)
     print(f"gadgets installed on {wiki.name} as {admin.bot_user}; evidence read from {thresholds}", file=sys.stderr)
     return 0
+
+
+def _forget_session(pywikibot: Any, user: str) -> None:
+    """Log in afresh: a session pywikibot kept for ``user`` (its cookie file) may be a bot
+    password's of another grant set or an expired one, and MediaWiki refuses to log in over a
+    bot-password session ("Cannot log in when using BotPasswordSessionProvider sessions")."""
+    from pathlib import Path
+
+    name = pywikibot.tools.as_filename(user) if user else ""
+    Path(pywikibot.config.datafilepath(f"pywikibot-{name}.lwp" if name else "pywikibot.lwp")).unlink(missing_ok=True)
+    pywikibot.comms.http.cookie_jar.clear()
 
 
 def register(commands: Any) -> None:
