@@ -21,7 +21,7 @@ from automod.onwiki.config_notice import post_config_notice
 from automod.onwiki.dashboard import publish_summary, publish_summary_if_due, window_stats
 from automod.onwiki.edit_runs import restores_text_before_run
 from automod.onwiki.editors import EditorExperience, earlier_edit_count, editor_experience
-from automod.onwiki.exclusion import ParentExclusion, exclusion_templates, parent_exclusion, revision_excludes_bot
+from automod.onwiki.exclusion import ParentExclusion, exclusion_templates, parent_exclusion
 from automod.onwiki.gateway import ConfigPage, TargetProblem, WikiGateway, same_title
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import messages_for
@@ -113,7 +113,6 @@ __all__ = [
     "reinstate_shared",
     "report_vandal",
     "review_config",
-    "revision_excludes_bot",
     "ParentExclusion",
     "exclusion_templates",
     "parent_exclusion",

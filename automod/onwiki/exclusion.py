@@ -51,7 +51,7 @@ from automod.onwiki.warnings import trusted_authors
 from automod.records import RevisionContext
 
 __all__ = ["ParentExclusion", "bot_may_edit", "exclusion_templates", "parent_exclusion",
-           "revision_excludes_bot", "talk_page_excludes_bot", "text_excludes_bot"]
+           "talk_page_excludes_bot", "text_excludes_bot"]
 
 log = logging.getLogger("automod.onwiki.exclusion")
 
@@ -155,15 +155,6 @@ def _exclusion_author(gateway: WikiGateway, title: str, excludes: Callable[[str]
             return ""  # a revert's text with no older run, or none read: no one known added it
         params.update(data["continue"])
     return None
-
-
-def revision_excludes_bot(gateway: WikiGateway, title: str, rev_id: int) -> bool:
-    """Whether revision ``rev_id`` of ``title`` (its own text) tells this bot to stay away."""
-    data = gateway.query(revids=rev_id, prop="revisions", rvprop="ids|content", rvslots="main")["query"]
-    pages = data.get("pages") or [{}]
-    revisions = pages[0].get("revisions") or [{}]
-    text = str(revisions[0].get("slots", {}).get("main", {}).get("content", ""))
-    return text_excludes_bot(gateway, title, text, exclusion_templates(gateway))
 
 
 @dataclass(frozen=True)
