@@ -14,12 +14,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -27,6 +24,7 @@ import yaml
 
 from automod.sandbox import down
 from automod.sandbox.trial import TrialWiki
+from support.readme_bot import ReadmeBot
 from support.relay_helpers import wait_for
 from support.settings_files import write_settings
 
@@ -54,37 +52,6 @@ def localize(command: str, sandbox_dir: Path) -> list[str]:
     argv = shlex.split(command)
     assert argv[0] == ".venv/bin/automod", f"not a command the test can run: {command}"
     return [AUTOMOD, *argv[1:]]
-
-
-class Bot:
-    """The section's `automod run` step, in its "second terminal"."""
-
-    def __init__(self, argv: list[str], log: Path) -> None:
-        self.log = log
-        with log.open("w") as stderr:
-            self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        self.lines: list[dict[str, Any]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(json.loads(line))
-
-    def decision(self, rev_id: int) -> dict[str, Any]:
-        def found() -> dict[str, Any] | None:
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            lines = [ln for ln in self.lines if ln["rev_id"] == rev_id and ln["decision"] != "rollback-pending"]
-            return lines[-1] if lines else None
-        return wait_for(found, timeout=60, interval=0.2)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(30)
-        self._reader.join(5)
-        return code
 
 
 def test_the_readme_central_configuration_section_runs_as_written(tmp_path: Path) -> None:
@@ -121,7 +88,7 @@ def test_the_readme_central_configuration_section_runs_as_written(tmp_path: Path
         # 6. the bot, in a second terminal
         command = next(commands)
         assert "run --settings sandbox/settings.yaml" in command
-        bot = Bot(localize(command, sandbox_dir), tmp_path / "bot.log")
+        bot = ReadmeBot(localize(command, sandbox_dir), tmp_path / "bot.log", REPO)
         central = TrialWiki.load(sandbox_dir)
         reader = central.session("IP")
         try:
@@ -133,7 +100,7 @@ def test_the_readme_central_configuration_section_runs_as_written(tmp_path: Path
             wait_for(lambda: local.get(relay, timeout=5).json()["clients"] > 0, timeout=60, interval=0.2)
             # 7. vandalism on the governed wiki: reverted under the central page, with the local model
             edited = json.loads(step("sandbox edit --dir sandbox --wiki sandbox2wiki --as Vandal1").stdout)
-            line = bot.decision(int(edited["rev_id"]))
+            line = bot.decision(int(edited["rev_id"]), timeout=60)
             assert line["decision"] == "reverted", line
             assert line["config_page"] == f"sandboxwiki:{CENTRAL}" and line["config_rev"] == saved["rev_id"], line
             assert line["model"] == "local:demo", line
@@ -146,7 +113,7 @@ def test_the_readme_central_configuration_section_runs_as_written(tmp_path: Path
             assert status["central_config"]["problems"] == [] and status["central_config"]["governs"] == [
                 "sandboxwiki", "sandbox2wiki"], status["central_config"]
         finally:
-            assert bot.stop() == 0, (tmp_path / "bot.log").read_text()[-3000:]
+            assert bot.stop(wait=30) == 0, (tmp_path / "bot.log").read_text()[-3000:]
         assert next(commands, None) is None, "a README command the test did not run"
     finally:
         down(sandbox_dir)

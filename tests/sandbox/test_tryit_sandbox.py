@@ -13,10 +13,8 @@ import itertools
 import json
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ import requests
 
 from automod.sandbox import down, seed
 from automod.sandbox.trial import SandboxSession, TrialWiki
+from support.readme_bot import ReadmeBot
 from support.relay_helpers import wait_for
 
 pytestmark = pytest.mark.sandbox
@@ -90,38 +89,6 @@ class Steps:
         return json.loads(self.run(expected))
 
 
-class BackgroundBot:
-    """The README's `automod run` step, in its "second terminal"."""
-
-    def __init__(self, argv: list[str], log: Path) -> None:
-        self.log = log
-        with log.open("w") as stderr:
-            self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        self.lines: list[dict[str, Any]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(json.loads(line))
-
-    def decision(self, rev_id: int, timeout: float = 30) -> dict[str, Any]:
-        def found() -> dict[str, Any] | None:
-            lines = [line for line in self.lines if line["rev_id"] == rev_id
-                     and line["decision"] != "rollback-pending"]
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            return lines[-1] if lines else None
-        return wait_for(found, timeout=timeout, interval=0.1)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)  # the README's Ctrl-C
-        code = self.proc.wait(20)
-        self._reader.join(5)
-        return code
-
-
 def _section_before_bot_line(page_text: str, heading: str) -> str:
     body = page_text[page_text.index(f"== {heading} =="):]
     return body.split("\n: automod —", 1)[0]
@@ -155,7 +122,7 @@ def test_the_readme_trial_reaches_a_revert_a_report_and_the_evidence(tmp_path: P
 
         # 4. the bot, in a second terminal
         relay = f"http://127.0.0.1:{json.loads((sandbox_dir / 'sandbox.json').read_text())['relay_port']}/health"
-        bot = BackgroundBot(steps.next("run --settings sandbox/settings.yaml"), tmp_path / "bot.log")
+        bot = ReadmeBot(steps.next("run --settings sandbox/settings.yaml"), tmp_path / "bot.log", REPO)
         try:
             launched = time.monotonic()
             local = requests.Session()
