@@ -44,7 +44,7 @@ class ScoringSettings:
     remote scorer's latency, not the bot's own work, is what bounds a wiki's throughput."""
 
     #: Scoring requests one wiki may have in flight at once (1: one edit at a time).
-    max_in_flight: int = 4
+    max_in_flight: int = 8
 
 
 @dataclass(frozen=True)

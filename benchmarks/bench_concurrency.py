@@ -119,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--edits", default="60,400",
                         help="burst sizes, comma-separated, drained side by side in one run (default 60,400)")
-    parser.add_argument("--in-flight", type=int, default=4)
+    parser.add_argument("--in-flight", type=int, default=8)
     parser.add_argument("--sequential-run", action="store_true",
                         help="also drain each burst with max_in_flight=1 and the batch form (slow)")
     parser.add_argument("--dir", type=Path, default=None)
