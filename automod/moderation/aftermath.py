@@ -23,16 +23,18 @@ from automod.moderation.shared_tasks import (
 )
 from automod.onwiki import (
     ConfigPage,
+    PassSteps,
     WikiGateway,
-    answer_waiting_reports,
     ensure_preload,
     ensure_report_page,
     log_implicit_report,
     post_config_notice,
     post_surface_moved,
-    process_report_page,
+    report_page_steps,
+    run_steps,
     same_user,
     send_notice,
+    waiting_report_steps,
 )
 from automod.records import RecentChange, RevisionContext, Verdict
 from automod.store import Store
@@ -72,20 +74,26 @@ class Aftermath:
         return None
 
     def report_page_pass(self, served: ServedWiki, changes: Sequence[RecentChange]) -> None:
+        """One pass for several edits of one report page, in one go (:meth:`report_page_pass_steps`)."""
+        run_steps(self.report_page_pass_steps(served, changes))
+
+    def report_page_pass_steps(self, served: ServedWiki, changes: Sequence[RecentChange]) -> PassSteps:
         """One pass for several edits of one report page, held back while candidate edits went
         first: it reads the page's latest revision, which holds them all. It stands for the
         newest of them (so an earlier pass at or after it costs nothing), credited to the
         newest editor other than the bot if there is one — the bot's own lines alone start a
-        pass only to go on with one cut short, exactly as they would one by one."""
+        pass only to go on with one cut short, exactly as they would one by one. A generator
+        of the pass's steps (``onwiki.report_page_steps``): the worker decides candidate edits
+        between two of them."""
         if not changes:
-            return
+            return 0
         newest = max(changes, key=lambda c: c.rev_id or 0)
         if any(c.rev_id is None for c in changes):
             newest = replace(newest, rev_id=None)  # no revision to skip by: the pass reads the page
         bot = served.gateway.bot_user if served.gateway is not None else None
         humans = [c for c in changes if bot is None or not same_user(c.user, bot)]
         editor = max(humans, key=lambda c: c.rev_id or 0).user if humans else newest.user
-        self.report_page_edit(served, replace(newest, user=editor))
+        return (yield from self.report_page_edit_steps(served, replace(newest, user=editor)))
 
     def surface_move(self, served: ServedWiki, change: RecentChange) -> None:
         """A move from or onto one of the bot's pages: the wiki is off (``ServedWiki.notice_move``)
@@ -101,22 +109,28 @@ class Aftermath:
 
     def report_page_edit(self, served: ServedWiki, change: RecentChange) -> None:
         """An edit of the wiki's report page (or the central wiki's shared one): answer it."""
+        run_steps(self.report_page_edit_steps(served, change))
+
+    def report_page_edit_steps(self, served: ServedWiki, change: RecentChange) -> PassSteps:
+        """:meth:`report_page_edit` as steps (the shared page's pass is still one step)."""
         if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
-            return  # the shared false-positive page on the central wiki (shared_tasks.py)
+            return 0  # the shared false-positive page on the central wiki (shared_tasks.py)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run
                 and _report_page_or_preload(gateway, change.title, config.false_positive_page)):
             if served.moved is not None:  # fail closed: a report under a redirect is nobody's to answer
                 log.warning("%s: report page edit r%s left alone: %s", change.wiki, change.rev_id,
                             served.moved.reason())
-                return
+                return 0
             # The bot's own lines come here too: a pass cut short goes on from them (reports.py).
             try:
-                process_report_page(gateway, self.store, change.wiki, config.false_positive_page,
-                                    editor=change.user, config=config, on_label=self.on_report_label,
-                                    rev_id=change.rev_id, window=served.wiki.report_budget_window_seconds)
+                return (yield from report_page_steps(
+                    gateway, self.store, change.wiki, config.false_positive_page, editor=change.user, config=config,
+                    on_label=self.on_report_label, rev_id=change.rev_id,
+                    window=served.wiki.report_budget_window_seconds))
             except WikiError as exc:
                 log.error("%s: cannot process the report page: %s", change.wiki, exc)
+        return 0
 
     def before_revert(self, served: ServedWiki) -> None:
         """The report page (with its instructions) and its preload exist before a revert's
@@ -136,16 +150,22 @@ class Aftermath:
         self._preloads.add(key)
 
     def waiting_reports_pass(self, served: ServedWiki) -> None:
+        """Answer the reports that waited for the flood limits, in one go (:meth:`waiting_reports_steps`)."""
+        run_steps(self.waiting_reports_steps(served))
+
+    def waiting_reports_steps(self, served: ServedWiki) -> PassSteps:
         """Answer the reports that waited for the flood limits, once they allow a line again
-        (no API call while nothing waits or the limits still refuse)."""
+        (no API call while nothing waits or the limits still refuse); the steps of a pass."""
         config, gateway = served.applied.config, served.gateway
         if self.dry_run or config is None or gateway is None or not config.false_positive_page:
-            return
+            return 0
         try:
-            answer_waiting_reports(gateway, self.store, served.name, config.false_positive_page, config=config,
-                                   on_label=self.on_report_label, window=served.wiki.report_budget_window_seconds)
+            return (yield from waiting_report_steps(
+                gateway, self.store, served.name, config.false_positive_page, config=config,
+                on_label=self.on_report_label, window=served.wiki.report_budget_window_seconds))
         except WikiError as exc:
             log.error("%s: cannot answer the waiting reports: %s", served.name, exc)
+        return 0
 
     def after_revert(self, served: ServedWiki, change: RecentChange, verdict: Verdict) -> None:
         """Tell the editor (only after a rollback that really happened), escalating warnings."""

@@ -28,8 +28,8 @@ from automod.moderation.moderator import Moderator, RunSummary
 from automod.moderation.retries import MARGIN_SECONDS, DecisionRetries, Deferred, seconds_left
 from automod.moderation.served_wiki import ServedWiki
 from automod.moderation.shared_tasks import run_shared_tasks
-from automod.moderation.work_queue import ReportPasses
-from automod.onwiki import publish_day, publish_summary_if_due, yesterday_unpublished
+from automod.moderation.work_queue import HeldEdit, ReportPasses
+from automod.onwiki import PassSteps, publish_day, publish_summary_if_due, yesterday_unpublished
 from automod.records import HandleResult, RecentChange
 from automod.settings import Settings, WikiSettings
 from automod.store import Store
@@ -87,6 +87,16 @@ class _Item:
     received: float  # time.monotonic() when the stream thread read it
 
 
+@dataclass
+class _PassInHand:
+    """A report-page pass begun and not finished: its steps, resumed between candidate edits."""
+
+    page: str | None  # None: the pass for the reports that waited for the flood limits
+    held: list[HeldEdit[_Item]]  # the held edits it stands for, settled when it ends
+    steps: PassSteps
+    since: float  # monotonic: when its oldest held edit was held (or the pass began)
+
+
 #: Faults of the whole system, not of one event: they stop the worker (and the bot) loudly.
 SYSTEM_FAULTS = (StoreError, sqlite3.Error, MemoryError)
 
@@ -126,6 +136,8 @@ class WikiWorker(threading.Thread):
         self.retries: DecisionRetries[_Item] = DecisionRetries()
         #: Report-page edits held for one coalesced pass per page, run when no candidate waits.
         self.passes: ReportPasses[_Item] = ReportPasses()
+        #: The report-page pass begun, paused while candidate edits go first (issue 26).
+        self.in_pass: _PassInHand | None = None
         #: Called when the worker dies of a system fault (the runner closes the stream, so the
         #: bot stops at once and loudly instead of running on with a dead wiki).
         self.on_fatal: Callable[[], None] | None = None
@@ -192,7 +204,8 @@ class WikiWorker(threading.Thread):
             self.chores.run_due()
             if self.stop_now.is_set():
                 return  # stopped during the chores (the event in hand is finished, the rest comes again)
-            waits = [w for w in (self.retries.seconds_to_next(), self.passes.seconds_to_next()) if w is not None]
+            waits = [w for w in (self.retries.seconds_to_next(), self.passes.seconds_to_next(),
+                                 0.0 if self.in_pass is not None else None) if w is not None]
             wait = min(waits) if waits else None
             try:
                 item = self.queue.get(timeout=1.0 if wait is None else min(1.0, max(0.05, wait)))
@@ -276,9 +289,11 @@ class WikiWorker(threading.Thread):
         — only while no candidate waits (a flood never slows a revert)."""
         moderator = self.moderator
         assert moderator is not None
-        if self._candidate_waiting() or len(self.passes):
+        if self._candidate_waiting() or len(self.passes) or self.in_pass is not None:
             return False  # due again at the next pass of the loop
-        moderator.aftermath.waiting_reports_pass(moderator.wikis[self.wiki.name])
+        steps = moderator.aftermath.waiting_reports_steps(moderator.wikis[self.wiki.name])
+        self.in_pass = _PassInHand(None, [], steps, self.passes.clock())
+        self._report_passes()  # its steps, until a candidate edit comes (then resumed after it)
         return True
 
     def _shared_tasks(self) -> None:
@@ -288,32 +303,62 @@ class WikiWorker(threading.Thread):
         run_shared_tasks(moderator.wikis[self.wiki.name], moderator.store, moderator.on_report_label)
 
     def _report_passes(self, drain: bool = False) -> bool:
-        """Run the held report-page passes that are due (all of them when draining); True if
-        told to stop meanwhile. Every held edit a pass stands for is settled after it."""
+        """Run the report-page passes that are due (all of them when draining), a step at a
+        time: between two steps a waiting candidate edit goes first — the pass is paused in
+        ``in_pass`` and resumed at the next pass of the loop — so a vandal edit never waits for
+        a whole pass, only for the step in hand (issue 26: a flood never slows a revert). A
+        pass whose oldest edit waited ``max_wait`` still takes one step between candidates, so
+        a busy wiki starves no report. True if told to stop meanwhile (a pass stopped half way
+        leaves its edits unsettled: they come again after a restart, and what it wrote is in
+        the store, so nothing is answered twice). Every held edit a pass stands for is settled
+        after it."""
         moderator = self.moderator
         assert moderator is not None
-        while (page := self.passes.pages()[0] if drain and len(self.passes)
-               else self.passes.due(self._candidate_waiting())) is not None:
+        stepped = False
+        while True:
             if self.stop_now.is_set():
                 return True
-            held = self.passes.take(page)
-            served = moderator.wikis[self.wiki.name]
-            try:
-                moderator.aftermath.report_page_pass(served, [h.change for h in held])
-            except SYSTEM_FAULTS:
-                raise
-            except Exception as exc:  # costs only this pass: recorded, and the next edit reads again
-                newest = held[-1]
-                log.exception("%s: pass over %s (r%s) failed; recorded and skipped", self.wiki.name, page,
-                              newest.change.rev_id)
+            if self.in_pass is None:
+                page = (self.passes.pages()[0] if drain and len(self.passes)
+                        else self.passes.due(self._candidate_waiting()))
+                if page is None or (stepped and not drain and self._candidate_waiting()):
+                    return False
+                held = self.passes.take(page)
+                steps = moderator.aftermath.report_page_pass_steps(moderator.wikis[self.wiki.name],
+                                                                   [h.change for h in held])
+                self.in_pass = _PassInHand(page, held, steps, held[0].held_at if held else self.passes.clock())
+            elif not drain and self._candidate_waiting() and (stepped or not self._overdue(self.in_pass)):
+                return False  # candidates first: the pass goes on after them
+            stepped = True
+            if self._step(self.in_pass):
+                ended, self.in_pass = self.in_pass, None
+                for h in ended.held:
+                    self._settled(h.item)
+
+    def _overdue(self, in_pass: _PassInHand) -> bool:
+        return self.passes.clock() - in_pass.since >= self.passes.max_wait
+
+    def _step(self, in_pass: _PassInHand) -> bool:
+        """One step of a pass; True when the pass has ended (done, or failed: a failure costs
+        only this pass, recorded, and the page's next edit reads it again)."""
+        moderator = self.moderator
+        assert moderator is not None
+        try:
+            next(in_pass.steps)
+            return False
+        except StopIteration:
+            return True
+        except SYSTEM_FAULTS:
+            raise
+        except Exception as exc:
+            log.exception("%s: pass over %s failed; recorded and skipped", self.wiki.name,
+                          in_pass.page or "the waiting reports")
+            if in_pass.held:
+                newest = in_pass.held[-1]
                 moderator.store.record_malformed(self.settings.stream.url, newest.item.event_id or None,
                                                  repr(newest.change)[:MALFORMED_KEEP_BYTES],
                                                  f"handling failed: {type(exc).__name__}: {exc}")
-            for h in held:
-                self._settled(h.item)
-            if self._candidate_waiting() and not drain:
-                break  # at most one pass between candidates
-        return False
+            return True
 
     def _settled(self, item: _Item) -> None:
         assert self.moderator is not None

@@ -31,12 +31,16 @@ from automod.onwiki.provenance import Author, Authorship, PageRevision, authors_
 from automod.onwiki.rate_limits import AccountLimits, RateLimit, read_limits
 from automod.onwiki.report_trust import same_user
 from automod.onwiki.reports import (
+    PassSteps,
     answer_waiting_reports,
     ensure_preload,
     ensure_report_page,
     log_implicit_report,
     process_report_page,
+    report_page_steps,
     reports_waiting,
+    run_steps,
+    waiting_report_steps,
 )
 from automod.onwiki.shared_report_pass import (
     post_lost_outcomes,
@@ -102,6 +106,10 @@ __all__ = [
     "post_lost_outcomes",
     "post_outcome",
     "process_report_page",
+    "report_page_steps",
+    "run_steps",
+    "waiting_report_steps",
+    "PassSteps",
     "reports_waiting",
     "summary",
     "unserved_wikis",

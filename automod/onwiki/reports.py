@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from automod.config import CommunityConfig
@@ -68,9 +68,10 @@ from automod.onwiki.wikitext import link, plain, summary, summary_fragment
 from automod.records import ReportStatus
 from automod.store import Store
 
-__all__ = ["PageSection", "ReportSection", "UNSIGNED_SIGNATURE", "answer_waiting_reports", "ensure_preload",
-           "ensure_report_page", "log_implicit_report", "page_sections", "parse_report_page", "preload_text",
-           "process_report_page", "reinstate", "reinstate_refusal", "report_line", "reports_waiting"]
+__all__ = ["PageSection", "PassSteps", "ReportSection", "UNSIGNED_SIGNATURE", "answer_waiting_reports",
+           "ensure_preload", "ensure_report_page", "log_implicit_report", "page_sections", "parse_report_page",
+           "preload_text", "process_report_page", "reinstate", "reinstate_refusal", "report_line", "report_page_steps",
+           "reports_waiting", "run_steps", "waiting_report_steps"]
 
 log = logging.getLogger("automod.onwiki.reports")
 
@@ -96,19 +97,23 @@ def ensure_preload(gateway: WikiGateway, report_page: str, config: CommunityConf
                           messages.text("automod-report-preload-summary"), config)
 
 
-def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory, config: CommunityConfig) -> bool:
+def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory,
+                  config: CommunityConfig) -> Generator[None, None, bool]:
     """At every pass: the preload and the page's header as trusted hands left them; True if the
-    report page itself was edited (its history read before is then stale)."""
+    report page itself was edited (its history read before is then stale). A step each."""
     try:
         ensure_preload(gateway, page, config)
     except WikiError as exc:  # the reports are still answered; the next pass tries again
         log.error("%s: cannot check the preload of %s: %s", gateway.wiki.name, page, exc)
+    yield
     try:
-        return repair_header(gateway, page, history.recent(),
-                             messages_for(gateway).text("automod-report-header-restored-summary"), config)
+        repaired = repair_header(gateway, page, history.recent(),
+                                 messages_for(gateway).text("automod-report-header-restored-summary"), config)
     except WikiError as exc:
         log.error("%s: cannot check the header of %s: %s", gateway.wiki.name, page, exc)
-        return False
+        repaired = False
+    yield
+    return repaired
 
 
 def ensure_report_page(gateway: WikiGateway, report_page: str, config: CommunityConfig) -> None:
@@ -169,10 +174,42 @@ class _Pending:
     own: bool  # ... and it was the reporter's own edit: such reports go first
 
 
+#: What a report-page pass yields between its steps: nothing. Each step is at most a few
+#: requests (a read, one answer's edit); whoever runs the pass may do other work between two
+#: steps — the worker decides a candidate edit there — and resume it (:func:`report_page_steps`).
+PassSteps = Generator[None, None, int]
+
+
+def run_steps(steps: PassSteps) -> int:
+    """Run a pass's steps to the end; what it returns (the lines added)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return int(done.value or 0)
+
+
 def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str, *, editor: str,
                         config: CommunityConfig, on_label: LabelHook | None = None, rev_id: int | None = None,
                         window: float = HOUR) -> int:
+    """Answer new reports and apply trusted reviewers' statuses, in one go (the steps of
+    :func:`report_page_steps` without a pause); return how many lines were added."""
+    return run_steps(report_page_steps(gateway, store, wiki, page, editor=editor, config=config, on_label=on_label,
+                                       rev_id=rev_id, window=window))
+
+
+def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, *, editor: str,
+                      config: CommunityConfig, on_label: LabelHook | None = None, rev_id: int | None = None,
+                      window: float = HOUR) -> PassSteps:
     """Answer new reports and apply trusted reviewers' statuses; return how many lines were added.
+
+    A generator: it pauses (yields) after each step — reading the page, its history, its
+    preload and header, each section's reporter, each answer's edit — so the worker can decide
+    a candidate edit between two steps and resume the pass (issue 26: a flood of reports never
+    slows a revert). Whatever it writes is recorded in the store as it is written, so a pass
+    resumed, or given up by a stop and read again after a restart, answers nothing twice: the
+    sections the store holds as answered are skipped, and each answer's section is located
+    afresh in the page's current revision.
 
     One bad section is logged and skipped; the others are still handled. ``editor`` (who
     saved the edit that triggered this pass) is only logged: who did what is read from history.
@@ -195,16 +232,20 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     found = gateway.page_text(page)
     if found is None:
         return 0
+    yield
     history = PageHistory(gateway, page, upto=found[0])  # read after the text: it holds every line of it
-    if _own_surfaces(gateway, page, history, config):
+    repaired = yield from _own_surfaces(gateway, page, history, config)
+    if repaired:
         found = gateway.page_text(page)
         if found is None:
             return 0
         history = PageHistory(gateway, page, upto=found[0])
+        yield
     sections = page_sections(found[1], section_spans(gateway, found[0]))
+    yield
     run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config, window), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
-    added = _apply_statuses(run, found[1], sections)
+    added = yield from _apply_statuses(run, found[1], sections)
     answered = answered_sections(store, wiki, page)
     pending = [s for s in sections if s.key not in answered and not _answered_before(store, wiki, s)]
     waiting = waiting_sections(store, wiki, page)
@@ -214,7 +255,7 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
             run.budget.wait(0, None, section.key, "wiki-limit", waiting)
         pending = []
     try:
-        individual, flood = _plan(run, pending)
+        individual, flood = yield from _plan(run, pending)
     except WikiError as exc:  # the history could not be read: the next pass tries again
         log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
         individual, flood, retry = [], [], True
@@ -222,11 +263,17 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
         if added >= LINES_PER_PASS:
             cut = True  # the edits queued behind this pass wait no longer; the bot's line goes on
             break
+        if _answered_meanwhile(run, item):
+            continue
         try:
             added += _answer(run, item, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the report %r on %s: %s", wiki, item.section.key, page, exc)
+        yield
+    if flood:
+        done = answered_sections(store, wiki, page)
+        flood = [item for item in flood if item.section.key not in done]
     if flood and not cut:
         alone: list[_Pending] = []
         if added >= LINES_PER_PASS:
@@ -247,6 +294,13 @@ def process_report_page(gateway: WikiGateway, store: Store, wiki: str, page: str
     return added
 
 
+def _answered_meanwhile(run: _Pass, item: _Pending) -> bool:
+    """Whether a section was answered since this pass read the store (while it was paused,
+    another pass over the page — one at a time, but a stop may leave one behind — or an
+    earlier run may have written its line): never a second line."""
+    return item.section.key in answered_sections(run.store, run.wiki, run.page)
+
+
 def reports_waiting(store: Store, wiki: str, page: str, config: CommunityConfig, window: float = HOUR) -> bool:
     """Whether reports wait on ``page`` and the flood limits now let the bot answer one (no API call)."""
     return bool(waiting_sections(store, wiki, page)) and \
@@ -257,17 +311,25 @@ def answer_waiting_reports(gateway: WikiGateway, store: Store, wiki: str, page: 
                            on_label: LabelHook | None = None, window: float = HOUR) -> int:
     """A pass for the reports that waited for the flood limits, once they allow a line again
     (also after a restart: the waiting reports are in the store); how many lines were added."""
+    return run_steps(waiting_report_steps(gateway, store, wiki, page, config=config, on_label=on_label,
+                                          window=window))
+
+
+def waiting_report_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, *, config: CommunityConfig,
+                         on_label: LabelHook | None = None, window: float = HOUR) -> PassSteps:
+    """:func:`answer_waiting_reports` as the steps of a pass (:func:`report_page_steps`)."""
     if not reports_waiting(store, wiki, page, config, window):
         return 0
-    return process_report_page(gateway, store, wiki, page, editor="(waiting reports)", config=config,
-                               on_label=on_label, window=window)
+    return (yield from report_page_steps(gateway, store, wiki, page, editor="(waiting reports)", config=config,
+                                         on_label=on_label, window=window))
 
 
-def _plan(run: _Pass, pending: list[PageSection]) -> tuple[list[_Pending], list[_Pending]]:
+def _plan(run: _Pass, pending: list[PageSection]) -> Generator[None, None, tuple[list[_Pending], list[_Pending]]]:
     """Who filed each pending report and what it is about; split into those answered one by
     one (reports about the reporter's own reverted edit first) and the flood answered together:
     reports by editors the bot never reverted that match no revert, and repeats (a revision
-    already reported in this pass, a reporter's further reports)."""
+    already reported in this pass, a reporter's further reports). A step per section (finding
+    its reporter may read a batch of the page's history)."""
     reverted: dict[str, bool] = {}
     since = time.time() - REPORT_PERIOD
 
@@ -281,6 +343,7 @@ def _plan(run: _Pass, pending: list[PageSection]) -> tuple[list[_Pending], list[
     revs: set[int] = set()
     reporters: set[str] = set()
     for section in pending:
+        yield
         author = run.history.heading_author(section.key)
         reporter = author.user if author else None
         if reporter and same_user(reporter, run.gateway.bot_user):
@@ -379,8 +442,8 @@ def _answer_flood(run: _Pass, flood: list[_Pending], waiting: set[str]) -> int:
     return 1
 
 
-def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
-    """Apply a status change made by a trusted reviewer; answer an untrusted one once."""
+def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> Generator[None, None, int]:
+    """Apply a status change made by a trusted reviewer; answer an untrusted one once (a step each)."""
     added = 0
     for row in run.store.reviewable_reports(run.page, run.wiki):
         rev_id, stored = row.rev_id, row.status
@@ -392,6 +455,7 @@ def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> int:
                 added += _status_change(run, rev_id, status, count, sections)
             except WikiError as exc:
                 log.error("%s: cannot apply the status of the report on r%d: %s", run.wiki, rev_id, exc)
+            yield
             break
     return added
 
