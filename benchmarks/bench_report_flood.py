@@ -11,6 +11,10 @@ reports wait for the budget (none is dropped), how many passes over the page it 
 revert latency (event received → rollback confirmed, queue wait included) and the
 time-to-revert a reader sees (vandal edit saved → the bot's rollback on top of the page),
 quiet and during the flood (issue 26: 15.3 s during a flood against about 0.5 s quiet).
+Last, the same flood on a page the bot does not answer, with the same vandal edits: the
+sandbox wiki is one ``php -S`` process serving every request in turn, so this control shows
+how much of the slowdown is the wiki's own load (the reporters' saves) rather than the bot's
+report work.
 
 Run: python benchmarks/bench_report_flood.py [--reports 200] [--seconds 25] [--vandal-edits 20] [--dir DIR]
 """
@@ -163,7 +167,8 @@ def main() -> None:
         n = args.vandal_edits
         quiet_pages = [f"Flood bench quiet {time.time_ns()} {i}" for i in range(n)]
         flood_pages = [f"Flood bench busy {time.time_ns()} {i}" for i in range(n)]
-        for page in quiet_pages + flood_pages:
+        control_pages = [f"Flood bench control {time.time_ns()} {i}" for i in range(n)]
+        for page in quiet_pages + flood_pages + control_pages:
             admin.edit(page, "Stable text.")
         with running_standin(score_function=score_from_wiki(sandbox.api_url)) as liftwing:
             settings = bot_settings(sandbox, work, liftwing.url)
@@ -212,6 +217,20 @@ def main() -> None:
                     " 'report-flood-answer', 'report-collapsed') AND json_extract(detail, '$.reporter') = '?'")
                     .fetchone()[0])
                 done = handled()
+            # The control: the same flood on a page the bot does not answer (the wiki's load alone).
+            control: list[float] = []
+            control_seen: list[float] = []
+
+            def during_control() -> None:
+                latencies, visible = vandalise(bot, vandals, control_pages, pause=args.seconds / n,
+                                               bot_name=sandbox.bot.name)
+                control.extend(latencies)
+                control_seen.extend(visible)
+            vandal_thread = threading.Thread(target=during_control)
+            vandal_thread.start()
+            flood([WikiClient(sandbox) for _ in range(4)], f"Flood bench control page {time.time_ns()}", reverted,
+                  args.reports, args.seconds)
+            vandal_thread.join()
             bot.stop()
         revisions = admin.revisions(fp_page, limit=500)
         text = revisions[0]["slots"]["main"]["content"]
@@ -229,6 +248,9 @@ def main() -> None:
         print(f"revert latency, during flood: {figures(busy)}")
         print(f"time-to-revert (edit saved → bot's revision on top), quiet:        {seconds(quiet_seen)}")
         print(f"time-to-revert (edit saved → bot's revision on top), during flood: {seconds(busy_seen)}")
+        print(f"time-to-revert, same flood on a page the bot does not answer (the wiki's own load): "
+              f"{seconds(control_seen)}")
+        print(f"revert latency, same flood on a page the bot does not answer: {figures(control)}")
     finally:
         down(root / "sandbox")
 
