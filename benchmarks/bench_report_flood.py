@@ -217,7 +217,8 @@ def main() -> None:
                     " 'report-flood-answer', 'report-collapsed') AND json_extract(detail, '$.reporter') = '?'")
                     .fetchone()[0])
                 done = handled()
-            # The control: the same flood on a page the bot does not answer (the wiki's load alone).
+            # The control: the same flood on a page the bot does not answer (not an article either: no
+            # candidate edits), the wiki's load alone.
             control: list[float] = []
             control_seen: list[float] = []
 
@@ -228,7 +229,7 @@ def main() -> None:
                 control_seen.extend(visible)
             vandal_thread = threading.Thread(target=during_control)
             vandal_thread.start()
-            flood([WikiClient(sandbox) for _ in range(4)], f"Flood bench control page {time.time_ns()}", reverted,
+            flood([WikiClient(sandbox) for _ in range(4)], f"Project:Flood bench control {time.time_ns()}", reverted,
                   args.reports, args.seconds)
             vandal_thread.join()
             bot.stop()
