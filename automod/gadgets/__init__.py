@@ -11,10 +11,11 @@ from automod.gadgets.install import (
     GADGETS,
     GadgetPage,
     InstalledPage,
+    gadget_messages,
     gadget_pages,
     install_gadgets,
     thresholds_page_of,
 )
 
-__all__ = ["DEFINITION_PAGE", "GADGETS", "GadgetPage", "InstalledPage", "gadget_pages", "install_gadgets",
-           "thresholds_page_of"]
+__all__ = ["DEFINITION_PAGE", "GADGETS", "GadgetPage", "InstalledPage", "gadget_messages", "gadget_pages",
+           "install_gadgets", "thresholds_page_of"]

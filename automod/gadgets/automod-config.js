@@ -22,6 +22,20 @@
 	var api = new mw.Api();
 	var schema = S.schema, props = schema.properties;
 
+	/* The wiki's language: the texts the installer took from the bot's message files, then any
+	 * MediaWiki:Automod-gadget-… page the wiki's admins saved (they win, as for the bot's notices). */
+	function loadMessages() {
+		mw.messages.set( S.messages || {} );
+		return api.getMessages( Object.keys( S.messages || {} ), { amlang: mw.config.get( 'wgContentLanguage' ) } )
+			.then( function ( found ) {
+				mw.messages.set( found );
+			}, function () {} );
+	}
+
+	function msg( key ) {
+		return mw.message.apply( mw, [ 'automod-gadget-' + key ].concat( Array.prototype.slice.call( arguments, 1 ) ) ).plain();
+	}
+
 	function show( value ) {
 		return JSON.stringify( value );
 	}
@@ -117,9 +131,9 @@
 
 	function precisionText( row ) {
 		if ( !row || row.precision === null ) {
-			return 'no labelled edits yet';
+			return msg( 'config-no-labels' );
 		}
-		return fmt( row.precision, 3 ) + ' (95% interval ' + fmt( row.precision_low, 3 ) + '–' + fmt( row.precision_high, 3 ) + ')';
+		return msg( 'config-interval', fmt( row.precision, 3 ), fmt( row.precision_low, 3 ), fmt( row.precision_high, 3 ) );
 	}
 
 	function svgPlot( evidence, t ) {
@@ -150,7 +164,7 @@
 		el( 'text', { x: 2, y: H - B, 'font-size': 10 }, '0' );
 		el( 'text', { x: L, y: H - 6, 'font-size': 10 }, fmt( x0, 2 ) );
 		el( 'text', { x: W - 40, y: H - 6, 'font-size': 10 }, fmt( x1, 3 ) );
-		el( 'text', { x: L + 60, y: H - 6, 'font-size': 10 }, 'threshold → reverts per day' );
+		el( 'text', { x: L + 60, y: H - 6, 'font-size': 10 }, msg( 'config-plot' ) );
 		Object.keys( evidence.caution_levels || {} ).forEach( function ( name ) {
 			var v = evidence.caution_levels[ name ];
 			el( 'line', { x1: x( v ), y1: 8, x2: x( v ), y2: H - B, stroke: '#c8ccd1', 'stroke-dasharray': '3,3' } );
@@ -168,12 +182,12 @@
 	function renderEvidence( box, evidence, t ) {
 		box.empty();
 		if ( !evidence || !evidence.rows || !evidence.rows.length ) {
-			box.text( 'No published evidence yet (' + S.thresholdsPage + '): the operator runs automod thresholds --publish.' );
+			box.text( msg( 'config-no-evidence', S.thresholdsPage ) );
 			return;
 		}
 		var table = $( '<table>' ).addClass( 'wikitable automod-config-evidence' );
-		table.append( $( '<tr>' ).append( $( '<th>' ).text( 'Threshold' ), $( '<th>' ).text( 'Expected reverts per day' ),
-			$( '<th>' ).text( 'Precision so far' ) ) );
+		table.append( $( '<tr>' ).append( $( '<th>' ).text( msg( 'config-threshold' ) ),
+			$( '<th>' ).text( msg( 'config-per-day' ) ), $( '<th>' ).text( msg( 'config-precision' ) ) ) );
 		function line( label, value, cls ) {
 			var row = rowFor( evidence, value );
 			table.append( $( '<tr>' ).addClass( cls ).append( $( '<td>' ).text( label ),
@@ -181,15 +195,14 @@
 				$( '<td>' ).addClass( 'automod-precision' ).text( precisionText( row ) ) ) );
 		}
 		if ( t !== null ) {
-			line( 'typed: ' + t, t, 'automod-config-typed' );
+			line( msg( 'config-typed', t ), t, 'automod-config-typed' );
 		}
 		Object.keys( evidence.caution_levels || {} ).forEach( function ( name ) {
 			line( name + ' (' + evidence.caution_levels[ name ] + ')', evidence.caution_levels[ name ], 'automod-config-level' );
 		} );
 		box.append( table, svgPlot( evidence, t === null ? -1 : t ),
-			$( '<div>' ).addClass( 'automod-config-source' ).text( 'From ' + ( evidence.observations || 0 ) + ' scored edits over ' +
-				fmt( evidence.days, 1 ) + ' days (' + ( evidence.labelled || 0 ) + ' labelled), model ' + ( evidence.model || '?' ) +
-				', published ' + ( evidence.generated || '?' ) + '.' ) );
+			$( '<div>' ).addClass( 'automod-config-source' ).text( msg( 'config-source', evidence.observations || 0,
+				fmt( evidence.days, 1 ), evidence.labelled || 0, evidence.model || '?', evidence.generated || '?' ) ) );
 	}
 
 	/* -- the form ------------------------------------------------------------------------------- */
@@ -210,6 +223,9 @@
 		}
 		if ( types.indexOf( 'array' ) !== -1 && sch.items && sch.items.type === 'string' ) {
 			return 'list';
+		}
+		if ( types.length === 1 && types[ 0 ] === 'object' && sch.properties ) {
+			return 'object'; // a fieldset of its keys; only arrays of objects stay raw JSON
 		}
 		return 'json';
 	}
@@ -236,47 +252,88 @@
 		return raw;
 	}
 
+	function has( object, key ) {
+		return !!object && typeof object === 'object' && Object.prototype.hasOwnProperty.call( object, key );
+	}
+
+	/* One key of the document as a form part: { row, read() → { include, value }, field }. A key is
+	 * written when the page had it or the user changed it from its default; a nested object is a
+	 * fieldset of its own keys, by the same rule, built from the schema (as at the top level, keys
+	 * the schema does not know have no field and are not written back). */
+	function part( key, sch, present, value, id ) {
+		var k = kind( sch ), field, row, children = [];
+		if ( k === 'object' ) {
+			row = $( '<fieldset>' ).addClass( 'automod-config-group' ).attr( 'id', id )
+				.append( $( '<legend>' ).text( key ) );
+			if ( sch.description ) {
+				row.append( $( '<div>' ).addClass( 'automod-config-help' ).text( sch.description ) );
+			}
+			Object.keys( sch.properties ).forEach( function ( sub ) {
+				var child = sch.properties[ sub ], mine = present && has( value, sub );
+				var start = mine ? value[ sub ] : has( sch[ 'default' ], sub ) ? sch[ 'default' ][ sub ] : child[ 'default' ];
+				var made = part( sub, child, mine, start, id + '-' + sub );
+				children.push( { key: sub, made: made } );
+				row.append( made.row );
+			} );
+			return { row: row, read: function () {
+				var out = {}, changed = false;
+				children.forEach( function ( c ) {
+					var got = c.made.read();
+					if ( got.include ) {
+						out[ c.key ] = got.value;
+						changed = true;
+					}
+				} );
+				return { include: present || changed, value: out };
+			} };
+		}
+		if ( k === 'boolean' ) {
+			field = $( '<input>' ).attr( 'type', 'checkbox' ).prop( 'checked', !!value );
+		} else if ( k === 'enum' ) {
+			field = $( '<select>' );
+			sch[ 'enum' ].forEach( function ( v ) {
+				field.append( $( '<option>' ).attr( 'value', v ).text( v ) );
+			} );
+			field.val( value );
+		} else if ( k === 'json' ) {
+			field = $( '<textarea>' ).attr( 'rows', 2 ).val( value === undefined ? '' : JSON.stringify( value ) );
+		} else {
+			field = $( '<input>' ).attr( 'type', 'text' ).val( value === null || value === undefined ? '' :
+				( k === 'list' ? value.join( ', ' ) : String( value ) ) );
+		}
+		field.attr( { name: id.replace( /^automod-config-/, '' ), id: id } ).data( 'kind', k );
+		var initial = JSON.stringify( value );
+		row = $( '<div>' ).addClass( 'automod-config-row' ).append(
+			$( '<label>' ).attr( 'for', id ).text( key ), ' ', field,
+			$( '<div>' ).addClass( 'automod-config-help' ).text( sch.description || '' ) );
+		return { row: row, field: field, read: function () {
+			var now = readField( field );
+			return { include: present || JSON.stringify( now ) !== initial, value: now };
+		} };
+	}
+
 	function build( original, evidence, baseRev ) {
-		var form = $( '<form>' ).addClass( 'automod-config-form' ), fields = {}, present = {};
+		var form = $( '<form>' ).addClass( 'automod-config-form' ), parts = {};
 		var evidenceBox = $( '<div>' ).addClass( 'automod-config-evidence-box' );
 		var problemsBox = $( '<ul>' ).addClass( 'automod-config-problems' );
 		var status = $( '<div>' ).addClass( 'automod-config-status' );
-		form.append( $( '<h3>' ).text( 'automod community configuration' ) );
+		form.append( $( '<h3>' ).text( msg( 'config-heading' ) ) );
 		Object.keys( props ).forEach( function ( key ) {
-			var sch = props[ key ], k = kind( sch ), has = Object.prototype.hasOwnProperty.call( original, key );
-			var value = has ? original[ key ] : sch[ 'default' ], field;
-			present[ key ] = has;
-			if ( k === 'boolean' ) {
-				field = $( '<input>' ).attr( 'type', 'checkbox' ).prop( 'checked', !!value );
-			} else if ( k === 'enum' ) {
-				field = $( '<select>' );
-				sch[ 'enum' ].forEach( function ( v ) {
-					field.append( $( '<option>' ).attr( 'value', v ).text( v ) );
-				} );
-				field.val( value );
-			} else if ( k === 'json' ) {
-				field = $( '<textarea>' ).attr( 'rows', 2 ).val( value === undefined ? '' : JSON.stringify( value ) );
-			} else {
-				field = $( '<input>' ).attr( 'type', 'text' ).val( value === null || value === undefined ? '' :
-					( k === 'list' ? value.join( ', ' ) : String( value ) ) );
-			}
-			field.attr( { name: key, id: 'automod-config-' + key } ).data( 'kind', k ).data( 'initial', JSON.stringify( value ) );
-			fields[ key ] = field;
-			var row = $( '<div>' ).addClass( 'automod-config-row' ).append(
-				$( '<label>' ).attr( 'for', 'automod-config-' + key ).text( key ), ' ', field,
-				$( '<div>' ).addClass( 'automod-config-help' ).text( sch.description || '' ) );
+			var sch = props[ key ], mine = has( original, key );
+			var made = part( key, sch, mine, mine ? original[ key ] : sch[ 'default' ], 'automod-config-' + key );
+			parts[ key ] = made;
 			if ( key === 'threshold' ) {
-				row.append( evidenceBox );
+				made.row.append( evidenceBox );
 			}
-			form.append( row );
+			form.append( made.row );
 		} );
 
 		function documentNow() {
 			var out = {};
-			Object.keys( fields ).forEach( function ( key ) {
-				var value = readField( fields[ key ] );
-				if ( present[ key ] || JSON.stringify( value ) !== fields[ key ].data( 'initial' ) ) {
-					out[ key ] = value;
+			Object.keys( parts ).forEach( function ( key ) {
+				var got = parts[ key ].read();
+				if ( got.include ) {
+					out[ key ] = got.value;
 				}
 			} );
 			return out;
@@ -301,7 +358,7 @@
 		}
 
 		var save = $( '<button>' ).attr( 'type', 'submit' ).addClass( 'automod-config-save mw-ui-button mw-ui-progressive' )
-			.text( 'Save configuration' );
+			.text( msg( 'config-save' ) );
 		form.append( problemsBox, save, status );
 		form.on( 'input change', 'input, select, textarea', refresh );
 		form.on( 'submit', function ( e ) {
@@ -312,19 +369,19 @@
 				return;
 			}
 			save.prop( 'disabled', true );
-			status.text( 'Saving…' );
+			status.text( msg( 'saving' ) );
 			api.postWithToken( 'csrf', {
 				action: 'edit', title: S.configPage, text: JSON.stringify( doc, null, '\t' ) + '\n',
-				summary: 'automod config: ' + ( typeof doc.threshold === 'number' ? 'threshold ' + doc.threshold :
-					'settings' ) + ' (automod config gadget)',
+				summary: typeof doc.threshold === 'number' ? msg( 'config-summary-threshold', doc.threshold ) :
+					msg( 'config-summary' ),
 				baserevid: baseRev, nocreate: baseRev ? 1 : undefined
 			} ).then( function ( data ) {
-				status.text( 'Saved (r' + data.edit.newrevid + '). The bot applies it at its next config read.' )
+				status.text( msg( 'config-saved', data.edit.newrevid || data.edit.oldrevid ) )
 					.attr( 'data-saved', String( data.edit.newrevid || data.edit.oldrevid ) );
 				baseRev = data.edit.newrevid || baseRev;
 				save.prop( 'disabled', false );
 			}, function ( code, info ) {
-				status.text( 'Not saved: ' + ( ( info && info.error && info.error.info ) || code ) );
+				status.text( msg( 'not-saved', ( info && info.error && info.error.info ) || code ) );
 				save.prop( 'disabled', false );
 			} );
 		} );
@@ -346,8 +403,9 @@
 		if ( rights.indexOf( 'editsitejson' ) === -1 || rights.indexOf( 'editinterface' ) === -1 ) {
 			return; // cannot save this page anyway
 		}
-		return api.get( { action: 'query', prop: 'revisions', titles: [ S.configPage, S.thresholdsPage ],
-			rvprop: 'ids|content', rvslots: 'main', formatversion: 2 } ).then( function ( data ) {
+		return $.when( api.get( { action: 'query', prop: 'revisions', titles: [ S.configPage, S.thresholdsPage ],
+			rvprop: 'ids|content', rvslots: 'main', formatversion: 2 } ), loadMessages() ).then( function ( answer ) {
+			var data = answer[ 0 ];
 			var config = null, evidence = null, baseRev = null;
 			data.query.pages.forEach( function ( page ) {
 				var t = mw.Title.newFromText( page.title ).getPrefixedDb();

@@ -19,6 +19,20 @@
 	}
 	var api = new mw.Api();
 
+	/* The wiki's language: the texts the installer took from the bot's message files, then any
+	 * MediaWiki:Automod-gadget-… page the wiki's admins saved (they win, as for the bot's notices). */
+	function loadMessages() {
+		mw.messages.set( S.messages || {} );
+		return api.getMessages( Object.keys( S.messages || {} ), { amlang: mw.config.get( 'wgContentLanguage' ) } )
+			.then( function ( found ) {
+				mw.messages.set( found );
+			}, function () {} );
+	}
+
+	function msg( key ) {
+		return mw.message.apply( mw, [ 'automod-gadget-' + key ].concat( Array.prototype.slice.call( arguments, 1 ) ) ).plain();
+	}
+
 	function content( page ) {
 		return page && page.revisions && page.revisions[ 0 ] ? page.revisions[ 0 ].slots.main.content : null;
 	}
@@ -79,7 +93,7 @@
 
 	function decide( page, rev, status, box ) {
 		box.find( 'button' ).prop( 'disabled', true );
-		box.find( '.automod-review-note' ).text( 'Saving…' );
+		box.find( '.automod-review-note' ).text( msg( 'saving' ) );
 		// Located again by its revision: a section added above since the page loaded moves the index.
 		return readPage( page ).then( function ( sections ) {
 			var target = null, i;
@@ -90,23 +104,23 @@
 				}
 			}
 			if ( !target ) {
-				return $.Deferred().reject( 'gone', 'this report is no longer open' ).promise();
+				return $.Deferred().reject( 'gone', msg( 'review-gone' ) ).promise();
 			}
-			var word = status === 'confirmed' ? 'Confirm false positive' : 'Decline';
+			// "status: confirmed|declined" stays as it is: the bot reads it (onwiki/report_page.py).
 			return api.postWithToken( 'csrf', {
 				action: 'edit',
 				title: page,
 				section: target.index,
-				appendtext: '\n: status: ' + status + ' — ' + word.toLowerCase() + ' (review gadget) ~~~~',
-				summary: word + ': report on [[Special:Diff/' + rev + ']] (automod review gadget)',
+				appendtext: '\n: status: ' + status + ' — ' + msg( 'review-line-' + status ) + ' ~~~~',
+				summary: msg( 'review-summary-' + status, '[[Special:Diff/' + rev + ']]' ),
 				nocreate: 1
 			} );
 		} ).then( function () {
-			box.find( '.automod-review-note' ).text( 'Saved: status ' + status + '. The bot acts on it shortly.' );
+			box.find( '.automod-review-note' ).text( msg( 'review-saved', status ) );
 			box.attr( 'data-saved', status );
 		}, function ( code, info ) {
 			box.find( 'button' ).prop( 'disabled', false );
-			box.find( '.automod-review-note' ).text( 'Not saved: ' + ( ( info && info.error && info.error.info ) || info || code ) );
+			box.find( '.automod-review-note' ).text( msg( 'not-saved', ( info && info.error && info.error.info ) || info || code ) );
 		} );
 	}
 
@@ -121,9 +135,9 @@
 			}
 			box = $( '<div>' ).addClass( 'automod-review' ).attr( 'data-rev', rev );
 			$( '<button>' ).attr( 'type', 'button' ).addClass( 'automod-review-confirm mw-ui-button mw-ui-progressive' )
-				.text( 'Confirm false positive' ).appendTo( box );
+				.text( msg( 'confirm' ) ).appendTo( box );
 			$( '<button>' ).attr( 'type', 'button' ).addClass( 'automod-review-decline mw-ui-button mw-ui-destructive' )
-				.text( 'Decline' ).appendTo( box );
+				.text( msg( 'decline' ) ).appendTo( box );
 			$( '<span>' ).addClass( 'automod-review-note' ).appendTo( box );
 			box.on( 'click', 'button', ( function ( r, b ) {
 				return function () {
@@ -163,7 +177,7 @@
 				$( document.body ).attr( 'data-automod-review', 'not-a-reviewer' );
 				return;
 			}
-			return readPage( page ).then( function ( sections ) {
+			return $.when( readPage( page ), loadMessages() ).then( function ( sections ) {
 				addButtons( page, sections );
 			} );
 		} );

@@ -4,7 +4,10 @@ Two gadgets ship in this package as package data (``automod-review.js|css``,
 ``automod-config.js|css``). Each JS file starts with a ``/*@AUTOMOD_SETTINGS@*/null``
 placeholder that becomes this wiki's settings: the config page, the bot's published
 thresholds page, the reviewer rights' default and, for the config gadget, the community
-config JSON Schema itself (the very file the bot validates with). The gadgets read the
+config JSON Schema itself (the very file the bot validates with), and the gadgets' texts in the
+wiki's content language (the ``automod-gadget-…`` keys of the bot's message files, automod/onwiki/i18n/;
+a wiki's admins reword or translate them further by saving ``MediaWiki:Automod-gadget-…`` pages,
+which the gadgets read and prefer, as the bot does for its notices). The gadgets read the
 community config at run time, so a change of ``false_positive_page`` or
 ``report_reviewer_rights`` needs no reinstall. Pages are saved only when they differ; in
 ``MediaWiki:Gadgets-definition`` only the ``automod-`` lines are the installer's.
@@ -16,12 +19,14 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from automod.onwiki import WikiGateway
+from automod.onwiki import WikiGateway, messages_for
+from automod.onwiki.i18n import Messages, load_messages
 from automod.schemas import COMMUNITY_CONFIG, load_schema, schema_defaults
 
-__all__ = ["DEFINITION_PAGE", "GADGETS", "GadgetPage", "InstalledPage", "gadget_pages", "install_gadgets",
-           "thresholds_page_of"]
+__all__ = ["DEFINITION_PAGE", "GADGETS", "GadgetPage", "InstalledPage", "gadget_messages", "gadget_pages",
+           "install_gadgets", "thresholds_page_of"]
 
+MESSAGE_PREFIX = "automod-gadget-"
 DEFINITION_PAGE = "MediaWiki:Gadgets-definition"
 PLACEHOLDER = "/*@AUTOMOD_SETTINGS@*/null"
 #: name → (description, files). Loaded for everyone (``default``); each checks page and rights itself.
@@ -57,10 +62,17 @@ def _source(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def gadget_pages(*, config_page: str, thresholds_page: str) -> list[GadgetPage]:
-    """The gadget source and description pages for one wiki (the definition page apart)."""
+def gadget_messages(messages: Messages) -> dict[str, str]:
+    """The gadgets' texts (``$1``… left for the gadget to fill) in ``messages``' language."""
+    return {key: messages.text(key) for key in sorted(messages.texts) if key.startswith(MESSAGE_PREFIX)}
+
+
+def gadget_pages(*, config_page: str, thresholds_page: str, messages: Messages | None = None) -> list[GadgetPage]:
+    """The gadget source and description pages for one wiki (the definition page apart), the
+    gadgets' texts in ``messages``' language (English when not given)."""
     settings = {"configPage": config_page, "thresholdsPage": thresholds_page,
-                "reviewerRights": schema_defaults(COMMUNITY_CONFIG)["report_reviewer_rights"]}
+                "reviewerRights": schema_defaults(COMMUNITY_CONFIG)["report_reviewer_rights"],
+                "messages": gadget_messages(messages or load_messages())}
     pages = []
     for name, (description, files) in GADGETS.items():
         wanted = dict(settings, schema=load_schema(COMMUNITY_CONFIG)) if name == "automod-config" else settings
@@ -93,7 +105,8 @@ def install_gadgets(gateway: WikiGateway, *, config_page: str, thresholds_page: 
     account, an interface admin); the definition page last, so no gadget loads half-saved."""
     done = []
     summary = "automod install-gadgets: the review and config gadgets"
-    for page in gadget_pages(config_page=config_page, thresholds_page=thresholds_page):
+    messages = messages_for(gateway)  # the wiki's content language
+    for page in gadget_pages(config_page=config_page, thresholds_page=thresholds_page, messages=messages):
         done.append(_save(gateway, page, summary))
     found = gateway.page_text(DEFINITION_PAGE)
     done.append(_save(gateway, GadgetPage(DEFINITION_PAGE, definition_text(found[1] if found else "")), summary))

@@ -61,7 +61,7 @@ from automod.onwiki.shared_reports import (
 from automod.onwiki.stats import day_stats, publish_day, yesterday_unpublished
 from automod.onwiki.talk_page import TalkPage
 from automod.onwiki.vandal_reports import report_vandal
-from automod.onwiki.warnings import WarningLevel, warning_level
+from automod.onwiki.warnings import WarningLevel, level_comment, level_pattern, warning_level
 from automod.onwiki.wikitext import summary
 
 __all__ = [
@@ -131,6 +131,8 @@ __all__ = [
     "shared_report_url",
     "start_pass",
     "warning_level",
+    "level_comment",
+    "level_pattern",
     "window_stats",
     "write_implicit_reports",
     "yesterday_unpublished",

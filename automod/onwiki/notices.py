@@ -20,6 +20,7 @@ from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.i18n import fill
 from automod.onwiki.messages import OVERRIDE_PAGES, messages_for
 from automod.onwiki.talk_page import TalkPage, read_talk_page, section_index
+from automod.onwiki.warnings import level_comment
 from automod.onwiki.wikitext import link
 
 __all__ = ["TalkNoticeResult", "OVERRIDE_PAGES", "fill", "is_temporary", "fp_report_url", "send_notice"]
@@ -70,7 +71,7 @@ def send_notice(gateway: WikiGateway, config: CommunityConfig, *, user: str, tit
     messages = messages_for(gateway)
     mark = ""  # levels 1 (the default): today's notice, unchanged
     if config.warning_levels > 1:
-        mark = (f"<!-- Template:{messages.text('automod-warning-template')}{level} -->"
+        mark = (level_comment(messages.text("automod-warning-template"), level)
                 + messages.text(f"automod-warning-level-{level}") + " ")
     moment = time.gmtime(now if now is not None else time.time())
     month = gateway.month_names()[moment.tm_mon - 1]

@@ -2,7 +2,9 @@
 
 Twinkle, Huggle and ClueBot NG mark each warning with a hidden comment
 ``<!-- Template:uw-vandalism2 -->`` (the template name comes from the message files:
-``automod-warning-template``, since wikis name their templates differently). The next level
+``automod-warning-template``, since wikis name their templates differently; where a wiki's
+template takes the level as a parameter, as the Portuguese ``{{Aviso-vandalismo|2}}``, the name
+holds ``$1`` where the level goes: ``<!-- Template:Aviso-vandalismo|2 -->``). The next level
 is one above the highest such comment added to the editor's talk page within the window.
 
 Who added a comment is read from the talk page's **history**, never from its text: only
@@ -104,12 +106,17 @@ class _History:
 
 
 def level_comment(template: str, level: int) -> str:
-    return f"<!-- Template:{template}{level} -->"
+    """The bot's level marker: the level after the name, or in place of its ``$1``."""
+    name = template.replace("$1", str(level)) if "$1" in template else f"{template}{level}"
+    return f"<!-- Template:{name} -->"
 
 
 def level_pattern(template: str) -> re.Pattern[str]:
     """Matches a level comment (Twinkle's ``…4im`` "only warning" counts as 4)."""
-    return re.compile(r"<!--\s*Template:" + re.escape(template) + r"([1-4])(?:im)?\s*-->")
+    before, marked, after = template.partition("$1")
+    level = r"([1-4])(?:im)?"
+    body = re.escape(before) + level + (re.escape(after) if marked else "")
+    return re.compile(r"<!--\s*Template:" + body + r"\s*-->")
 
 
 def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now: float,

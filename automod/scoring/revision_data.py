@@ -40,14 +40,16 @@ REVISION_PROPS = "ids|timestamp|size|comment|user|userid|content|tags|flags"
 #: wikis. Other languages add their own (:func:`warning_pattern`).
 DEFAULT_WARNING_PATTERN = r"<!--\s*Template:uw-|\{\{\s*(?:subst:\s*)?uw-"
 #: What else marks a vandalism warning on the talk pages of a wiki in that content language,
-#: added to the ``uw-`` default (the bot's own notices carry ``<!-- Template:uw-vandalismN -->``
-#: in every language: ``automod-warning-template`` in the message files). Plain phrases, as
+#: added to the ``uw-`` default (the bot's own notices carry ``<!-- Template:uw-vandalismN -->``,
+#: or the wiki's own name: ``automod-warning-template`` in the message files). Plain phrases, as
 #: substituted templates and bots leave them in the wikitext; a language not listed (English
 #: included) counts the ``uw-`` templates only.
 WARNING_PHRASES: dict[str, tuple[str, ...]] = {
     # French Wikipedia: Salebot's revert notice, and the level warnings patrollers leave
     # (both on the real talk pages of tests/data/fixtures/talk/).
     "fr": ("Salebot a annulé votre modification", "Votre modification a été annulée"),
+    # Portuguese Wikipedia: the bot's own level marker for {{Aviso-vandalismo|N}} (docs/warning-templates.md).
+    "pt": ("Template:Aviso-vandalismo|",),
 }
 
 RECENT_REVERTS_WINDOW = timedelta(days=7)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from automod.onwiki import level_comment
 from automod.scoring.revision_data import (
     DEFAULT_WARNING_PATTERN,
     RevisionFetcher,
@@ -53,10 +54,10 @@ def test_pattern_follows_the_language_learned_from_siteinfo() -> None:
 
 
 def test_the_bots_own_notices_count_in_every_language_it_writes() -> None:
-    """Each notice carries `<!-- Template:<automod-warning-template>N -->` (onwiki.notices)."""
+    """Each notice carries `<!-- Template:<automod-warning-template, $1 = N> -->` (onwiki.notices)."""
     for path in sorted(I18N.glob("*.json")):
         if path.stem == "qqq":
             continue
         template = json.loads(path.read_text(encoding="utf-8"))["automod-warning-template"]
         fetcher = RevisionFetcher(lambda **_: {}, lang=path.stem)
-        assert len(fetcher.warnings.findall(f"Text. <!-- Template:{template}2 --> ~~~~")) == 1, path.name
+        assert len(fetcher.warnings.findall(f"Text. {level_comment(template, 2)} ~~~~")) == 1, path.name
