@@ -8,15 +8,17 @@ from __future__ import annotations
 import re
 import time
 
-__all__ = ["Laps", "parse_laps"]
+__all__ = ["Laps", "parse_laps", "parse_start"]
 
 _LAP = re.compile(r"([a-z][a-z-]*)=([0-9.]+)")
+_START = re.compile(r"laps\[ms\] from ([0-9.]+): ")
 
 
 class Laps:
     """Laps from ``start`` (``time.monotonic()``): each :meth:`lap` closes the step named."""
 
     def __init__(self, start: float) -> None:
+        self.start = start
         self._last = start
         self.steps: list[tuple[str, float]] = []
 
@@ -26,14 +28,21 @@ class Laps:
         self._last = now
 
     def render(self) -> str:
-        """``laps[ms]: queue=0.3 context-read=27.9 …``, steps merged by name in first order."""
+        """``laps[ms] from 1234.5678: queue=0.3 context-read=27.9 …`` (from: ``start``, the
+        monotonic clock every process of the machine shares), steps merged by name in first order."""
         merged: dict[str, float] = {}
         for name, ms in self.steps:
             merged[name] = merged.get(name, 0.0) + ms
-        return "laps[ms]: " + " ".join(f"{name}={ms:.2f}" for name, ms in merged.items())
+        return f"laps[ms] from {self.start:.4f}: " + " ".join(f"{name}={ms:.2f}" for name, ms in merged.items())
 
 
 def parse_laps(line: str) -> dict[str, float]:
     """The laps of a log line written with :meth:`Laps.render` (empty when it has none)."""
-    _, found, rest = line.partition("laps[ms]: ")
-    return {m.group(1): float(m.group(2)) for m in _LAP.finditer(rest)} if found else {}
+    found = _START.search(line)
+    return {m.group(1): float(m.group(2)) for m in _LAP.finditer(line, found.end())} if found else {}
+
+
+def parse_start(line: str) -> float | None:
+    """When the event of a :meth:`Laps.render` line was received (``time.monotonic()``)."""
+    found = _START.search(line)
+    return float(found.group(1)) if found else None
