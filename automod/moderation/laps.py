@@ -36,13 +36,22 @@ class Laps:
         return f"laps[ms] from {self.start:.4f}: " + " ".join(f"{name}={ms:.2f}" for name, ms in merged.items())
 
 
+def _last_start(line: str) -> re.Match[str] | None:
+    """The last ``laps[ms] from …:`` of ``line``: the laps end the line, whatever a title or
+    user name quoted before them contains."""
+    found = None
+    for found in _START.finditer(line):
+        pass
+    return found
+
+
 def parse_laps(line: str) -> dict[str, float]:
     """The laps of a log line written with :meth:`Laps.render` (empty when it has none)."""
-    found = _START.search(line)
+    found = _last_start(line)
     return {m.group(1): float(m.group(2)) for m in _LAP.finditer(line, found.end())} if found else {}
 
 
 def parse_start(line: str) -> float | None:
     """When the event of a :meth:`Laps.render` line was received (``time.monotonic()``)."""
-    found = _START.search(line)
+    found = _last_start(line)
     return float(found.group(1)) if found else None
