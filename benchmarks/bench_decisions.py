@@ -8,7 +8,12 @@ same wiki, it times bare ``action=rollback`` calls by the bot's account (an edit
 back at once) and prints the ratio p50 edit -> rollback / p50 bare rollback (issue 27.3:
 target <= 1.3x, the bot's own work on top of the one write it must make).
 
-Run: python benchmarks/bench_decisions.py [--edits 200] [--dir DIR]
+With ``--breakdown`` it also prints where the bot's time goes: the p50/mean of each step's
+client-side time (the ``laps[ms]:`` the bot logs with each rollback, moderation/laps.py) and,
+from MediaWiki's API debug log (switched on for the whole run, bare calls included), the
+wiki-side time (``T=``) of the bot's requests up to each rollback, by module.
+
+Run: python benchmarks/bench_decisions.py [--edits 200] [--breakdown] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from automod.moderation.laps import parse_laps, parse_start  # noqa: E402
 from automod.sandbox import down, up  # noqa: E402
+from support.api_log import ApiLog, ApiRequest, api_log_php  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -40,10 +47,58 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def print_breakdown(bot_log: str, wiki_side: list[list[ApiRequest]], bare_wiki: list[int],
+                    edit_done: dict[int, float]) -> None:
+    """Each step's client-side time (from the laps the bot logs with each rollback) and the
+    wiki-side time of its requests up to the rollback (from the API log); when each event
+    arrived against the end of the vandal's edit request (the monotonic clock is the machine's)."""
+    lines = [line for line in bot_log.splitlines() if "rollback of r" in line and parse_laps(line)]
+    laps = [parse_laps(line) for line in lines]
+    early = []
+    for line in lines:
+        rev, start = int(line.split("rollback of r", 1)[1].split()[0]), parse_start(line)
+        if rev in edit_done and start is not None:
+            early.append((edit_done[rev] - start) * 1000)
+    if not laps:
+        print("breakdown: no laps in the bot's log")
+        return
+    steps = list(dict.fromkeys(name for lap in laps for name in lap))
+    totals = [sum(lap.values()) for lap in laps]
+    print(f"breakdown of {len(laps)} reverts, client-side time per step (ms; the machine is shared and noisy):")
+    for name in steps:
+        values = [lap.get(name, 0.0) for lap in laps]
+        print(f"  {name:<16} p50 {percentile(values, 0.5):7.2f}  p90 {percentile(values, 0.9):7.2f}  "
+              f"mean {statistics.mean(values):7.2f}")
+    if early:
+        print(f"  the event reached the bot before the vandal's edit request had ended, by (ms; <0: after): "
+              f"p50 {percentile(early, 0.5):.1f}  p90 {percentile(early, 0.9):.1f}")
+    print(f"  {'(sum)':<16} p50 {percentile(totals, 0.5):7.2f}  p90 {percentile(totals, 0.9):7.2f}  "
+          f"mean {statistics.mean(totals):7.2f}")
+    by_module: dict[str, list[int]] = {}
+    for requests in wiki_side:
+        upto = []
+        for request in requests:
+            upto.append(request)
+            if request.module == "rollback":
+                break
+        for request in upto:
+            by_module.setdefault(request.module, []).append(request.ms)
+        by_module.setdefault("(requests up to the rollback)", []).append(len(upto))
+    print("wiki-side time of the bot's requests up to each rollback (API log T=, ms):")
+    for module, values in by_module.items():
+        unit = "" if module.startswith("(") else " ms"
+        print(f"  {module:<60} n {len(values):4d}  p50 {percentile([float(v) for v in values], 0.5):6.1f}{unit}")
+    if bare_wiki:
+        print(f"  {'bare action=rollback':<60} n {len(bare_wiki):4d}  "
+              f"p50 {percentile([float(v) for v in bare_wiki], 0.5):6.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--bare", type=int, default=60, help="bare action=rollback calls timed for the ratio")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="print each step's client-side time and the wiki-side time of the bot's requests")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
@@ -51,7 +106,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     sandbox = up(root / "sandbox")
     try:
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS)
+        api_log = ApiLog(root / "api.log")
+        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS + (api_log_php(api_log.path) if args.breakdown
+                                                                       else ""))
         admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
         set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "max_reverts_per_hour": 500})
         pages = [f"Benchmark page {time.time_ns()} {i}" for i in range(args.edits)]
@@ -61,9 +118,14 @@ def main() -> None:
             settings = bot_settings(sandbox, work, liftwing.url)
             bot = launch_bot(sandbox, work, settings)
             started = time.monotonic()
+            wiki_side: list[list[ApiRequest]] = []
+            edit_done: dict[int, float] = {}  # when each vandal edit's request ended (time.monotonic())
             for i, page in enumerate(pages):
+                mark = api_log.mark()
                 rev = vandals[i % 2].edit(page, f"Stable text. VANDALISM {i}")
+                edit_done[rev] = time.monotonic()
                 bot.decision(rev, timeout=30)
+                wiki_side.append(api_log.since(mark, sandbox.bot.name))
             elapsed = time.monotonic() - started
             bot.stop()
         # The physical limit: a bare action=rollback by the bot's account on the same wiki, now.
@@ -73,13 +135,18 @@ def main() -> None:
         for page in bare_pages:
             admin.edit(page, "Stable text.")
         bare = []
+        bare_wiki: list[int] = []
         for i, page in enumerate(bare_pages):
             vandal = vandals[i % 2]
             vandal.edit(page, f"Stable text. VANDALISM {i}")
+            mark = api_log.mark()
             t0 = time.monotonic()
             roller.post(action="rollback", title=page, user=vandal.name, summary="bare rollback", token=token)
             bare.append((time.monotonic() - t0) * 1000)
+            bare_wiki += [r.ms for r in api_log.since(mark, sandbox.bot.name) if r.module == "rollback"]
         lines = [line for line in bot.lines if line["decision"] == "reverted"]
+        starts = {int(text.split("rollback of r", 1)[1].split()[0]): start for text in bot.log.read_text().splitlines()
+                  if "rollback of r" in text and (start := parse_start(text)) is not None}
         latencies = [float(line["latency_ms"]) for line in lines]
         others = {line["decision"] for line in bot.lines} - {"reverted"}
         print(f"{len(latencies)} reverts of {args.edits} bad edits in {elapsed:.1f} s"
@@ -94,6 +161,15 @@ def main() -> None:
               f"p50 {percentile(bare, 0.5):.1f}  p90 {percentile(bare, 0.9):.1f}")
         print(f"p50 edit -> rollback / bare rollback: {ratio:.2f}x (target <= 1.3x) "
               f"{'OK' if ratio <= 1.3 else 'MISSED'}")
+        if args.breakdown:
+            print_breakdown(bot.log.read_text(), wiki_side, bare_wiki, edit_done)
+            after_edit = [float(line["latency_ms"]) / 1000 + starts[rev] - edit_done[rev] for line in lines
+                          if (rev := int(line["rev_id"])) in starts and rev in edit_done]
+            if after_edit:
+                p50 = percentile(after_edit, 0.5) * 1000
+                print(f"for comparison only: counted from the end of the vandal's edit request, as the bare call is "
+                      f"(the sandbox's single PHP process serves the bot's read only after the edit's post-send "
+                      f"work): p50 {p50:.1f} ms, {p50 / percentile(bare, 0.5):.2f}x the bare call")
         (work / "latencies.json").write_text(json.dumps({"decisions": latencies, "bare_rollback": bare}))
     finally:
         down(root / "sandbox")

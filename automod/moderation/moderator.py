@@ -24,6 +24,7 @@ from automod.errors import ScoringError, WikiError
 from automod.moderation.aftermath import Aftermath
 from automod.moderation.decide import breaker_heals, breaker_trips, decide, rate_window_start
 from automod.moderation.history_facts import with_history_facts
+from automod.moderation.laps import Laps
 from automod.moderation.page_facts import read_context
 from automod.moderation.prefetch import ConcurrentPrefetch
 from automod.moderation.restart import Restart
@@ -130,6 +131,8 @@ class Moderator:
         self.summary = RunSummary()
         #: What follows a decision on the wiki: notices, report pages, config-change notices.
         self.aftermath = Aftermath(store, dry_run=dry_run, clock=clock)
+        #: The client-side time of each step of the event in hand (laps.py), logged with its rollback.
+        self.laps: Laps | None = None
         if not dry_run:
             for served in self.wikis.values():
                 served.on_config_change = self.aftermath.config_notice_for(served)
@@ -190,13 +193,17 @@ class Moderator:
         """
         assert change.rev_id is not None
         received = time.monotonic() if received is None else received
+        self.laps = Laps(received)
+        self._lap("queue")
         if self.store.has_decision(change.wiki, change.rev_id):
             self.summary.duplicates += 1
             log.info("%s r%d already handled, skipping duplicate delivery", change.wiki, change.rev_id)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
             return HandleResult.DUPLICATE
+        self._lap("duplicate-check")
         self.wikis[change.wiki].refresh_config()  # may post a config-change notice: not inside decide
+        self._lap("config")
         decision = self.decide(change)
         verdict = decision.verdict
         if decision.transient and may_defer:
@@ -213,6 +220,7 @@ class Moderator:
         shielded = None
         if verdict.outcome in (Outcome.REVERT, Outcome.BELOW_THRESHOLD):
             shielded = self._revert_shielded_run(change, verdict)  # shield.py
+            self._lap("shield-check")
         if shielded is not None:
             verdict = shielded
             self._record(change, verdict, stream_url, event_id)
@@ -295,16 +303,21 @@ class Moderator:
         now = self.clock()
         facts = dataclasses.replace(self._facts(change, served, config, now), follower_rev_id=follower_rev_id)
         skip = cheap_skip(facts)
+        self._lap("cheap-rules")
         if skip:
             return Decision(base.with_(reason=str(skip)))
         self._score_ahead(served, config, change)
+        self._lap("score-ahead")
         try:
             facts = read_context(facts, served.gateway)
+            self._lap("context-read")
             facts = with_history_facts(facts, served.gateway)
+            self._lap("history-facts")
         except WikiError as exc:
             return Decision(base.with_(outcome=Outcome.ERROR, reason=f"{WikiProblem.WIKI_ERROR.value}: {exc}"),
                             transient=is_transient(exc))
         skip = context_skip(facts)
+        self._lap("context-rules")
         if skip:
             follow_ups: tuple[FollowUp, ...] = ()
             if skip.reason is SkipReason.REVERT_OF_BOT and facts.context is not None:
@@ -315,12 +328,14 @@ class Moderator:
         for choice in config.models:
             try:
                 score = served.scorer(choice.model).score(change.wiki, change.rev_id)
+                self._lap("score-wait")
             except Unscorable as exc:
                 return Decision(base.with_(outcome=Outcome.UNSCORABLE, reason=str(exc), model=choice.model))
             except ScoringError as exc:
                 return Decision(base.with_(outcome=Outcome.ERROR, reason=f"scoring-error: {exc}", model=choice.model),
                                 transient=is_transient(exc))
             self.store.record_score(change.wiki, change.rev_id, score.model, score.version, score.probability)
+            self._lap("score-record")
             scores.append(score)
         tripped, healed = self._breaker(change.wiki, applied.rev_id, config, now)
         decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=tripped)
@@ -333,6 +348,7 @@ class Moderator:
                           "stays low for %d s", change.wiki, recent, config.max_reverts_per_hour,
                           config.breaker_heal_seconds)
                 decision = decide(scores, config, dry_run=self.dry_run, breaker_tripped=True)
+        self._lap("breaker-decide")
         return Decision(base.with_(outcome=decision.outcome, reason=decision.reason,
                                    model=scores[0].model, model_version=scores[0].version,
                                    probability=decision.probability, threshold=decision.threshold),
@@ -438,8 +454,11 @@ class Moderator:
         config = served.applied.config
         assert served.gateway is not None and config is not None and change.rev_id is not None
         self._record(change, verdict.with_(outcome=Outcome.REVERTING), None, None)
+        self._lap("intent-record")
         self.aftermath.before_revert(served)  # the report page the summary links exists first
+        self._lap("before-revert")
         summary = rollback_summary(config, served.gateway, change, verdict)
+        self._lap("summary")
         return self._rollback(change, summary, attempt=0, verdict=verdict, context=context)
 
     def _rollback(self, change: RecentChange, summary: str, attempt: int, verdict: Verdict,
@@ -451,6 +470,7 @@ class Moderator:
         assert served.gateway is not None and change.rev_id is not None and config is not None
         max_age = config.max_edit_age_minutes
         waiting = self.pending.hold(change, summary, attempt, served.gateway, max_age)
+        self._lap("pacer")
         if waiting:
             return verdict.with_(outcome=Outcome.ROLLBACK_PENDING, reason=waiting)
         started = time.monotonic()
@@ -459,6 +479,7 @@ class Moderator:
                        else served.gateway.rollback_target_problem(change.title, change.rev_id, change.user))
         except WikiError as exc:
             problem = TargetProblem(WikiProblem.WIKI_ERROR, str(exc))
+        self._lap("target-check")
         wiki_error = problem is not None and problem.kind is WikiProblem.WIKI_ERROR
         retry = self.pending.retry(change, summary, attempt) if wiki_error else None
         if problem is not None and retry:
@@ -477,6 +498,7 @@ class Moderator:
         else:
             scored = (change.parent_id, change.rev_id) if change.parent_id is not None else None
             result = served.gateway.rollback(change.title, change.user, summary, scored=scored)
+        self._lap("rollback")
         self.pending.sent(change.wiki)
         self.store.record_action(change.wiki, change.rev_id, "rollback", result.status.value,  # the bot's revert
                                  result.revert_rev_id, result.code or result.info or None)
@@ -485,8 +507,10 @@ class Moderator:
             self.store.record_reverted_revisions(change.wiki, change.rev_id, result.revert_rev_id, method.value,
                                                  result.reverted_rev_ids)
             verdict = verdict.with_(reverted_rev_ids=self.store.reverted_with(change.wiki, change.rev_id))
-        log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms)", change.wiki, change.rev_id, change.title,
-                 change.user, result.status.value, result.code or "", (time.monotonic() - started) * 1000)
+        self._lap("action-record")
+        log.info("%s: rollback of r%d on %r by %s: %s %s (%.0f ms) %s", change.wiki, change.rev_id, change.title,
+                 change.user, result.status.value, result.code or "", (time.monotonic() - started) * 1000,
+                 self.laps.render() if self.laps is not None else "")
         if result.status is RollbackStatus.DONE:
             return verdict.with_(outcome=Outcome.REVERTED, reason="above-threshold", revert_rev_id=result.revert_rev_id)
         if result.status is RollbackStatus.BEATEN:
@@ -503,6 +527,7 @@ class Moderator:
     def retry_pending(self) -> None:
         """Send the waiting rollbacks whose time has come, if still appropriate: a paced one
         whose slot another took waits on, unrecorded; one whose edit is too old expires."""
+        self.laps = None  # not an event's hot path: its rollback line has no laps
         for item in self.pending.due():
             change = item.change
             served = self.wikis[change.wiki]
@@ -537,6 +562,10 @@ class Moderator:
                         self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
             self.store.update_decision(change.wiki, change.rev_id, verdict)
             self._emit(change, verdict)
+
+    def _lap(self, step: str) -> None:
+        if self.laps is not None:
+            self.laps.lap(step)
 
     # -- recording ----------------------------------------------------------------------------
 
