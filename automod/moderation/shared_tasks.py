@@ -76,6 +76,10 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
                                                 gateway.same_title(change.title, f"{found[0].title}/Preload")):
         return False
     shared, config = found
+    moved = served.shared_page_move()
+    if moved is not None:  # fail closed: a report under a redirect is nobody's to answer
+        log.warning("%s: shared report page edit r%s left alone: %s", served.name, change.rev_id, moved.reason())
+        return True
     try:  # at every pass, and at every edit of the preload: as a trusted hand last set it
         ensure_shared_preload(gateway, shared.title, config)
     except StoreError:
@@ -162,8 +166,8 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
     if served.central.central.wiki != served.name or gateway is None:
         return
     found = shared_page_of(served)
-    if found is None:
-        return
+    if found is None or served.shared_page_move() is not None:
+        return  # (moved: the page is out of the bot's reach until the central page is saved again)
     shared, config = found
     _chore(served, shared.title, "preload", lambda: ensure_shared_preload(gateway, shared.title, config))
     _chore(served, shared.title, "start pass", lambda: start_pass(gateway, store, hub, shared, config=config,
