@@ -21,6 +21,7 @@ from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki import (
     ReinstateRequest,
     SharedPage,
+    answer_waiting_shared,
     ensure_shared_preload,
     governed_wikis,
     post_lost_outcomes,
@@ -45,6 +46,10 @@ LabelHook = Callable[[Store, str, int, str], None]
 _DONE: set[tuple[int, str, str]] = set()  # (id of the central ServedWiki, shared page, chore) done this run
 _RETRY_AT: dict[tuple[int, str, str], float] = {}  # ... and when a failed try may be repeated
 RETRY_SECONDS = 60.0
+#: How often the reports waiting for the shared page's flood limits are looked at (a store read;
+#: the wiki only when some wait and the limits allow a line).
+WAITING_REPORTS_INTERVAL = 5.0
+_WAITING_AT: dict[tuple[int, str], float] = {}
 _LOCK = threading.Lock()
 
 
@@ -174,6 +179,11 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
                                                                   on_label=on_label))
     _chore(served, shared.title, "waiting lines", lambda: (post_lost_outcomes(gateway, store, shared),
                                                            write_implicit_reports(gateway, store, shared)), once=False)
+    key = (id(served), shared.title)
+    if time.monotonic() >= _WAITING_AT.get(key, float("-inf")):  # a store read: not at every pass
+        _WAITING_AT[key] = time.monotonic() + WAITING_REPORTS_INTERVAL
+        _chore(served, shared.title, "waiting reports", lambda: answer_waiting_shared(
+            gateway, store, hub, shared, config=config, on_label=on_label), once=False)
 
 
 def _chore(served: ServedWiki, title: str, what: str, action: Callable[[], object], *, once: bool = True) -> None:

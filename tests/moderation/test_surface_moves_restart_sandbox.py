@@ -124,7 +124,8 @@ def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, t
             assert f"automod — revision {bad} " not in text_of(central_admin, shared)
             assert top_revision(admin2, pages[0])["revid"] == revert
 
-            assert bot.log.read_text().count(f"was moved to {mine} by {info.patroller.name}; every wiki using it") == 1, "one log line"
+            said = f"was moved to {mine} by {info.patroller.name}; every wiki using it"
+            assert bot.log.read_text().count(said) == 1, "one log line"
 
             # A restart keeps the wikis using it off.
             bot.stop()
