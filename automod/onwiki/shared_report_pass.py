@@ -110,17 +110,18 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
             cut = True
             break
         try:
-            added += _answer(gateway, store, shared, budget, item, waiting)
+            added += _answer(gateway, store, shared, budget, item, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the shared report %r: %s", wiki, item.section.key, exc)
     if flood and not cut:
+        alone: list[_Pending] = []
         try:
             if added >= LINES_PER_PASS:
                 cut = True
-            elif len(flood) == 1:
-                added += _answer(gateway, store, shared, budget, flood[0], waiting)
-            else:
+            elif len(flood) == 1 and _answer(gateway, store, shared, budget, flood[0], alone, waiting):
+                added += 1  # one report is no flood: its own line, as any other
+            elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
                 added += _answer_flood(gateway, shared, budget, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
@@ -201,12 +202,13 @@ def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageH
 
 
 def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: LineBudget, item: _Pending,
-            waiting: set[str]) -> int:
+            flood: list[_Pending], waiting: set[str]) -> int:
     """One line under a new report (marked, quoting a diff, or free-form as on a local page,
     :mod:`.shared_report_target`): the bot's line naming the wiki; a question when the page
     it names was reverted on several wikis; else the no-match line (also for a revert not
     made under the central page). Questions and no-match lines count as no-match lines.
-    Past the flood limits it waits (in the store) until they allow a line: never dropped."""
+    Past the flood limits it waits (in the store) until they allow a line, never dropped; a
+    reporter's second no-match goes to the flood's line."""
     section, reporter, target = item.section, item.reporter, item.target
     wiki, rev_id = target.wiki, target.rev_id
     decision = store.decision(wiki, rev_id) if item.ours and rev_id is not None else None
@@ -214,6 +216,9 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: Line
     ours = decision is not None and revert is not None
     kind = "report-answer" if ours else "report-no-match"
     why = budget.refusal(reporter, kind)
+    if why == "no-match-limit":  # a reporter's second "no match": answered with the flood's line
+        flood.append(item)
+        return 0
     if why:
         budget.wait(0, reporter, section.key, why, waiting)
         return 0
