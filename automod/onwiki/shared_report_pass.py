@@ -27,6 +27,7 @@ from automod.onwiki.report_trust import (
     FLOOD_LINE_KIND,
     LineBudget,
     PageHistory,
+    ReportPlan,
     answered_sections,
     mark_unfinished,
     passed,
@@ -170,10 +171,7 @@ def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageH
             reverted[user] = any(store.reverted_revisions_of(w, user, since) for w in shared.index_urls)
         return reverted[user]
 
-    individual: list[_Pending] = []
-    flood: list[_Pending] = []
-    targets: set[tuple[str, int]] = set()
-    reporters: set[str] = set()
+    plan: ReportPlan[_Pending] = ReportPlan(one_per_reporter=False)  # each revert's report: its status line
     for section in pending:
         author = history.heading_author(section.key)
         reporter = author.user if author else None
@@ -185,20 +183,10 @@ def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageH
         ours = decision is not None and decision.config_page == shared.central_label \
             and store.rollback_of(target.wiki, target.rev_id or 0) is not None
         own = ours and decision is not None and reporter is not None and same_user(decision.user, reporter)
-        item = _Pending(section, reporter, target, ours, own)
-        key = (target.wiki, target.rev_id or 0)
-        if ours and key not in targets:  # each revert's report gets the status line reviewers confirm
-            individual.append(item)
-            targets.add(key)
-        elif not ours and reporter and reporter not in reporters and (target.candidates or was_reverted(reporter)):
-            individual.append(item)
-        else:
-            flood.append(item)
-            continue
-        if reporter and not own:
-            reporters.add(reporter)
-    individual.sort(key=lambda p: not p.own)  # stable: page order within each group
-    return individual, flood
+        asks = bool(target.candidates)  # the bot asks which wiki: a line of its own
+        plan.add(_Pending(section, reporter, target, ours, own), reporter, (target.wiki, target.rev_id or 0),
+                 answerable=ours, own=own, was_reverted=lambda user: asks or was_reverted(user))
+    return plan.split(lambda p: p.own)
 
 
 def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: LineBudget, item: _Pending,

@@ -10,9 +10,8 @@ import pytest
 
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import REVERTING, launch_bot, set_config, top_revision
-from support.multiwiki import client_for, scorers_for, shared_setup, text_of
+from support.multiwiki import anon, client_for, scorers_for, shared_setup, text_of
 from support.relay_helpers import wait_for
-from support.wiki import WikiClient
 
 pytestmark = pytest.mark.sandbox
 
@@ -77,12 +76,6 @@ def test_a_moved_report_page_keeps_the_wiki_off_across_a_restart(sandbox, wiki, 
         assert top_revision(admin, unique_title)["revid"] not in (revert, fourth)
     finally:
         set_config(admin, REVERTING)
-
-
-def anon(info, wiki, ip: str) -> WikiClient:
-    client = WikiClient(info, ip=ip)
-    client.api_url = wiki.api_url
-    return client
 
 
 def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, tmp_path):

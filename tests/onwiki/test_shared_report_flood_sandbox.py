@@ -12,10 +12,9 @@ import pytest
 from automod.store import Store
 from support.liftwing_standin import running_standin
 from support.moderation_helpers import launch_bot, set_config, top_revision
-from support.multiwiki import BASE, client_for, scorers_for, shared_setup, text_of
+from support.multiwiki import BASE, anon, client_for, scorers_for, shared_setup, text_of
 from support.relay_helpers import wait_for
 from support.store_evidence import sqlite_of
-from support.wiki import WikiClient
 
 pytestmark = pytest.mark.sandbox
 
@@ -23,12 +22,6 @@ FLOOD = 40
 BLOCK = {"enabled": True, "threshold": 0.9, "max_reverts_per_user_per_page": 0,
          "talk_notice": {"enabled": True, "registered_only": False}}
 LINE_KINDS = ("report-answer", "report-no-match", "report-flood-answer")
-
-
-def anon(info, wiki, ip: str) -> WikiClient:
-    client = WikiClient(info, ip=ip)
-    client.api_url = wiki.api_url
-    return client
 
 
 def actions(path, page: str, kinds: tuple[str, ...]) -> list[dict]:
