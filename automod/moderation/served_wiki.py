@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ from automod.scoring import (
     Timeouts,
 )
 from automod.settings import Settings, WikiSettings
-from automod.store import Store
+from automod.store import Store, SurfaceMove
 
 __all__ = ["AvailableModels", "ServedWiki", "SurfaceMove"]
 
@@ -97,23 +96,9 @@ class AvailableModels(Collection[str]):
         return len(self._always) + len(self._found)
 
 
-@dataclass(frozen=True)
-class SurfaceMove:
-    """A page the bot steers by (config page, central page, report page or its preload) moved
-    away or overwritten by a move, as the move log told it: the wiki is off until set right."""
-
-    page: str  # which of the bot's pages: its configured title
-    source: str  # the move's source title
-    target: str  # the move's target title
-    user: str  # who moved it
-    rc_id: int | None
-
-    def reason(self) -> str:
-        return f"surface-moved: {self.source} was moved to {self.target} by {self.user}"
-
-
-#: Moves of a central config page, by (central wiki, page): every wiki it governs is off until
-#: the central page is edited at its title again (seen by the central wiki's worker).
+#: Moves of a central config page or of the shared report page it names, by (central wiki, page):
+#: every wiki it governs (that uses it) is off until the central page is edited at its title again
+#: (seen by the central wiki's worker). Kept in the store too: a restart loads them again.
 _CENTRAL_MOVES: dict[tuple[str, str], SurfaceMove] = {}
 _CENTRAL_MOVES_LOCK = threading.Lock()
 
@@ -139,8 +124,13 @@ class ServedWiki:
         self._central_last: CentralPage | None = None  # ... and the page it was about
         #: Called with (previous, new AppliedConfig, ConfigPage) when a new revision is applied.
         self.on_config_change: Callable[[AppliedConfig, AppliedConfig, ConfigPage], None] | None = None
-        #: A move of one of the bot's own pages on this wiki: off until set right (``notice_move``).
-        self.moved: SurfaceMove | None = None
+        #: A move of one of the bot's own pages on this wiki: off until set right (``notice_move``);
+        #: the store keeps it, so a restart does not forget it.
+        self._moves: list[SurfaceMove] = store.open_surface_moves(wiki.name)
+        if self.central is not None:
+            with _CENTRAL_MOVES_LOCK:
+                for move in store.open_surface_moves(self.central.central.wiki):
+                    _CENTRAL_MOVES.setdefault((move.wiki, move.page), move)
 
     @property
     def name(self) -> str:
@@ -195,58 +185,110 @@ class ServedWiki:
     def _same(self, title: str, other: str) -> bool:
         return self.gateway.same_title(title, other) if self.gateway is not None else same_title(title, other)
 
+    def _shared_page(self) -> str | None:
+        """The shared report page the honoured central revision names (None: none)."""
+        if self.central is None:
+            return None
+        page, _ = self.central.latest()
+        return page.shared_false_positive_page if page is not None and page.document is not None else None
+
+    def _central_surface(self, page: str) -> bool:
+        """Whether ``page`` (a configured title on this wiki) is the central page or the shared
+        report page (its preload included): a move of it turns off the wikis that use it."""
+        if self.central is None or self.central.central.wiki != self.name:
+            return False
+        shared = self._shared_page()
+        return page == self.central.central.page or (shared is not None and page in (shared, f"{shared}/Preload"))
+
     def surface_of(self, title: str) -> str | None:
         """Which of the bot's pages ``title`` is (its configured title), or None: the config page,
-        the central page (on the central wiki), the report page and its preload."""
+        the central page and the shared report page with its preload (on the central wiki), the
+        report page and its preload."""
         if self.central is not None and self.central.is_central_page(self.name, title, self.gateway):
             return self.central.central.page
         pages = [self.wiki.config_page]
+        shared = self._shared_page() if self.central is not None and self.central.central.wiki == self.name else None
+        if shared is not None:
+            pages += [shared, f"{shared}/Preload"]
         config = self.applied.config
         if config is not None and config.false_positive_page:
             pages += [config.false_positive_page, f"{config.false_positive_page}/Preload"]
         return next((page for page in pages if self._same(title, page)), None)
 
     def notice_move(self, change: RecentChange) -> SurfaceMove | None:
-        """A move from or onto one of the bot's pages turns the wiki off (fail closed): the
-        move, when it is a new one (the caller says so once on the config talk page), else None.
-        A move onto the page counts too: a moved page brings no trust."""
+        """A move from or onto one of the bot's pages turns the wiki off (fail closed; the central
+        page or the shared report page: every wiki using it), stored so a restart keeps it off:
+        the move, when it is a new one (the caller says so once on the config talk page), else
+        None. A move onto the page counts too: a moved page brings no trust."""
         if not change.is_move or change.move_target is None:
             return None
         page = self.surface_of(change.title) or self.surface_of(change.move_target)
         if page is None:
             return None
-        move = SurfaceMove(page, change.title, change.move_target, change.user, change.rc_id)
-        if self.central is not None and self.central.central.wiki == self.name and page == self.central.central.page:
+        move = SurfaceMove(self.name, page, change.title, change.move_target, change.user, change.rc_id, time.time())
+        central = self._central_surface(page)
+        if central:  # the wikis using it are off (``_central_move``), this one only if it is one of them
             with _CENTRAL_MOVES_LOCK:
-                _CENTRAL_MOVES.setdefault((self.name, self.central.central.page), move)
-        first = self.moved is None
-        if first:
-            self.moved = move
-        log.error("%s: %s; the wiki is off until the config page is saved again at its title", self.name,
-                  move.reason())
+                first = _CENTRAL_MOVES.setdefault((self.name, page), move) is move
+        else:
+            first = self.moved is None
+        if not any(m.rc_id == move.rc_id and m.rc_id is not None for m in self._moves):
+            self._moves.append(move)
+        self.store.record_surface_move(move)
+        log.error("%s: %s; %s off until the config page is saved again at its title", self.name, move.reason(),
+                  "every wiki using it is" if central else "the wiki is")
         return move if first else None
+
+    @property
+    def moved(self) -> SurfaceMove | None:
+        """The first move of one of this wiki's own pages not set right yet (a move of the central
+        or shared page counts through ``_central_move``, for the wikis using it)."""
+        return next((m for m in self._moves if not self._central_surface(m.page)), None)
 
     def notice_config_saved(self, change: RecentChange) -> None:
         """An edit saved at the config page's (or the central page's) own title, by someone who may
         edit it, with a valid config: the bot's pages are set right again (the move is over)."""
         if change.type not in ("edit", "new") or self.applied.config is None:
             return
+        central_saved = None
         if self.central is not None and self.central.is_central_page(self.name, change.title, self.gateway):
             with _CENTRAL_MOVES_LOCK:
-                _CENTRAL_MOVES.pop((self.name, self.central.central.page), None)
+                central_saved = [key for key in _CENTRAL_MOVES if key[0] == self.name]
+                for key in central_saved:
+                    del _CENTRAL_MOVES[key]
+            self.store.clear_surface_moves(self.name, change.user)
         elif not self._same(change.title, self.wiki.config_page):
             return
-        if self.moved is not None:
+        else:
+            with _CENTRAL_MOVES_LOCK:
+                central = tuple(page for wiki, page in _CENTRAL_MOVES if wiki == self.name)
+            self.store.clear_surface_moves(self.name, change.user, keep=central)
+        moved = self.moved
+        self._moves = [m for m in self._moves if self._central_surface(m.page)] if central_saved is None else []
+        if moved is not None:
             log.info("%s: %s saved again by %s (r%s): the move of %s is over", self.name, change.title,
-                     change.user, change.rev_id, self.moved.source)
-            self.moved = None
+                     change.user, change.rev_id, moved.source)
+
+    def shared_page_move(self) -> SurfaceMove | None:
+        """A move of the shared report page (or its preload) not set right yet, if any."""
+        shared = self._shared_page()
+        if self.central is None or shared is None:
+            return None
+        with _CENTRAL_MOVES_LOCK:
+            return next((_CENTRAL_MOVES[(self.central.central.wiki, page)] for page in (shared, f"{shared}/Preload")
+                         if (self.central.central.wiki, page) in _CENTRAL_MOVES), None)
 
     def _central_move(self) -> SurfaceMove | None:
-        """The move of the central page that governs this wiki now, if any."""
+        """The move of the central page that governs this wiki now, or of the shared report page
+        it uses (no report page of its own), if any."""
         if self.central is None or self.applied.page is None or self.applied.page == self.wiki.config_page:
             return None
         with _CENTRAL_MOVES_LOCK:
-            return _CENTRAL_MOVES.get((self.central.central.wiki, self.central.central.page))
+            moved = _CENTRAL_MOVES.get((self.central.central.wiki, self.central.central.page))
+        config = self.applied.config
+        if moved is None and (config is None or not config.false_positive_page):
+            moved = self.shared_page_move()
+        return moved
 
     # -- connection ------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from automod.moderation.served_wiki import ServedWiki
 from automod.onwiki import (
     ReinstateRequest,
     SharedPage,
+    answer_waiting_shared,
     ensure_shared_preload,
     governed_wikis,
     post_lost_outcomes,
@@ -45,6 +46,10 @@ LabelHook = Callable[[Store, str, int, str], None]
 _DONE: set[tuple[int, str, str]] = set()  # (id of the central ServedWiki, shared page, chore) done this run
 _RETRY_AT: dict[tuple[int, str, str], float] = {}  # ... and when a failed try may be repeated
 RETRY_SECONDS = 60.0
+#: How often the reports waiting for the shared page's flood limits are looked at (a store read;
+#: the wiki only when some wait and the limits allow a line).
+WAITING_REPORTS_INTERVAL = 5.0
+_WAITING_AT: dict[tuple[int, str], float] = {}
 _LOCK = threading.Lock()
 
 
@@ -76,6 +81,10 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
                                                 gateway.same_title(change.title, f"{found[0].title}/Preload")):
         return False
     shared, config = found
+    moved = served.shared_page_move()
+    if moved is not None:  # fail closed: a report under a redirect is nobody's to answer
+        log.warning("%s: shared report page edit r%s left alone: %s", served.name, change.rev_id, moved.reason())
+        return True
     try:  # at every pass, and at every edit of the preload: as a trusted hand last set it
         ensure_shared_preload(gateway, shared.title, config)
     except StoreError:
@@ -162,14 +171,19 @@ def run_shared_tasks(served: ServedWiki, store: Store, on_label: LabelHook | Non
     if served.central.central.wiki != served.name or gateway is None:
         return
     found = shared_page_of(served)
-    if found is None:
-        return
+    if found is None or served.shared_page_move() is not None:
+        return  # (moved: the page is out of the bot's reach until the central page is saved again)
     shared, config = found
     _chore(served, shared.title, "preload", lambda: ensure_shared_preload(gateway, shared.title, config))
     _chore(served, shared.title, "start pass", lambda: start_pass(gateway, store, hub, shared, config=config,
                                                                   on_label=on_label))
     _chore(served, shared.title, "waiting lines", lambda: (post_lost_outcomes(gateway, store, shared),
                                                            write_implicit_reports(gateway, store, shared)), once=False)
+    key = (id(served), shared.title)
+    if time.monotonic() >= _WAITING_AT.get(key, float("-inf")):  # a store read: not at every pass
+        _WAITING_AT[key] = time.monotonic() + WAITING_REPORTS_INTERVAL
+        _chore(served, shared.title, "waiting reports", lambda: answer_waiting_shared(
+            gateway, store, hub, shared, config=config, on_label=on_label), once=False)
 
 
 def _chore(served: ServedWiki, title: str, what: str, action: Callable[[], object], *, once: bool = True) -> None:

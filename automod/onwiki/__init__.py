@@ -43,6 +43,7 @@ from automod.onwiki.reports import (
     waiting_report_steps,
 )
 from automod.onwiki.shared_report_pass import (
+    answer_waiting_shared,
     post_lost_outcomes,
     post_outcome,
     process_shared_page,
@@ -113,6 +114,7 @@ __all__ = [
     "reports_waiting",
     "summary",
     "unserved_wikis",
+    "answer_waiting_shared",
     "process_shared_page",
     "publish_day",
     "publish_summary",

@@ -13,8 +13,9 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip
@@ -23,7 +24,7 @@ from automod.onwiki.provenance import REVERT_TAGS, Author, authors_of
 from automod.onwiki.report_page import heading_texts
 from automod.store import Store
 
-__all__ = ["FLOOD_LINE_KIND", "HISTORY_DEPTH", "HISTORY_PERIOD", "HOUR", "LineBudget", "PageHistory",
+__all__ = ["FLOOD_LINE_KIND", "HISTORY_DEPTH", "HISTORY_PERIOD", "HOUR", "LineBudget", "PageHistory", "ReportPlan",
            "answered_sections", "mark_unfinished", "may_review", "passed", "record_pass", "same_user", "status_author",
            "unfinished", "waiting_sections"]
 
@@ -320,3 +321,42 @@ class LineBudget:
             if detail.get("page") == self.page:
                 found.append({**detail, "kind": action.kind})
         return found
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class ReportPlan(Generic[T]):
+    """The order in which a pass answers its new reports, the same on a local and the shared page:
+    one by one, reports about the reporter's own reverted edit first; together, with one line (the
+    flood), reports by editors the bot never reverted that match no revert, and repeats (a
+    revision already reported in this pass, a reporter's further reports)."""
+
+    #: A reporter's report about a further revert (not their own) joins the flood (a local page);
+    #: False: each revert's report gets its own line (the shared page: its status line).
+    one_per_reporter: bool = True
+    individual: list[T] = field(default_factory=list)
+    flood: list[T] = field(default_factory=list)
+    _targets: set[Hashable] = field(default_factory=set)
+    _reporters: set[str] = field(default_factory=set)
+
+    def add(self, item: T, reporter: str | None, target: Hashable, *, answerable: bool, own: bool,
+            was_reverted: Callable[[str], bool]) -> None:
+        """Place ``item``: about ``target`` (a revision the bot reverted, if ``answerable``; the
+        reporter's own edit, if ``own``), filed by ``reporter`` (None: unknown)."""
+        if answerable and target not in self._targets and \
+                (own or reporter is None or not self.one_per_reporter or reporter not in self._reporters):
+            self.individual.append(item)
+            self._targets.add(target)
+        elif not answerable and reporter and reporter not in self._reporters and was_reverted(reporter):
+            self.individual.append(item)
+        else:
+            self.flood.append(item)
+            return
+        if reporter and not own:
+            self._reporters.add(reporter)
+
+    def split(self, own: Callable[[T], bool]) -> tuple[list[T], list[T]]:
+        """(those answered one by one, the reporter's own first, else in page order; the flood)."""
+        return sorted(self.individual, key=lambda item: not own(item)), self.flood

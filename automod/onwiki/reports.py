@@ -54,6 +54,7 @@ from automod.onwiki.report_trust import (
     HOUR,
     LineBudget,
     PageHistory,
+    ReportPlan,
     answered_sections,
     mark_unfinished,
     may_review,
@@ -338,10 +339,7 @@ def _plan(run: _Pass, pending: list[PageSection]) -> Generator[None, None, tuple
             reverted[user] = bool(run.store.reverted_revisions_of(run.wiki, user, since))
         return reverted[user]
 
-    individual: list[_Pending] = []
-    flood: list[_Pending] = []
-    revs: set[int] = set()
-    reporters: set[str] = set()
+    plan: ReportPlan[_Pending] = ReportPlan()
     for section in pending:
         yield
         author = run.history.heading_author(section.key)
@@ -352,19 +350,9 @@ def _plan(run: _Pass, pending: list[PageSection]) -> Generator[None, None, tuple
         decision = run.store.decision(run.wiki, rev_id) if rev_id else None
         answerable = decision is not None and run.store.rollback_of(run.wiki, rev_id or 0) is not None
         own = answerable and decision is not None and reporter is not None and same_user(decision.user, reporter)
-        item = _Pending(section, reporter, rev_id, answerable, own)
-        if answerable and rev_id not in revs and (own or reporter is None or reporter not in reporters):
-            individual.append(item)
-            revs.add(rev_id or 0)
-        elif not answerable and reporter and was_reverted(reporter) and reporter not in reporters:
-            individual.append(item)
-        else:
-            flood.append(item)
-            continue
-        if reporter and not own:
-            reporters.add(reporter)
-    individual.sort(key=lambda p: not p.own)  # stable: page order within each group
-    return individual, flood
+        plan.add(_Pending(section, reporter, rev_id, answerable, own), reporter, rev_id or 0, answerable=answerable,
+                 own=own, was_reverted=was_reverted)
+    return plan.split(lambda p: p.own)
 
 
 def _report_rev(run: _Pass, section: PageSection, reporter: str | None) -> int | None:

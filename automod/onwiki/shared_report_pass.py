@@ -13,8 +13,9 @@ an outcome line not yet written; implicit reports wait in the store until they a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from automod.config import CommunityConfig
 from automod.errors import WikiError, WikiUnavailable
@@ -23,8 +24,10 @@ from automod.onwiki.messages import messages_for
 from automod.onwiki.page_reads import section_spans
 from automod.onwiki.report_page import STATUSES, PageSection, heading_count, page_sections
 from automod.onwiki.report_trust import (
+    FLOOD_LINE_KIND,
     LineBudget,
     PageHistory,
+    ReportPlan,
     answered_sections,
     mark_unfinished,
     passed,
@@ -32,8 +35,10 @@ from automod.onwiki.report_trust import (
     same_user,
     status_author,
     unfinished,
+    waiting_sections,
 )
-from automod.onwiki.shared_report_target import report_target
+from automod.onwiki.reports import REPORT_PERIOD, reports_waiting
+from automod.onwiki.shared_report_target import ReportTarget, report_target
 from automod.onwiki.shared_reports import (
     ReinstateOutcome,
     ReinstateRequest,
@@ -51,8 +56,8 @@ from automod.onwiki.wikitext import plain
 from automod.records import ReportStatus
 from automod.store import Store
 
-__all__ = ["OUTCOME_KIND", "lost_outcomes", "post_lost_outcomes", "post_outcome", "process_shared_page",
-           "reinstate_shared", "start_pass", "write_implicit_reports"]
+__all__ = ["OUTCOME_KIND", "answer_waiting_shared", "lost_outcomes", "post_lost_outcomes", "post_outcome",
+           "process_shared_page", "reinstate_shared", "start_pass", "write_implicit_reports"]
 
 log = logging.getLogger("automod.onwiki.shared_report_pass")
 
@@ -89,18 +94,39 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
     answered = answered_sections(store, wiki, page)
+    pending = [s for s in sections if s.key not in answered]
+    waiting = waiting_sections(store, wiki, page)
     retry = cut = False
-    for section in sections:
-        if section.key in answered:
-            continue
+    if pending and budget.refusal(None, "wiki"):
+        for section in pending:  # nothing is read about them now: the central wiki's budget is spent
+            budget.wait(0, None, section.key, "wiki-limit", waiting)
+        pending = []
+    try:
+        individual, flood = _plan(gateway, store, shared, history, pending)
+    except WikiError as exc:  # the history could not be read: the next pass tries again
+        log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
+        individual, flood, retry = [], [], True
+    for item in individual:
         if added >= LINES_PER_PASS:
             cut = True
             break
         try:
-            added += _answer(gateway, store, shared, history, budget, section)
+            added += _answer(gateway, store, shared, budget, item, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
-            log.error("%s: cannot answer the shared report %r: %s", wiki, section.key, exc)
+            log.error("%s: cannot answer the shared report %r: %s", wiki, item.section.key, exc)
+    if flood and not cut:
+        alone: list[_Pending] = []
+        try:
+            if added >= LINES_PER_PASS:
+                cut = True
+            elif len(flood) == 1 and _answer(gateway, store, shared, budget, flood[0], alone, waiting):
+                added += 1  # one report is no flood: its own line, as any other
+            elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
+                added += _answer_flood(gateway, shared, budget, flood, waiting)
+        except WikiError as exc:
+            retry = retry or isinstance(exc, WikiUnavailable)
+            log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
     if cut:
         mark_unfinished(store, wiki, page, found[0])
     elif not retry:
@@ -108,28 +134,81 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     return added
 
 
-def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageHistory, budget: LineBudget,
-            section: PageSection) -> int:
+def answer_waiting_shared(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *,
+                          config: CommunityConfig, on_label: LabelHook | None) -> int:
+    """A pass for the shared page's reports that waited for the flood limits, once they allow a
+    line again (also after a restart: the waiting reports are in the store; no API call while
+    nothing waits or the limits still refuse); how many lines were added."""
+    if not reports_waiting(store, shared.central_wiki, shared.title, config):
+        return 0
+    return process_shared_page(gateway, store, hub, shared, editor="(waiting reports)", config=config,
+                               on_label=on_label, rev_id=None)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A report on the shared page not answered yet, with what the pass found about it."""
+
+    section: PageSection
+    reporter: str | None  # who saved the revision that added it (None: unknown)
+    target: ReportTarget  # the wiki and revision it is about
+    ours: bool  # the bot reverted that revision under the central page
+    own: bool  # ... and it was the reporter's own edit: such reports go first
+
+
+def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageHistory,
+          pending: list[PageSection]) -> tuple[list[_Pending], list[_Pending]]:
+    """As on a local page (:func:`automod.onwiki.reports.process_report_page`): reports about the
+    reporter's own reverted edit first, then the others answered one by one (each revert's
+    report gets its status line, which reviewers confirm); reports by editors the bot never
+    reverted on any wiki of the shared page that match no revert, a reporter's further ones,
+    and repeats of a revision make the flood answered together."""
+    since = time.time() - REPORT_PERIOD
+    reverted: dict[str, bool] = {}
+
+    def was_reverted(user: str) -> bool:
+        if user not in reverted:
+            reverted[user] = any(store.reverted_revisions_of(w, user, since) for w in shared.index_urls)
+        return reverted[user]
+
+    plan: ReportPlan[_Pending] = ReportPlan(one_per_reporter=False)  # each revert's report: its status line
+    for section in pending:
+        author = history.heading_author(section.key)
+        reporter = author.user if author else None
+        if reporter and same_user(reporter, gateway.bot_user):
+            continue  # the bot's own section (an implicit report): answered when it was written
+        target = report_target(store, shared, section.body, reporter)
+        decision = store.decision(target.wiki, target.rev_id) \
+            if target.rev_id is not None and target.wiki in shared.index_urls else None
+        ours = decision is not None and decision.config_page == shared.central_label \
+            and store.rollback_of(target.wiki, target.rev_id or 0) is not None
+        own = ours and decision is not None and reporter is not None and same_user(decision.user, reporter)
+        asks = bool(target.candidates)  # the bot asks which wiki: a line of its own
+        plan.add(_Pending(section, reporter, target, ours, own), reporter, (target.wiki, target.rev_id or 0),
+                 answerable=ours, own=own, was_reverted=lambda user: asks or was_reverted(user))
+    return plan.split(lambda p: p.own)
+
+
+def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: LineBudget, item: _Pending,
+            flood: list[_Pending], waiting: set[str]) -> int:
     """One line under a new report (marked, quoting a diff, or free-form as on a local page,
     :mod:`.shared_report_target`): the bot's line naming the wiki; a question when the page
     it names was reverted on several wikis; else the no-match line (also for a revert not
-    made under the central page). Questions and no-match lines count as no-match lines."""
-    if budget.refusal(None, "report-answer") == "wiki-limit":
-        budget.drop(0, None, section.key, "wiki-limit")
-        return 0
-    author = history.heading_author(section.key)
-    reporter = author.user if author else None
-    if reporter and same_user(reporter, gateway.bot_user):
-        return 0
-    target = report_target(store, shared, section.body, reporter)
+    made under the central page). Questions and no-match lines count as no-match lines.
+    Past the flood limits it waits (in the store) until they allow a line, never dropped; a
+    reporter's second no-match goes to the flood's line."""
+    section, reporter, target = item.section, item.reporter, item.target
     wiki, rev_id = target.wiki, target.rev_id
-    decision = store.decision(wiki, rev_id) if rev_id is not None and wiki in shared.index_urls else None
-    revert = store.rollback_of(wiki, rev_id) if decision is not None and rev_id is not None else None
-    ours = decision is not None and revert is not None and decision.config_page == shared.central_label
+    decision = store.decision(wiki, rev_id) if item.ours and rev_id is not None else None
+    revert = store.rollback_of(wiki, rev_id) if item.ours and rev_id is not None else None
+    ours = decision is not None and revert is not None
     kind = "report-answer" if ours else "report-no-match"
     why = budget.refusal(reporter, kind)
+    if why == "no-match-limit":  # a reporter's second "no match": answered with the flood's line
+        flood.append(item)
+        return 0
     if why:
-        budget.drop(0, reporter, section.key, why)
+        budget.wait(0, reporter, section.key, why, waiting)
         return 0
     messages = messages_for(gateway)
     if target.candidates:
@@ -151,6 +230,25 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, history: Pag
         store.set_report(wiki, rev_id, "explicit", logged=True)
     log.info("%s: answered the shared report %r (%s r%s) by %s", shared.central_wiki, section.key, wiki or "?",
              rev_id, reporter)
+    return 1
+
+
+def _answer_flood(gateway: WikiGateway, shared: SharedPage, budget: LineBudget, flood: list[_Pending],
+                  waiting: set[str]) -> int:
+    """One line, under the first of them, for every flood report of this pass (past the central
+    wiki's limit they all wait); the others are recorded as answered by it."""
+    first = flood[0]
+    if budget.refusal(None, "wiki"):
+        for item in flood:
+            budget.wait(0, item.reporter, item.section.key, "wiki-limit", waiting)
+        return 0
+    line = f": {messages_for(gateway).format('automod-report-flood', len(flood))} ~~~~"
+    bot_rev = append_line(gateway, shared.title, first.section.key, line)
+    budget.spend(0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev)
+    for item in flood[1:]:
+        budget.collapsed(0, item.reporter, item.section.key, first.section.key)
+    log.info("%s: answered %d flood reports together under %r on %s", shared.central_wiki, len(flood),
+             first.section.key, shared.title)
     return 1
 
 

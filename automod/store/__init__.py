@@ -4,8 +4,8 @@ The store owns SQL: every query is a named :class:`Store` method returning recor
 dataclasses) or plain values, and the connection never leaves the package. The queries are
 split by concern — the core (connection, transactions, migrations, stream position) in
 ``_connection``, then ``decisions``, ``actions``, ``reports``, ``labels``, ``stats``,
-``exports`` and ``seeding`` — and one :class:`Store` object answers them all. This module is the store's face:
-other packages import only from ``automod.store``.
+``exports``, ``seeding`` and ``moves`` — and one :class:`Store` object answers them all. This module
+is the store's face: other packages import only from ``automod.store``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from automod.store.exports import ExportQueries, ScoredEdit
 from automod.store.labels import Label, LabelCandidate, LabelQueries
 from automod.store.lock import InstanceLock
 from automod.store.migrations import LABELS_MIGRATION, MIGRATIONS, Migration
+from automod.store.moves import SurfaceMove, SurfaceMoveQueries
 from automod.store.reports import (
     CONFIRMED_REPORT_STATUSES,
     REPORT_STATUSES,
@@ -32,11 +33,12 @@ from automod.store.stats import StatsQueries, decision_rates
 __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES",
            "Action", "BreakerTrip", "DecidedEdit", "Decision", "InstanceLock", "Label", "LabelCandidate", "Migration",
            "Report",
-           "ReportState", "ReportStatus", "ScoredEdit", "Store", "StoreCore", "StreamPosition", "UnpostedOutcome",
-           "decision_rates"]
+           "ReportState", "ReportStatus", "ScoredEdit", "Store", "StoreCore", "StreamPosition", "SurfaceMove",
+           "UnpostedOutcome", "decision_rates"]
 
 
-class Store(DecisionQueries, ActionQueries, ReportQueries, LabelQueries, StatsQueries, ExportQueries, SeedQueries):
+class Store(DecisionQueries, ActionQueries, ReportQueries, LabelQueries, StatsQueries, ExportQueries, SeedQueries,
+            SurfaceMoveQueries):
     """The bot's SQLite file. Open one per process; not shared across threads."""
 
     def __enter__(self) -> Store:

@@ -213,6 +213,29 @@ def _m011_breaker_heals(db: sqlite3.Connection) -> None:
     )
 
 
+def _m012_surface_moves(db: sqlite3.Connection) -> None:
+    """Moves of the bot's own pages that turned a wiki off, until set right (``cleared_at``):
+    a restart keeps the wiki off."""
+    _statements(
+        db,
+        """
+        CREATE TABLE surface_moves (
+            id         INTEGER PRIMARY KEY,
+            wiki       TEXT NOT NULL,      -- where the move happened
+            page       TEXT NOT NULL,      -- the bot's page (its configured title)
+            source     TEXT NOT NULL,
+            target     TEXT NOT NULL,
+            user       TEXT NOT NULL,      -- who moved it
+            rc_id      INTEGER,            -- the move log's recentchange id
+            moved_at   REAL NOT NULL,
+            cleared_at REAL,               -- NULL while the wiki is off for it
+            cleared_by TEXT                -- who saved the config again
+        );
+        CREATE INDEX surface_moves_open ON surface_moves (wiki, cleared_at)
+        """,
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]
 
 #: Outcome labels (read by automod.evidence.labels); number 3 is the reports table.
@@ -228,4 +251,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "the config page governing each decision", _m006_config_page),
     (8, "revisions each revert took", _m008_reverted_revisions),
     (11, "circuit breakers that close by themselves", _m011_breaker_heals),
+    (12, "moves of the bot's own pages", _m012_surface_moves),
 )

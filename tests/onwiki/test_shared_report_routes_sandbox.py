@@ -73,15 +73,19 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
             asked = wait_for(lambda: answer(f"Revert of my edit {uid}", "more than one wiki"), timeout=30)
             assert f"({', '.join(sorted((first.name, second.name)))})" in asked and "status: no-match" in asked
 
-            # Flood-safe: one no-match line per reporter an hour; the next such report is left unanswered.
+            # Flood-safe: one no-match line per reporter an hour; the next such report is answered
+            # with the flood's line (never dropped, issue 26.2).
             report(f"Another one {uid}", "My edit on [[No such page here]] was fine. ~~~~")
 
-            def dropped() -> bool:
+            def flood_answered() -> bool:
                 with Store(tmp_path / "automod.sqlite") as store:
-                    return sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-dropped' AND result ="
-                                                    " 'no-match-limit' AND detail LIKE ?",
-                                                    (f"%Another one {uid}%",)).fetchone() is not None
-            wait_for(dropped, timeout=30)
+                    return sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-flood-answer' AND"
+                                                    " detail LIKE ?", (f"%Another one {uid}%",)).fetchone() is not None
+            wait_for(flood_answered, timeout=30)
+            wait_for(lambda: "I answer them together here" in (answer(f"Another one {uid}", "") or ""), timeout=30)
+            with Store(tmp_path / "automod.sqlite") as store:
+                assert sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-dropped' AND detail LIKE ?",
+                                                (f"%Another one {uid}%",)).fetchone() is None
             assert "automod —" not in (answer(f"Another one {uid}", "") or "")
         finally:
             bot.stop()

@@ -43,6 +43,13 @@ def central_settings(info: SandboxInfo, tmp_path: Path, liftwing_url: str, centr
 
 
 
+def anon(info: SandboxInfo, wiki: WikiInstance, ip: str) -> WikiClient:
+    """An anonymous client on ``wiki`` that the wiki sees as ``ip``."""
+    client = WikiClient(info, ip=ip)
+    client.api_url = wiki.api_url
+    return client
+
+
 def text_of(client: WikiClient, title: str) -> str:
     revs = client.revisions(title, limit=1)
     return revs[0]["slots"]["main"]["content"] if revs else ""
