@@ -17,14 +17,13 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from automod.sandbox import down, up  # noqa: E402
+from _harness import bench_dirs, clients, start_sandbox, stop_sandbox  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -32,7 +31,7 @@ from support.moderation_helpers import (  # noqa: E402
     launch_bot,
     set_config,
 )
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from support.wiki import WikiClient  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -46,13 +45,10 @@ def main() -> None:
     parser.add_argument("--bare", type=int, default=60, help="bare action=rollback calls timed for the ratio")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
-    work = root / "run"
-    work.mkdir(parents=True, exist_ok=True)
-    sandbox = up(root / "sandbox")
+    root, work = bench_dirs(args.dir, "automod-bench-")
+    sandbox = start_sandbox(root)
     try:
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS)
-        admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
+        admin, vandals = clients(sandbox)
         set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "max_reverts_per_hour": 500})
         pages = [f"Benchmark page {time.time_ns()} {i}" for i in range(args.edits)]
         for page in pages:
@@ -96,7 +92,7 @@ def main() -> None:
               f"{'OK' if ratio <= 1.3 else 'MISSED'}")
         (work / "latencies.json").write_text(json.dumps({"decisions": latencies, "bare_rollback": bare}))
     finally:
-        down(root / "sandbox")
+        stop_sandbox(root)
 
 
 if __name__ == "__main__":
