@@ -58,6 +58,7 @@ def drain(sandbox, work: Path, liftwing_url: str, revs: list[int]) -> float:
 
 def kill_nine(sandbox, work: Path, liftwing_url: str) -> None:
     """Start a bot (seeing nothing new) and SIGKILL it once it follows the stream."""
+    work.mkdir(parents=True, exist_ok=True)
     bot = launch_bot(sandbox, work, bot_settings(sandbox, work, liftwing_url))
     time.sleep(1.0)  # connected, logged in, throttle.ctrl written
     bot.proc.send_signal(signal.SIGKILL)
