@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -38,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from automod.sandbox import down, up  # noqa: E402
+from _harness import bench_dirs, clients, start_sandbox, stop_sandbox  # noqa: E402
 from support.api_log import ApiLog, ApiRequest, api_log_php  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
@@ -49,7 +48,7 @@ from support.moderation_helpers import (  # noqa: E402
     score_from_wiki,
     set_config,
 )
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from support.wiki import GENEROUS_LIMITS  # noqa: E402
 
 ARTICLE = HERE.parent / "tests/data/fixtures/edits/cluebot/reviewer_edit_394517773.xml"
 
@@ -87,15 +86,11 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=5, help="edits per kind of decision")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-api-"))
-    work = root / "run"
-    work.mkdir(parents=True, exist_ok=True)
-    sandbox = up(root / "sandbox")
+    root, work = bench_dirs(args.dir, "automod-bench-api-")
     log = ApiLog(root / "api.log")
+    sandbox = start_sandbox(root, GENEROUS_LIMITS + api_log_php(log.path))
     try:
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS + api_log_php(log.path))
-        admin = WikiClient(sandbox, sandbox.admin)
-        vandals = [WikiClient(sandbox, v) for v in sandbox.vandals]
+        admin, vandals = clients(sandbox)
         bot_user = sandbox.bot.name
         text = article_text()
         fp_page = f"User:{bot_user}/False positives"
@@ -161,7 +156,7 @@ def main() -> None:
                   ("no parse per candidate", parses == 0)]
         print("targets: " + "; ".join(f"{name} {'OK' if ok else 'MISSED'}" for name, ok in checks))
     finally:
-        down(root / "sandbox")
+        stop_sandbox(root)
 
 
 if __name__ == "__main__":

@@ -22,15 +22,14 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from _harness import bench_dirs, clients, start_sandbox, stop_sandbox  # noqa: E402
 from automod.moderation.laps import parse_laps, parse_start  # noqa: E402
-from automod.sandbox import down, up  # noqa: E402
 from support.api_log import ApiLog, ApiRequest, api_log_php  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
@@ -101,15 +100,11 @@ def main() -> None:
                         help="print each step's client-side time and the wiki-side time of the bot's requests")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
-    work = root / "run"
-    work.mkdir(parents=True, exist_ok=True)
-    sandbox = up(root / "sandbox")
+    root, work = bench_dirs(args.dir, "automod-bench-")
+    api_log = ApiLog(root / "api.log")
+    sandbox = start_sandbox(root, GENEROUS_LIMITS + (api_log_php(api_log.path) if args.breakdown else ""))
     try:
-        api_log = ApiLog(root / "api.log")
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS + (api_log_php(api_log.path) if args.breakdown
-                                                                       else ""))
-        admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
+        admin, vandals = clients(sandbox)
         set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "max_reverts_per_hour": 500})
         pages = [f"Benchmark page {time.time_ns()} {i}" for i in range(args.edits)]
         for page in pages:
@@ -172,7 +167,7 @@ def main() -> None:
                       f"work): p50 {p50:.1f} ms, {p50 / percentile(bare, 0.5):.2f}x the bare call")
         (work / "latencies.json").write_text(json.dumps({"decisions": latencies, "bare_rollback": bare}))
     finally:
-        down(root / "sandbox")
+        stop_sandbox(root)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,8 +34,8 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from _harness import bench_dirs, clients, start_sandbox, stop_sandbox  # noqa: E402
 from automod.config import CommunityConfig  # noqa: E402
-from automod.sandbox import down, up  # noqa: E402
 from automod.store import Store  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
@@ -147,13 +146,10 @@ def main() -> None:
     parser.add_argument("--vandal-edits", type=int, default=20)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
-    work = root / "run"
-    work.mkdir(parents=True, exist_ok=True)
-    sandbox = up(root / "sandbox")
+    root, work = bench_dirs(args.dir, "automod-bench-")
+    sandbox = start_sandbox(root, GENEROUS_LIMITS + PROXY)
     try:
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS + PROXY)
-        admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
+        admin, vandals = clients(sandbox)
         ips = []
         for ip in IPS[:args.reports]:
             client = WikiClient(sandbox)
@@ -253,7 +249,7 @@ def main() -> None:
               f"{seconds(control_seen)}")
         print(f"revert latency, same flood on a page the bot does not answer: {figures(control)}")
     finally:
-        down(root / "sandbox")
+        stop_sandbox(root)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from automod.sandbox import down, up  # noqa: E402
+from _harness import bench_dirs, clients, start_sandbox, stop_sandbox  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import (  # noqa: E402
     REVERTING,
@@ -36,7 +35,7 @@ from support.moderation_helpers import (  # noqa: E402
     set_config,
     start_at_stream_end,
 )
-from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
+from support.wiki import WikiClient  # noqa: E402
 
 
 def burst(vandals: list[WikiClient], pages: list[str], tag: str) -> list[int]:
@@ -59,6 +58,7 @@ def drain(sandbox, work: Path, liftwing_url: str, revs: list[int]) -> float:
 
 def kill_nine(sandbox, work: Path, liftwing_url: str) -> None:
     """Start a bot (seeing nothing new) and SIGKILL it once it follows the stream."""
+    work.mkdir(parents=True, exist_ok=True)
     bot = launch_bot(sandbox, work, bot_settings(sandbox, work, liftwing_url))
     time.sleep(1.0)  # connected, logged in, throttle.ctrl written
     bot.proc.send_signal(signal.SIGKILL)
@@ -70,11 +70,10 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=300)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
-    sandbox = up(root / "sandbox")
+    root, _ = bench_dirs(args.dir, "automod-bench-")
+    sandbox = start_sandbox(root)
     try:
-        (sandbox.dir / "conf/extra.php").write_text(GENEROUS_LIMITS)
-        admin, vandals = WikiClient(sandbox, sandbox.admin), [WikiClient(sandbox, v) for v in sandbox.vandals]
+        admin, vandals = clients(sandbox)
         set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "max_reverts_per_hour": 500,
                            "max_edit_age_minutes": 60})
         pages = [f"Restart benchmark {time.time_ns()} {i}" for i in range(args.edits)]
@@ -101,7 +100,7 @@ def main() -> None:
             print(f"{name:<18}{seconds:>9.1f}{args.edits / seconds:>9.1f}")
         print(f"ratio after kills / clean: {killed / clean:.2f} (target <= 1.2)")
     finally:
-        down(root / "sandbox")
+        stop_sandbox(root)
 
 
 if __name__ == "__main__":
