@@ -24,7 +24,7 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N]
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
@@ -53,6 +55,7 @@ from automod.store import Store  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import Bot, bot_settings, set_config, start_at_stream_end  # noqa: E402
 from support.relay_helpers import spawn, wait_for  # noqa: E402
+from support.settings_files import write_settings  # noqa: E402
 from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 MIB = 1024 * 1024
@@ -235,6 +238,10 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
     with running_standin(score_function=score) as liftwing:
         liftwing.requests = _Forget()  # the stand-in keeps no history in a soak
         settings = bot_settings(sandbox, work, liftwing.url)
+        if args.max_in_flight is not None:  # the prefetch pool's threads (each may get a glibc arena of its own)
+            data = yaml.safe_load(settings.read_text())
+            data.setdefault("scoring", {})["max_in_flight"] = args.max_in_flight
+            write_settings(settings, data)
         start_at_stream_end(sandbox, work)
         bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
@@ -383,6 +390,8 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
+    parser.add_argument("--max-in-flight", type=int, default=None,
+                        help="the bot's scoring.max_in_flight (default: the settings' default)")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
