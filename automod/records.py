@@ -164,6 +164,7 @@ class Outcome(str, Enum):
     ROLLBACK_EXPIRED = "rollback-expired"  # waited (rate limit, passing faults) until the edit was too old
     INTERRUPTED = "interrupted"          # the bot stopped between intent and rollback
     TARGET_MISMATCH = "target-mismatch"  # the event's page/user do not own the revision: not rolled back
+    REVERTED_WITH = "reverted-with"      # left alone, then taken by the rollback of the editor's later edit
 
     def __str__(self) -> str:
         return self.value
@@ -266,6 +267,8 @@ class Verdict:
     #: Every revision the revert took, oldest first: the scored one, and the same editor's
     #: earlier consecutive edits a rollback took with it. Empty when nothing was reverted.
     reverted_rev_ids: tuple[int, ...] = ()
+    #: For ``reverted-with``: the scored revision whose rollback took this one.
+    reverted_with: int | None = None
 
     def with_(self, **changes: Any) -> Verdict:
         """A copy with ``changes`` applied (field names are checked)."""
@@ -282,6 +285,8 @@ class Verdict:
             out["revert_rev_id"] = self.revert_rev_id
         if self.reverted_rev_ids:
             out["reverted_rev_ids"] = list(self.reverted_rev_ids)
+        if self.reverted_with:
+            out["reverted_with"] = self.reverted_with
         if self.latency_ms:
             out["latency_ms"] = self.latency_ms
         return out

@@ -13,7 +13,9 @@ against its decision count; the slope per 1,000 decisions after ``--warmup`` dec
 least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
 
 ``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
-SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation.
+SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation;
+and each glibc arena's size (``malloc_info``) at the end of warm-up and at the end, to tell which
+thread's heap grows (the main arena is the stream thread's).
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
 printed (slower: use it to find what grows, not for the slope).
@@ -24,12 +26,13 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -42,6 +45,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
@@ -53,6 +58,7 @@ from automod.store import Store  # noqa: E402
 from support.liftwing_standin import running_standin  # noqa: E402
 from support.moderation_helpers import Bot, bot_settings, set_config, start_at_stream_end  # noqa: E402
 from support.relay_helpers import spawn, wait_for  # noqa: E402
+from support.settings_files import write_settings  # noqa: E402
 from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 MIB = 1024 * 1024
@@ -98,12 +104,33 @@ libc.mallinfo2.restype = MallInfo2
 import _sqlite3
 sqlite = ctypes.CDLL(_sqlite3.__file__)
 sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+import re
+libc.open_memstream.restype = ctypes.c_void_p
+libc.open_memstream.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+libc.free.argtypes = [ctypes.c_void_p]
+def arenas():
+    # per glibc arena (malloc_info): bytes taken from the system less the free bins; the main arena
+    # first (the main thread: the stream), then the others newest first (the earliest thread's last)
+    buf, size = ctypes.c_void_p(), ctypes.c_size_t()
+    stream = libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    xml = ctypes.string_at(buf, size.value).decode()
+    libc.free(buf)
+    found = []
+    for heap in re.findall(r'<heap nr="[0-9]+">(.*?)</heap>', xml, re.S):
+        current = int(re.search(r'<system type="current" size="([0-9]+)"', heap).group(1))
+        free = sum(int(x) for x in re.findall(r'<total type="(?:fast|rest)" count="[0-9]+" size="([0-9]+)"', heap))
+        found.append(current - free)
+    return found
 def probe():
     while True:
         info = libc.mallinfo2()
         with open(out + ".tmp", "w") as f:
             json.dump({"in_use": info.uordblks + info.hblkhd, "free": info.fordblks,
-                       "sqlite": sqlite.sqlite3_memory_used(0)}, f)
+                       "sqlite": sqlite.sqlite3_memory_used(0), "arenas": arenas()}, f)
         os.replace(out + ".tmp", out)
         time.sleep(1)
 threading.Thread(target=probe, daemon=True).start()
@@ -235,6 +262,10 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
     with running_standin(score_function=score) as liftwing:
         liftwing.requests = _Forget()  # the stand-in keeps no history in a soak
         settings = bot_settings(sandbox, work, liftwing.url)
+        if args.max_in_flight is not None:  # the prefetch pool's threads (each may get a glibc arena of its own)
+            data = yaml.safe_load(settings.read_text())
+            data.setdefault("scoring", {})["max_in_flight"] = args.max_in_flight
+            write_settings(settings, data)
         start_at_stream_end(sandbox, work)
         bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
@@ -243,6 +274,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
         # decisions, RSS, HWM, anonymous, file-backed, C heap in use, C heap free, SQLite, seconds
         samples: list[tuple[float, ...]] = []
+        arenas: list[tuple[int, list[float]]] = []  # --probe: decisions, MiB per glibc arena
         started = time.monotonic()
         dumped = False
         writer.start()
@@ -256,6 +288,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                 if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
                     found = json.loads(bot.request.read_text())
                     native = (found["in_use"] / MIB, found["free"] / MIB, found["sqlite"] / MIB)
+                    arenas.append((done, [a / MIB for a in found.get("arenas", [])]))
                 samples.append((done, rss, hwm, anon, mapped, *native, time.monotonic() - started))
                 if args.tracemalloc and not dumped and done >= args.warmup:
                     bot.dump(work / "warm")
@@ -294,6 +327,11 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                 verdict = "within" if slope <= 0.5 else "OVER"
                 print(f"  {name} slope after warm-up: {slope:+.3f} MiB per 1,000 decisions (r² {r2:.2f}; "
                       f"{len(after)} samples; target <= 0.5: {verdict})")
+        warm = [[a[0], *reversed(a[1:])] for done, a in arenas if a and done >= args.warmup]  # 1: oldest thread's
+        if len(warm) >= 2:
+            print("  glibc arenas (malloc_info: taken less free bins, MiB; 1: the first thread's), warm-up -> end: "
+                  + ", ".join(f"{'main' if i == 0 else i} {a:.1f} -> {b:.1f}"
+                              for i, (a, b) in enumerate(itertools.zip_longest(warm[0], warm[-1], fillvalue=0.0))))
         if args.tracemalloc:
             growth(work / "warm", work / "end")
 
@@ -383,6 +421,8 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
+    parser.add_argument("--max-in-flight", type=int, default=None,
+                        help="the bot's scoring.max_in_flight (default: the settings' default)")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))

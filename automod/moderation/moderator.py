@@ -27,7 +27,7 @@ from automod.moderation.history_facts import with_history_facts
 from automod.moderation.laps import Laps
 from automod.moderation.page_facts import read_context
 from automod.moderation.prefetch import ConcurrentPrefetch
-from automod.moderation.restart import Restart
+from automod.moderation.restart import Restart, change_from_row
 from automod.moderation.retries import is_transient
 from automod.moderation.rollback import RollbackQueue, render_summary, rollback_summary
 from automod.moderation.served_wiki import ServedWiki
@@ -237,6 +237,7 @@ class Moderator:
                 if stream_url and event_id:
                     self.store.save_position(stream_url, event_id, change.meta.dt)
         self._emit(change, verdict)
+        self._settle_taken_with(change, verdict)
         return HandleResult.DECIDED
 
     def record_failure(self, change: RecentChange, exc: BaseException) -> None:
@@ -562,6 +563,7 @@ class Moderator:
                         self.aftermath.after_revert(self.wikis[change.wiki], change, verdict)
             self.store.update_decision(change.wiki, change.rev_id, verdict)
             self._emit(change, verdict)
+            self._settle_taken_with(change, verdict)
 
     def _lap(self, step: str) -> None:
         if self.laps is not None:
@@ -576,6 +578,16 @@ class Moderator:
             self.store.record_decision(DecidedEdit.of(change), verdict)
             if stream_url and event_id:
                 self.store.save_position(stream_url, event_id, change.meta.dt)
+
+    def _settle_taken_with(self, change: RecentChange, verdict: Verdict) -> None:
+        """The editor's earlier edits a rollback of ``change`` took with it had been left alone
+        (``below-threshold``…): their decisions become ``reverted-with`` and each gets a line."""
+        if verdict.outcome is not Outcome.REVERTED or len(verdict.reverted_rev_ids) < 2:
+            return
+        assert change.rev_id is not None
+        for row in self.store.mark_reverted_with(change.wiki, change.rev_id, verdict.reverted_rev_ids):
+            self._emit(change_from_row(row), row.verdict().with_(reverted_with=change.rev_id,
+                                                                 revert_rev_id=verdict.revert_rev_id))
 
     def _emit(self, change: RecentChange, verdict: Verdict) -> None:
         outcome = verdict.outcome.value

@@ -3,6 +3,7 @@ circuit-breaker trips."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -10,11 +11,15 @@ from dataclasses import dataclass
 from automod.records import Outcome, RecentChange, Verdict
 from automod.store._connection import StoreCore, build, marks
 
-__all__ = ["REVERT_OUTCOMES", "BreakerTrip", "DecidedEdit", "Decision", "DecisionQueries"]
+__all__ = ["LEFT_ALONE_OUTCOMES", "REVERT_OUTCOMES", "BreakerTrip", "DecidedEdit", "Decision", "DecisionQueries"]
 
 #: Outcomes that count as a revert for the per-user cap and the circuit breaker.
 #: "would-revert" counts too, so log-only mode shows what reverting mode would do.
 REVERT_OUTCOMES = ("reverted", "reverting", "would-revert")
+#: Outcomes that left the edit in place: when a later rollback takes it (MediaWiki's rollback
+#: reverts the editor's whole run of consecutive edits) it becomes "reverted-with".
+LEFT_ALONE_OUTCOMES = ("skip", "disabled", "error", "unscorable", "below-threshold", "would-revert", "beaten",
+                       "rollback-failed", "rollback-abandoned", "rollback-expired", "target-mismatch")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,29 @@ class DecisionQueries(StoreCore):
         """The decision's outcome and reason become ``verdict``'s (its evidence stays as recorded)."""
         self._write("UPDATE decisions SET outcome = ?, reason = ?, decided_at = ? WHERE wiki = ? AND rev_id = ?",
                     (verdict.outcome.value, verdict.reason, time.time(), wiki, rev_id))
+
+    def mark_reverted_with(self, wiki: str, rev_id: int, taken: tuple[int, ...]) -> list[Decision]:
+        """The decisions on the revisions in ``taken`` (but ``rev_id``) that had left their edit in
+        place (``LEFT_ALONE_OUTCOMES``) become ``reverted-with``: the revert of ``rev_id`` took them.
+        Their reason keeps what they were; their evidence and decision time stay. The rows as they
+        are now, oldest first."""
+        earlier = tuple(t for t in taken if t != rev_id)
+        if not earlier:
+            return []
+        marked: list[Decision] = []
+        with self.atomic():
+            rows = self._db.execute(
+                f"SELECT * FROM decisions WHERE wiki = ? AND rev_id IN ({marks(earlier)})"
+                f" AND outcome IN ({marks(LEFT_ALONE_OUTCOMES)}) ORDER BY rev_id",
+                (wiki, *earlier, *LEFT_ALONE_OUTCOMES)).fetchall()
+            for row in rows:
+                was = build(Decision, row)
+                detail = f": {was.reason}" if was.reason and was.reason != was.outcome else ""
+                reason = f"with-r{rev_id}; was {was.outcome}{detail}"[:300]
+                self._write("UPDATE decisions SET outcome = ?, reason = ? WHERE wiki = ? AND rev_id = ?",
+                            (Outcome.REVERTED_WITH.value, reason, wiki, was.rev_id))
+                marked.append(dataclasses.replace(was, outcome=Outcome.REVERTED_WITH.value, reason=reason))
+        return marked
 
     def decision(self, wiki: str, rev_id: int) -> Decision | None:
         row = self._db.execute("SELECT * FROM decisions WHERE wiki = ? AND rev_id = ?", (wiki, rev_id)).fetchone()

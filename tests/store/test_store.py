@@ -119,6 +119,30 @@ def test_the_revisions_a_revert_took_are_kept_and_counted_by_day(tmp_path):
         assert store.multi_revision_reverts("dewiki", now - 60, now + 60) == {}
 
 
+def test_earlier_edits_a_rollback_took_read_reverted_with_and_keep_their_evidence(tmp_path):
+    """Issue 29: the editor's earlier edits a rollback took had been left alone; their rows say
+    what took them (the reason keeps what they were), a revert in flight is not touched."""
+    with Store(tmp_path / "s.sqlite") as store:
+        verdicts = {10: Verdict(Outcome.BELOW_THRESHOLD, "below-threshold", probability=0.2, threshold=0.9),
+                    11: Verdict(Outcome.SKIP, "not-top-editor"),
+                    12: Verdict(Outcome.ROLLBACK_PENDING, "ratelimited"),
+                    13: Verdict(Outcome.REVERTED, "above-threshold", probability=0.99)}
+        for rev_id, verdict in verdicts.items():
+            store.record_decision(DecidedEdit("w", rev_id, rev_id - 1, "T", "U", "2026-01-01T00:00:00Z"), verdict)
+        before = store.decision("w", 10)
+        marked = store.mark_reverted_with("w", 13, (10, 11, 12, 13, 99))
+        assert [(d.rev_id, d.outcome, d.reason) for d in marked] == [
+            (10, "reverted-with", "with-r13; was below-threshold"),
+            (11, "reverted-with", "with-r13; was skip: not-top-editor")]
+        after = store.decision("w", 10)
+        assert after == marked[0] and before is not None and after is not None
+        assert (after.probability, after.threshold, after.decided_at) == (0.2, 0.9, before.decided_at)
+        assert store.decision("w", 12).outcome == "rollback-pending"  # the queue settles it
+        assert store.decision("w", 13).outcome == "reverted"
+        assert store.decision_count("below-threshold") == 0 and store.decision_count("reverted-with") == 2
+        assert store.mark_reverted_with("w", 13, (10, 11, 13)) == []  # once
+
+
 def test_the_warning_levels_the_bot_gave_are_read_back_per_editor_within_the_window(tmp_path):
     """Issue 26.4: the bot's own record of the levels it gave, withheld ones included (a
     {{nobots}} on the talk page), per editor and window, survives reopening the store."""
