@@ -140,6 +140,25 @@ class PageHistory:
         found = self.authors(count)
         return found[0] if found else None
 
+    def setter(self, author: Author, count: Callable[[str], int]) -> Author | None:
+        """Who really set what ``count`` finds in a line ``author`` wrote: ``author`` if its
+        revision raised the count; if it only rewrote the line (a copyedit, a whitespace fix:
+        the count stayed), the newest earlier revision that raised it and restored nothing.
+        None: nobody within the history read (two-step attack: an administrator's copyedit
+        of a forged ``status: confirmed`` line sets no status)."""
+        for newer, older in self._pairs():
+            if newer.rev_id > author.rev_id or newer.hidden or (older is not None and older.hidden):
+                continue
+            if count(newer.text) <= (count(older.text) if older is not None else 0):
+                continue
+            if newer.rev_id == author.rev_id:
+                return author
+            if REVERT_TAGS & newer.tags or any(r.digest == newer.digest for r in self._revisions
+                                               if r.rev_id < newer.rev_id):
+                continue  # a revert raised it: it restores a status, it sets none
+            return Author(newer.rev_id, newer.user)
+        return None
+
     def _pairs(self) -> Iterator[tuple[PageRevision, PageRevision | None]]:
         """(newer, older) pairs, newest first, reading on as needed; the last pair's older is
         None when newer is the page's first revision (nothing older within the bound is known)."""
@@ -210,8 +229,10 @@ def status_author(history: PageHistory, count: Callable[[str], int], gateway: Wi
                   config: CommunityConfig) -> tuple[Author | None, bool]:
     """Who set a status: a reviewer who really wrote one of the lines ``count`` finds, and
     True; else the newest real author of one (None: nobody can be credited), and False. A
-    revert — say, an admin rolling back a blanking — wrote none of the lines it brought back."""
-    authors = history.authors(count)
+    revert — say, an admin rolling back a blanking — wrote none of the lines it brought back,
+    and an edit that rewrote a line without raising the count (a copyedit) set no status
+    (:meth:`PageHistory.setter`)."""
+    authors = [found for a in history.authors(count) if (found := history.setter(a, count)) is not None]
     for author in authors:
         if may_review(gateway, author.user, config):
             return author, True
