@@ -139,3 +139,40 @@ def test_an_undo_of_a_fix_and_an_unrelated_admin_edit_sign_no_forged_confirmatio
     wait_for(lambda: passed_at(tmp_path, fp_page, edited), timeout=30)
     assert top_revision(admin, page)["revid"] == revert, "a revert of a revert laundered a forged confirmation"
     assert " reinstated: " not in page_text(admin, fp_page)
+
+
+def test_a_withdrawn_twin_heading_does_not_silence_the_victims_report(sandbox, wiki, unique_title, bot_factory,
+                                                                      tmp_path):
+    """Step 1: the one-click report's heading is public the moment the bot reverts
+    (``Title (rN)``): an IP files that very heading first, about the victim's edit, and is
+    answered. The victim's one-click report comes while the report budget is spent (a flood; here
+    a limit of one line an hour) and waits. Step 2: the IP withdraws its own twin — an innocent
+    edit to one's own report — so the victim's section now stands where the answered twin stood.
+    When the budget returns (an administrator raises it), the victim's report is answered, in the
+    victim's section; it is not taken for the twin the bot answered before."""
+    admin, victim, attacker = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(ip="198.51.100.83")
+    fp_page = f"Project:Automod/False positives {unique_title[-8:]}"
+    set_config(admin, config_for(fp_page, report_answers_per_hour=1))
+    mine = f"{unique_title} victim"
+    admin.edit(mine, "Stable text.")
+    admin.edit(fp_page, "Reports.\n")
+    bot = bot_factory()
+    good = victim.edit(mine, "Stable text. VANDALISM (a good edit in fact)")
+    assert bot.decision(good)["decision"] == "reverted"
+    heading = f"{mine} (r{good})"
+    report(attacker, fp_page, heading, f"Was [[Special:Diff/{good}]] really vandalism? ~~~~")
+    wait_for(lambda: f"automod — revision {good} " in page_text(admin, fp_page), timeout=20)
+    filed = report(victim, fp_page, heading, f"<!-- automod-report rev={good} -->\nReverted edit: "
+                   f"[[Special:Diff/{good}]] on [[{mine}]].\n\nWhy it was a good edit: I cited a source. ~~~~")
+    wait_for(lambda: passed_at(tmp_path, fp_page, filed), timeout=30)  # read, and left waiting (budget spent)
+    text = page_text(admin, fp_page)
+    first = text.index(f"== {heading} ==")
+    second = text.index(f"== {heading} ==", first + 1)
+    attacker.edit(fp_page, text[:first] + text[second:], summary="withdrawn")
+    victims_section = page_text(admin, fp_page)[first:]
+    assert "I cited a source" in victims_section and "automod — revision" not in victims_section
+
+    set_config(admin, config_for(fp_page, report_answers_per_hour=10))
+    wait_for(lambda: f"automod — revision {good} " in page_text(admin, fp_page), timeout=45)
+    section = page_text(admin, fp_page).split(f"== {heading} ==", 1)[1]
+    assert "I cited a source" in section and f"automod — revision {good} " in section
