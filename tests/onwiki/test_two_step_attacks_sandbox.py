@@ -5,10 +5,13 @@ steps and asserts the safe outcome.
 
 - A ``{{nobots}}`` planted inside a template an article has used for a long time (or that an
   administrator added): the template's own history says who wrote the exclusion.
+- The same through a long-used template a vandal turns into a redirect to ``{{nobots}}``.
 - A forged confirmation that an administrator's page-wide copyedit (a typo fixed on every line)
   rewrites: touching a line is not setting its status.
 - A forged confirmation removed by an administrator's rollback and put back by an undo of that
   rollback, then kept through an administrator's unrelated edit: still the forger's.
+- A report section swapped above the victim's twin between two steps of a pass (passes run a
+  step at a time between candidate edits): the bot's answer never lands under another's report.
 - A report heading twinned by a vandal (the one-click heading is predictable: ``Title (rN)``), and
   the vandal's own twin withdrawn while the victim's report waits for the flood limits: the
   victim's report is still answered, under the victim's own section.
@@ -21,6 +24,8 @@ import uuid
 
 import pytest
 
+from automod.config import CommunityConfig
+from automod.onwiki import process_report_page, report_page_steps, run_steps
 from automod.store import Store
 from support.api_log import backdate_revision
 from support.moderation_helpers import REVERTING, set_config, top_revision
@@ -71,6 +76,26 @@ def test_nobots_planted_inside_a_long_used_template_is_no_shield(sandbox, wiki, 
         assert top_revision(admin, page)["revid"] != rev
 
 
+def test_a_long_used_template_turned_into_a_redirect_to_nobots_is_no_shield(sandbox, wiki, unique_title, bot_factory):
+    """Step 1: an administrator adds a harmless template to an article. Step 2: the vandal
+    turns the template into a redirect to ``{{nobots}}`` (a template edit: no candidate), and,
+    once the bot has read the exclusion templates' redirects (at its start, then hourly),
+    vandalises the article. A redirect is the same template to the exclusion check, so the
+    article's text seems to carry ``{{nobots}}`` itself, added by a trusted hand."""
+    admin, vandal = wiki(sandbox.admin), wiki(sandbox.vandals[0])
+    set_config(admin, {**REVERTING, "max_reverts_per_user_per_page": 0, "exclusion_min_age_days": 7})
+    box = f"Box {uuid.uuid4().hex[:8]}"
+    admin.edit(f"Template:{box}", "<div>A box.</div>")
+    page = f"{unique_title} boxed"
+    admin.edit(page, "Stable text.")
+    admin.edit(page, f"{{{{{box}}}}}\nStable text.")
+    vandal.edit(f"Template:{box}", "#REDIRECT [[Template:Nobots]]")
+    bot = bot_factory()
+    rev = vandal.edit(page, f"{{{{{box}}}}}\nStable text. VANDALISM")
+    line = bot.decision(rev, timeout=30)
+    assert line["decision"] == "reverted", line
+
+
 def _reverted_and_answered(sandbox, wiki, unique_title, bot_factory, fp_page: str):
     """An IP's vandal edit reverted by the bot, the IP's report about it answered: (admin, bot, page, rev)."""
     admin = wiki(sandbox.admin)
@@ -105,6 +130,13 @@ def test_an_admins_copyedit_of_every_line_signs_no_forged_confirmation(sandbox, 
     wait_for(lambda: passed_at(tmp_path, fp_page, copyedit), timeout=30)
     assert top_revision(admin, page)["revid"] == revert, "a copyedit laundered a forged confirmation"
     assert " reinstated: " not in page_text(admin, fp_page)
+
+
+def waiting_on(tmp_path, page: str) -> bool:
+    """Whether the bot's store holds a report on ``page`` waiting for the flood limits."""
+    with Store(tmp_path / "automod.sqlite") as store:
+        return sqlite_of(store).execute("SELECT 1 FROM actions WHERE kind = 'report-waiting' AND detail LIKE ?",
+                                        (f'%{page}%',)).fetchone() is not None
 
 
 def passed_at(tmp_path, page: str, rev: int) -> bool:
@@ -162,9 +194,9 @@ def test_a_withdrawn_twin_heading_does_not_silence_the_victims_report(sandbox, w
     heading = f"{mine} (r{good})"
     report(attacker, fp_page, heading, f"Was [[Special:Diff/{good}]] really vandalism? ~~~~")
     wait_for(lambda: f"automod — revision {good} " in page_text(admin, fp_page), timeout=20)
-    filed = report(victim, fp_page, heading, f"<!-- automod-report rev={good} -->\nReverted edit: "
+    report(victim, fp_page, heading, f"<!-- automod-report rev={good} -->\nReverted edit: "
                    f"[[Special:Diff/{good}]] on [[{mine}]].\n\nWhy it was a good edit: I cited a source. ~~~~")
-    wait_for(lambda: passed_at(tmp_path, fp_page, filed), timeout=30)  # read, and left waiting (budget spent)
+    wait_for(lambda: waiting_on(tmp_path, fp_page), timeout=30)  # read, and left waiting (budget spent)
     text = page_text(admin, fp_page)
     first = text.index(f"== {heading} ==")
     second = text.index(f"== {heading} ==", first + 1)
@@ -176,3 +208,38 @@ def test_a_withdrawn_twin_heading_does_not_silence_the_victims_report(sandbox, w
     wait_for(lambda: f"automod — revision {good} " in page_text(admin, fp_page), timeout=45)
     section = page_text(admin, fp_page).split(f"== {heading} ==", 1)[1]
     assert "I cited a source" in section and f"automod — revision {good} " in section
+
+
+def test_a_twin_moved_above_the_victims_between_two_steps_gets_no_line_in_the_victims_section(
+        sandbox, wiki, unique_title, gateway, tmp_path):
+    """Step 1: a victim's report under heading H is answered. An IP files a report under the
+    same heading H, about its own revision. Step 2: while the pass over it is paused between two
+    steps (the worker decides candidate edits there: an IP can make one wait), the IP moves its
+    section above the victim's. The bot's answer to the IP's report must not be written under
+    the victim's plea (where a reviewer reading the victim's case would confirm it); it goes
+    under the IP's own section once the page is read again."""
+    admin, victim, attacker = wiki(sandbox.admin), wiki(sandbox.vandals[1]), wiki(ip="198.51.100.84")
+    fp_page = f"Project:Automod/False positives {unique_title[-8:]}"
+    admin.edit(fp_page, "Reports.\n")
+    config = CommunityConfig(false_positive_page=fp_page)
+    heading = f"{unique_title} (r424242)"
+    report(victim, fp_page, heading, "The victim's plea: my edit was good. ~~~~")
+    with Store(tmp_path / "automod.sqlite") as store:
+        process_report_page(gateway, store, "sandboxwiki", fp_page, editor=victim.name, config=config)
+        assert page_text(admin, fp_page).count("automod — ") == 1
+        report(attacker, fp_page, heading, "The IP's report: see [[Special:Diff/434343]]. ~~~~")
+        steps = report_page_steps(gateway, store, "sandboxwiki", fp_page, editor=attacker.name, config=config)
+        for _ in range(4):  # the page, the preload, the header, the sections: read
+            next(steps)
+        text = page_text(admin, fp_page)
+        first = text.index(f"== {heading} ==")
+        second = text.index(f"== {heading} ==", first + 1)
+        swapped = text[:first] + text[second:].rstrip("\n") + "\n\n" + text[first:second]
+        attacker.edit(fp_page, swapped, summary="order")
+        run_steps(steps)
+        process_report_page(gateway, store, "sandboxwiki", fp_page, editor=attacker.name, config=config)
+    text = page_text(admin, fp_page)
+    ips, theirs = text.split(f"== {heading} ==")[1:3]
+    assert "The IP's report" in ips and "The victim's plea" in theirs
+    assert "434343" not in theirs and theirs.count("automod — ") == 1, theirs  # its own answer, once
+    assert "434343" in ips.split("The IP's report", 1)[1], "the IP's report is answered under its own section"
