@@ -26,7 +26,8 @@ it in the text restored. This history is read only for pages whose parent says "
 An exclusion that comes through a template is judged twice: the article's use of the template,
 and the template's own ``{{nobots}}`` by the template's history (:func:`_wrapper_counts`, up to
 :data:`WRAPPER_DEPTH` templates deep) — a template edit is never a candidate, so a vandal who
-writes ``{{nobots}}`` into an infobox that articles have used for years escapes nothing.
+writes ``{{nobots}}`` into an infobox that articles have used for years escapes nothing; nor
+by turning it into a redirect to ``{{nobots}}`` (:func:`_redirect_counts`: the redirect's history).
 
 On a user talk page, an exclusion withholds the bot's notice only if the page's owner or a
 trusted user added it (:func:`talk_page_excludes_bot`): read from the page's history, and only
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -287,6 +289,13 @@ def parent_exclusion(gateway: WikiGateway, context: RevisionContext, config: Com
         if not counts:
             why = f"{why}; but in Template:{wrapper}: {inside}"
             break
+    invoked = invoked_templates(gateway, context.parent_text) if direct and counts else frozenset()
+    if not any(names.targets.get(n) == n for n in invoked):  # only through redirects: who made them so?
+        for redirect in sorted(n for n in invoked if names.targets.get(n, n) != n):
+            counts, inside = _redirect_counts(gateway, redirect, names.targets[redirect], config, editor, moment)
+            if not counts:
+                why = f"{why}; but Template:{redirect} redirects to Template:{names.targets[redirect]}: {inside}"
+                break
     log.info("%s r%s: the parent excludes this bot (%s); %s: %s", gateway.wiki.name, context.rev_id,
              "in its text" if direct else f"through {', '.join(sorted(wrappers))}",
              "counts" if counts else "ignored", why)
@@ -334,6 +343,33 @@ def _wrapper_counts(gateway: WikiGateway, wrapper: str, config: CommunityConfig,
             why = f"in Template:{inner}: {why}"
             break
     return counts, why
+
+
+#: A redirect's target, as its text gives it (``#REDIRECT [[Template:Nobots]]``, any language's word).
+_REDIRECT = re.compile(r"^\s*#[^\[\]\n]*?\[\[\s*:?([^\]|#\n]+)")
+
+
+def _redirect_counts(gateway: WikiGateway, name: str, target: str, config: CommunityConfig, editor: str,
+                     now: float) -> tuple[bool, str]:
+    """Whether ``Template:name``, a redirect to the exclusion template ``target``, has been one
+    long enough or was made one by a trusted hand: an article that has used a harmless template
+    for years is not excluded by a vandal turning that template into a redirect to {{nobots}}."""
+    title = f"Template:{name}"
+    found = gateway.page_text(title)
+    if found is None:
+        return False, "the redirect is gone"
+
+    def excludes(text: str) -> bool:
+        match = _REDIRECT.match(text)
+        if match is None:
+            return False
+        try:
+            link = gateway.pywikibot.Link(match.group(1).strip(), gateway.site, default_namespace=10)
+            return bool(link.namespace == 10 and link.title == target)
+        except gateway.pywikibot.exceptions.Error:
+            return False
+
+    return _exclusion_counts(gateway, title, found[0], config, editor, excludes, now)
 
 
 def exclusion_counts(gateway: WikiGateway, context: RevisionContext, config: CommunityConfig, editor: str,
