@@ -10,6 +10,8 @@ steps and asserts the safe outcome.
   rewrites: touching a line is not setting its status.
 - A forged confirmation removed by an administrator's rollback and put back by an undo of that
   rollback, then kept through an administrator's unrelated edit: still the forger's.
+- A forged confirmation brought back by an administrator pasting the text from before a
+  blanking (a manual revert, not a rollback): an exact copy of earlier text authors nothing.
 - A report section swapped above the victim's twin between two steps of a pass (passes run a
   step at a time between candidate edits): the bot's answer never lands under another's report.
 - A report heading twinned by a vandal (the one-click heading is predictable: ``Title (rN)``), and
@@ -243,3 +245,25 @@ def test_a_twin_moved_above_the_victims_between_two_steps_gets_no_line_in_the_vi
     assert "The IP's report" in ips and "The victim's plea" in theirs
     assert "434343" not in theirs and theirs.count("automod — ") == 1, theirs  # its own answer, once
     assert "434343" in ips.split("The IP's report", 1)[1], "the IP's report is answered under its own section"
+
+
+def test_an_admins_copy_paste_of_the_text_before_a_blanking_signs_no_forged_confirmation(
+        sandbox, wiki, unique_title, bot_factory, tmp_path):
+    """Step 1: the IP forges the bot's line to ``status: confirmed`` (ignored). Step 2: another
+    IP blanks the page and an administrator restores it — not by rollback but by pasting the
+    text of the last good revision (a "manual revert": MediaWiki tags it so, the text's sha1 is
+    the earlier one's). Decided: an exact copy of an earlier text authors nothing, whoever pastes
+    it; a reviewer who means to confirm writes their own status. Nothing is restored."""
+    fp_page = f"Project:Automod/False positives {unique_title[-8:]}"
+    admin, vandal, _bot, page, bad, revert = _reverted_and_answered(sandbox, wiki, unique_title, bot_factory, fp_page)
+    text = page_text(admin, fp_page)
+    vandal.edit(fp_page, re.sub(rf"(automod — revision {bad} .*?status: )open\b", r"\g<1>confirmed", text, count=1))
+    wait_for(lambda: page_text(admin, fp_page).count(IGNORED) == 1, timeout=20)
+    good = page_text(admin, fp_page)
+    wiki(ip="198.51.100.85").edit(fp_page, "")
+    admin.edit(fp_page, good, summary="restore the last good version")
+    pasted = top_revision(admin, fp_page)
+    assert "mw-manual-revert" in admin.revisions(fp_page, limit=1)[0]["tags"]
+    wait_for(lambda: passed_at(tmp_path, fp_page, pasted["revid"]), timeout=30)
+    assert top_revision(admin, page)["revid"] == revert, "a pasted copy laundered a forged confirmation"
+    assert " reinstated: " not in page_text(admin, fp_page)
