@@ -23,6 +23,11 @@ community's ``report_reviewer_rights``, read through the API; never the editor b
 IP, or a right logged-out users hold). A revert authors nothing: when the revision that brought
 the exclusion back is a rollback, undo or manual revert, the author is the one who first added
 it in the text restored. This history is read only for pages whose parent says "excluded".
+An exclusion that comes through a template is judged twice: the article's use of the template,
+and the template's own ``{{nobots}}`` by the template's history (:func:`_wrapper_counts`, up to
+:data:`WRAPPER_DEPTH` templates deep) — a template edit is never a candidate, so a vandal who
+writes ``{{nobots}}`` into an infobox that articles have used for years escapes nothing; nor
+by turning it into a redirect to ``{{nobots}}`` (:func:`_redirect_counts`: the redirect's history).
 
 On a user talk page, an exclusion withholds the bot's notice only if the page's owner or a
 trusted user added it (:func:`talk_page_excludes_bot`): read from the page's history, and only
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -276,8 +282,20 @@ def parent_exclusion(gateway: WikiGateway, context: RevisionContext, config: Com
         return text_excludes_bot(gateway, context.title, text, names) or bool(
             wrappers and invoked_templates(gateway, text) & wrappers)
 
-    counts, why = exclusion_counts(gateway, context, config, editor, excludes,
-                                   time.time() if now is None else now)
+    moment = time.time() if now is None else now
+    counts, why = exclusion_counts(gateway, context, config, editor, excludes, moment)
+    for wrapper in sorted(wrappers) if counts else ():  # the template's own {{nobots}}: who wrote it?
+        counts, inside = _wrapper_counts(gateway, wrapper, config, editor, names, moment)
+        if not counts:
+            why = f"{why}; but in Template:{wrapper}: {inside}"
+            break
+    invoked = invoked_templates(gateway, context.parent_text) if direct and counts else frozenset()
+    if not any(names.targets.get(n) == n for n in invoked):  # only through redirects: who made them so?
+        for redirect in sorted(n for n in invoked if names.targets.get(n, n) != n):
+            counts, inside = _redirect_counts(gateway, redirect, names.targets[redirect], config, editor, moment)
+            if not counts:
+                why = f"{why}; but Template:{redirect} redirects to Template:{names.targets[redirect]}: {inside}"
+                break
     log.info("%s r%s: the parent excludes this bot (%s); %s: %s", gateway.wiki.name, context.rev_id,
              "in its text" if direct else f"through {', '.join(sorted(wrappers))}",
              "counts" if counts else "ignored", why)
@@ -294,12 +312,78 @@ class _Rev:
     text: str | None
 
 
+#: Templates traced through when a ``{{nobots}}`` comes through templates inside templates.
+WRAPPER_DEPTH = 3
+
+
+def _wrapper_counts(gateway: WikiGateway, wrapper: str, config: CommunityConfig, editor: str,
+                    names: ExclusionTemplates, now: float, depth: int = 1) -> tuple[bool, str]:
+    """Whether the exclusion a template brings counts, by the template's own history: a page
+    that has used ``{{Infobox}}`` for years is not excluded by a ``{{nobots}}`` a vandal wrote
+    into ``Template:Infobox`` a minute ago (a template edit is no candidate: never scored)."""
+    title = f"Template:{wrapper}"
+    found = gateway.page_text(title)
+    if found is None:
+        return False, "the template is gone"
+    rev_id, text = found
+    direct = text_excludes_bot(gateway, title, text, names)
+    deeper = frozenset() if direct else _wrappers(gateway, invoked_templates(gateway, text) - set(names.targets),
+                                                  names)
+    if not direct and (not deeper or depth >= WRAPPER_DEPTH):
+        return False, "not traced further"
+
+    def excludes(older: str) -> bool:
+        return text_excludes_bot(gateway, title, older, names) or bool(
+            deeper and invoked_templates(gateway, older) & deeper)
+
+    counts, why = _exclusion_counts(gateway, title, rev_id, config, editor, excludes, now)
+    for inner in sorted(deeper) if counts else ():
+        counts, why = _wrapper_counts(gateway, inner, config, editor, names, now, depth + 1)
+        if not counts:
+            why = f"in Template:{inner}: {why}"
+            break
+    return counts, why
+
+
+#: A redirect's target, as its text gives it (``#REDIRECT [[Template:Nobots]]``, any language's word).
+_REDIRECT = re.compile(r"^\s*#[^\[\]\n]*?\[\[\s*:?([^\]|#\n]+)")
+
+
+def _redirect_counts(gateway: WikiGateway, name: str, target: str, config: CommunityConfig, editor: str,
+                     now: float) -> tuple[bool, str]:
+    """Whether ``Template:name``, a redirect to the exclusion template ``target``, has been one
+    long enough or was made one by a trusted hand: an article that has used a harmless template
+    for years is not excluded by a vandal turning that template into a redirect to {{nobots}}."""
+    title = f"Template:{name}"
+    found = gateway.page_text(title)
+    if found is None:
+        return False, "the redirect is gone"
+
+    def excludes(text: str) -> bool:
+        match = _REDIRECT.match(text)
+        if match is None:
+            return False
+        try:
+            link = gateway.pywikibot.Link(match.group(1).strip(), gateway.site, default_namespace=10)
+            return bool(link.namespace == 10 and link.title == target)
+        except gateway.pywikibot.exceptions.Error:
+            return False
+
+    return _exclusion_counts(gateway, title, found[0], config, editor, excludes, now)
+
+
 def exclusion_counts(gateway: WikiGateway, context: RevisionContext, config: CommunityConfig, editor: str,
                      excludes: Any, now: float) -> tuple[bool, str]:
     """Whether the exclusion the parent revision carries counts: it has stood since
     ``now - exclusion_min_age_days``, or the user who (really) added it is trusted."""
+    return _exclusion_counts(gateway, context.title, int(context.parent_id or 0), config, editor, excludes, now)
+
+
+def _exclusion_counts(gateway: WikiGateway, title: str, start_id: int, config: CommunityConfig, editor: str,
+                      excludes: Any, now: float) -> tuple[bool, str]:
+    """:func:`exclusion_counts` over ``title``'s history from revision ``start_id`` back."""
     cutoff = now - config.exclusion_min_age_days * 86400
-    revisions = _History(gateway, context.title, int(context.parent_id or 0))
+    revisions = _History(gateway, title, start_id)
     index = 0
     while True:
         # The run of revisions, from ``index`` back, that carry the exclusion.

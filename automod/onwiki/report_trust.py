@@ -9,11 +9,12 @@ flood of reports can make the page grow no faster than the community's limits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -25,8 +26,8 @@ from automod.onwiki.report_page import heading_texts
 from automod.store import Store
 
 __all__ = ["FLOOD_LINE_KIND", "HISTORY_DEPTH", "HISTORY_PERIOD", "HOUR", "LineBudget", "PageHistory", "ReportPlan",
-           "answered_sections", "mark_unfinished", "may_review", "passed", "record_pass", "same_user", "status_author",
-           "unfinished", "waiting_sections"]
+           "answered_sections", "forget_waiting", "mark_unfinished", "may_review", "passed", "record_pass", "same_user",
+           "section_lines", "status_author", "unfinished", "waiting_sections"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
@@ -141,6 +142,25 @@ class PageHistory:
         found = self.authors(count)
         return found[0] if found else None
 
+    def setter(self, author: Author, count: Callable[[str], int]) -> Author | None:
+        """Who really set what ``count`` finds in a line ``author`` wrote: ``author`` if its
+        revision raised the count; if it only rewrote the line (a copyedit, a whitespace fix:
+        the count stayed), the newest earlier revision that raised it and restored nothing.
+        None: nobody within the history read (two-step attack: an administrator's copyedit
+        of a forged ``status: confirmed`` line sets no status)."""
+        for newer, older in self._pairs():
+            if newer.rev_id > author.rev_id or newer.hidden or (older is not None and older.hidden):
+                continue
+            if count(newer.text) <= (count(older.text) if older is not None else 0):
+                continue
+            if newer.rev_id == author.rev_id:
+                return author
+            if REVERT_TAGS & newer.tags or any(r.digest == newer.digest for r in self._revisions
+                                               if r.rev_id < newer.rev_id):
+                continue  # a revert raised it: it restores a status, it sets none
+            return Author(newer.rev_id, newer.user)
+        return None
+
     def _pairs(self) -> Iterator[tuple[PageRevision, PageRevision | None]]:
         """(newer, older) pairs, newest first, reading on as needed; the last pair's older is
         None when newer is the page's first revision (nothing older within the bound is known)."""
@@ -211,8 +231,10 @@ def status_author(history: PageHistory, count: Callable[[str], int], gateway: Wi
                   config: CommunityConfig) -> tuple[Author | None, bool]:
     """Who set a status: a reviewer who really wrote one of the lines ``count`` finds, and
     True; else the newest real author of one (None: nobody can be credited), and False. A
-    revert — say, an admin rolling back a blanking — wrote none of the lines it brought back."""
-    authors = history.authors(count)
+    revert — say, an admin rolling back a blanking — wrote none of the lines it brought back,
+    and an edit that rewrote a line without raising the count (a copyedit) set no status
+    (:meth:`PageHistory.setter`)."""
+    authors = [found for a in history.authors(count) if (found := history.setter(a, count)) is not None]
     for author in authors:
         if may_review(gateway, author.user, config):
             return author, True
@@ -226,25 +248,74 @@ WAITING_KIND = "report-waiting"
 COLLAPSED_KIND = "report-collapsed"
 
 
-def answered_sections(store: Store, wiki: str, page: str) -> set[str]:
+#: A waiting section no longer on the page under its key (withdrawn, or renumbered by a twin
+#: heading removed above it): the section, if still there, is read again under its new key.
+WAITING_GONE_KIND = "report-waiting-gone"
+
+
+def _line_digest(line: str) -> str:
+    return hashlib.sha1(line.encode("utf-8")).hexdigest()[:12]
+
+
+def section_lines(body: str) -> list[str]:
+    """What the bot remembers of a section it answers: its own lines (heading excluded) as read
+    then. A key (heading and ordinal among identical headings) names a section by position, so
+    the key alone would let a vandal's twin of a victim's (predictable, ``Title (rN)``) heading,
+    answered and then withdrawn, hand its "answered" to the victim's report below it."""
+    return [_line_digest(line.strip()) for line in body.split("\n")[1:] if line.strip()]
+
+
+def _still_there(recorded: object, body: str) -> bool:
+    """Whether ``body`` is the section answered with ``recorded`` (:func:`section_lines`): it
+    starts with those lines, and what follows them, if anything, is indented (the bot's line,
+    replies) — a victim's own text after a twin's predictable first lines is not. No record (an
+    earlier release's answer): the key alone."""
+    if not isinstance(recorded, list):
+        return True
+    now = [line.strip() for line in body.split("\n")[1:] if line.strip()]
+    if [_line_digest(line) for line in now[:len(recorded)]] != recorded:
+        return False
+    return len(now) == len(recorded) or now[len(recorded)].startswith(":")
+
+
+def answered_sections(store: Store, wiki: str, page: str, bodies: Mapping[str, str] | None = None) -> set[str]:
     """Keys of the report page's sections the bot has answered (with a line of their own or
-    collapsed into another's; ``report-dropped``: left unanswered by an earlier release)."""
-    keys = set()
+    collapsed into another's; ``report-dropped``: left unanswered by an earlier release). With
+    ``bodies`` (key → the section's text now), the keys among them whose section is one that
+    was answered (:func:`_still_there`): twins of one heading are told apart by their text, not
+    by their order, which anyone may change by adding, removing or moving a twin."""
+    keys: set[str] = set()
+    remembered: dict[str, list[object]] = {}  # a heading → the sections answered under it, as read then
     for action in store.actions_of_kinds(wiki, (*LINE_KINDS, COLLAPSED_KIND, "report-dropped", "report-implicit")):
         detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
-            keys.add(str(detail["section"]))
-    return keys
+            key = str(detail["section"])
+            if bodies is None or not isinstance(detail.get("lines"), list):
+                keys.add(key)
+            else:
+                remembered.setdefault(key.rsplit("#", 1)[0], []).append(detail["lines"])
+    if bodies is None:
+        return keys
+    # A section is answered if one answered under its heading is still there (wherever it now
+    # stands among its twins); an answer remembered by key alone (an earlier release's) by key.
+    return {key for key, body in bodies.items()
+            if key in keys or any(_still_there(lines, body) for lines in remembered.get(key.rsplit("#", 1)[0], ()))}
 
 
 def waiting_sections(store: Store, wiki: str, page: str) -> set[str]:
     """Keys of the sections waiting for the flood limits to let the bot answer them."""
-    keys = set()
-    for action in store.actions_of_kinds(wiki, (WAITING_KIND,)):
+    keys: set[str] = set()
+    for action in sorted(store.actions_of_kinds(wiki, (WAITING_KIND, WAITING_GONE_KIND)), key=lambda a: a.id):
         detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
-            keys.add(str(detail["section"]))
+            (keys.add if action.kind == WAITING_KIND else keys.discard)(str(detail["section"]))
     return keys - answered_sections(store, wiki, page) if keys else keys
+
+
+def forget_waiting(store: Store, wiki: str, page: str, keys: set[str]) -> None:
+    """The sections keyed ``keys`` wait no more: a full pass found no section under those keys."""
+    for key in sorted(keys):
+        store.record_action(wiki, 0, WAITING_GONE_KIND, "done", None, json.dumps({"page": page, "section": key}))
 
 
 def _detail(raw: str | None) -> dict[str, object]:
@@ -282,14 +353,22 @@ class LineBudget:
             return "no-match-limit"
         return None
 
-    def spend(self, rev_id: int, kind: str, reporter: str | None, section: str, bot_rev: int | None) -> None:
-        detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": kind}
+    def spend(self, rev_id: int, kind: str, reporter: str | None, section: str, bot_rev: int | None,
+              body: str | None = None) -> None:
+        """A bot line written under ``section`` (``body``: the section's text as the pass read it)."""
+        detail: dict[str, object] = {"page": self.page, "section": section, "reporter": reporter or "?",
+                                     "kind": kind}
+        if body is not None:
+            detail["lines"] = section_lines(body)
         self.store.record_action(self.wiki, rev_id, kind, "done", bot_rev, json.dumps(detail))
 
-    def collapsed(self, rev_id: int, reporter: str | None, section: str, answered_in: str) -> None:
+    def collapsed(self, rev_id: int, reporter: str | None, section: str, answered_in: str,
+                  body: str | None = None) -> None:
         """``section`` is answered by the line under ``answered_in`` (no line of its own)."""
-        detail = {"page": self.page, "section": section, "reporter": reporter or "?", "kind": COLLAPSED_KIND,
-                  "answered_in": answered_in}
+        detail: dict[str, object] = {"page": self.page, "section": section, "reporter": reporter or "?",
+                                     "kind": COLLAPSED_KIND, "answered_in": answered_in}
+        if body is not None:
+            detail["lines"] = section_lines(body)
         self.store.record_action(self.wiki, rev_id, COLLAPSED_KIND, "done", None, json.dumps(detail))
 
     def drop(self, rev_id: int, reporter: str | None, section: str, why: str) -> None:

@@ -56,11 +56,13 @@ from automod.onwiki.report_trust import (
     PageHistory,
     ReportPlan,
     answered_sections,
+    forget_waiting,
     mark_unfinished,
     may_review,
     passed,
     record_pass,
     same_user,
+    section_lines,
     status_author,
     unfinished,
     waiting_sections,
@@ -138,14 +140,18 @@ def ensure_report_page(gateway: WikiGateway, report_page: str, config: Community
     gateway.edit(report_page, prependtext=header, summary=summary)
 
 
-def _append_to(gateway: WikiGateway, page: str, key: str, line: str) -> int:
-    """Append ``line`` to the section named ``key``, located afresh in the current revision."""
+def _append_to(gateway: WikiGateway, page: str, key: str, line: str, read: str | None = None) -> int:
+    """Append ``line`` to the section named ``key``, located afresh in the current revision
+    (``read``: the section's text as the pass read it — refused if the key now names another
+    section, say after a twin heading above it was added or removed between two steps)."""
     found = gateway.page_text(page)
     if found is None:
         raise WikiError(f"{page} is gone")
     section = next((s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
     if section is None:
         raise WikiError(f"section {key!r} not found on {page}")
+    if read is not None and section_lines(section.body)[:len(section_lines(read))] != section_lines(read):
+        raise WikiError(f"section {key!r} of {page} changed since it was read")
     details = messages_for(gateway).format("automod-report-details-summary", summary(section.heading))
     return gateway.edit(page, section=str(section.index), appendtext="\n" + line, summary=details)
 
@@ -247,7 +253,8 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
     run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config, window), on_label)
     log.info("%s: reading %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = yield from _apply_statuses(run, found[1], sections)
-    answered = answered_sections(store, wiki, page)
+    bodies = {s.key: s.body for s in sections}  # a key is answered only while it names the same section
+    answered = answered_sections(store, wiki, page, bodies)
     pending = [s for s in sections if s.key not in answered and not _answered_before(store, wiki, s)]
     waiting = waiting_sections(store, wiki, page)
     retry = cut = False
@@ -273,7 +280,7 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
             log.error("%s: cannot answer the report %r on %s: %s", wiki, item.section.key, page, exc)
         yield
     if flood:
-        done = answered_sections(store, wiki, page)
+        done = answered_sections(store, wiki, page, bodies)
         flood = [item for item in flood if item.section.key not in done]
     if flood and not cut:
         alone: list[_Pending] = []
@@ -291,6 +298,7 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
     if cut:
         mark_unfinished(store, wiki, page, found[0])
     elif not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
+        forget_waiting(store, wiki, page, waiting_sections(store, wiki, page) - set(bodies))
         record_pass(store, wiki, page, found[0])
     return added
 
@@ -299,7 +307,7 @@ def _answered_meanwhile(run: _Pass, item: _Pending) -> bool:
     """Whether a section was answered since this pass read the store (while it was paused,
     another pass over the page — one at a time, but a stop may leave one behind — or an
     earlier run may have written its line): never a second line."""
-    return item.section.key in answered_sections(run.store, run.wiki, run.page)
+    return item.section.key in answered_sections(run.store, run.wiki, run.page, {item.section.key: item.section.body})
 
 
 def reports_waiting(store: Store, wiki: str, page: str, config: CommunityConfig, window: float = HOUR) -> bool:
@@ -404,8 +412,8 @@ def _answer(run: _Pass, item: _Pending, flood: list[_Pending], waiting: set[str]
                            model=decision.model, version=decision.model_version,
                            threshold=decision.threshold, config_rev=decision.config_rev,
                            status=status if status in STATUSES else "open", messages=messages)
-    bot_rev = _append_to(run.gateway, run.page, section.key, line)
-    run.budget.spend(rev_id or 0, kind, reporter, section.key, bot_rev)
+    bot_rev = _append_to(run.gateway, run.page, section.key, line, section.body)
+    run.budget.spend(rev_id or 0, kind, reporter, section.key, bot_rev, section.body)
     if kind == "report-answer" and rev_id is not None:
         run.store.set_report(run.wiki, rev_id, "explicit", logged=True)
     log.info("%s: answered the report %r (r%s) by %s on %s", run.wiki, section.key, rev_id, reporter, run.page)
@@ -421,10 +429,11 @@ def _answer_flood(run: _Pass, flood: list[_Pending], waiting: set[str]) -> int:
             run.budget.wait(item.rev_id or 0, item.reporter, item.section.key, "wiki-limit", waiting)
         return 0
     line = f": {messages_for(run.gateway).format('automod-report-flood', len(flood))} ~~~~"
-    bot_rev = _append_to(run.gateway, run.page, first.section.key, line)
-    run.budget.spend(first.rev_id or 0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev)
+    bot_rev = _append_to(run.gateway, run.page, first.section.key, line, first.section.body)
+    run.budget.spend(first.rev_id or 0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev,
+                     first.section.body)
     for item in flood[1:]:
-        run.budget.collapsed(item.rev_id or 0, item.reporter, item.section.key, first.section.key)
+        run.budget.collapsed(item.rev_id or 0, item.reporter, item.section.key, first.section.key, item.section.body)
     log.info("%s: answered %d flood reports together under %r on %s", run.wiki, len(flood), first.section.key,
              run.page)
     return 1
