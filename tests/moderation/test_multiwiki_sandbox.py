@@ -62,7 +62,7 @@ def _scenario(info, bot, vandal, pages, second, second_page) -> None:
     def revert_delay(page: str) -> float:
         saved = time.monotonic()
         rev = vandal.edit(page, "Stable text. VANDALISM")
-        line = bot.decision(rev, timeout=20)
+        line = bot.decision(rev, timeout=20, wiki=info.wikis[0].name)
         assert line["decision"] == "reverted", (line["reason"], bot.log.read_text()[-3000:])
         return time.monotonic() - saved
 
@@ -78,7 +78,7 @@ def _scenario(info, bot, vandal, pages, second, second_page) -> None:
             requests.post(f"{info.relay_url}/_control", json={"inject": json.dumps(stuck)}, timeout=5)
         time.sleep(0.5)  # the second wiki's thread is now blocked on its API
         delays = [revert_delay(page) for page in pages[1:]]
-        assert not bot.decisions(900001), "the second wiki should still be stuck on its API"
+        assert not bot.decisions(900001, wiki=second.name), "the second wiki should still be stuck on its API"
     finally:
         os.kill(second.php_pid, signal.SIGCONT)
     assert max(delays) < baseline + 1.0, (baseline, delays)
