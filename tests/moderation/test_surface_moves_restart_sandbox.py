@@ -95,7 +95,7 @@ def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, t
         bot = launch_bot(info, tmp_path, settings)
         try:
             bad = anon(info, second, "198.51.100.110").edit(pages[0], "Stable text. VANDALISM 0")
-            assert bot.decision(bad, timeout=20)["decision"] == "reverted"
+            assert bot.decision(bad, timeout=20, wiki=second.name)["decision"] == "reverted"
             revert = top_revision(admin2, pages[0])["revid"]
             wait_for(lambda: "automod-report" in text_of(central_admin, f"{shared}/Preload"), timeout=30)
 
@@ -104,7 +104,7 @@ def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, t
             wait_for(lambda: mine in bot.log.read_text(), timeout=20)
             wait_for(lambda: uid in text_of(central_admin, central_talk), timeout=20)
             probe = anon(info, second, "198.51.100.111").edit(pages[1], "Stable text. VANDALISM 1")
-            line = bot.decision(probe, timeout=20)
+            line = bot.decision(probe, timeout=20, wiki=second.name)
             assert line["decision"] == "disabled" and mine in line["reason"], line
             assert "VANDALISM 1" in text_of(admin2, pages[1])
 
@@ -124,7 +124,7 @@ def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, t
             bot.stop()
             bot = launch_bot(info, tmp_path, settings)
             probe = anon(info, second, "198.51.100.113").edit(pages[2], "Stable text. VANDALISM 2")
-            line = bot.decision(probe, timeout=20)
+            line = bot.decision(probe, timeout=20, wiki=second.name)
             assert line["decision"] == "disabled" and mine in line["reason"], line
             assert notes_naming(text_of(central_admin, central_talk), uid) == 1, "one note per move"
 
@@ -138,7 +138,7 @@ def test_moving_the_shared_report_page_turns_off_the_wikis_using_it(two_wikis, t
 
             def reverted_again() -> bool:
                 rev = later.edit(pages[3], f"Stable text. VANDALISM 3 {uuid.uuid4().hex[:6]}")
-                return bot.decision(rev, timeout=20)["decision"] == "reverted"
+                return bot.decision(rev, timeout=20, wiki=second.name)["decision"] == "reverted"
             wait_for(reverted_again, timeout=60)
         finally:
             bot.stop()

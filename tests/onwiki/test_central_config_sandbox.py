@@ -48,7 +48,7 @@ def test_central_block_reverts_global_switch_stops_and_a_local_page_wins(two_wik
 
             # 1. No local page on the second wiki: its central block governs (threshold 0.9).
             rev = vandal.edit(pages[0], "Stable text. VANDALISM")
-            line = bot.decision(rev, timeout=20)
+            line = bot.decision(rev, timeout=20, wiki=second.name)
             assert line["decision"] == "reverted", (line, bot.log.read_text()[-3000:])
             assert (line["config_page"], line["config_rev"], line["threshold"]) == (label, rev1, 0.9)
             with Store(tmp_path / "automod.sqlite") as store:
@@ -60,7 +60,7 @@ def test_central_block_reverts_global_switch_stops_and_a_local_page_wins(two_wik
             rev2 = set_config(central_admin, {**governing, "defaults": {**BASE, "enabled": False}}, central_page)
             wait_for(lambda: applied(f"central config: applied {label} revision {rev2}"), timeout=20)
             rev = vandal.edit(pages[1], "Stable text. VANDALISM")
-            line = bot.decision(rev, timeout=20)
+            line = bot.decision(rev, timeout=20, wiki=second.name)
             assert (line["decision"], line["reason"], line["config_rev"]) == ("disabled", "disabled-by-config", rev2)
             assert vandal.revisions(pages[1], limit=1)[0]["revid"] == rev  # left alone
 
@@ -70,7 +70,7 @@ def test_central_block_reverts_global_switch_stops_and_a_local_page_wins(two_wik
             rev3 = set_config(central_admin, {**governing, "defaults": {**BASE, "minor": False}}, central_page)
             wait_for(lambda: applied(f"central config: applied {label} revision {rev3}"), timeout=20)
             rev = vandal.edit(pages[2], "Stable text. VANDALISM")
-            line = bot.decision(rev, timeout=20)
+            line = bot.decision(rev, timeout=20, wiki=second.name)
             assert (line["decision"], line["config_page"], line["config_rev"]) == ("disabled", local_page, local)
         finally:
             bot.stop()

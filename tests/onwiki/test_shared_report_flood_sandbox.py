@@ -59,7 +59,7 @@ def test_a_genuine_shared_report_after_a_flood_waits_across_a_restart_and_is_ans
         bot = launch_bot(info, tmp_path, settings)
         try:
             bad = anon(info, second, victim_ip).edit(page, "Stable text. VANDALISM (fine in fact)")
-            assert bot.decision(bad, timeout=20)["decision"] == "reverted"
+            assert bot.decision(bad, timeout=20, wiki=second.name)["decision"] == "reverted"
             revert = top_revision(admin2, page)["revid"]
 
             # Step one: a flood from many addresses spends the shared page's budget (3 lines an hour).

@@ -74,7 +74,7 @@ def test_a_rollback_of_a_blanking_of_the_shared_page_restores_nothing(two_wikis,
             bad = [v.edit(p, f"Stable text. VANDALISM {i}") for i, (v, p) in enumerate(zip(vandals, pages))]
             reverts = []
             for rev, page in zip(bad, pages):
-                assert bot.decision(rev, timeout=20)["decision"] == "reverted"
+                assert bot.decision(rev, timeout=20, wiki=second.name)["decision"] == "reverted"
                 reverts.append(top_revision(admin2, page)["revid"])
             reporter = anon(info, first, "198.51.100.150")
             for rev in bad:

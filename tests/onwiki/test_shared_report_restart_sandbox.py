@@ -39,7 +39,7 @@ def test_confirmations_saved_while_the_bot_was_stopped_are_acted_on_at_start(two
         bot = start()
         try:
             bad = vandal.edit(page, "Stable text. VANDALISM (fine in fact)")
-            assert bot.decision(bad, timeout=20)["decision"] == "reverted"
+            assert bot.decision(bad, timeout=20, wiki=second.name)["decision"] == "reverted"
             revert = top_revision(admin2, page)["revid"]
             reporter.post(action="edit", title=shared, section="new", sectiontitle=f"{second.name}: {page} (r{bad})",
                           text=f"<!-- automod-report rev={bad} wiki={second.name} -->\nIt was fine. ~~~~",

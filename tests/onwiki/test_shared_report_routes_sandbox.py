@@ -39,7 +39,7 @@ def test_undone_reverts_and_hand_written_reports_are_answered_on_the_shared_page
             bad = {}
             for wiki, page in edits:
                 bad[wiki, page] = vandals[wiki].edit(page, "Stable text. VANDALISM (fine in fact)")
-                assert bot.decision(bad[wiki, page], timeout=20)["decision"] == "reverted"
+                assert bot.decision(bad[wiki, page], timeout=20, wiki=wiki)["decision"] == "reverted"
 
             # (a) An admin undoes the revert on the second wiki, which has no report page: the shared page says so.
             admin2 = admins[second.name]

@@ -81,7 +81,8 @@ def test_a_report_on_the_shared_page_is_answered_there_and_a_rollbacker_reinstat
         bot = launch_bot(info, tmp_path, settings)
         try:
             bad = vandal.edit(page, "Stable text. VANDALISM (fine in fact)")
-            assert bot.decision(bad, timeout=20)["decision"] == "reverted", bot.decision(bad)["reason"]
+            line = bot.decision(bad, timeout=20, wiki=second.name)
+            assert line["decision"] == "reverted", line["reason"]
             revert = top_revision(admin2, page)["revid"]
 
             # The notice on the second wiki links to a new section on the shared page (first wiki).

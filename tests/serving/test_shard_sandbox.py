@@ -222,10 +222,10 @@ def test_two_shards_run_side_by_side_and_each_edit_is_decided_once(two_wikis, tm
             revs = {name: vandals[name].edit(pages[name], "Stable text. VANDALISM") for name in pages}
             for name, rev in revs.items():
                 owner = next(b for b, s in zip(bots, served) if name in s)
-                assert owner.decision(rev, timeout=30)["decision"] == "reverted"
+                assert owner.decision(rev, timeout=30, wiki=name)["decision"] == "reverted"
             time.sleep(1.0)  # time for a second decision, were there one
             for name, rev in revs.items():
-                deciders = [b for b in bots if any(line["wiki"] == name for line in b.decisions(rev))]
+                deciders = [b for b in bots if any(line["wiki"] == name for line in b.lines if line["rev_id"] == rev)]
                 assert len(deciders) == 1, (name, rev)
             for store, wikis in zip(stores, served):
                 with Store(store) as db:

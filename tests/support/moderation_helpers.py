@@ -97,6 +97,10 @@ class Bot:
             self.proc = spawn([sys.executable, "-m", "automod", "run", "--settings", str(settings), *extra],
                               stdout=subprocess.PIPE, stderr=stderr, text=True)
         self.lines: list[dict[str, Any]] = []
+        # Revision ids are numbered per wiki (two fresh wikis number theirs alike): a bot serving
+        # several must be asked about a revision of a named wiki, or another wiki's line answers.
+        served = (yaml.safe_load(settings.read_text()) or {}).get("wikis") or []
+        self.wikis = tuple(str(w.get("name")) for w in served if isinstance(w, dict))
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -105,13 +109,22 @@ class Bot:
         for line in self.proc.stdout:
             self.lines.append(json.loads(line))
 
-    def decisions(self, rev_id: int) -> list[dict[str, Any]]:
-        return [line for line in self.lines if line["rev_id"] == rev_id]
+    def _lines(self, wiki: str | None) -> list[dict[str, Any]]:
+        """The decision lines of ``wiki`` (required when the bot serves several)."""
+        if wiki is None and len(self.wikis) > 1:
+            raise TypeError(f"name the wiki: this bot serves {', '.join(self.wikis)}, whose revision ids overlap")
+        return [line for line in self.lines if wiki in (None, line["wiki"])]
 
-    def decision(self, rev_id: int, timeout: float = 15, final: bool = True) -> dict[str, Any]:
-        """The last decision line for ``rev_id`` (waiting past "rollback-pending" if final)."""
+    def decisions(self, rev_id: int, wiki: str | None = None) -> list[dict[str, Any]]:
+        return [line for line in self._lines(wiki) if line["rev_id"] == rev_id]
+
+    def decision(self, rev_id: int, timeout: float = 15, final: bool = True, *,
+                 wiki: str | None = None) -> dict[str, Any]:
+        """The last decision line for ``rev_id`` of ``wiki`` (waiting past "rollback-pending" if final)."""
+        self._lines(wiki)
+
         def ready():
-            found = self.decisions(rev_id)
+            found = self.decisions(rev_id, wiki)
             if found and (not final or found[-1]["decision"] != "rollback-pending"):
                 return found[-1]
             if self.proc.poll() is not None:
@@ -122,17 +135,18 @@ class Bot:
         except AssertionError:
             raise AssertionError(f"no decision for r{rev_id}; bot log:\n{self.log.read_text()[-3000:]}") from None
 
-    def wait_all_decided(self, revs: list[int], timeout: float) -> dict[str, int]:
-        """Wait for a final decision on every revision in ``revs``; count them by outcome."""
+    def wait_all_decided(self, revs: list[int], timeout: float, *, wiki: str | None = None) -> dict[str, int]:
+        """Wait for a final decision on every revision in ``revs`` of ``wiki``; count them by outcome."""
         wanted = set(revs)
+        self._lines(wiki)
 
         def done() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"bot exited: {self.log.read_text()[-2000:]}")
-            final = {line["rev_id"] for line in self.lines if line["decision"] != "rollback-pending"}
+            final = {line["rev_id"] for line in self._lines(wiki) if line["decision"] != "rollback-pending"}
             return wanted <= final
         wait_for(done, timeout=timeout, interval=0.05)
-        outcomes = [line["decision"] for line in self.lines if line["rev_id"] in wanted]
+        outcomes = [line["decision"] for line in self._lines(wiki) if line["rev_id"] in wanted]
         return {outcome: outcomes.count(outcome) for outcome in sorted(set(outcomes))}
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
