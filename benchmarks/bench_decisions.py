@@ -6,7 +6,9 @@ scores 0.995), lets `automod run` follow the sandbox stream, makes N bad edits o
 reports for each revert. Target: p50 <= 150 ms, p99 <= 500 ms. Then, in the same run and on the
 same wiki, it times bare ``action=rollback`` calls by the bot's account (an edit made, rolled
 back at once) and prints the ratio p50 edit -> rollback / p50 bare rollback (issue 27.3:
-target <= 1.3x, the bot's own work on top of the one write it must make).
+target <= 1.3x, the bot's own work on top of the one write it must make). Alternately with
+those, it times the floor of any bot that looks before it acts: the same context read the bot
+makes, then the rollback, by a plain client; the bot's p50 is also printed against that floor.
 
 With ``--breakdown`` it also prints where the bot's time goes: the p50/mean of each step's
 client-side time (the ``laps[ms]:`` the bot logs with each rollback, moderation/laps.py) and,
@@ -44,6 +46,16 @@ from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def context_read(rev: int, parent: int, bot: str, editor: str) -> dict[str, object]:
+    """The bot's one read before a rollback (``WikiGateway.revision_context`` with texts and the
+    exclusion templates, for a registered editor), as a plain API query."""
+    return {"action": "query", "formatversion": 2, "revids": f"{rev}|{parent}",
+            "prop": "revisions|info|templates", "rvprop": "ids|user|tags|timestamp|content", "rvslots": "main",
+            "inprop": "protection", "list": "blocks|users", "bkusers": bot, "bkprop": "id|expiry|flags|restrictions",
+            "ususers": editor, "usprop": "rights", "tltemplates": "Template:Bots|Template:Nobots", "tllimit": "max",
+            "meta": "userinfo"}
 
 
 def print_breakdown(bot_log: str, wiki_side: list[list[ApiRequest]], bare_wiki: list[int],
@@ -126,19 +138,21 @@ def main() -> None:
         # The physical limit: a bare action=rollback by the bot's account on the same wiki, now.
         roller = WikiClient(sandbox, sandbox.bot)
         token = roller.token("rollback")
-        bare_pages = [f"Bare rollback {time.time_ns()} {i}" for i in range(args.bare)]
-        for page in bare_pages:
-            admin.edit(page, "Stable text.")
-        bare = []
+        bare_pages = [f"Bare rollback {time.time_ns()} {i}" for i in range(2 * args.bare)]
+        parents = [admin.edit(page, "Stable text.") for page in bare_pages]
+        bare, floor = [], []
         bare_wiki: list[int] = []
-        for i, page in enumerate(bare_pages):
+        for i, page in enumerate(bare_pages):  # alternately: the rollback alone, the read any bot makes first + it
             vandal = vandals[i % 2]
-            vandal.edit(page, f"Stable text. VANDALISM {i}")
+            rev = vandal.edit(page, f"Stable text. VANDALISM {i}")
             mark = api_log.mark()
             t0 = time.monotonic()
+            if i % 2:
+                roller.get(**context_read(rev, parents[i], sandbox.bot.name, vandal.name))
             roller.post(action="rollback", title=page, user=vandal.name, summary="bare rollback", token=token)
-            bare.append((time.monotonic() - t0) * 1000)
-            bare_wiki += [r.ms for r in api_log.since(mark, sandbox.bot.name) if r.module == "rollback"]
+            (floor if i % 2 else bare).append((time.monotonic() - t0) * 1000)
+            if not i % 2:
+                bare_wiki += [r.ms for r in api_log.since(mark, sandbox.bot.name) if r.module == "rollback"]
         lines = [line for line in bot.lines if line["decision"] == "reverted"]
         starts = {int(text.split("rollback of r", 1)[1].split()[0]): start for text in bot.log.read_text().splitlines()
                   if "rollback of r" in text and (start := parse_start(text)) is not None}
@@ -156,6 +170,10 @@ def main() -> None:
               f"p50 {percentile(bare, 0.5):.1f}  p90 {percentile(bare, 0.9):.1f}")
         print(f"p50 edit -> rollback / bare rollback: {ratio:.2f}x (target <= 1.3x) "
               f"{'OK' if ratio <= 1.3 else 'MISSED'}")
+        print(f"the floor of any bot that reads before it acts: the same context read then the rollback, by a plain "
+              f"client ({len(floor)} pairs, ms): p50 {percentile(floor, 0.5):.1f}  p90 {percentile(floor, 0.9):.1f}; "
+              f"it is {percentile(floor, 0.5) / percentile(bare, 0.5):.2f}x the bare rollback, and the bot's p50 is "
+              f"{percentile(latencies, 0.5) / percentile(floor, 0.5):.2f}x this floor")
         if args.breakdown:
             print_breakdown(bot.log.read_text(), wiki_side, bare_wiki, edit_done)
             after_edit = [float(line["latency_ms"]) / 1000 + starts[rev] - edit_done[rev] for line in lines
