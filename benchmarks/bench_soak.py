@@ -26,7 +26,10 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N] [--wrap CMD]
+
+``--wrap CMD`` runs the bot under CMD (``--wrap "heaptrack -o /tmp/soak"`` then ``heaptrack_print``
+lists the C allocations leaked and peak by call stack): the allocations no Python-level tool sees.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ import itertools
 import json
 import os
 import random
+import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -163,6 +168,54 @@ class TracedBot(Bot):
         wait_for(lambda: Path(f"{name}.types").exists(), timeout=300, interval=0.5)
 
 
+class WrappedBot(Bot):
+    """`automod run` under a wrapper command (``--wrap "heaptrack -o FILE"``, ``valgrind --tool=massif``):
+    the wrapper's own chatter on stdout is skipped, memory is sampled in the bot (the wrapper's
+    descendant running Python) and the stop signal goes to the bot, so the wrapper writes its
+    report as the bot exits."""
+
+    def __init__(self, settings: Path, wrap: list[str]) -> None:  # noqa: D107 - mirrors Bot.__init__
+        self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
+        with self.log.open("w") as stderr:
+            self.proc = spawn([*wrap, sys.executable, "-m", "automod", "run", "--settings", str(settings)],
+                              stdout=subprocess.PIPE, stderr=stderr, text=True)
+        self.lines: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.lines.append(json.loads(line))
+
+    @property
+    def pid(self) -> int:
+        """The bot's own process: the newest descendant of the wrapper whose command runs automod."""
+        todo, found = [self.proc.pid], self.proc.pid
+        while todo:
+            pid = todo.pop()
+            try:
+                if b"automod" in Path(f"/proc/{pid}/cmdline").read_bytes() and pid != self.proc.pid:
+                    found = pid
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            os.kill(self.pid, sig)
+        code = self.proc.wait(600)  # the wrapper may take long to write its report
+        self._reader.join(5)
+        return code
+
+
+def bot_pid(bot: Bot) -> int:
+    return bot.pid if isinstance(bot, WrappedBot) else bot.proc.pid
+
+
 def memory(pid: int) -> tuple[float, float, float, float]:
     """VmRSS, VmHWM, RssAnon (the heaps) and RssFile (mapped files: code, SQLite's shared memory) of
     ``pid``, in MiB."""
@@ -267,7 +320,13 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
             data.setdefault("scoring", {})["max_in_flight"] = args.max_in_flight
             write_settings(settings, data)
         start_at_stream_end(sandbox, work)
-        bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
+        bot: Bot
+        if args.wrap:
+            bot = WrappedBot(settings, shlex.split(args.wrap))
+        elif args.tracemalloc or args.probe:
+            bot = TracedBot(settings, probed=args.probe)
+        else:
+            bot = Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
         print(f"soak: seeding {args.pages} pages", flush=True)
         traffic.seed_pages()
@@ -282,7 +341,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
             while writer.is_alive():
                 if bot.proc.poll() is not None:
                     raise SystemExit(f"bot exited {bot.proc.returncode}: {bot.log.read_text()[-3000:]}")
-                rss, hwm, anon, mapped = memory(bot.proc.pid)
+                rss, hwm, anon, mapped = memory(bot_pid(bot))
                 done = len(bot.lines)
                 native = (0.0, 0.0, 0.0)
                 if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
@@ -298,7 +357,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                           f"(heap {anon:6.1f}, files {mapped:5.1f})  {samples[-1][-1]:6.0f} s", flush=True)
                 time.sleep(0.5)
             writer.join()
-            samples.append((len(bot.lines), *memory(bot.proc.pid), *samples[-1][5:8], time.monotonic() - started))
+            samples.append((len(bot.lines), *memory(bot_pid(bot)), *samples[-1][5:8], time.monotonic() - started))
             if args.tracemalloc:
                 bot.dump(work / "end")
         finally:
@@ -423,6 +482,9 @@ def main() -> None:
     parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
     parser.add_argument("--max-in-flight", type=int, default=None,
                         help="the bot's scoring.max_in_flight (default: the settings' default)")
+    parser.add_argument("--wrap", default=None,
+                        help='a command the bot runs under, e.g. "heaptrack -o /tmp/soak" (its memory is sampled '
+                             'in the bot itself); not with --probe or --tracemalloc')
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
