@@ -174,7 +174,8 @@ class WrappedBot(Bot):
     descendant running Python) and the stop signal goes to the bot, so the wrapper writes its
     report as the bot exits."""
 
-    def __init__(self, settings: Path, wrap: list[str]) -> None:  # noqa: D107 - mirrors Bot.__init__
+    def __init__(self, settings: Path, wrap: list[str], stop_signal: int = signal.SIGTERM) -> None:  # noqa: D107
+        self.stop_signal = stop_signal
         self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
         with self.log.open("w") as stderr:
             self.proc = spawn([*wrap, sys.executable, "-m", "automod", "run", "--settings", str(settings)],
@@ -204,9 +205,9 @@ class WrappedBot(Bot):
                 continue
         return found
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
+    def stop(self, sig: int | None = None) -> int:
         if self.proc.poll() is None:
-            os.kill(self.pid, sig)
+            os.kill(self.pid, self.stop_signal if sig is None else sig)
         code = self.proc.wait(600)  # the wrapper may take long to write its report
         self._reader.join(5)
         return code
@@ -322,7 +323,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         start_at_stream_end(sandbox, work)
         bot: Bot
         if args.wrap:
-            bot = WrappedBot(settings, shlex.split(args.wrap))
+            bot = WrappedBot(settings, shlex.split(args.wrap), signal.Signals[f"SIG{args.wrap_stop}"])
         elif args.tracemalloc or args.probe:
             bot = TracedBot(settings, probed=args.probe)
         else:
@@ -485,6 +486,9 @@ def main() -> None:
     parser.add_argument("--wrap", default=None,
                         help='a command the bot runs under, e.g. "heaptrack -o /tmp/soak" (its memory is sampled '
                              'in the bot itself); not with --probe or --tracemalloc')
+    parser.add_argument("--wrap-stop", default="TERM", choices=("TERM", "KILL"),
+                        help="how the wrapped bot is stopped: KILL makes heaptrack's 'leaked' list all memory "
+                             "live at the end (a clean stop frees the connections and caches that may be what grows)")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
