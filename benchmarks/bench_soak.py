@@ -432,20 +432,28 @@ def scale(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
     store = Store(root / "scale.sqlite")
     reporters = [WikiClient(sandbox, ip=f"198.51.100.{i}") for i in range(1, 30)]
     times: list[tuple[int, float]] = []
+    peaks: list[float] = []  # each pass's Python-heap peak above its start, MiB (issue 29: it grew with the page)
+    import tracemalloc
+    tracemalloc.start()
     for i in range(args.report_sections):
         client = reporters[i % len(reporters)]
         rev = client.post(action="edit", title=page, section="new", sectiontitle=f"Report {i} (r{1000 + i})",
                           text=f"<!-- automod-report rev={1000 + i} -->\nPlease restore it. ~~~~",
                           token=client.token())["edit"]["newrevid"]
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
         started = time.perf_counter()
         process_report_page(gateway, store, "sandboxwiki", page, editor=client.name, config=config, rev_id=rev)
         times.append((i + 1, time.perf_counter() - started))
+        peaks.append((tracemalloc.get_traced_memory()[1] - base) / MIB)
+    tracemalloc.stop()
     size = len(admin.revisions(page, limit=1)[0]["slots"]["main"]["content"].encode())
     print(f"\nreport-page pass (one new report each; {args.report_sections} sections, {size / 1024:.0f} KB):")
     band = max(1, args.report_sections // 7)
     for start in range(0, len(times), band):
         chunk = times[start:start + band]
-        print(f"  sections {chunk[0][0]:>4}-{chunk[-1][0]:<4} median {statistics.median(t for _, t in chunk):.3f} s")
+        print(f"  sections {chunk[0][0]:>4}-{chunk[-1][0]:<4} median {statistics.median(t for _, t in chunk):.3f} s, "
+              f"memory peak {statistics.median(peaks[start:start + band]):.2f} MiB")
     store.close()
 
     user = "203.0.113.250"
