@@ -243,6 +243,7 @@ class Traffic:
                  pages: int, backlog: int, config_every: int, seed: int = 29) -> None:
         self.bot, self.fp_page, self.config = bot, fp_page, config
         self.backlog, self.config_every = backlog, config_every
+        self.report_share = 0.04  # --report-share
         self.rng = random.Random(seed)
         self.admin = WikiClient(sandbox, sandbox.admin)
         self.accounts = [WikiClient(sandbox, sandbox.accounts[role]) for role in ("vandal1", "vandal2", "patroller")]
@@ -273,7 +274,7 @@ class Traffic:
             self.config["threshold"] = 0.93 if self.config.get("threshold") != 0.93 else 0.94
             set_config(self.admin, self.config)
             self._count("config")
-        elif roll < 0.04:  # a report: a new section on the report page (which grows)
+        elif roll < self.report_share:  # a report: a new section on the report page (which grows)
             self.ips[i % len(self.ips)].post(
                 action="edit", title=self.fp_page, section="new", sectiontitle=f"Report {i} (r{rng.randrange(10**6)})",
                 text=f"<!-- automod-report rev={rng.randrange(10**6)} -->\nPlease restore it. ~~~~",
@@ -329,6 +330,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         else:
             bot = Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
+        traffic.report_share = args.report_share
         print(f"soak: seeding {args.pages} pages", flush=True)
         traffic.seed_pages()
         writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
@@ -485,6 +487,9 @@ def main() -> None:
     parser.add_argument("--config-every", type=int, default=1000)
     parser.add_argument("--report-sections", type=int, default=140)
     parser.add_argument("--talk-kb", type=int, default=60)
+    parser.add_argument("--report-share", type=float, default=0.04,
+                        help="share of the traffic's steps that are false-positive reports (0: none; issue 29: "
+                             "the report page's pass is what grows the worker's heap)")
     parser.add_argument("--no-soak", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
