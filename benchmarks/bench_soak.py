@@ -26,7 +26,10 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N] [--wrap CMD]
+
+``--wrap CMD`` runs the bot under CMD (``--wrap "heaptrack -o /tmp/soak"`` then ``heaptrack_print``
+lists the C allocations leaked and peak by call stack): the allocations no Python-level tool sees.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ import itertools
 import json
 import os
 import random
+import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -163,6 +168,55 @@ class TracedBot(Bot):
         wait_for(lambda: Path(f"{name}.types").exists(), timeout=300, interval=0.5)
 
 
+class WrappedBot(Bot):
+    """`automod run` under a wrapper command (``--wrap "heaptrack -o FILE"``, ``valgrind --tool=massif``):
+    the wrapper's own chatter on stdout is skipped, memory is sampled in the bot (the wrapper's
+    descendant running Python) and the stop signal goes to the bot, so the wrapper writes its
+    report as the bot exits."""
+
+    def __init__(self, settings: Path, wrap: list[str], stop_signal: int = signal.SIGTERM) -> None:  # noqa: D107
+        self.stop_signal = stop_signal
+        self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
+        with self.log.open("w") as stderr:
+            self.proc = spawn([*wrap, sys.executable, "-m", "automod", "run", "--settings", str(settings)],
+                              stdout=subprocess.PIPE, stderr=stderr, text=True)
+        self.lines: list[dict[str, Any]] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                self.lines.append(json.loads(line))
+
+    @property
+    def pid(self) -> int:
+        """The bot's own process: the newest descendant of the wrapper whose command runs automod."""
+        todo, found = [self.proc.pid], self.proc.pid
+        while todo:
+            pid = todo.pop()
+            try:
+                if b"automod" in Path(f"/proc/{pid}/cmdline").read_bytes() and pid != self.proc.pid:
+                    found = pid
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
+    def stop(self, sig: int | None = None) -> int:
+        if self.proc.poll() is None:
+            os.kill(self.pid, self.stop_signal if sig is None else sig)
+        code = self.proc.wait(600)  # the wrapper may take long to write its report
+        self._reader.join(5)
+        return code
+
+
+def bot_pid(bot: Bot) -> int:
+    return bot.pid if isinstance(bot, WrappedBot) else bot.proc.pid
+
+
 def memory(pid: int) -> tuple[float, float, float, float]:
     """VmRSS, VmHWM, RssAnon (the heaps) and RssFile (mapped files: code, SQLite's shared memory) of
     ``pid``, in MiB."""
@@ -189,6 +243,7 @@ class Traffic:
                  pages: int, backlog: int, config_every: int, seed: int = 29) -> None:
         self.bot, self.fp_page, self.config = bot, fp_page, config
         self.backlog, self.config_every = backlog, config_every
+        self.report_share = 0.04  # --report-share
         self.rng = random.Random(seed)
         self.admin = WikiClient(sandbox, sandbox.admin)
         self.accounts = [WikiClient(sandbox, sandbox.accounts[role]) for role in ("vandal1", "vandal2", "patroller")]
@@ -219,7 +274,7 @@ class Traffic:
             self.config["threshold"] = 0.93 if self.config.get("threshold") != 0.93 else 0.94
             set_config(self.admin, self.config)
             self._count("config")
-        elif roll < 0.04:  # a report: a new section on the report page (which grows)
+        elif roll < self.report_share:  # a report: a new section on the report page (which grows)
             self.ips[i % len(self.ips)].post(
                 action="edit", title=self.fp_page, section="new", sectiontitle=f"Report {i} (r{rng.randrange(10**6)})",
                 text=f"<!-- automod-report rev={rng.randrange(10**6)} -->\nPlease restore it. ~~~~",
@@ -267,8 +322,15 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
             data.setdefault("scoring", {})["max_in_flight"] = args.max_in_flight
             write_settings(settings, data)
         start_at_stream_end(sandbox, work)
-        bot = TracedBot(settings, probed=args.probe) if args.tracemalloc or args.probe else Bot(settings)
+        bot: Bot
+        if args.wrap:
+            bot = WrappedBot(settings, shlex.split(args.wrap), signal.Signals[f"SIG{args.wrap_stop}"])
+        elif args.tracemalloc or args.probe:
+            bot = TracedBot(settings, probed=args.probe)
+        else:
+            bot = Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
+        traffic.report_share = args.report_share
         print(f"soak: seeding {args.pages} pages", flush=True)
         traffic.seed_pages()
         writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
@@ -282,7 +344,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
             while writer.is_alive():
                 if bot.proc.poll() is not None:
                     raise SystemExit(f"bot exited {bot.proc.returncode}: {bot.log.read_text()[-3000:]}")
-                rss, hwm, anon, mapped = memory(bot.proc.pid)
+                rss, hwm, anon, mapped = memory(bot_pid(bot))
                 done = len(bot.lines)
                 native = (0.0, 0.0, 0.0)
                 if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
@@ -298,7 +360,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                           f"(heap {anon:6.1f}, files {mapped:5.1f})  {samples[-1][-1]:6.0f} s", flush=True)
                 time.sleep(0.5)
             writer.join()
-            samples.append((len(bot.lines), *memory(bot.proc.pid), *samples[-1][5:8], time.monotonic() - started))
+            samples.append((len(bot.lines), *memory(bot_pid(bot)), *samples[-1][5:8], time.monotonic() - started))
             if args.tracemalloc:
                 bot.dump(work / "end")
         finally:
@@ -372,20 +434,28 @@ def scale(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
     store = Store(root / "scale.sqlite")
     reporters = [WikiClient(sandbox, ip=f"198.51.100.{i}") for i in range(1, 30)]
     times: list[tuple[int, float]] = []
+    peaks: list[float] = []  # each pass's Python-heap peak above its start, MiB (issue 29: it grew with the page)
+    import tracemalloc
+    tracemalloc.start()
     for i in range(args.report_sections):
         client = reporters[i % len(reporters)]
         rev = client.post(action="edit", title=page, section="new", sectiontitle=f"Report {i} (r{1000 + i})",
                           text=f"<!-- automod-report rev={1000 + i} -->\nPlease restore it. ~~~~",
                           token=client.token())["edit"]["newrevid"]
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
         started = time.perf_counter()
         process_report_page(gateway, store, "sandboxwiki", page, editor=client.name, config=config, rev_id=rev)
         times.append((i + 1, time.perf_counter() - started))
+        peaks.append((tracemalloc.get_traced_memory()[1] - base) / MIB)
+    tracemalloc.stop()
     size = len(admin.revisions(page, limit=1)[0]["slots"]["main"]["content"].encode())
     print(f"\nreport-page pass (one new report each; {args.report_sections} sections, {size / 1024:.0f} KB):")
     band = max(1, args.report_sections // 7)
     for start in range(0, len(times), band):
         chunk = times[start:start + band]
-        print(f"  sections {chunk[0][0]:>4}-{chunk[-1][0]:<4} median {statistics.median(t for _, t in chunk):.3f} s")
+        print(f"  sections {chunk[0][0]:>4}-{chunk[-1][0]:<4} median {statistics.median(t for _, t in chunk):.3f} s, "
+              f"memory peak {statistics.median(peaks[start:start + band]):.2f} MiB")
     store.close()
 
     user = "203.0.113.250"
@@ -417,12 +487,21 @@ def main() -> None:
     parser.add_argument("--config-every", type=int, default=1000)
     parser.add_argument("--report-sections", type=int, default=140)
     parser.add_argument("--talk-kb", type=int, default=60)
+    parser.add_argument("--report-share", type=float, default=0.04,
+                        help="share of the traffic's steps that are false-positive reports (0: none; issue 29: "
+                             "the report page's pass is what grows the worker's heap)")
     parser.add_argument("--no-soak", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
     parser.add_argument("--max-in-flight", type=int, default=None,
                         help="the bot's scoring.max_in_flight (default: the settings' default)")
+    parser.add_argument("--wrap", default=None,
+                        help='a command the bot runs under, e.g. "heaptrack -o /tmp/soak" (its memory is sampled '
+                             'in the bot itself); not with --probe or --tracemalloc')
+    parser.add_argument("--wrap-stop", default="TERM", choices=("TERM", "KILL"),
+                        help="how the wrapped bot is stopped: KILL makes heaptrack's 'leaked' list all memory "
+                             "live at the end (a clean stop frees the connections and caches that may be what grows)")
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     root = args.dir or Path(tempfile.mkdtemp(prefix="automod-bench-"))
