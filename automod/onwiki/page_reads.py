@@ -8,15 +8,23 @@ shares (login, rollback, edit, the skip rules' reads).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
-__all__ = ["PageRevision", "SectionSpan", "history", "history_batches", "section_spans", "user_rights"]
+__all__ = ["BATCH_SIZES", "PageRevision", "SectionSpan", "header_history", "history", "history_batches",
+           "section_spans", "user_rights"]
+
+#: Sizes of the history's first batches, then ``batch`` each: a question about the newest
+#: revisions (one new report) reads a few, not 50; after these three the count read is 50 —
+#: the old first batch — and from there the same multiples of 50 as before.
+BATCH_SIZES = (5, 10, 35)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,28 @@ def history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevis
     return [_revision(r) for r in page.get("revisions", [])]
 
 
+def header_history(gateway: WikiGateway, title: str, limit: int = 50) -> list[PageRevision]:
+    """The latest ``limit`` revisions of ``title``, newest first, each with only its section 0
+    (the text above the first heading) as ``text`` and the WHOLE revision's sha1 as its digest:
+    what a header check needs, read in bytes that grow with the header, not with the page.
+    A revision whose sha1 the API does not give (hidden) is hidden."""
+    try:
+        page = gateway.query(titles=title, prop="revisions", rvprop="ids|user|timestamp|content|tags|sha1",
+                             rvslots="main", rvsection="0", rvlimit=limit)["query"]["pages"][0]
+    except WikiError as exc:  # a revision without a section 0 (never seen): read the whole texts
+        if "nosuchsection" not in str(exc):
+            raise
+        return history(gateway, title, limit)
+    found = []
+    for raw in page.get("revisions", []):
+        revision = _revision(raw)
+        sha1 = raw.get("sha1")
+        if not isinstance(sha1, str) or raw.get("sha1hidden"):
+            revision = replace(revision, text="", hidden=True)
+        found.append(replace(revision, sha1=sha1 if isinstance(sha1, str) else None))
+    return found
+
+
 def _revision(raw: dict[str, Any]) -> PageRevision:
     main = (raw.get("slots") or {}).get("main", {})
     content = main.get("content")
@@ -53,12 +83,15 @@ def _revision(raw: dict[str, Any]) -> PageRevision:
                         tags=frozenset(raw.get("tags") or ()), hidden=hidden, timestamp=_unix(raw.get("timestamp")))
 
 
-def history_batches(gateway: WikiGateway, title: str, batch: int = 50) -> Iterator[list[PageRevision]]:
-    """All of ``title``'s revisions with their text, newest first, ``batch`` at a time (the
-    API's limit with content is 50): the caller stops reading when it has what it needs."""
+def history_batches(gateway: WikiGateway, title: str, batch: int = 50,
+                    sizes: Sequence[int] = BATCH_SIZES) -> Iterator[list[PageRevision]]:
+    """All of ``title``'s revisions with their text, newest first: first ``sizes`` at a time,
+    then ``batch`` at a time (the API's limit with content is 50) — the caller stops reading
+    when it has what it needs, so a question about the newest revisions reads only a few."""
     params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content|tags",
-                                 "rvslots": "main", "rvlimit": batch}
-    while True:
+                                 "rvslots": "main"}
+    for n in itertools.count():
+        params["rvlimit"] = min(sizes[n], batch) if n < len(sizes) else batch
         data = gateway.query(**params)
         page = data["query"]["pages"][0]
         revisions = [_revision(r) for r in page.get("revisions", [])]

@@ -48,11 +48,14 @@ class PageRevision:
     tags: frozenset[str] = field(default_factory=frozenset)
     hidden: bool = False
     timestamp: float = 0.0  # when it was saved (Unix time; 0 when not read)
+    #: The WHOLE revision's sha1 as the API gives it (hex), when ``text`` is only a part of it
+    #: (a section): revert detection keeps comparing whole texts. None: computed from ``text``.
+    sha1: str | None = None
 
     @property
     def digest(self) -> str:
-        """The text's sha1, as MediaWiki compares texts to detect a manual revert."""
-        return hashlib.sha1(self.text.encode("utf-8")).hexdigest()
+        """The whole text's sha1, as MediaWiki compares texts to detect a manual revert."""
+        return self.sha1 if self.sha1 is not None else hashlib.sha1(self.text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

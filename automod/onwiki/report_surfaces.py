@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from automod.config import CommunityConfig
 from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway, same_title
-from automod.onwiki.page_reads import history
+from automod.onwiki.page_reads import header_history, history
 from automod.onwiki.provenance import PageRevision, trusted_value
 from automod.onwiki.report_page import DIFF, LINE
 from automod.onwiki.report_trust import HISTORY_DEPTH, may_review
 
-__all__ = ["header_of", "preload_repair", "repair_header", "repair_preload", "steering_ok", "trust_check"]
+__all__ = ["header_of", "header_revisions", "preload_repair", "repair_header", "repair_preload", "steering_ok",
+           "trust_check"]
 
 log = logging.getLogger("automod.onwiki.report_surfaces")
 
@@ -105,10 +106,18 @@ def header_of(text: str) -> str:
     return (text[:found.start()] if found else text).rstrip()
 
 
+def header_revisions(gateway: WikiGateway, page: str) -> list[PageRevision]:
+    """What :func:`repair_header` reads: the latest :data:`HISTORY_DEPTH` revisions' section 0
+    (the header) with each whole revision's sha1, so a manual revert is still told by its whole
+    text while the bytes read grow with the header, not with the reports below it."""
+    return header_history(gateway, page, HISTORY_DEPTH)
+
+
 def repair_header(gateway: WikiGateway, page: str, revisions: Sequence[PageRevision], summary: str,
                   config: CommunityConfig) -> bool:
     """Give the report page's header back its value as a trusted hand last set it; True if saved.
-    Nothing is done while no trusted value is known (the page was created by an untrusted hand
+    ``revisions`` may carry only section 0 as text (:func:`header_revisions`): their digest is
+    the whole revision's. Nothing is done while no trusted value is known (the page was created by an untrusted hand
     and no trusted one set its header since) or the newest revision's text is hidden."""
     if not revisions:
         return False

@@ -110,10 +110,14 @@ class PageHistory:
             self._bounded = True
         return True
 
+    def _at_least(self, depth: int) -> None:
+        """Read on until ``depth`` revisions are read (or none more within the bound)."""
+        while len(self._revisions) < depth and self._more():
+            pass
+
     def recent(self) -> list[PageRevision]:
-        """The newest revisions (one batch read, at most :data:`HISTORY_DEPTH`, or all read so far)."""
-        if not self._revisions:
-            self._more()
+        """The newest revisions (at least :data:`HISTORY_DEPTH` when there are as many, or all read so far)."""
+        self._at_least(HISTORY_DEPTH)
         return self._revisions
 
     def revisions(self) -> list[PageRevision]:
@@ -126,9 +130,9 @@ class PageHistory:
         """Who really wrote each line of the current text in which ``count`` finds something
         (e.g. a "status: confirmed" line for a revision), newest first, through reverts and
         moves (:mod:`automod.onwiki.provenance`): a rollback of a blanking signs nothing. The
-        history is read on only while a line's author lies beyond what was read."""
-        if not self._revisions:
-            self._more()
+        history is read on only while a line's author lies beyond what was read. Never fewer than
+        :data:`HISTORY_DEPTH` revisions (as many as a revert's earlier text is looked for in)."""
+        self._at_least(HISTORY_DEPTH)
         while True:
             revisions = [r for r in self._revisions if self.upto is None or r.rev_id <= self.upto]
             per_line = counted_lines(revisions[0].text, count) if revisions else frozenset()

@@ -48,7 +48,7 @@ from automod.onwiki.report_page import (
     rev_number,
     status_count,
 )
-from automod.onwiki.report_surfaces import repair_header, repair_preload
+from automod.onwiki.report_surfaces import header_revisions, repair_header, repair_preload
 from automod.onwiki.report_trust import (
     FLOOD_LINE_KIND,
     HOUR,
@@ -110,7 +110,7 @@ def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory,
         log.error("%s: cannot check the preload of %s: %s", gateway.wiki.name, page, exc)
     yield
     try:
-        repaired = repair_header(gateway, page, history.recent(),
+        repaired = repair_header(gateway, page, header_revisions(gateway, page),
                                  messages_for(gateway).text("automod-report-header-restored-summary"), config)
     except WikiError as exc:
         log.error("%s: cannot check the header of %s: %s", gateway.wiki.name, page, exc)
