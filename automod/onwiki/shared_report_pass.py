@@ -29,6 +29,7 @@ from automod.onwiki.report_trust import (
     PageHistory,
     ReportPlan,
     answered_sections,
+    forget_waiting,
     mark_unfinished,
     passed,
     record_pass,
@@ -93,7 +94,8 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     history, budget = PageHistory(gateway, page, upto=found[0]), LineBudget(store, wiki, page, config)
     log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
-    answered = answered_sections(store, wiki, page)
+    bodies = {s.key: s.body for s in sections}  # a key is answered only while it names the same section
+    answered = answered_sections(store, wiki, page, bodies)
     pending = [s for s in sections if s.key not in answered]
     waiting = waiting_sections(store, wiki, page)
     retry = cut = False
@@ -129,7 +131,8 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
             log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
     if cut:
         mark_unfinished(store, wiki, page, found[0])
-    elif not retry:
+    elif not retry:  # waiting keys that name no section now: withdrawn, or renumbered (read under the new key)
+        forget_waiting(store, wiki, page, waiting_sections(store, wiki, page) - set(bodies))
         record_pass(store, wiki, page, found[0])
     return added
 
@@ -224,8 +227,8 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: Line
                            revert_rev_id=revert, probability=decision.probability, model=decision.model,
                            version=decision.model_version, threshold=decision.threshold,
                            config_rev=decision.config_rev, status=status if status in STATUSES else "open")
-    bot_rev = append_line(gateway, shared.title, section.key, line)
-    budget.spend(0, kind, reporter, section.key, bot_rev)
+    bot_rev = append_line(gateway, shared.title, section.key, line, section.body)
+    budget.spend(0, kind, reporter, section.key, bot_rev, section.body)
     if ours and rev_id is not None:
         store.set_report(wiki, rev_id, "explicit", logged=True)
     log.info("%s: answered the shared report %r (%s r%s) by %s", shared.central_wiki, section.key, wiki or "?",
@@ -243,10 +246,10 @@ def _answer_flood(gateway: WikiGateway, shared: SharedPage, budget: LineBudget, 
             budget.wait(0, item.reporter, item.section.key, "wiki-limit", waiting)
         return 0
     line = f": {messages_for(gateway).format('automod-report-flood', len(flood))} ~~~~"
-    bot_rev = append_line(gateway, shared.title, first.section.key, line)
-    budget.spend(0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev)
+    bot_rev = append_line(gateway, shared.title, first.section.key, line, first.section.body)
+    budget.spend(0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev, first.section.body)
     for item in flood[1:]:
-        budget.collapsed(0, item.reporter, item.section.key, first.section.key)
+        budget.collapsed(0, item.reporter, item.section.key, first.section.key, item.section.body)
     log.info("%s: answered %d flood reports together under %r on %s", shared.central_wiki, len(flood),
              first.section.key, shared.title)
     return 1
