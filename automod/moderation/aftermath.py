@@ -112,8 +112,8 @@ class Aftermath:
         run_steps(self.report_page_edit_steps(served, change))
 
     def report_page_edit_steps(self, served: ServedWiki, change: RecentChange) -> PassSteps:
-        """:meth:`report_page_edit` as steps (the shared page's pass is still one step)."""
-        if not self.dry_run and shared_report_edit(served, self.store, change, self.on_report_label):
+        """:meth:`report_page_edit` as steps (on the central wiki, the shared page's too)."""
+        if not self.dry_run and (yield from shared_report_edit(served, self.store, change, self.on_report_label)):
             return 0  # the shared false-positive page on the central wiki (shared_tasks.py)
         config, gateway = served.applied.config, served.gateway
         if (config is not None and gateway is not None and config.false_positive_page and not self.dry_run

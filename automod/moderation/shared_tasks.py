@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 from automod.config import CommunityConfig
 from automod.errors import AutomodError, StoreError
@@ -26,10 +26,10 @@ from automod.onwiki import (
     governed_wikis,
     post_lost_outcomes,
     post_outcome,
-    process_shared_page,
     reinstate_shared,
     review_config,
     shared_hub,
+    shared_page_steps,
     shared_report_url,
     start_pass,
     write_implicit_reports,
@@ -73,8 +73,11 @@ def shared_page_of(served: ServedWiki) -> tuple[SharedPage, CommunityConfig] | N
     return shared, review_config(page.document["defaults"], CommunityConfig())
 
 
-def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, on_label: LabelHook | None) -> bool:
-    """On the central wiki: an edit to the shared page starts a pass; True if it was that page."""
+def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange,
+                       on_label: LabelHook | None) -> Generator[None, None, bool]:
+    """On the central wiki: an edit to the shared page starts a pass; True if it was that page.
+    The steps of the pass (``onwiki.shared_page_steps``): the worker decides candidate edits
+    between two of them, as on a local page."""
     found = _read_here(served)
     gateway = served.gateway
     if found is None or gateway is None or not (gateway.same_title(change.title, found[0].title) or
@@ -94,8 +97,8 @@ def shared_report_edit(served: ServedWiki, store: Store, change: RecentChange, o
     if not gateway.same_title(change.title, shared.title):
         return True
     try:
-        process_shared_page(gateway, store, shared_hub(served.settings), shared, editor=change.user, config=config,
-                            on_label=on_label, rev_id=change.rev_id)
+        yield from shared_page_steps(gateway, store, shared_hub(served.settings), shared, editor=change.user,
+                                     config=config, on_label=on_label, rev_id=change.rev_id)
     except StoreError:
         raise  # the store is the bot's memory: a fault there stops the bot (workers.py)
     except AutomodError as exc:

@@ -138,6 +138,8 @@ class WikiWorker(threading.Thread):
         self.passes: ReportPasses[_Item] = ReportPasses()
         #: The report-page pass begun, paused while candidate edits go first (issue 26).
         self.in_pass: _PassInHand | None = None
+        #: Since when the waiting reports' pass has been kept back by candidate edits (None: not kept back).
+        self.waiting_kept_since: float | None = None
         #: Called when the worker dies of a system fault (the runner closes the stream, so the
         #: bot stops at once and loudly instead of running on with a dead wiki).
         self.on_fatal: Callable[[], None] | None = None
@@ -286,13 +288,21 @@ class WikiWorker(threading.Thread):
 
     def _waiting_reports(self) -> bool:
         """The chore: reports that waited for the flood limits, answered once the limits allow
-        — only while no candidate waits (a flood never slows a revert)."""
+        — while no candidate waits (a flood never slows a revert), or, once candidate edits have
+        kept the pass back for ``max_wait``, a step between candidates as a held pass (a steady
+        trickle of vandal edits starves no waiting report)."""
         moderator = self.moderator
         assert moderator is not None
-        if self._candidate_waiting() or len(self.passes) or self.in_pass is not None:
-            return False  # due again at the next pass of the loop
+        if len(self.passes) or self.in_pass is not None:
+            return False  # due again at the next pass of the loop (a held pass reads them too)
+        now = self.passes.clock()
+        if self._candidate_waiting():
+            self.waiting_kept_since = now if self.waiting_kept_since is None else self.waiting_kept_since
+            if now - self.waiting_kept_since < self.passes.max_wait:
+                return False
+        since, self.waiting_kept_since = self.waiting_kept_since or now, None
         steps = moderator.aftermath.waiting_reports_steps(moderator.wikis[self.wiki.name])
-        self.in_pass = _PassInHand(None, [], steps, self.passes.clock())
+        self.in_pass = _PassInHand(None, [], steps, since)
         self._report_passes()  # its steps, until a candidate edit comes (then resumed after it)
         return True
 

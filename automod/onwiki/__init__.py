@@ -48,6 +48,7 @@ from automod.onwiki.shared_report_pass import (
     post_outcome,
     process_shared_page,
     reinstate_shared,
+    shared_page_steps,
     start_pass,
     write_implicit_reports,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "unserved_wikis",
     "answer_waiting_shared",
     "process_shared_page",
+    "shared_page_steps",
     "publish_day",
     "publish_summary",
     "publish_summary_if_due",

@@ -72,9 +72,9 @@ from automod.records import ReportStatus
 from automod.store import Store
 
 __all__ = ["PageSection", "PassSteps", "ReportSection", "UNSIGNED_SIGNATURE", "answer_waiting_reports",
-           "ensure_preload", "ensure_report_page", "log_implicit_report", "page_sections", "parse_report_page",
-           "preload_text", "process_report_page", "reinstate", "reinstate_refusal", "report_line", "report_page_steps",
-           "reports_waiting", "run_steps", "waiting_report_steps"]
+           "append_to_section", "ensure_preload", "ensure_report_page", "log_implicit_report", "page_sections",
+           "parse_report_page", "preload_text", "process_report_page", "reinstate", "reinstate_refusal", "report_line",
+           "report_page_steps", "reports_waiting", "run_steps", "waiting_report_steps"]
 
 log = logging.getLogger("automod.onwiki.reports")
 
@@ -140,7 +140,7 @@ def ensure_report_page(gateway: WikiGateway, report_page: str, config: Community
     gateway.edit(report_page, prependtext=header, summary=summary)
 
 
-def _append_to(gateway: WikiGateway, page: str, key: str, line: str, read: str | None = None) -> int:
+def append_to_section(gateway: WikiGateway, page: str, key: str, line: str, read: str | None = None) -> int:
     """Append ``line`` to the section named ``key``, located afresh in the current revision
     (``read``: the section's text as the pass read it — refused if the key now names another
     section, say after a twin heading above it was added or removed between two steps)."""
@@ -412,7 +412,7 @@ def _answer(run: _Pass, item: _Pending, flood: list[_Pending], waiting: set[str]
                            model=decision.model, version=decision.model_version,
                            threshold=decision.threshold, config_rev=decision.config_rev,
                            status=status if status in STATUSES else "open", messages=messages)
-    bot_rev = _append_to(run.gateway, run.page, section.key, line, section.body)
+    bot_rev = append_to_section(run.gateway, run.page, section.key, line, section.body)
     run.budget.spend(rev_id or 0, kind, reporter, section.key, bot_rev, section.body)
     if kind == "report-answer" and rev_id is not None:
         run.store.set_report(run.wiki, rev_id, "explicit", logged=True)
@@ -429,7 +429,7 @@ def _answer_flood(run: _Pass, flood: list[_Pending], waiting: set[str]) -> int:
             run.budget.wait(item.rev_id or 0, item.reporter, item.section.key, "wiki-limit", waiting)
         return 0
     line = f": {messages_for(run.gateway).format('automod-report-flood', len(flood))} ~~~~"
-    bot_rev = _append_to(run.gateway, run.page, first.section.key, line, first.section.body)
+    bot_rev = append_to_section(run.gateway, run.page, first.section.key, line, first.section.body)
     run.budget.spend(first.rev_id or 0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev,
                      first.section.body)
     for item in flood[1:]:
@@ -480,7 +480,7 @@ def _status_change(run: _Pass, rev_id: int, status: str, count: Callable[[str], 
     messages = messages_for(run.gateway)
     rights = ", ".join(sorted(run.config.report_reviewer_rights))
     line = f": {messages.format('automod-report-status-ignored', rev_id, plain(changer), rights)} ~~~~"
-    bot_rev = _append_to(run.gateway, run.page, where.key, line)
+    bot_rev = append_to_section(run.gateway, run.page, where.key, line)
     run.budget.spend(rev_id, "report-status-ignored", changer, f"ignored:{marker}", bot_rev)
     return 1
 
@@ -550,7 +550,7 @@ def reinstate(gateway: WikiGateway, store: Store, wiki: str, page: str, section_
         store.record_action(wiki, rev_id, "reinstate", why, None, f"top r{top_rev}; confirmed by {reviewer}")
         line = (f": {messages.format('automod-report-page-changed', rev_id)} ~~~~" if why == "page-changed" else
                 f": {messages.format('automod-reinstate-refused', rev_id, why)} ~~~~")
-    _append_to(gateway, page, section_key, line)
+    append_to_section(gateway, page, section_key, line)
     log.info("%s: confirmed report on r%d: %s", wiki, rev_id, why or "reinstated")
     return 1
 

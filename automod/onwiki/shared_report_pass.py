@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 
 from automod.config import CommunityConfig
@@ -29,6 +29,7 @@ from automod.onwiki.report_trust import (
     PageHistory,
     ReportPlan,
     answered_sections,
+    forget_waiting,
     mark_unfinished,
     passed,
     record_pass,
@@ -37,7 +38,7 @@ from automod.onwiki.report_trust import (
     unfinished,
     waiting_sections,
 )
-from automod.onwiki.reports import REPORT_PERIOD, reports_waiting
+from automod.onwiki.reports import REPORT_PERIOD, PassSteps, reports_waiting, run_steps
 from automod.onwiki.shared_report_target import ReportTarget, report_target
 from automod.onwiki.shared_reports import (
     ReinstateOutcome,
@@ -57,7 +58,7 @@ from automod.records import ReportStatus
 from automod.store import Store
 
 __all__ = ["OUTCOME_KIND", "answer_waiting_shared", "lost_outcomes", "post_lost_outcomes", "post_outcome",
-           "process_shared_page", "reinstate_shared", "start_pass", "write_implicit_reports"]
+           "process_shared_page", "reinstate_shared", "shared_page_steps", "start_pass", "write_implicit_reports"]
 
 log = logging.getLogger("automod.onwiki.shared_report_pass")
 
@@ -80,7 +81,18 @@ def start_pass(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Share
 
 def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *, editor: str,
                         config: CommunityConfig, on_label: LabelHook | None, rev_id: int | None) -> int:
-    """Answer new reports on the shared page and route trusted confirmations; lines added."""
+    """Answer new reports on the shared page and route trusted confirmations, in one go; lines added."""
+    return run_steps(shared_page_steps(gateway, store, hub, shared, editor=editor, config=config, on_label=on_label,
+                                       rev_id=rev_id))
+
+
+def shared_page_steps(gateway: WikiGateway, store: Store, hub: SharedHub, shared: SharedPage, *, editor: str,
+                      config: CommunityConfig, on_label: LabelHook | None, rev_id: int | None) -> PassSteps:
+    """:func:`process_shared_page` as the steps of a pass, as on a local page
+    (:func:`automod.onwiki.reports.report_page_steps`): it pauses after reading the page, after
+    the statuses, after each section's reporter and after each answer, so the central wiki's
+    candidate edits are decided between two steps; each answer's section is located afresh,
+    and one answered meanwhile is skipped."""
     wiki, page = shared.central_wiki, shared.title
     if rev_id is not None and passed(store, wiki, page, rev_id):
         return 0
@@ -89,11 +101,14 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
     found = gateway.page_text(page)
     if found is None:
         return 0
+    yield
     sections = page_sections(found[1], section_spans(gateway, found[0]))
     history, budget = PageHistory(gateway, page, upto=found[0]), LineBudget(store, wiki, page, config)
     log.info("%s: reading the shared report page %s (r%d, edited by %s)", wiki, page, found[0], editor)
     added = _statuses(gateway, store, hub, shared, config, history, budget, found[1], sections, on_label)
-    answered = answered_sections(store, wiki, page)
+    yield
+    bodies = {s.key: s.body for s in sections}  # a key is answered only while it names the same section
+    answered = answered_sections(store, wiki, page, bodies)
     pending = [s for s in sections if s.key not in answered]
     waiting = waiting_sections(store, wiki, page)
     retry = cut = False
@@ -102,7 +117,7 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
             budget.wait(0, None, section.key, "wiki-limit", waiting)
         pending = []
     try:
-        individual, flood = _plan(gateway, store, shared, history, pending)
+        individual, flood = yield from _plan(gateway, store, shared, history, pending)
     except WikiError as exc:  # the history could not be read: the next pass tries again
         log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
         individual, flood, retry = [], [], True
@@ -110,11 +125,17 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
         if added >= LINES_PER_PASS:
             cut = True
             break
+        if item.section.key in answered_sections(store, wiki, page, {item.section.key: item.section.body}):
+            continue  # answered while this pass was paused (by another pass): never a second line
         try:
             added += _answer(gateway, store, shared, budget, item, flood, waiting)
         except WikiError as exc:
             retry = retry or isinstance(exc, WikiUnavailable)
             log.error("%s: cannot answer the shared report %r: %s", wiki, item.section.key, exc)
+        yield
+    if flood:
+        done = answered_sections(store, wiki, page, bodies)
+        flood = [item for item in flood if item.section.key not in done]
     if flood and not cut:
         alone: list[_Pending] = []
         try:
@@ -129,7 +150,8 @@ def process_shared_page(gateway: WikiGateway, store: Store, hub: SharedHub, shar
             log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
     if cut:
         mark_unfinished(store, wiki, page, found[0])
-    elif not retry:
+    elif not retry:  # waiting keys that name no section now: withdrawn, or renumbered (read under the new key)
+        forget_waiting(store, wiki, page, waiting_sections(store, wiki, page) - set(bodies))
         record_pass(store, wiki, page, found[0])
     return added
 
@@ -157,7 +179,7 @@ class _Pending:
 
 
 def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageHistory,
-          pending: list[PageSection]) -> tuple[list[_Pending], list[_Pending]]:
+          pending: list[PageSection]) -> Generator[None, None, tuple[list[_Pending], list[_Pending]]]:
     """As on a local page (:func:`automod.onwiki.reports.process_report_page`): reports about the
     reporter's own reverted edit first, then the others answered one by one (each revert's
     report gets its status line, which reviewers confirm); reports by editors the bot never
@@ -186,6 +208,7 @@ def _plan(gateway: WikiGateway, store: Store, shared: SharedPage, history: PageH
         asks = bool(target.candidates)  # the bot asks which wiki: a line of its own
         plan.add(_Pending(section, reporter, target, ours, own), reporter, (target.wiki, target.rev_id or 0),
                  answerable=ours, own=own, was_reverted=lambda user: asks or was_reverted(user))
+        yield  # a step per section (its reporter may take a read of the history)
     return plan.split(lambda p: p.own)
 
 
@@ -224,8 +247,8 @@ def _answer(gateway: WikiGateway, store: Store, shared: SharedPage, budget: Line
                            revert_rev_id=revert, probability=decision.probability, model=decision.model,
                            version=decision.model_version, threshold=decision.threshold,
                            config_rev=decision.config_rev, status=status if status in STATUSES else "open")
-    bot_rev = append_line(gateway, shared.title, section.key, line)
-    budget.spend(0, kind, reporter, section.key, bot_rev)
+    bot_rev = append_line(gateway, shared.title, section.key, line, section.body)
+    budget.spend(0, kind, reporter, section.key, bot_rev, section.body)
     if ours and rev_id is not None:
         store.set_report(wiki, rev_id, "explicit", logged=True)
     log.info("%s: answered the shared report %r (%s r%s) by %s", shared.central_wiki, section.key, wiki or "?",
@@ -243,10 +266,10 @@ def _answer_flood(gateway: WikiGateway, shared: SharedPage, budget: LineBudget, 
             budget.wait(0, item.reporter, item.section.key, "wiki-limit", waiting)
         return 0
     line = f": {messages_for(gateway).format('automod-report-flood', len(flood))} ~~~~"
-    bot_rev = append_line(gateway, shared.title, first.section.key, line)
-    budget.spend(0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev)
+    bot_rev = append_line(gateway, shared.title, first.section.key, line, first.section.body)
+    budget.spend(0, FLOOD_LINE_KIND, first.reporter, first.section.key, bot_rev, first.section.body)
     for item in flood[1:]:
-        budget.collapsed(0, item.reporter, item.section.key, first.section.key)
+        budget.collapsed(0, item.reporter, item.section.key, first.section.key, item.section.body)
     log.info("%s: answered %d flood reports together under %r on %s", shared.central_wiki, len(flood),
              first.section.key, shared.title)
     return 1

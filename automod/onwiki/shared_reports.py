@@ -31,13 +31,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from automod.config import CommunityConfig
-from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
-from automod.onwiki.page_reads import section_spans
-from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, PageSection, page_sections, rev_number
+from automod.onwiki.report_page import LINE, UNSIGNED_SIGNATURE, rev_number
 from automod.onwiki.report_surfaces import repair_preload
+from automod.onwiki.reports import append_to_section
 from automod.onwiki.wikitext import link, one_line, plain, summary, summary_fragment
 
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
@@ -185,18 +184,10 @@ def shared_status_count(wiki: str, rev_id: int, status: str) -> Callable[[str], 
     return count
 
 
-def append_line(gateway: WikiGateway, page: str, key: str, line: str) -> int:
-    """Append ``line`` to the section named ``key``, located afresh in the current revision."""
-    found = gateway.page_text(page)
-    if found is None:
-        raise WikiError(f"{page} is gone")
-    section: PageSection | None = next(
-        (s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
-    if section is None:
-        raise WikiError(f"section {key!r} not found on {page}")
-    return gateway.edit(page, section=str(section.index), appendtext="\n" + line,
-                        summary=messages_for(gateway).format("automod-report-details-summary",
-                                                             summary(section.heading)))
+def append_line(gateway: WikiGateway, page: str, key: str, line: str, read: str | None = None) -> int:
+    """Append ``line`` to the section named ``key``, as on a local page (``read``: the section's
+    text as the pass read it; refused if the key now names another section)."""
+    return append_to_section(gateway, page, key, line, read)
 
 
 def page_url(index: str, title: str, heading: str | None = None) -> str:
