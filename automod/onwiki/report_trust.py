@@ -14,11 +14,12 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Generator, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from automod.config import CommunityConfig
+from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.page_reads import PageRevision, history_batches, user_rights
 from automod.onwiki.provenance import REVERT_TAGS, Author, authors_of
@@ -26,8 +27,8 @@ from automod.onwiki.report_page import heading_texts
 from automod.store import Store
 
 __all__ = ["FLOOD_LINE_KIND", "HISTORY_DEPTH", "HISTORY_PERIOD", "HOUR", "LineBudget", "PageHistory", "ReportPlan",
-           "answered_sections", "forget_waiting", "mark_unfinished", "may_review", "passed", "record_pass", "same_user",
-           "section_lines", "status_author", "unfinished", "waiting_sections"]
+           "answer_planned", "answered_sections", "forget_waiting", "mark_unfinished", "may_review", "passed",
+           "record_pass", "same_user", "section_lines", "status_author", "unfinished", "waiting_sections"]
 
 log = logging.getLogger("automod.onwiki.report_trust")
 
@@ -443,3 +444,44 @@ class ReportPlan(Generic[T]):
     def split(self, own: Callable[[T], bool]) -> tuple[list[T], list[T]]:
         """(those answered one by one, the reporter's own first, else in page order; the flood)."""
         return sorted(self.individual, key=lambda item: not own(item)), self.flood
+
+
+def answer_planned(store: Store, wiki: str, page: str, bodies: Mapping[str, str], individual: list[T],
+                   flood: list[T], *, key: Callable[[T], str], answer: Callable[[T, list[T]], int],
+                   answer_flood: Callable[[list[T]], int], added: int, limit: int, retry: bool,
+                   what: str) -> Generator[None, None, tuple[int, bool, bool]]:
+    """Answer a pass's planned reports (:class:`ReportPlan`), the same on a local and the shared
+    page: each of ``individual`` by ``answer`` (which may send a report on to ``flood``), a step
+    each, then the flood's one line; a section answered while the pass was paused gets no second
+    line; past ``limit`` lines the rest wait for the next pass. Returns (lines added, cut short,
+    a passing fault: read again)."""
+    cut = False
+    for item in individual:
+        if added >= limit:
+            cut = True  # the edits queued behind this pass wait no longer; the bot's line goes on
+            break
+        if key(item) in answered_sections(store, wiki, page, {key(item): bodies[key(item)]}):
+            continue  # answered while this pass was paused (by another pass, or an earlier run)
+        try:
+            added += answer(item, flood)
+        except WikiError as exc:
+            retry = retry or isinstance(exc, WikiUnavailable)
+            log.error("%s: cannot answer the %s %r on %s: %s", wiki, what, key(item), page, exc)
+        yield
+    if flood:
+        done = answered_sections(store, wiki, page, bodies)
+        flood = [item for item in flood if key(item) not in done]
+    if flood and not cut:
+        alone: list[T] = []
+        if added >= limit:
+            cut = True
+        else:
+            try:
+                if len(flood) == 1 and answer(flood[0], alone):
+                    added += 1  # one report is no flood: its own line, as any other
+                elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
+                    added += answer_flood(flood)
+            except WikiError as exc:
+                retry = retry or isinstance(exc, WikiUnavailable)
+                log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
+    return added, cut, retry

@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from automod.config import CommunityConfig
-from automod.errors import WikiError, WikiUnavailable
+from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
@@ -55,6 +55,7 @@ from automod.onwiki.report_trust import (
     LineBudget,
     PageHistory,
     ReportPlan,
+    answer_planned,
     answered_sections,
     forget_waiting,
     mark_unfinished,
@@ -257,7 +258,7 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
     answered = answered_sections(store, wiki, page, bodies)
     pending = [s for s in sections if s.key not in answered and not _answered_before(store, wiki, s)]
     waiting = waiting_sections(store, wiki, page)
-    retry = cut = False
+    retry = False
     if pending and run.budget.refusal(None, "wiki"):
         for section in pending:  # nothing is read about them now: the wiki's budget is spent
             run.budget.wait(0, None, section.key, "wiki-limit", waiting)
@@ -267,47 +268,17 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
     except WikiError as exc:  # the history could not be read: the next pass tries again
         log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
         individual, flood, retry = [], [], True
-    for item in individual:
-        if added >= LINES_PER_PASS:
-            cut = True  # the edits queued behind this pass wait no longer; the bot's line goes on
-            break
-        if _answered_meanwhile(run, item):
-            continue
-        try:
-            added += _answer(run, item, flood, waiting)
-        except WikiError as exc:
-            retry = retry or isinstance(exc, WikiUnavailable)
-            log.error("%s: cannot answer the report %r on %s: %s", wiki, item.section.key, page, exc)
-        yield
-    if flood:
-        done = answered_sections(store, wiki, page, bodies)
-        flood = [item for item in flood if item.section.key not in done]
-    if flood and not cut:
-        alone: list[_Pending] = []
-        if added >= LINES_PER_PASS:
-            cut = True
-        else:
-            try:
-                if len(flood) == 1 and _answer(run, flood[0], alone, waiting):
-                    added += 1  # one report is no flood: its own line, as any other
-                elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
-                    added += _answer_flood(run, flood, waiting)
-            except WikiError as exc:
-                retry = retry or isinstance(exc, WikiUnavailable)
-                log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
+    added, cut, retry = yield from answer_planned(
+        store, wiki, page, bodies, individual, flood, key=lambda item: item.section.key,
+        answer=lambda item, onward: _answer(run, item, onward, waiting),
+        answer_flood=lambda items: _answer_flood(run, items, waiting), added=added, limit=LINES_PER_PASS,
+        retry=retry, what="report")
     if cut:
         mark_unfinished(store, wiki, page, found[0])
     elif not retry:  # a passing fault: the next edit's pass reads this revision again (never silence)
         forget_waiting(store, wiki, page, waiting_sections(store, wiki, page) - set(bodies))
         record_pass(store, wiki, page, found[0])
     return added
-
-
-def _answered_meanwhile(run: _Pass, item: _Pending) -> bool:
-    """Whether a section was answered since this pass read the store (while it was paused,
-    another pass over the page — one at a time, but a stop may leave one behind — or an
-    earlier run may have written its line): never a second line."""
-    return item.section.key in answered_sections(run.store, run.wiki, run.page, {item.section.key: item.section.body})
 
 
 def reports_waiting(store: Store, wiki: str, page: str, config: CommunityConfig, window: float = HOUR) -> bool:

@@ -28,6 +28,7 @@ from automod.onwiki.report_trust import (
     LineBudget,
     PageHistory,
     ReportPlan,
+    answer_planned,
     answered_sections,
     forget_waiting,
     mark_unfinished,
@@ -111,7 +112,7 @@ def shared_page_steps(gateway: WikiGateway, store: Store, hub: SharedHub, shared
     answered = answered_sections(store, wiki, page, bodies)
     pending = [s for s in sections if s.key not in answered]
     waiting = waiting_sections(store, wiki, page)
-    retry = cut = False
+    retry = False
     if pending and budget.refusal(None, "wiki"):
         for section in pending:  # nothing is read about them now: the central wiki's budget is spent
             budget.wait(0, None, section.key, "wiki-limit", waiting)
@@ -121,33 +122,11 @@ def shared_page_steps(gateway: WikiGateway, store: Store, hub: SharedHub, shared
     except WikiError as exc:  # the history could not be read: the next pass tries again
         log.error("%s: cannot read the history of %s: %s", wiki, page, exc)
         individual, flood, retry = [], [], True
-    for item in individual:
-        if added >= LINES_PER_PASS:
-            cut = True
-            break
-        if item.section.key in answered_sections(store, wiki, page, {item.section.key: item.section.body}):
-            continue  # answered while this pass was paused (by another pass): never a second line
-        try:
-            added += _answer(gateway, store, shared, budget, item, flood, waiting)
-        except WikiError as exc:
-            retry = retry or isinstance(exc, WikiUnavailable)
-            log.error("%s: cannot answer the shared report %r: %s", wiki, item.section.key, exc)
-        yield
-    if flood:
-        done = answered_sections(store, wiki, page, bodies)
-        flood = [item for item in flood if item.section.key not in done]
-    if flood and not cut:
-        alone: list[_Pending] = []
-        try:
-            if added >= LINES_PER_PASS:
-                cut = True
-            elif len(flood) == 1 and _answer(gateway, store, shared, budget, flood[0], alone, waiting):
-                added += 1  # one report is no flood: its own line, as any other
-            elif alone or len(flood) > 1:  # (alone: past its reporter's one no-match line)
-                added += _answer_flood(gateway, shared, budget, flood, waiting)
-        except WikiError as exc:
-            retry = retry or isinstance(exc, WikiUnavailable)
-            log.error("%s: cannot answer %d flood reports on %s: %s", wiki, len(flood), page, exc)
+    added, cut, retry = yield from answer_planned(
+        store, wiki, page, bodies, individual, flood, key=lambda item: item.section.key,
+        answer=lambda item, onward: _answer(gateway, store, shared, budget, item, onward, waiting),
+        answer_flood=lambda items: _answer_flood(gateway, shared, budget, items, waiting), added=added,
+        limit=LINES_PER_PASS, retry=retry, what="shared report")
     if cut:
         mark_unfinished(store, wiki, page, found[0])
     elif not retry:  # waiting keys that name no section now: withdrawn, or renumbered (read under the new key)
