@@ -101,8 +101,7 @@ def ensure_preload(gateway: WikiGateway, report_page: str, config: CommunityConf
                           messages.text("automod-report-preload-summary"), config)
 
 
-def _own_surfaces(gateway: WikiGateway, page: str, history: PageHistory,
-                  config: CommunityConfig) -> Generator[None, None, bool]:
+def _own_surfaces(gateway: WikiGateway, page: str, config: CommunityConfig) -> Generator[None, None, bool]:
     """At every pass: the preload and the page's header as trusted hands left them; True if the
     report page itself was edited (its history read before is then stale). A step each."""
     try:
@@ -241,14 +240,13 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
     if found is None:
         return 0
     yield
-    history = PageHistory(gateway, page, upto=found[0])  # read after the text: it holds every line of it
-    repaired = yield from _own_surfaces(gateway, page, history, config)
+    repaired = yield from _own_surfaces(gateway, page, config)
     if repaired:
         found = gateway.page_text(page)
         if found is None:
             return 0
-        history = PageHistory(gateway, page, upto=found[0])
         yield
+    history = PageHistory(gateway, page, upto=found[0])  # read after the text: it holds every line of it
     sections = page_sections(found[1], section_spans(gateway, found[0]))
     yield
     run = _Pass(gateway, store, wiki, page, config, history, LineBudget(store, wiki, page, config, window), on_label)
