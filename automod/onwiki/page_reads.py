@@ -8,9 +8,13 @@ shares (login, rollback, edit, the skip rules' reads).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,13 +22,107 @@ from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
-__all__ = ["BATCH_SIZES", "PageRevision", "SectionSpan", "header_history", "history", "history_batches",
-           "section_spans", "user_rights"]
+__all__ = ["BATCH_SIZES", "KEPT_REVISIONS", "PageRevision", "RevisionTexts", "SectionSpan", "current_text",
+           "header_history", "history", "history_batches", "kept_texts", "section_spans", "user_rights"]
 
 #: Sizes of the history's first batches, then ``batch`` each: a question about the newest
 #: revisions (one new report) reads a few, not 50; after these three the count read is 50 —
 #: the old first batch — and from there the same multiples of 50 as before.
 BATCH_SIZES = (5, 10, 35)
+
+
+#: How many revision texts a wiki's :class:`RevisionTexts` keeps: the report page's newest
+#: fifty (what every pass reads back) and room for a flood's deeper reads.
+KEPT_REVISIONS = 120
+
+
+class RevisionTexts:
+    """Revision texts kept across report-page passes, newest used last out.
+
+    A revision's text never changes, so a pass reads the texts only of revisions it has not
+    seen, and the history's metadata for the rest: the bytes a pass reads grow with what was
+    saved since the last pass, not with the page times fifty (issue 29). Each text is kept as
+    its lines, one string per distinct line shared by all kept revisions, so what is kept is
+    about one page of text plus a pointer per line per revision. A text is used only under the
+    sha1 the API gives for that revision now: a revision hidden since (no sha1) is read as
+    hidden, never from here."""
+
+    def __init__(self, limit: int = KEPT_REVISIONS) -> None:
+        self.limit = limit
+        self._texts: OrderedDict[int, tuple[str, tuple[str, ...]]] = OrderedDict()  # rev_id → (sha1, lines)
+        self._lines: dict[str, str] = {}
+        self._dropped = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def lines(self, rev_id: int, sha1: str) -> tuple[str, ...] | None:
+        """The kept lines of ``rev_id`` if kept under ``sha1``, else None (read it)."""
+        with self._lock:
+            kept = self._texts.get(rev_id)
+            if kept is None or kept[0] != sha1:
+                return None
+            self._texts.move_to_end(rev_id)
+            return kept[1]
+
+    def keep(self, rev_id: int, sha1: str, text: str) -> tuple[str, ...]:
+        """Keep ``text`` as ``rev_id``'s under ``sha1``; its lines (shared strings)."""
+        with self._lock:
+            lines = tuple(self._lines.setdefault(line, line) for line in text.split("\n"))
+            self._texts[rev_id] = (sha1, lines)
+            self._texts.move_to_end(rev_id)
+            while len(self._texts) > self.limit:
+                self._texts.popitem(last=False)
+                self._dropped += 1
+            if self._dropped >= self.limit:  # forget lines no kept revision holds any more
+                self._lines = {line: line for _, held in self._texts.values() for line in held}
+                self._dropped = 0
+            return lines
+
+    def distinct_lines(self) -> int:
+        """How many distinct lines are kept (their strings are shared)."""
+        return len(self._lines)
+
+
+_KEPT: weakref.WeakKeyDictionary[WikiGateway, RevisionTexts] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def kept_texts(gateway: WikiGateway) -> RevisionTexts:
+    """The revision texts kept for ``gateway``'s wiki (one per gateway: revision ids are a
+    wiki's own; gone with the gateway)."""
+    with _KEPT_LOCK:
+        found = _KEPT.get(gateway)
+        if found is None:
+            found = _KEPT[gateway] = RevisionTexts()
+        return found
+
+
+def text_sha1(text: str) -> str:
+    """A text's sha1 in hex, as the API gives a revision's (``rvprop=sha1``)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def current_text(gateway: WikiGateway, title: str) -> tuple[int, str] | None:
+    """(revision id, wikitext) of ``title``'s latest revision, or None if missing. Its id and
+    sha1 are read first and a kept text (:func:`kept_texts`) is used; else the text is read and
+    kept, so neither the history read after it nor the next reading of the same revision (an
+    answer's edit locates its section afresh) reads it again."""
+    page = gateway.query(titles=title, prop="revisions", rvprop="ids|sha1")["query"]["pages"][0]
+    if "missing" in page or not page.get("revisions"):
+        return None
+    top = page["revisions"][0]
+    rev_id, sha1 = int(top["revid"]), top.get("sha1")
+    texts = kept_texts(gateway)
+    if isinstance(sha1, str) and not top.get("sha1hidden"):
+        lines = texts.lines(rev_id, sha1)
+        if lines is not None:
+            return rev_id, "\n".join(lines)
+    found = gateway.page_text(title)
+    if found is not None:
+        texts.keep(found[0], text_sha1(found[1]), found[1])
+    return found
 
 
 @dataclass(frozen=True)
@@ -69,8 +167,8 @@ def header_history(gateway: WikiGateway, title: str, limit: int = 50) -> list[Pa
         revision = _revision(raw)
         sha1 = raw.get("sha1")
         if not isinstance(sha1, str) or raw.get("sha1hidden"):
-            revision = replace(revision, text="", hidden=True)
-        found.append(replace(revision, sha1=sha1 if isinstance(sha1, str) else None))
+            revision = revision.but(text="", hidden=True)
+        found.append(revision.but(sha1=sha1 if isinstance(sha1, str) else None))
     return found
 
 
@@ -83,11 +181,19 @@ def _revision(raw: dict[str, Any]) -> PageRevision:
                         tags=frozenset(raw.get("tags") or ()), hidden=hidden, timestamp=_unix(raw.get("timestamp")))
 
 
-def history_batches(gateway: WikiGateway, title: str, batch: int = 50,
-                    sizes: Sequence[int] = BATCH_SIZES) -> Iterator[list[PageRevision]]:
+def history_batches(gateway: WikiGateway, title: str, batch: int = 50, sizes: Sequence[int] = BATCH_SIZES,
+                    texts: RevisionTexts | None = None) -> Iterator[list[PageRevision]]:
     """All of ``title``'s revisions with their text, newest first: first ``sizes`` at a time,
     then ``batch`` at a time (the API's limit with content is 50) — the caller stops reading
-    when it has what it needs, so a question about the newest revisions reads only a few."""
+    when it has what it needs, so a question about the newest revisions reads only a few.
+
+    With ``texts`` (revision texts kept across calls), each batch is read without content
+    (ids, user, time, tags, sha1: a few hundred bytes a revision) and only the texts not kept
+    are read, by revision id, in one more request: a history read again and again reads each
+    text once."""
+    if texts is not None:
+        yield from _kept_batches(gateway, title, texts, batch)
+        return
     params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content|tags",
                                  "rvslots": "main"}
     for n in itertools.count():
@@ -101,6 +207,51 @@ def history_batches(gateway: WikiGateway, title: str, batch: int = 50,
         if not more or not revisions:
             return
         params["rvcontinue"] = more
+
+
+def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch: int) -> Iterator[list[PageRevision]]:
+    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|tags|sha1",
+                                 "rvlimit": batch}
+    while True:
+        data = gateway.query(**params)
+        raws = data["query"]["pages"][0].get("revisions", [])
+        sha1s = {int(r["revid"]): r["sha1"] for r in raws
+                 if isinstance(r.get("sha1"), str) and not r.get("sha1hidden")}  # no sha1: its text is hidden
+        lines = {rev_id: texts.lines(rev_id, sha1) for rev_id, sha1 in sha1s.items()}
+        missing = [rev_id for rev_id, found in lines.items() if found is None]
+        for rev_id, text in _texts_by_id(gateway, missing).items():
+            lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text)
+        revisions = []
+        for raw in raws:
+            rev_id = int(raw["revid"])
+            kept = lines.get(rev_id)
+            revisions.append(PageRevision(rev_id, str(raw.get("user", "")), "",
+                                          parent=int(raw["parentid"]) if "parentid" in raw else None,
+                                          tags=frozenset(raw.get("tags") or ()), hidden=kept is None,
+                                          timestamp=_unix(raw.get("timestamp")), sha1=sha1s.get(rev_id),
+                                          lines=kept if kept is not None else ("",)))
+        if revisions:
+            yield revisions
+        more = (data.get("continue") or {}).get("rvcontinue")
+        if not more or not revisions:
+            return
+        params["rvcontinue"] = more
+
+
+def _texts_by_id(gateway: WikiGateway, rev_ids: Sequence[int]) -> dict[int, str]:
+    """The visible texts of ``rev_ids`` (50 a request, the API's limit with content); a text
+    hidden or gone meanwhile is left out (read as hidden)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(rev_ids), 50):
+        chunk = rev_ids[start:start + 50]
+        data = gateway.query(revids="|".join(map(str, chunk)), prop="revisions", rvprop="ids|content",
+                             rvslots="main")
+        for page in data["query"].get("pages", []):
+            for raw in page.get("revisions", []):
+                main = (raw.get("slots") or {}).get("main", {})
+                if isinstance(main.get("content"), str) and "texthidden" not in main:
+                    found[int(raw["revid"])] = main["content"]
+    return found
 
 
 def _unix(stamp: object) -> float:

@@ -24,9 +24,9 @@ header: :func:`trusted_value`).
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["REVERT_TAGS", "Author", "Authorship", "PageRevision", "authors_of", "is_restoring", "line_authors",
            "trusted_value"]
@@ -35,27 +35,58 @@ __all__ = ["REVERT_TAGS", "Author", "Authorship", "PageRevision", "authors_of", 
 REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PageRevision:
     """One revision as the history gives it. ``parent`` 0: the page's first revision; None:
     not known (then text older than the history read has no known author). ``hidden``: its
-    text is not visible to the bot (``text`` is then empty and means nothing)."""
+    text is not visible to the bot (``text`` is then empty and means nothing).
+
+    The text is held as its lines (``lines``), and ``text`` joins them when asked: a history
+    kept across report-page passes (:class:`automod.onwiki.page_reads.RevisionTexts`) shares
+    one string per distinct line among all the revisions it keeps, so fifty revisions of a
+    long page cost about one page of text, and provenance walks their lines without splitting
+    fifty texts again on every pass (issue 29)."""
 
     rev_id: int
     user: str
-    text: str
-    parent: int | None = None
-    tags: frozenset[str] = field(default_factory=frozenset)
-    hidden: bool = False
-    timestamp: float = 0.0  # when it was saved (Unix time; 0 when not read)
+    lines: tuple[str, ...]
+    parent: int | None
+    tags: frozenset[str]
+    hidden: bool
+    timestamp: float  # when it was saved (Unix time; 0 when not read)
     #: The WHOLE revision's sha1 as the API gives it (hex), when ``text`` is only a part of it
-    #: (a section): revert detection keeps comparing whole texts. None: computed from ``text``.
-    sha1: str | None = None
+    #: (a section), or when it was read with the text: revert detection compares whole texts.
+    #: None: computed from ``text``.
+    sha1: str | None
+
+    def __init__(self, rev_id: int, user: str, text: str = "", parent: int | None = None,
+                 tags: frozenset[str] = frozenset(), hidden: bool = False, timestamp: float = 0.0,
+                 sha1: str | None = None, *, lines: tuple[str, ...] | None = None) -> None:
+        for name, value in (("rev_id", rev_id), ("user", user),
+                            ("lines", lines if lines is not None else tuple(text.split("\n"))),
+                            ("parent", parent), ("tags", tags), ("hidden", hidden), ("timestamp", timestamp),
+                            ("sha1", sha1)):
+            object.__setattr__(self, name, value)
+
+    @property
+    def text(self) -> str:
+        """The revision's text (its lines joined: made when asked, not kept)."""
+        return "\n".join(self.lines)
 
     @property
     def digest(self) -> str:
         """The whole text's sha1, as MediaWiki compares texts to detect a manual revert."""
         return self.sha1 if self.sha1 is not None else hashlib.sha1(self.text.encode("utf-8")).hexdigest()
+
+    def but(self, **changes: object) -> PageRevision:
+        """This revision with some attributes changed (``text`` or ``lines`` for its text)."""
+        values: dict[str, object] = {"rev_id": self.rev_id, "user": self.user, "parent": self.parent,
+                                     "tags": self.tags, "hidden": self.hidden, "timestamp": self.timestamp,
+                                     "sha1": self.sha1, "lines": self.lines}
+        if "text" in changes:
+            values.pop("lines")
+        values.update(changes)
+        return PageRevision(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -90,9 +121,9 @@ def line_authors(revisions: Sequence[PageRevision]) -> list[Authorship]:
     by_digest: dict[str, list[_Author]] = {}  # an earlier text → its lines' authors
     latest_author: dict[str, _Author] = {}  # a line → its author where it last stood
     previous: list[_Author] | None = None  # None: the parent's authorship is unknown
-    previous_lines: list[str] = []
+    previous_lines: Sequence[str] = ()
     for index, rev in enumerate(ordered):
-        lines = rev.text.split("\n")
+        lines = rev.lines
         if rev.hidden:
             authors: list[_Author] | None = None
         elif rev.digest in by_digest:  # the same text as an earlier revision: a revert, or a null
@@ -105,7 +136,7 @@ def line_authors(revisions: Sequence[PageRevision]) -> list[Authorship]:
             for line in lines:
                 queue = kept.get(line)
                 if queue:
-                    authors.append(queue.popleft())
+                    authors.append(queue.pop())
                 elif restoring:  # brought back: its author where it last stood, else nobody
                     authors.append(latest_author.get(line))
                 elif previous is None and not first:
@@ -119,13 +150,15 @@ def line_authors(revisions: Sequence[PageRevision]) -> list[Authorship]:
         previous, previous_lines = authors, lines
     newest = ordered[-1]
     if previous is None:
-        return [Authorship(line, None) for line in newest.text.split("\n")]
+        return [Authorship(line, None) for line in newest.lines]
     return [Authorship(line, author) for line, author in zip(previous_lines, previous)]
 
 
-def _kept(lines: list[str], authors: list[_Author]) -> dict[str, deque[_Author]]:
-    kept: dict[str, deque[_Author]] = defaultdict(deque)
-    for line, author in zip(lines, authors):
+def _kept(lines: Sequence[str], authors: list[_Author]) -> dict[str, list[_Author]]:
+    """Each line of the parent → its authors there, the first occurrence's LAST (``pop()``
+    takes them in the text's order): plain lists, as most lines occur once."""
+    kept: dict[str, list[_Author]] = defaultdict(list)
+    for line, author in zip(reversed(lines), reversed(authors)):
         kept[line].append(author)
     return kept
 

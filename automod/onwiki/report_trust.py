@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 from automod.config import CommunityConfig
 from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.gateway import WikiGateway, is_ip
-from automod.onwiki.page_reads import PageRevision, history_batches, user_rights
+from automod.onwiki.page_reads import PageRevision, history_batches, kept_texts, user_rights
 from automod.onwiki.provenance import REVERT_TAGS, Author, authors_of
 from automod.onwiki.report_page import heading_texts
 from automod.store import Store
@@ -98,7 +98,7 @@ class PageHistory:
         if self._complete or self._bounded:
             return False
         if self._batches is None:
-            self._batches = history_batches(self.gateway, self.page)
+            self._batches = history_batches(self.gateway, self.page, texts=kept_texts(self.gateway))
         batch = next(self._batches, None)
         if batch is None:
             self._complete = True

@@ -28,7 +28,7 @@ from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.i18n import Messages
 from automod.onwiki.messages import messages_for
-from automod.onwiki.page_reads import section_spans
+from automod.onwiki.page_reads import current_text, section_spans
 from automod.onwiki.report_page import (
     DIFF,
     HEADER_MARKER,
@@ -144,7 +144,7 @@ def append_to_section(gateway: WikiGateway, page: str, key: str, line: str, read
     """Append ``line`` to the section named ``key``, located afresh in the current revision
     (``read``: the section's text as the pass read it — refused if the key now names another
     section, say after a twin heading above it was added or removed between two steps)."""
-    found = gateway.page_text(page)
+    found = current_text(gateway, page)
     if found is None:
         raise WikiError(f"{page} is gone")
     section = next((s for s in page_sections(found[1], section_spans(gateway, found[0])) if s.key == key), None)
@@ -236,13 +236,13 @@ def report_page_steps(gateway: WikiGateway, store: Store, wiki: str, page: str, 
         return 0
     if same_user(editor, gateway.bot_user) and not unfinished(store, wiki, page):
         return 0  # the bot's own line: only a pass cut short continues on it
-    found = gateway.page_text(page)
+    found = current_text(gateway, page)
     if found is None:
         return 0
     yield
     repaired = yield from _own_surfaces(gateway, page, config)
     if repaired:
-        found = gateway.page_text(page)
+        found = current_text(gateway, page)
         if found is None:
             return 0
         yield
@@ -546,7 +546,7 @@ def log_implicit_report(gateway: WikiGateway, store: Store, wiki: str, page: str
     bot_rev = gateway.edit(page, section="new", sectiontitle=heading, text=body,
                            summary=messages.format("automod-implicit-report-summary", link(title)))
     store.set_report(wiki, reverted_rev, "implicit", logged=True)
-    found = gateway.page_text(page)
+    found = current_text(gateway, page)
     ordinal = heading_count(heading)(found[1]) if found else 1
     LineBudget(store, wiki, page, CommunityConfig()).spend(reverted_rev, "report-implicit", restorer,
                                                            f"{heading}#{ordinal}", bot_rev)

@@ -21,7 +21,7 @@ from automod.config import CommunityConfig
 from automod.errors import WikiError, WikiUnavailable
 from automod.onwiki.gateway import WikiGateway
 from automod.onwiki.messages import messages_for
-from automod.onwiki.page_reads import section_spans
+from automod.onwiki.page_reads import current_text, section_spans
 from automod.onwiki.report_page import STATUSES, PageSection, heading_count, page_sections
 from automod.onwiki.report_trust import (
     FLOOD_LINE_KIND,
@@ -99,7 +99,7 @@ def shared_page_steps(gateway: WikiGateway, store: Store, hub: SharedHub, shared
         return 0
     if same_user(editor, gateway.bot_user) and not unfinished(store, wiki, page):
         return 0
-    found = gateway.page_text(page)
+    found = current_text(gateway, page)
     if found is None:
         return 0
     yield

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from automod.config import CommunityConfig
-from automod.onwiki import report_page_steps
+from automod.onwiki import process_report_page, report_page_steps
 from automod.onwiki.page_reads import header_history, history
+from automod.onwiki.report_trust import PageHistory
 from automod.store import Store
 from support.content_reads import counting_content
 
@@ -73,3 +74,56 @@ def test_the_header_read_is_section_zero_with_each_whole_revisions_sha1(sandbox,
     assert [r.text.rstrip() for r in headers] == [HEADER, "Changed.", HEADER]
     assert [r.digest for r in headers] == [r.digest for r in whole]
     assert headers[0].digest == headers[2].digest != headers[1].digest
+
+
+def _report(wiki, title: str, ip: str, heading: str) -> None:
+    reporter = wiki(ip=ip)
+    reporter.post(action="edit", title=title, section="new", sectiontitle=heading,
+                  text="My edit was good: [[Special:Diff/454545]]. ~~~~", token=reporter.token())
+
+
+def test_a_second_pass_reads_the_page_about_once_not_its_history_again(sandbox, wiki, unique_title, gateway,
+                                                                        tmp_path):
+    """Revision texts are kept across passes (issue 29): the pass after one more report reads
+    the current text and the metadata of the history, not fifty revisions of a long page.
+    Before: every pass read every revision of the last 50 whole (here 16 copies of the page)."""
+    admin = wiki(sandbox.admin)
+    title = f"Project:Automod/False positives {unique_title[-8:]} kept"
+    size = _page_with(admin, title, 40)
+    config = CommunityConfig(false_positive_page=title)
+    with Store(tmp_path / "automod.sqlite") as store:
+        _report(wiki, title, "198.51.100.92", "First report")
+        assert process_report_page(gateway, store, "sandboxwiki", title, editor="198.51.100.92", config=config)
+        _report(wiki, title, "198.51.100.93", "Second report")
+        with counting_content(gateway) as reads:
+            added = process_report_page(gateway, store, "sandboxwiki", title, editor="198.51.100.93", config=config)
+    assert added, "the second report was not answered"
+    now = len(gateway.page_text(title)[1].encode())  # the page as the pass left it: 2 answers, 2 reports more
+    assert size < now < 1.5 * size
+    # the new report's revision, and the bot's first answer (the history's only unread text)
+    assert reads.total <= 2.5 * now, (reads.total, now, [{k: v for k, v in r.items() if k != "titles"}
+                                                         for r in reads.requests])
+
+
+def test_a_text_hidden_after_it_was_kept_is_read_as_hidden(sandbox, wiki, unique_title, gateway):
+    """A kept text is used only under the sha1 the API gives now: once an administrator hides
+    a revision's text, the history reads it as hidden, as it did before anything was kept."""
+    admin = wiki(sandbox.admin)
+    title = f"Project:Automod/False positives {unique_title[-8:]} hidden"
+    admin.edit(title, f"{HEADER}\n\n{_sections(2, 0)}")
+    admin.edit(title, f"{HEADER}\n\n{_sections(3, 1)}")
+    admin.edit(title, f"{HEADER}\n\n{_sections(4, 2)}")
+    before = PageHistory(gateway, title).recent()
+    assert [r.hidden for r in before] == [False, False, False]
+    middle = before[1].rev_id
+    extra = sandbox.dir / "conf/extra.php"
+    before_extra = extra.read_text()
+    extra.write_text(before_extra + "$wgGroupPermissions['sysop']['deleterevision'] = true;\n")
+    try:
+        admin.post(action="revisiondelete", type="revision", target=title, ids=str(middle), hide="content",
+                   reason="test", token=admin.token())
+    finally:
+        extra.write_text(before_extra)
+    after = {r.rev_id: r for r in PageHistory(gateway, title).recent()}
+    assert after[middle].hidden and after[middle].text == ""
+    assert not after[before[0].rev_id].hidden and "Earlier report 3" in after[before[0].rev_id].text
