@@ -13,6 +13,7 @@ Who wrote either is never read here: ``report_trust`` credits a line to whoever 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from automod.onwiki.page_reads import SectionSpan
 
 __all__ = ["DIFF", "HEADER_MARKER", "LINE", "LINK", "MARKER", "PageSection", "REVIEW_LINE", "ReportSection", "STATUSES",
            "UNSIGNED_SIGNATURE", "header_text", "heading_count", "heading_texts", "page_sections", "parse_report_page",
-           "preload_text", "report_line", "rev_number", "section_rev", "status_count"]
+           "preload_text", "report_line", "rev_number", "section_rev", "status_count",
+           "status_counts"]
 
 #: The reporter's signature: saved as two halves (MediaWiki's pre-save transform would sign
 #: the preload page with the bot's name and the time it was created); a preload drops the
@@ -198,3 +200,20 @@ def status_count(rev_id: int, status: str) -> Callable[[str], int]:
                       for m in REVIEW_LINE.finditer(body) if m.group(1).lower() == status)
         return own + reviews
     return count
+
+
+def status_counts(text: str) -> Counter[tuple[int, str]]:
+    """:func:`status_count` of every revision and status at once — ``(rev_id, status)`` → count —
+    in one reading of ``text``: a pass checks every open report against the page, and one
+    scan each made that work grow with the reports times the page (issue 29)."""
+    found: Counter[tuple[int, str]] = Counter()
+    for m in LINE.finditer(text):
+        rev_id = rev_number(m.group(1))
+        if rev_id is not None:
+            found[(rev_id, m.group(2).lower())] += 1
+    for heading, body in _sections(text):
+        rev_id = section_rev(heading, body)
+        if rev_id is not None:
+            for m in REVIEW_LINE.finditer(body):
+                found[(rev_id, m.group(1).lower())] += 1
+    return found

@@ -47,6 +47,7 @@ from automod.onwiki.report_page import (
     report_line,
     rev_number,
     status_count,
+    status_counts,
 )
 from automod.onwiki.report_surfaces import header_revisions, repair_header, repair_preload
 from automod.onwiki.report_trust import (
@@ -411,12 +412,13 @@ def _answer_flood(run: _Pass, flood: list[_Pending], waiting: set[str]) -> int:
 def _apply_statuses(run: _Pass, text: str, sections: list[PageSection]) -> Generator[None, None, int]:
     """Apply a status change made by a trusted reviewer; answer an untrusted one once (a step each)."""
     added = 0
+    counts = status_counts(text)  # the page read once, whatever the number of open reports
     for row in run.store.reviewable_reports(run.page, run.wiki):
         rev_id, stored = row.rev_id, row.status
         for status in ("confirmed", "declined"):
-            count = status_count(rev_id, status)
-            if status == stored or count(text) == 0:
+            if status == stored or not counts[(rev_id, status)]:
                 continue
+            count = status_count(rev_id, status)
             try:
                 added += _status_change(run, rev_id, status, count, sections)
             except WikiError as exc:

@@ -53,6 +53,7 @@ from automod.onwiki.shared_reports import (
     reinstate_summary,
     shared_line,
     shared_status_count,
+    shared_status_counts,
 )
 from automod.onwiki.wikitext import plain
 from automod.records import ReportStatus
@@ -260,14 +261,15 @@ def _statuses(gateway: WikiGateway, store: Store, hub: SharedHub, shared: Shared
     """A trusted reviewer's "declined" is stored here; a "confirmed" goes to the reverted
     wiki's thread (which stores it once it acted). An untrusted change is answered once."""
     added, article = 0, None
+    counts = shared_status_counts(text)  # the page read once, whatever the number of open reports
     for row in store.reviewable_reports(shared.label):
         wiki, rev_id, stored = row.wiki, row.rev_id, row.status
         if wiki not in shared.index_urls:
             continue
         for status in ("confirmed", "declined"):
-            count = shared_status_count(wiki, rev_id, status)
-            if status == stored or count(text) == 0:
+            if status == stored or not counts[(wiki, rev_id, status)]:
                 continue
+            count = shared_status_count(wiki, rev_id, status)
             changed, trusted = status_author(history, count, gateway, config)
             where = next((s for s in sections if count(s.body)), None)
             if changed is not None and trusted:

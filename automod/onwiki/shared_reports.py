@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -42,7 +43,8 @@ from automod.onwiki.wikitext import link, one_line, plain, summary, summary_frag
 __all__ = ["ReinstateOutcome", "ReinstateRequest", "SHARED_MARKER", "SharedHub", "SharedPage", "append_line",
            "ensure_shared_preload", "external_diffs", "implicit_section", "interwiki_prefix", "page_url",
            "reinstate_summary", "review_config", "shared_hub", "shared_line", "shared_preload_text",
-           "shared_report_url", "shared_status_count", "WIKI_TAG"]
+           "shared_report_url", "shared_status_count",
+           "shared_status_counts", "WIKI_TAG"]
 
 log = logging.getLogger("automod.onwiki.shared_reports")
 
@@ -182,6 +184,19 @@ def shared_status_count(wiki: str, rev_id: int, status: str) -> Callable[[str], 
                 total += 1
         return total
     return count
+
+
+def shared_status_counts(text: str) -> Counter[tuple[str, int, str]]:
+    """:func:`shared_status_count` of every wiki, revision and status at once —
+    ``(wiki, rev_id, status)`` → count — in one reading of ``text`` (one scan a pass, not one
+    per open report)."""
+    found: Counter[tuple[str, int, str]] = Counter()
+    for m in LINE.finditer(text):
+        tag = WIKI_TAG.match(text, m.end())
+        rev_id = rev_number(m.group(1))
+        if rev_id is not None and tag:
+            found[(tag.group(1), rev_id, m.group(2).lower())] += 1
+    return found
 
 
 def append_line(gateway: WikiGateway, page: str, key: str, line: str, read: str | None = None) -> int:

@@ -6,10 +6,19 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from automod.config import CommunityConfig
 from automod.onwiki.page_reads import SectionSpan
-from automod.onwiki.report_page import page_sections, parse_report_page, report_line, rev_number, status_count
+from automod.onwiki.report_page import (
+    page_sections,
+    parse_report_page,
+    report_line,
+    rev_number,
+    status_count,
+    status_counts,
+)
 from automod.onwiki.report_trust import (
     FLOOD_LINE_KIND,
     LineBudget,
@@ -20,6 +29,7 @@ from automod.onwiki.report_trust import (
     unfinished,
     waiting_sections,
 )
+from automod.onwiki.shared_reports import shared_status_count, shared_status_counts
 from automod.store import Store
 from support.store_evidence import sqlite_of
 
@@ -150,3 +160,26 @@ def test_a_pass_cut_short_covers_nothing_and_is_continued(store: Store) -> None:
     assert unfinished(store, "w", PAGE) and not passed(store, "w", PAGE, 200)
     record_pass(store, "w", PAGE, 210)
     assert not unfinished(store, "w", PAGE) and passed(store, "w", PAGE, 200)
+
+
+_FRAGMENTS = st.sampled_from([
+    "== Report on [[Special:Diff/{a}]] ==\n", "== Another ==\n", "My edit [[Special:Diff/{b}]] was fine. ~~~~\n",
+    ": automod — revision {a} · [[Special:Diff/9|r9]] · score 0.9 · status: {s}\n",
+    ": automod — revision {b} · status: {s} (wiki={w}) ~~~~\n", ": status: {s} — looks fine ~~~~\n",
+    ":: STATUS:  {s}\n", "<!-- automod-report: {b} -->\n", "text status: {s} here\n", "\n",
+])
+
+
+@given(st.lists(st.tuples(_FRAGMENTS, st.sampled_from([101, 202, 10**20]), st.sampled_from([101, 303]),
+                          st.sampled_from(["confirmed", "declined", "Declined", "open"]),
+                          st.sampled_from(["enwiki", "frwiki"])), max_size=25))
+def test_all_statuses_counted_at_once_are_each_statuss_own_count(parts):
+    """One scan of the page per pass (issue 29) finds exactly what one scan per open report
+    found: every revision and status, the bot's lines and reviewers' lines, local and shared."""
+    text = "".join(f.format(a=a, b=b, s=s, w=w) for f, a, b, s, w in parts)
+    local, shared = status_counts(text), shared_status_counts(text)
+    for rev_id in (101, 202, 303, 9):
+        for status in ("confirmed", "declined", "open"):
+            assert local[(rev_id, status)] == status_count(rev_id, status)(text)
+            for wiki in ("enwiki", "frwiki"):
+                assert shared[(wiki, rev_id, status)] == shared_status_count(wiki, rev_id, status)(text)
