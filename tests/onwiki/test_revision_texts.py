@@ -1,0 +1,37 @@
+"""The revision texts a report-page pass keeps across passes (issue 29): bounded however long
+the bot runs, lines shared among revisions, and a text used only under the sha1 it was kept
+with (a revision hidden or changed since is read again, never taken from memory)."""
+
+from __future__ import annotations
+
+from automod.onwiki.page_reads import RevisionTexts, text_sha1
+
+
+def _page(n: int) -> str:
+    return "Header\n\n" + "".join(f"== Report {i} ==\nMy edit was fine. ~~~~\n" for i in range(n))
+
+
+def test_a_growing_page_kept_for_thousands_of_revisions_holds_at_most_the_limit():
+    texts = RevisionTexts(limit=50)
+    for rev_id in range(1, 2001):
+        texts.keep(rev_id, text_sha1(_page(rev_id % 300)), _page(rev_id % 300))
+    assert len(texts) == 50
+    # only lines some kept revision holds: the last 50 pages have at most 300 reports, 2 lines each
+    assert texts.distinct_lines() <= 2 * 300 + 3
+    assert texts.lines(1, text_sha1(_page(1))) is None  # dropped long ago: read again
+    assert texts.lines(2000, text_sha1(_page(2000 % 300))) is not None
+
+
+def test_revisions_share_their_lines_and_give_back_their_text():
+    texts = RevisionTexts()
+    first = texts.keep(1, text_sha1(_page(3)), _page(3))
+    second = texts.keep(2, text_sha1(_page(4)), _page(4))
+    assert "\n".join(second) == _page(4)
+    assert all(a is b for a, b in zip(first[:-1], second))  # one string per distinct line
+
+
+def test_a_text_is_used_only_under_the_sha1_it_was_kept_with():
+    texts = RevisionTexts()
+    texts.keep(7, text_sha1("old"), "old")
+    assert texts.lines(7, text_sha1("old")) == ("old",)
+    assert texts.lines(7, text_sha1("something else")) is None
