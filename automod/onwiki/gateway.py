@@ -209,6 +209,11 @@ class WikiGateway:
         with _wiki_errors(f"parse on {self.wiki.name}"):
             return dict(self.site.simple_request(action="parse", formatversion=2, **params).submit()["parse"])
 
+    def compare(self, **params: Any) -> dict[str, Any]:
+        """``action=compare`` (``fromrev=``/``torev=``…); the ``compare`` part of the answer."""
+        with _wiki_errors(f"compare on {self.wiki.name}"):
+            return dict(self.site.simple_request(action="compare", formatversion=2, **params).submit()["compare"])
+
     def anonymous_rights(self) -> frozenset[str]:
         """Rights of logged-out editors (group ``*``); cached, they rarely change."""
         if self._anon_rights is None:

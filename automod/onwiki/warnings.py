@@ -27,8 +27,12 @@ a notice, a blanked or a moved-away talk page take no level away.
 The history is read back to the window's start (a busy school IP's talk page can take
 hundreds of edits a month), within caps a flood of edits cannot lift: past them older
 warnings go uncounted — the bot under-escalates, and says so in its log, but never credits
-a comment to the wrong hand. Texts are read only where a comment could count: the trusted
-authors' revisions and their parents.
+a comment to the wrong hand. What a revision added is read only where a comment could count
+(the trusted authors' revisions, newest first, until the last level is found), and read as
+the wiki's diff against its parent (:mod:`automod.onwiki.revision_diffs`), never as the two
+whole texts: the bytes read grow with what the warnings changed, not with the talk page's
+size (issue 29). The page's current text, which the notice needs (its exclusion templates and
+its month's section), comes once, in the history's first request (``export``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +50,7 @@ from typing import Any
 from automod.config import CommunityConfig
 from automod.onwiki.gateway import WikiGateway, is_ip, same_title
 from automod.onwiki.messages import messages_for
+from automod.onwiki.revision_diffs import revision_diff
 from automod.onwiki.talk_page import TalkPage, templates_used
 
 __all__ = ["MAX_REVISIONS", "MAX_TEXT_BYTES", "WarningLevel", "level_comment", "level_pattern", "trusted_authors",
@@ -55,7 +61,8 @@ log = logging.getLogger("automod.onwiki.warnings")
 #: Talk-page revisions read per check, newest first: a month of the busiest shared-IP page in
 #: one request, while a flood of edits cannot make every revert walk a whole history.
 MAX_REVISIONS = 500
-#: Text downloaded per check (by the revisions' sizes; a talk page may weigh 2 MB).
+#: Diff read per check (characters of the diffs' HTML; one diff may hold a 2 MB page): past it
+#: older revisions go unread.
 MAX_TEXT_BYTES = 10_000_000
 #: MediaWiki's tags for an edit that restores an earlier revision (core change tags, 1.36+).
 REVERT_TAGS = frozenset({"mw-rollback", "mw-undo", "mw-manual-revert"})
@@ -93,6 +100,7 @@ class _Revision:
     size: int
     restores: bool = False  # tagged as a revert: it brings back text, it authors none
     sha1: str = ""  # the text's hash: a null revision (a move's) has its parent's
+    hidden: bool = False  # its text is hidden from the bot: what it added is unknown
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class _History:
     cut: bool
     current: int | None = None  # the page's current revision (None: missing)
     templates: frozenset[str] = frozenset()  # of the ``templates`` asked, those the links table shows
+    text: str = ""  # with ``templates``: the current revision's text ("" if hidden or missing)
 
 
 def level_comment(template: str, level: int) -> str:
@@ -137,23 +146,27 @@ def warning_level(gateway: WikiGateway, config: CommunityConfig, user: str, now:
     own = history.revisions[:_arrival(gateway, title, history.revisions)]  # saved since the page is theirs
     trusted = trusted_authors(gateway, config.warning_trusted_right, {rev.user for rev in own})
     candidates = [rev for rev in own if rev.user in trusted and not rev.restores]
-    current = history.current if talk_templates is not None else None
-    texts, read = _texts(gateway, candidates, {rev.id: rev.size for rev in history.revisions}, current)
-    highest = 0
-    for rev in candidates[:read]:
-        text, before = texts.get(rev.id), texts.get(rev.parent) if rev.parent else ""
-        if text is None or before is None:
-            continue  # a hidden or missing text: what this revision added is unknown
-        highest = max([highest, *(Counter(_levels(pattern, text)) - Counter(_levels(pattern, before)))])
-    if read < len(candidates) or history.cut:
-        cap, reached = ((f"{MAX_TEXT_BYTES} bytes of text", candidates[read].timestamp) if read < len(candidates)
+    hidden = {rev.id for rev in history.revisions if rev.hidden}
+    highest, read, spent = 0, 0, 0
+    for rev in candidates:
+        if highest >= levels or spent >= MAX_TEXT_BYTES:
+            break  # the last level found (nothing older can raise it), or the cap reached
+        read += 1
+        if rev.hidden or rev.parent in hidden:
+            continue  # a hidden text: what this revision added is unknown
+        diff = revision_diff(gateway, rev.parent, rev.id)
+        if diff is None:
+            continue  # hidden or gone (a parent beyond the window): unknown
+        spent += diff.size
+        highest = max([highest, *(Counter(_levels(pattern, diff.added)) - Counter(_levels(pattern, diff.deleted)))])
+    if highest < levels and (read < len(candidates) or history.cut):
+        cap, reached = ((f"{MAX_TEXT_BYTES} bytes of diffs", candidates[read].timestamp) if read < len(candidates)
                         else (f"{MAX_REVISIONS} revisions", history.revisions[-1].timestamp))
         log.warning("%s: the warnings of %s are counted back to about %s only (cap: %s); older ones within the "
                     "%d-day window are not", gateway.wiki.name, user, _iso(reached), cap, config.warning_window_days)
     talk = None
     if talk_templates is not None:
-        text = texts.get(current) if current is not None else ""
-        talk = TalkPage(title, current, text or "", history.templates)
+        talk = TalkPage(title, history.current, history.text, history.templates)
     return WarningLevel(min(max(highest, given), levels), levels, talk)
 
 
@@ -194,69 +207,53 @@ def _own(gateway: WikiGateway, page: str, title: str) -> bool:
 
 def _history(gateway: WikiGateway, title: str, since: float, templates: Sequence[str] | None = None) -> _History:
     """The revisions saved since ``since``, newest first, at most :data:`MAX_REVISIONS`; the
-    page's current revision; with ``templates``, which of them its links table shows."""
+    page's current revision; with ``templates``, which of them its links table shows and the
+    current text (exported in the first request: no request of its own)."""
     params: dict[str, Any] = {"titles": title, "prop": "revisions|info", "rvprop": "ids|user|timestamp|size|tags|sha1",
                               "rvend": _iso(since)}
     if templates is not None:
-        params.update(prop="revisions|info|templates", tltemplates="|".join(templates), tllimit="max")
+        params.update(prop="revisions|info|templates", tltemplates="|".join(templates), tllimit="max", export=True)
     found: list[_Revision] = []
     current: int | None = None
     used: frozenset[str] = frozenset()
+    text = ""
     first = True
     while True:
         data = gateway.query(**params, rvlimit=min(500, MAX_REVISIONS - len(found)))
         pages = data.get("query", {}).get("pages", [])
         if first and pages:
             first = False
+            params.pop("export", None)
             page = pages[0]
             current = int(page["lastrevid"]) if page.get("lastrevid") and "missing" not in page else None
             used = templates_used(page)
+            if current is not None and templates is not None:
+                text = _exported_text(str(data.get("query", {}).get("export") or ""), current)
         batch = [_revision(raw) for raw in (pages[0].get("revisions", []) if pages else [])]
         found += [rev for rev in batch if rev.timestamp >= since]
         if "continue" not in data or not batch:
-            return _History(tuple(found), False, current, used)
+            return _History(tuple(found), False, current, used, text)
         if len(found) >= MAX_REVISIONS:
-            return _History(tuple(found[:MAX_REVISIONS]), True, current, used)
+            return _History(tuple(found[:MAX_REVISIONS]), True, current, used, text)
         params.update(data["continue"])
+
+
+def _exported_text(export: str, rev_id: int) -> str:
+    """The text of revision ``rev_id`` in an ``export`` answer (MediaWiki's XML dump format;
+    "" if it is not there or hidden: ``<text deleted="deleted"/>``)."""
+    if not export:
+        return ""
+    for revision in ElementTree.fromstring(export).iterfind(".//{*}revision"):
+        if (revision.findtext("{*}id") or "").strip() == str(rev_id):
+            text = revision.find("{*}text")
+            return "" if text is None or text.get("deleted") is not None else text.text or ""
+    return ""
 
 
 def _revision(raw: dict[str, Any]) -> _Revision:
     return _Revision(int(raw.get("revid", 0)), int(raw.get("parentid", 0)), str(raw.get("user", "")),
                      _timestamp(raw), int(raw.get("size", 0)), bool(REVERT_TAGS & set(raw.get("tags") or ())),
-                     str(raw.get("sha1") or ""))
-
-
-def _texts(gateway: WikiGateway, candidates: list[_Revision], sizes: dict[int, int],
-           current: int | None = None) -> tuple[dict[int, str | None], int]:
-    """The texts of the newest candidates and of their parents, within :data:`MAX_TEXT_BYTES`,
-    and of the page's ``current`` revision (in the same requests); and how many candidates
-    that covers. A text the bot may not see is ``None``."""
-    wanted: dict[int, int] = {}  # revision → its size (a parent beyond the window: its child's)
-    read = total = 0
-    for rev in candidates:
-        more = {rev.id: rev.size, **({rev.parent: sizes.get(rev.parent, rev.size)} if rev.parent else {})}
-        more = {k: v for k, v in more.items() if k not in wanted}
-        if total + sum(more.values()) > MAX_TEXT_BYTES:
-            break
-        wanted.update(more)
-        total += sum(more.values())
-        read += 1
-    texts: dict[int, str | None] = {}
-    ids = sorted(set(wanted) | ({current} if current is not None else set()))
-    for i in range(0, len(ids), BATCH):
-        params: dict[str, Any] = {"revids": "|".join(map(str, ids[i:i + BATCH])), "prop": "revisions",
-                                  "rvprop": "ids|content", "rvslots": "main"}
-        while True:  # a batch past the API's result size limit continues
-            data = gateway.query(**params)
-            before = len(texts)
-            for page in data.get("query", {}).get("pages", []):
-                for rev in page.get("revisions", []):
-                    content = (rev.get("slots") or {}).get("main", {}).get("content")
-                    texts[int(rev["revid"])] = content if isinstance(content, str) else None
-            if "continue" not in data or len(texts) == before:
-                break
-            params.update(data["continue"])
-    return texts, read
+                     str(raw.get("sha1") or ""), bool(raw.get("sha1hidden") or raw.get("texthidden")))
 
 
 def _levels(pattern: re.Pattern[str], text: str) -> list[int]:
