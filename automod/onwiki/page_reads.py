@@ -32,8 +32,8 @@ BATCH_SIZES = (5, 10, 35)
 
 
 #: How many revision texts a wiki's :class:`RevisionTexts` keeps: the report page's newest
-#: fifty (what every pass reads back) and room for a flood's deeper reads.
-KEPT_REVISIONS = 120
+#: fifty (what every pass reads back) and a few more; a flood's deeper reads pass through.
+KEPT_REVISIONS = 64
 
 
 class RevisionTexts:
