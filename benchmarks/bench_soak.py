@@ -15,7 +15,9 @@ least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
 ``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
 SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation;
 and each glibc arena's size (``malloc_info``) at the end of warm-up and at the end, to tell which
-thread's heap grows (the main arena is the stream thread's).
+thread's heap grows (the main arena is the stream thread's); and, every 5 s, CPython's small-object
+allocator (its arenas are mmap'd outside glibc's heap: ``sys._debugmallocstats``, caught from fd 2),
+the live objects (``gc.get_objects``) and allocated blocks (``sys.getallocatedblocks``), with slopes.
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
 printed (slower: use it to find what grows, not for the slope).
