@@ -15,7 +15,9 @@ least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
 ``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
 SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation;
 and each glibc arena's size (``malloc_info``) at the end of warm-up and at the end, to tell which
-thread's heap grows (the main arena is the stream thread's).
+thread's heap grows (the main arena is the stream thread's); and, every 5 s, CPython's small-object
+allocator (its arenas are mmap'd outside glibc's heap: ``sys._debugmallocstats``, caught from fd 2),
+the live objects (``gc.get_objects``) and allocated blocks (``sys.getallocatedblocks``), with slopes.
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
 printed (slower: use it to find what grows, not for the slope).
@@ -67,6 +69,9 @@ from support.settings_files import write_settings  # noqa: E402
 from support.wiki import GENEROUS_LIMITS, WikiClient  # noqa: E402
 
 MIB = 1024 * 1024
+#: --probe's columns after the memory figures: C heap in use and free, SQLite, pymalloc arenas, of them
+#: allocated and free blocks (MiB), live objects and allocated blocks (thousands).
+PROBE_COLUMNS = 8
 #: Editors write as fast as the bot decides: no limit gets in the way of the traffic.
 LIMITS = GENEROUS_LIMITS + "".join(f"$wgRateLimits['edit']['{kind}'] = [ 100000, 60 ];\n"
                                    for kind in ("ip", "newbie", "user"))
@@ -130,12 +135,42 @@ def arenas():
         free = sum(int(x) for x in re.findall(r'<total type="(?:fast|rest)" count="[0-9]+" size="([0-9]+)"', heap))
         found.append(current - free)
     return found
+import gc, tempfile
+PYMALLOC = ("arenas allocated current", "bytes in allocated blocks", "bytes in available blocks")
+def pymalloc():
+    # CPython's small-object allocator (its arenas are mmap'd, outside glibc's heap): sys._debugmallocstats
+    # prints to fd 2, caught in a file for the few milliseconds it takes (a log line then is lost)
+    with tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(caught.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        text = caught.read().decode(errors="replace")
+    found = {}
+    for name in PYMALLOC:
+        m = re.search("# " + name + r" *= *([0-9,]+)", text)
+        found[name] = int(m.group(1).replace(",", "")) if m else 0
+    size = re.search(r"arenas \\* ([0-9]+) bytes/arena", text)
+    found["arena size"] = int(size.group(1)) if size else 0
+    return found
 def probe():
+    tick = 0
+    py = {}
     while True:
         info = libc.mallinfo2()
+        if tick % 5 == 0:  # every 5 s: the pymalloc stats and the live objects (a walk of the gc's lists)
+            py = pymalloc()
+            py["objects"] = len(gc.get_objects())
+            py["blocks"] = sys.getallocatedblocks()
+        tick += 1
         with open(out + ".tmp", "w") as f:
             json.dump({"in_use": info.uordblks + info.hblkhd, "free": info.fordblks,
-                       "sqlite": sqlite.sqlite3_memory_used(0), "arenas": arenas()}, f)
+                       "sqlite": sqlite.sqlite3_memory_used(0), "arenas": arenas(), "py": py}, f)
         os.replace(out + ".tmp", out)
         time.sleep(1)
 threading.Thread(target=probe, daemon=True).start()
@@ -334,7 +369,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         print(f"soak: seeding {args.pages} pages", flush=True)
         traffic.seed_pages()
         writer = threading.Thread(target=traffic.run, args=(args.decisions,), daemon=True)
-        # decisions, RSS, HWM, anonymous, file-backed, C heap in use, C heap free, SQLite, seconds
+        # decisions, RSS, HWM, anonymous, file-backed, [--probe: PROBE_COLUMNS], seconds
         samples: list[tuple[float, ...]] = []
         arenas: list[tuple[int, list[float]]] = []  # --probe: decisions, MiB per glibc arena
         started = time.monotonic()
@@ -346,10 +381,15 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                     raise SystemExit(f"bot exited {bot.proc.returncode}: {bot.log.read_text()[-3000:]}")
                 rss, hwm, anon, mapped = memory(bot_pid(bot))
                 done = len(bot.lines)
-                native = (0.0, 0.0, 0.0)
+                native = (0.0,) * PROBE_COLUMNS
                 if args.probe and isinstance(bot, TracedBot) and bot.request.exists():
                     found = json.loads(bot.request.read_text())
-                    native = (found["in_use"] / MIB, found["free"] / MIB, found["sqlite"] / MIB)
+                    py = found.get("py") or {}
+                    native = (found["in_use"] / MIB, found["free"] / MIB, found["sqlite"] / MIB,
+                              py.get("arenas allocated current", 0) * py.get("arena size", 0) / MIB,
+                              py.get("bytes in allocated blocks", 0) / MIB,
+                              py.get("bytes in available blocks", 0) / MIB,
+                              py.get("objects", 0) / 1000, py.get("blocks", 0) / 1000)
                     arenas.append((done, [a / MIB for a in found.get("arenas", [])]))
                 samples.append((done, rss, hwm, anon, mapped, *native, time.monotonic() - started))
                 if args.tracemalloc and not dumped and done >= args.warmup:
@@ -360,7 +400,7 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                           f"(heap {anon:6.1f}, files {mapped:5.1f})  {samples[-1][-1]:6.0f} s", flush=True)
                 time.sleep(0.5)
             writer.join()
-            samples.append((len(bot.lines), *memory(bot_pid(bot)), *samples[-1][5:8], time.monotonic() - started))
+            samples.append((len(bot.lines), *memory(bot_pid(bot)), *samples[-1][5:-1], time.monotonic() - started))
             if args.tracemalloc:
                 bot.dump(work / "end")
         finally:
@@ -383,12 +423,21 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
             columns = [("RSS", 1), ("HWM", 2), ("  of it heap (RssAnon)", 3), ("  of it files (RssFile)", 4)]
             if args.probe:
                 columns += [("  C heap in use (mallinfo2)", 5), ("  C heap free, kept (mallinfo2)", 6),
-                            ("  SQLite (sqlite3_memory_used)", 7)]
+                            ("  SQLite (sqlite3_memory_used)", 7), ("  pymalloc arenas (mmap'd, outside glibc)", 8),
+                            ("    of them in objects (allocated blocks)", 9),
+                            ("    of them free blocks in used pools", 10)]
             for name, column in columns:
                 slope, r2 = fit([(s[0] / 1000, s[column]) for s in after])
                 verdict = "within" if slope <= 0.5 else "OVER"
                 print(f"  {name} slope after warm-up: {slope:+.3f} MiB per 1,000 decisions (r² {r2:.2f}; "
-                      f"{len(after)} samples; target <= 0.5: {verdict})")
+                      f"{len(after)} samples; {after[0][column]:.1f} -> {after[-1][column]:.1f} MiB; "
+                      f"target <= 0.5: {verdict})")
+            if args.probe:
+                for name, column in (("live objects (gc.get_objects)", 11),
+                                     ("allocated blocks (sys.getallocatedblocks)", 12)):
+                    slope, r2 = fit([(s[0] / 1000, s[column]) for s in after])
+                    print(f"  {name}: {after[0][column]:.1f}k -> {after[-1][column]:.1f}k, slope {slope:+.2f}k "
+                          f"per 1,000 decisions (r² {r2:.2f})")
         warm = [[a[0], *reversed(a[1:])] for done, a in arenas if a and done >= args.warmup]  # 1: oldest thread's
         if len(warm) >= 2:
             print("  glibc arenas (malloc_info: taken less free bins, MiB; 1: the first thread's), warm-up -> end: "

@@ -210,6 +210,7 @@ class Moderator:
             log.info("%s r%d: %s; deciding again later (attempt %d)", change.wiki, change.rev_id, verdict.reason,
                      attempt)
             return HandleResult.DEFERRED
+        self._forget_prefetched(change)
         for follow_up in decision.follow_ups:
             if isinstance(follow_up, BreakerHealed):
                 self._say_breaker_healed(follow_up)
@@ -448,6 +449,13 @@ class Moderator:
                 return  # met again, and recorded, when the edit is scored
             if isinstance(scorer, ConcurrentPrefetch):
                 scorer.prefetch(change.wiki, [change.rev_id])
+
+    def _forget_prefetched(self, change: RecentChange) -> None:
+        """A decided edit's prefetched score, if it was not taken (skipped), is dropped now."""
+        assert change.rev_id is not None
+        for scorer in self.wikis[change.wiki].scorers_made():
+            if isinstance(scorer, ConcurrentPrefetch):
+                scorer.forget(change.wiki, change.rev_id)
 
     def _revert(self, change: RecentChange, verdict: Verdict, context: RevisionContext | None = None) -> Verdict:
         """Commit the intent, roll back, and say how it went (the caller records it)."""

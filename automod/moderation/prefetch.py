@@ -113,6 +113,14 @@ class ConcurrentPrefetch:
             dropped.cancel()
         return len(new)
 
+    def forget(self, wiki: str, rev_id: int) -> None:
+        """Drop what was prefetched for ``rev_id``, decided without taking it (a skipped edit):
+        kept until pushed out of the memo, each such answer (a future, its lock and condition, the
+        score) outlived hundreds of decisions and pinned CPython's arenas (issue 29)."""
+        future = self._memo.pop((wiki, rev_id), None)
+        if future is not None:
+            future.cancel()
+
     def score(self, wiki: str, rev_id: int) -> Score:
         """The prefetched answer for ``rev_id`` (taken once), else a score asked for now.
         Whatever went wrong in the pool, the revision is scored again here, so its error

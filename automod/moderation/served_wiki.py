@@ -467,6 +467,10 @@ class ServedWiki:
                 lambda: LiftWingScorer(self.settings.liftwing.url, model, **self._liftwing_options()))
         return self._scorers[model]
 
+    def scorers_made(self) -> list[Scorer]:
+        """The scorers made so far (asking makes none, unlike :meth:`scorer`)."""
+        return list(self._scorers.values())
+
     def _remote(self, make: Callable[[], Scorer]) -> Scorer:
         """A remote scorer, able to score queued candidates concurrently unless the operator
         set ``scoring.max_in_flight`` to 1 (then one edit at a time, as before)."""
