@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -466,19 +467,9 @@ class WikiGateway:
         """Send one reverting request without pywikibot's waits and retries: the answer, or
         how it failed (``beaten``, ``retry-later`` for what may pass, else ``failed``)."""
         import pywikibot.exceptions as pwb_exc
-        from pywikibot.data.api import Request
-
-        class _RateLimited(Exception):
-            pass
-
-        class NoWaitRequest(Request):  # type: ignore[misc]  # pywikibot is untyped: subclassing Any
-            """pywikibot would sleep and retry ``ratelimited`` here; we hand it back instead."""
-
-            def _ratelimited(self) -> None:
-                raise _RateLimited()
 
         try:
-            request = NoWaitRequest(site=self.site, max_retries=0,
+            request = _no_wait_request()(site=self.site, max_retries=0,
                                     parameters={**params, "token": self.site.tokens[token]})
             answer: dict[str, Any] = request.submit()
         except pwb_exc.APIError as exc:
@@ -497,6 +488,23 @@ class WikiGateway:
             log.warning("%s of %s by %s on %s: %s", params["action"], title, user, self.wiki.name, exc)
             return RollbackResult(RollbackStatus.RETRY_LATER, code=type(exc).__name__, info=str(exc))
         return answer
+
+
+class _RateLimited(Exception):
+    """pywikibot met ``ratelimited`` on a reverting request (raised instead of its wait)."""
+
+
+@lru_cache(maxsize=1)
+def _no_wait_request() -> Any:
+    """pywikibot's Request that hands ``ratelimited`` back instead of sleeping and retrying;
+    made once (a class made per revert stays alive until a garbage collection, issue 29)."""
+    from pywikibot.data.api import Request
+
+    class NoWaitRequest(Request):  # type: ignore[misc]  # pywikibot is untyped: subclassing Any
+        def _ratelimited(self) -> None:
+            raise _RateLimited()
+
+    return NoWaitRequest
 
 
 def _content(revision: dict[str, Any]) -> str | None:
