@@ -23,7 +23,7 @@ from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
 __all__ = ["BATCH_SIZES", "KEPT_REVISIONS", "PageRevision", "RevisionTexts", "SectionSpan", "current_text",
-           "header_history", "history", "history_batches", "kept_texts", "section_spans", "user_rights"]
+           "header_history", "history", "history_batches", "kept_texts", "section_spans", "text_sha1", "user_rights"]
 
 #: Sizes of the history's first batches, then ``batch`` each: a question about the newest
 #: revisions (one new report) reads a few, not 50; after these three the count read is 50 —
