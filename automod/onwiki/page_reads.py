@@ -34,6 +34,8 @@ BATCH_SIZES = (5, 10, 35)
 #: How many revision texts a wiki's :class:`RevisionTexts` keeps: the report page's newest
 #: fifty (what every pass reads back) and a few more; a flood's deeper reads pass through.
 KEPT_REVISIONS = 64
+#: How many revisions' section offsets it keeps (a pass parses the newest, its answers reuse it).
+KEPT_SPANS = 8
 
 
 class RevisionTexts:
@@ -52,6 +54,7 @@ class RevisionTexts:
         self._texts: OrderedDict[int, tuple[str, tuple[str, ...]]] = OrderedDict()  # rev_id → (sha1, lines)
         self._lines: dict[str, str] = {}
         self._dropped = 0
+        self._spans: OrderedDict[int, tuple[SectionSpan, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -79,6 +82,18 @@ class RevisionTexts:
                 self._lines = {line: line for _, held in self._texts.values() for line in held}
                 self._dropped = 0
             return lines
+
+    def spans(self, rev_id: int) -> tuple[SectionSpan, ...] | None:
+        """The kept sections of ``rev_id`` (:func:`section_spans`), or None."""
+        with self._lock:
+            return self._spans.get(rev_id)
+
+    def keep_spans(self, rev_id: int, spans: Sequence[SectionSpan]) -> None:
+        """Keep ``rev_id``'s sections (the few newest revisions only)."""
+        with self._lock:
+            self._spans[rev_id] = tuple(spans)
+            while len(self._spans) > KEPT_SPANS:
+                self._spans.popitem(last=False)
 
     def distinct_lines(self) -> int:
         """How many distinct lines are kept (their strings are shared)."""
@@ -263,8 +278,16 @@ def _unix(stamp: object) -> float:
 
 def section_spans(gateway: WikiGateway, rev_id: int) -> list[SectionSpan]:
     """The sections of revision ``rev_id``'s own wikitext, as MediaWiki's parser finds them
-    (headings from templates, in comments or ``<nowiki>`` are not among them)."""
+    (headings from templates, in comments or ``<nowiki>`` are not among them). Kept for the
+    revision's next reading (:class:`RevisionTexts`): an answer's edit locates its section in
+    the revision the pass just parsed, and a revision's own sections never change."""
+    texts = kept_texts(gateway)
+    kept = texts.spans(rev_id)
+    if kept is not None:
+        return list(kept)
     data = gateway.parse(oldid=rev_id, prop="sections")
-    return [SectionSpan(int(s["index"]), int(s["level"]), int(s["byteoffset"]))
-            for s in data["sections"]
-            if str(s.get("index", "")).isdigit() and s.get("byteoffset") is not None]
+    found = [SectionSpan(int(s["index"]), int(s["level"]), int(s["byteoffset"]))
+             for s in data["sections"]
+             if str(s.get("index", "")).isdigit() and s.get("byteoffset") is not None]
+    texts.keep_spans(rev_id, found)
+    return found
