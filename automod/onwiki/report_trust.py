@@ -291,7 +291,8 @@ def answered_sections(store: Store, wiki: str, page: str, bodies: Mapping[str, s
     by their order, which anyone may change by adding, removing or moving a twin."""
     keys: set[str] = set()
     remembered: dict[str, list[object]] = {}  # a heading → the sections answered under it, as read then
-    for action in store.actions_of_kinds(wiki, (*LINE_KINDS, COLLAPSED_KIND, "report-dropped", "report-implicit")):
+    for action in store.actions_of_kinds(wiki, (*LINE_KINDS, COLLAPSED_KIND, "report-dropped", "report-implicit"),
+                                         page=page):
         detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
             key = str(detail["section"])
@@ -310,7 +311,8 @@ def answered_sections(store: Store, wiki: str, page: str, bodies: Mapping[str, s
 def waiting_sections(store: Store, wiki: str, page: str) -> set[str]:
     """Keys of the sections waiting for the flood limits to let the bot answer them."""
     keys: set[str] = set()
-    for action in sorted(store.actions_of_kinds(wiki, (WAITING_KIND, WAITING_GONE_KIND)), key=lambda a: a.id):
+    kinds = (WAITING_KIND, WAITING_GONE_KIND)
+    for action in sorted(store.actions_of_kinds(wiki, kinds, page=page), key=lambda a: a.id):
         detail = _detail(action.detail)
         if detail.get("page") == page and detail.get("section"):
             (keys.add if action.kind == WAITING_KIND else keys.discard)(str(detail["section"]))

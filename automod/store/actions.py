@@ -76,15 +76,20 @@ class ActionQueries(StoreCore):
                                    " ORDER BY id DESC LIMIT 1", (wiki, kind, detail)).fetchone()
         return build(Action, row) if row else None
 
-    def actions_of_kinds(self, wiki: str, kinds: tuple[str, ...], since: float | None = None) -> list[Action]:
-        """Actions of one of ``kinds`` on ``wiki`` (taken at ``since`` or later, if given)."""
-        if since is None:
-            rows = self._db.execute(f"SELECT * FROM actions WHERE wiki = ? AND kind IN ({marks(kinds)})",
-                                    (wiki, *kinds)).fetchall()
-        else:
-            rows = self._db.execute(f"SELECT * FROM actions WHERE wiki = ? AND kind IN ({marks(kinds)})"
-                                    " AND acted_at >= ?", (wiki, *kinds, since)).fetchall()
-        return [build(Action, row) for row in rows]
+    def actions_of_kinds(self, wiki: str, kinds: tuple[str, ...], since: float | None = None,
+                         page: str | None = None) -> list[Action]:
+        """Actions of one of ``kinds`` on ``wiki`` (taken at ``since`` or later, if given; about
+        ``page``, if given: those whose JSON detail names it — a report page's answers, not every
+        answer the bot ever wrote on any page, which grow with its lifetime; issue 29)."""
+        sql = f"SELECT * FROM actions WHERE wiki = ? AND kind IN ({marks(kinds)})"
+        params: list[object] = [wiki, *kinds]
+        if since is not None:
+            sql += " AND acted_at >= ?"
+            params.append(since)
+        if page is not None:
+            sql += " AND CASE WHEN json_valid(detail) THEN json_extract(detail, '$.page') END = ?"
+            params.append(page)
+        return [build(Action, row) for row in self._db.execute(sql, params).fetchall()]
 
     def acted_since(self, wiki: str, kind: str, since: float) -> bool:
         """Whether an action of ``kind`` on ``wiki`` was taken at ``since`` or later."""
