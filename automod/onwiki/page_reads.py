@@ -69,10 +69,16 @@ class RevisionTexts:
             self._texts.move_to_end(rev_id)
             return kept[1]
 
-    def keep(self, rev_id: int, sha1: str, text: str) -> tuple[str, ...]:
-        """Keep ``text`` as ``rev_id``'s under ``sha1``; its lines (shared strings)."""
+    def keep(self, rev_id: int, sha1: str, text: str, parent: int | None = None) -> tuple[str, ...]:
+        """Keep ``text`` as ``rev_id``'s under ``sha1``; its lines (shared strings). With the
+        ``parent`` revision's text kept, the lines the two share at their start and their end
+        are the parent's own: only what the edit changed is split, so a report added to a long
+        page makes a few new strings, not one per line of the page (issue 29)."""
         with self._lock:
-            lines = tuple(self._lines.setdefault(line, line) for line in text.split("\n"))
+            base = self._texts.get(parent) if parent is not None else None
+            lines = _lines_after(base[1], text, self._lines) if base is not None else None
+            if lines is None:
+                lines = tuple(self._lines.setdefault(line, line) for line in text.split("\n"))
             self._texts[rev_id] = (sha1, lines)
             self._texts.move_to_end(rev_id)
             while len(self._texts) > self.limit:
@@ -98,6 +104,32 @@ class RevisionTexts:
     def distinct_lines(self) -> int:
         """How many distinct lines are kept (their strings are shared)."""
         return len(self._lines)
+
+
+def _lines_after(base: tuple[str, ...], text: str, shared: dict[str, str]) -> tuple[str, ...] | None:
+    """``text``'s lines, those it shares with ``base`` (its parent's lines) at its start and at
+    its end taken from ``base``, the rest split and shared through ``shared``; None if the
+    result would not give ``text`` back (never expected: then the caller splits it whole)."""
+    head, pos = 0, 0
+    while head < len(base) and text.startswith(base[head], pos) and text.startswith("\n", pos + len(base[head])):
+        pos += len(base[head]) + 1
+        head += 1
+    tail, end, start = 0, len(text), len(text) + 1  # start: where the first line of the tail begins
+    while len(base) - 1 - tail >= head:
+        line = base[len(base) - 1 - tail]
+        begin = end - len(line)
+        if begin < pos or not text.startswith(line, begin) or (begin > 0 and text[begin - 1] != "\n"):
+            break
+        tail, start = tail + 1, begin
+        if begin == 0:
+            break
+        end = begin - 1
+    if start == pos:
+        middle: list[str] = []
+    else:
+        middle = text[pos:start - 1 if start <= len(text) else len(text)].split("\n")
+    lines = base[:head] + tuple(shared.setdefault(line, line) for line in middle) + base[len(base) - tail:]
+    return lines if "\n".join(lines) == text else None
 
 
 _KEPT: weakref.WeakKeyDictionary[WikiGateway, RevisionTexts] = weakref.WeakKeyDictionary()
@@ -135,8 +167,9 @@ def current_text(gateway: WikiGateway, title: str) -> tuple[int, str] | None:
         if lines is not None:
             return rev_id, "\n".join(lines)
     found = gateway.page_text(title)
-    if found is not None:
-        texts.keep(found[0], text_sha1(found[1]), found[1])
+    if found is not None:  # its parent's lines, if kept, give most of it (unless a newer edit came meanwhile)
+        parent = int(top.get("parentid") or 0) if found[0] == rev_id else 0
+        texts.keep(found[0], text_sha1(found[1]), found[1], parent=parent or None)
     return found
 
 

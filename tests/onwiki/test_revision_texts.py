@@ -4,7 +4,10 @@ with (a revision hidden or changed since is read again, never taken from memory)
 
 from __future__ import annotations
 
-from automod.onwiki.page_reads import RevisionTexts, text_sha1
+from hypothesis import given
+from hypothesis import strategies as st
+
+from automod.onwiki.page_reads import RevisionTexts, _lines_after, text_sha1
 
 
 def _page(n: int) -> str:
@@ -35,3 +38,29 @@ def test_a_text_is_used_only_under_the_sha1_it_was_kept_with():
     texts.keep(7, text_sha1("old"), "old")
     assert texts.lines(7, text_sha1("old")) == ("old",)
     assert texts.lines(7, text_sha1("something else")) is None
+
+
+_LINE = st.sampled_from(["", "== Report ==", "text", "text ~~~~", ": automod — status: open", " ", "x\ty"])
+
+
+@given(st.lists(_LINE, max_size=12), st.lists(_LINE, max_size=12), st.integers(0, 12), st.integers(0, 12))
+def test_a_revision_kept_after_its_parent_is_its_text_line_for_line(parent_lines, inserted, at, cut):
+    """Whatever an edit did to its parent (lines added, removed, changed; at the start, the end,
+    in the middle), the revision kept beside its parent gives back exactly its own text."""
+    parent = "\n".join(parent_lines)
+    child_lines = parent_lines[:at] + inserted + parent_lines[at + cut:]
+    child = "\n".join(child_lines)
+    texts = RevisionTexts()
+    texts.keep(1, text_sha1(parent), parent)
+    kept = texts.keep(2, text_sha1(child), child, parent=1)
+    assert kept == tuple(child.split("\n"))
+    # ... and from the parent's lines, not by splitting it whole (which the guard falls back to)
+    assert _lines_after(tuple(parent_lines), child, {}) == kept
+
+
+def test_a_report_added_to_a_long_page_reuses_the_parents_lines():
+    texts = RevisionTexts()
+    before = texts.keep(1, text_sha1(_page(200)), _page(200))
+    after = texts.keep(2, text_sha1(_page(201)), _page(201), parent=1)
+    assert "\n".join(after) == _page(201)
+    assert all(a is b for a, b in zip(before[:-1], after))  # the parent's own strings
