@@ -39,7 +39,7 @@ KEPT_REVISIONS = 64
 #: least one revision: a pass that reads the texts saved since the last one holds one such
 #: answer at a time, not all of them — their sum grew with the page (issue 29: the worker's
 #: transient peak, and with it the heap it keeps, rose as the report page grew).
-TEXT_BYTES_PER_READ = 256 * 1024
+TEXT_BYTES_PER_READ = 128 * 1024
 
 
 class RevisionTexts:
