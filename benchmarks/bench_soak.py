@@ -20,7 +20,13 @@ allocator (its arenas are mmap'd outside glibc's heap: ``sys._debugmallocstats``
 the live objects (``gc.get_objects``) and allocated blocks (``sys.getallocatedblocks``), with slopes.
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
-printed (slower: use it to find what grows, not for the slope).
+printed (slower: use it to find what grows, not for the slope). ``--peaks`` runs the bot under
+tracemalloc with one frame and wraps its entry points (``PEAKED``: the worker's per-event handler,
+each chore, each report-pass step named by the line it resumes from, the report history's reads):
+each call's transient peak is recorded against the events handled, and per entry point the first
+and last quarter's peaks and their slope are printed, with the backlogs (queue, completion tracker,
+held passes, prefetch memo) — which path's peak grows with the run (its RSS figures include
+tracemalloc's own tables: not for the slope).
 
 Part 2, the scale of per-event work: in this process, with the bot's own gateway, the
 report-page pass (`process_report_page`, one new report section per pass) timed as the page grows
@@ -28,7 +34,7 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N] [--wrap CMD]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--peaks] [--max-in-flight N] [--wrap CMD]
 
 ``--wrap CMD`` runs the bot under CMD (``--wrap "heaptrack -o /tmp/soak"`` then ``heaptrack_print``
 lists the C allocations leaked and peak by call stack): the allocations no Python-level tool sees.
