@@ -75,7 +75,10 @@ class RevisionTexts:
     def keep(self, rev_id: int, sha1: str, text: str) -> tuple[str, ...]:
         """Keep ``text`` as ``rev_id``'s under ``sha1``; its lines (shared strings)."""
         with self._lock:
-            lines = tuple(self._lines.setdefault(line, line) for line in text.split("\n"))
+            # a line at a time, each matched to its kept string at once: a split would hold every
+            # line of the page as a new small object before the duplicates are let go, a burst
+            # that grew with the page and left CPython's allocator more arenas (issue 29)
+            lines = tuple(self._lines.setdefault(line, line) for line in _each_line(text))
             self._texts[rev_id] = (sha1, lines)
             self._texts.move_to_end(rev_id)
             while len(self._texts) > self.limit:
@@ -89,6 +92,15 @@ class RevisionTexts:
     def distinct_lines(self) -> int:
         """How many distinct lines are kept (their strings are shared)."""
         return len(self._lines)
+
+
+def _each_line(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, one line at a time."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 _KEPT: weakref.WeakKeyDictionary[WikiGateway, RevisionTexts] = weakref.WeakKeyDictionary()

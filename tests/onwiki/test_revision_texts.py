@@ -35,3 +35,26 @@ def test_a_text_is_used_only_under_the_sha1_it_was_kept_with():
     texts.keep(7, text_sha1("old"), "old")
     assert texts.lines(7, text_sha1("old")) == ("old",)
     assert texts.lines(7, text_sha1("something else")) is None
+
+
+def test_keeping_a_revision_of_a_long_page_holds_its_new_lines_only_not_every_line_at_once():
+    """Issue 29: keeping a text split it whole first, so every line of the page was a new small
+    object at once before the kept ones replaced them — a burst that grew with the report page
+    (and left CPython's allocator holding more arenas). Now a line at a time: keeping the next
+    revision of a 2,000-report page (one report more) takes about its tuple of line pointers."""
+    import tracemalloc
+
+    texts = RevisionTexts()
+    texts.keep(1, text_sha1(_page(2000)), _page(2000))
+    newer = _page(2001)
+    sha1 = text_sha1(newer)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        texts.keep(2, sha1, newer)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    lines = newer.count("\n") + 1
+    assert peak < 12 * lines + 4096, (peak, lines, len(newer))  # before: 85 bytes a line (339 KB here); now 8
+    assert "\n".join(texts.lines(2, sha1) or ()) == newer
