@@ -20,7 +20,13 @@ allocator (its arenas are mmap'd outside glibc's heap: ``sys._debugmallocstats``
 the live objects (``gc.get_objects``) and allocated blocks (``sys.getallocatedblocks``), with slopes.
 ``--tracemalloc`` runs the bot under tracemalloc and has it dump a snapshot and its live objects
 counted by type at the end of warm-up and at the end; the biggest growths between the two are
-printed (slower: use it to find what grows, not for the slope).
+printed (slower: use it to find what grows, not for the slope). ``--peaks`` runs the bot under
+tracemalloc with one frame and wraps its entry points (``PEAKED``: the worker's per-event handler,
+each chore, each report-pass step named by the line it resumes from, the report history's reads):
+each call's transient peak is recorded against the events handled, and per entry point the first
+and last quarter's peaks and their slope are printed, with the backlogs (queue, completion tracker,
+held passes, prefetch memo) — which path's peak grows with the run (its RSS figures include
+tracemalloc's own tables: not for the slope).
 
 Part 2, the scale of per-event work: in this process, with the bot's own gateway, the
 report-page pass (`process_report_page`, one new report section per pass) timed as the page grows
@@ -28,7 +34,7 @@ to ``--report-sections`` sections, and the warning-level read (`warning_level`) 
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
 Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
-         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--max-in-flight N] [--wrap CMD]
+         [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--peaks] [--max-in-flight N] [--wrap CMD]
 
 ``--wrap CMD`` runs the bot under CMD (``--wrap "heaptrack -o /tmp/soak"`` then ``heaptrack_print``
 lists the C allocations leaked and peak by call stack): the allocations no Python-level tool sees.
@@ -179,19 +185,114 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+#: The bot with its entry points' transient peaks recorded (``--peaks``): tracemalloc with one frame,
+#: and the worker's per-event handler, each chore, each report-pass step (named by the generator's
+#: function and line it resumes from) and the batch prefetch wrapped: ``tracemalloc.reset_peak()``
+#: before, the peak above the traced memory at entry after. Nested calls hand their peak up to the
+#: caller, so each figure is its own call's. A line per call, and every 5 s the backlogs (the worker's
+#: queue, the completion tracker, the held passes, the prefetch memo) as a line, go to the file
+#: ``sys.argv[1]`` (JSON lines). Peaks are global to the process: another thread's allocation during a
+#: call counts in it (the stream thread's are small and flat).
+PEAKED = """
+import json, sys, threading, time, tracemalloc
+tracemalloc.start(1)
+out = open(sys.argv[1], "w", buffering=1)
+lock, local = threading.Lock(), threading.local()
+handled = [0]
+def emit(record):
+    with lock:
+        out.write(json.dumps(record) + "\\n")
+def measured(name, call):
+    stack = local.__dict__.setdefault("stack", [])
+    if stack:  # the caller's peak so far, kept before the reset
+        stack[-1][1] = max(stack[-1][1], tracemalloc.get_traced_memory()[1])
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    frame = [base, base]
+    stack.append(frame)
+    try:
+        return call()
+    finally:
+        stack.pop()
+        peak = max(frame[1], tracemalloc.get_traced_memory()[1])
+        emit({"n": handled[0], "at": name, "peak": peak - base, "t": time.monotonic()})
+        if stack:
+            stack[-1][1] = max(stack[-1][1], peak)
+        tracemalloc.reset_peak()
+def step_name(gen):
+    while getattr(gen, "gi_yieldfrom", None) is not None and hasattr(gen.gi_yieldfrom, "gi_frame"):
+        gen = gen.gi_yieldfrom
+    frame = getattr(gen, "gi_frame", None)
+    return f"step {gen.__name__}:{frame.f_lineno}" if frame is not None else "step (start)"
+from automod.moderation import workers
+from automod.moderation import moderator as moderator_module
+W = workers.WikiWorker
+def wrap(cls, attr, name=None):
+    original = getattr(cls, attr)
+    def wrapper(self, *a, **k):
+        return measured(name or attr, lambda: original(self, *a, **k))
+    setattr(cls, attr, wrapper)
+for attr in ("_handle_isolated", "_due_report_passes", "_waiting_reports", "_outcome_labels", "_shared_tasks",
+             "_retry_deferred", "_daily_statistics"):
+    wrap(W, attr)
+original_handle = W._handle_isolated
+def counted(self, *a, **k):
+    handled[0] += 1
+    return original_handle(self, *a, **k)
+W._handle_isolated = counted
+original_step = W._step
+def step(self, in_pass):
+    name = step_name(in_pass.steps) + (" (waiting)" if in_pass.page is None else "")
+    return measured(name, lambda: original_step(self, in_pass))
+W._step = step
+wrap(moderator_module.Moderator, "prefetch")
+free = workers.release_free_memory
+workers.release_free_memory = lambda: measured("release_free_memory", free)
+from automod.onwiki import page_reads, report_trust
+for attr, name in (("heading_author", "pass: heading_author"), ("_more", "pass: history batch"),
+                   ("authors", "pass: authors")):
+    wrap(report_trust.PageHistory, attr, name)
+workers_seen = []
+original_init = W.__init__
+def init(self, *a, **k):
+    original_init(self, *a, **k)
+    workers_seen.append(self)
+W.__init__ = init
+def backlog():
+    while True:
+        time.sleep(5)
+        for w in list(workers_seen):
+            memo = None
+            m = w.moderator
+            if m is not None:
+                for served in list(m.wikis.values()):
+                    for scorer in list(getattr(served, "_scorers", {}).values()):
+                        if hasattr(scorer, "_memo"):
+                            memo = (memo or 0) + len(scorer._memo)
+            emit({"n": handled[0], "at": "backlog", "queue": w.queue.qsize(), "tracker": w.tracker.outstanding,
+                  "held": len(w.passes), "retries": len(list(w.retries.waiting)), "memo": memo,
+                  "traced": tracemalloc.get_traced_memory()[0], "t": time.monotonic()})
+threading.Thread(target=backlog, daemon=True).start()
+from automod.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
 def score(lang: str, rev_id: int) -> float:
     """The stand-in's answer: no wiki read, about one revision in eight above the threshold."""
     return 0.995 if rev_id % 8 == 3 else 0.05 + (rev_id % 37) / 100
 
 
 class TracedBot(Bot):
-    """`automod run` under tracemalloc (see ``TRACED``), or with the native probe (``PROBED``)."""
+    """`automod run` under tracemalloc (see ``TRACED``), with the native probe (``PROBED``), or with its
+    entry points' peaks recorded (``PEAKED``)."""
 
-    def __init__(self, settings: Path, probed: bool = False) -> None:  # noqa: D107 - mirrors Bot.__init__
-        self.request = settings.parent / ("probe.json" if probed else "dump.request")
+    def __init__(self, settings: Path, probed: bool = False, peaked: bool = False) -> None:  # noqa: D107
+        self.request = settings.parent / ("peaks.jsonl" if peaked else "probe.json" if probed else "dump.request")
         self.log = settings.parent / f"bot-{time.monotonic_ns()}.log"
+        script = PEAKED if peaked else PROBED if probed else TRACED
         with self.log.open("w") as stderr:
-            self.proc = spawn([sys.executable, "-c", PROBED if probed else TRACED, str(self.request), "run",
+            self.proc = spawn([sys.executable, "-c", script, str(self.request), "run",
                                "--settings", str(settings)],
                               stdout=subprocess.PIPE, stderr=stderr, text=True)
         self.lines: list[dict[str, Any]] = []
@@ -360,8 +461,8 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
         bot: Bot
         if args.wrap:
             bot = WrappedBot(settings, shlex.split(args.wrap), signal.Signals[f"SIG{args.wrap_stop}"])
-        elif args.tracemalloc or args.probe:
-            bot = TracedBot(settings, probed=args.probe)
+        elif args.tracemalloc or args.probe or args.peaks:
+            bot = TracedBot(settings, probed=args.probe, peaked=args.peaks)
         else:
             bot = Bot(settings)
         traffic = Traffic(sandbox, bot, fp_page, config, args.pages, args.backlog, args.config_every)
@@ -445,6 +546,8 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                               for i, (a, b) in enumerate(itertools.zip_longest(warm[0], warm[-1], fillvalue=0.0))))
         if args.tracemalloc:
             growth(work / "warm", work / "end")
+        if args.peaks and isinstance(bot, TracedBot):
+            peaks(bot.request, args.warmup)
 
 
 class _Forget(list):  # type: ignore[type-arg]
@@ -452,6 +555,40 @@ class _Forget(list):  # type: ignore[type-arg]
 
     def append(self, item: Any) -> None:
         pass
+
+
+def peaks(path: Path, warmup: int) -> None:
+    """``--peaks``: per entry point, its calls' transient peaks in the first and last quarter of the
+    events after warm-up (median and highest, KiB) and the slope of the peak per 1,000 events; then
+    the backlogs at the end of warm-up, their highest and at the end."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    calls = [r for r in records if "peak" in r and r["n"] >= warmup]
+    if not calls:
+        print("\n  --peaks: no calls recorded after warm-up")
+        return
+    low, high = min(r["n"] for r in calls), max(r["n"] for r in calls)
+    quarter = max(1, (high - low) // 4)
+    print(f"\n  transient peaks per entry point (KiB above the traced memory at entry; events {low}-{high}; "
+          "first quarter -> last quarter, median / highest; slope of the peak per 1,000 events):")
+    by: dict[str, list[tuple[int, float]]] = {}
+    for r in calls:
+        by.setdefault(r["at"], []).append((r["n"], r["peak"] / 1024))
+    rows = []
+    for name, found in by.items():
+        first = [p for n, p in found if n < low + quarter] or [0.0]
+        last = [p for n, p in found if n >= high - quarter] or [0.0]
+        slope = fit([(n / 1000, p) for n, p in found])[0] if len(found) >= 3 else 0.0
+        rows.append((max(max(first), max(last)), name, len(found), first, last, slope))
+    for _, name, count, first, last, slope in sorted(rows, reverse=True):
+        print(f"   {name:<48} {count:>6} calls  {statistics.median(first):8.1f} / {max(first):8.1f}  ->  "
+              f"{statistics.median(last):8.1f} / {max(last):8.1f}   slope {slope:+8.1f} KiB")
+    backlogs = [r for r in records if r["at"] == "backlog"]
+    warm = [r for r in backlogs if r["n"] >= warmup]
+    if warm:
+        print("  backlogs (end of warm-up / highest after / end): " + ", ".join(
+            f"{key} {warm[0][key]} / {max(r[key] or 0 for r in warm)} / {warm[-1][key]}"
+            for key in ("queue", "tracker", "held", "retries", "memo"))
+              + f"; traced memory {warm[0]['traced'] / MIB:.1f} -> {warm[-1]['traced'] / MIB:.1f} MiB")
 
 
 def growth(before: Path, after: Path, top: int = 25) -> None:
@@ -543,6 +680,9 @@ def main() -> None:
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--probe", action="store_true", help="sample the C heap and SQLite inside the bot")
+    parser.add_argument("--peaks", action="store_true",
+                        help="record each entry point's transient peak (tracemalloc, one frame) and the backlogs "
+                             "in the bot, and print their trends")
     parser.add_argument("--max-in-flight", type=int, default=None,
                         help="the bot's scoring.max_in_flight (default: the settings' default)")
     parser.add_argument("--wrap", default=None,

@@ -13,7 +13,7 @@ import itertools
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,12 @@ BATCH_SIZES = (5, 10, 35)
 KEPT_REVISIONS = 64
 #: How many revisions' section offsets it keeps (a pass parses the newest, its answers reuse it).
 KEPT_SPANS = 8
+
+#: At most this many bytes of revision text a request (by the sizes the history gives), and at
+#: least one revision: a pass that reads the texts saved since the last one holds one such
+#: answer at a time, not all of them — their sum grew with the page (issue 29: the worker's
+#: transient peak, and with it the heap it keeps, rose as the report page grew).
+TEXT_BYTES_PER_READ = 128 * 1024
 
 
 class RevisionTexts:
@@ -78,7 +84,10 @@ class RevisionTexts:
             base = self._texts.get(parent) if parent is not None else None
             lines = _lines_after(base[1], text, self._lines) if base is not None else None
             if lines is None:
-                lines = tuple(self._lines.setdefault(line, line) for line in text.split("\n"))
+                # a line at a time, each matched to its kept string at once: a split would hold every
+                # line of the page as a new small object before the duplicates are let go, a burst
+                # that grew with the page and left CPython's allocator more arenas (issue 29)
+                lines = tuple(self._lines.setdefault(line, line) for line in _each_line(text))
             self._texts[rev_id] = (sha1, lines)
             self._texts.move_to_end(rev_id)
             while len(self._texts) > self.limit:
@@ -130,6 +139,15 @@ def _lines_after(base: tuple[str, ...], text: str, shared: dict[str, str]) -> tu
         middle = text[pos:start - 1 if start <= len(text) else len(text)].split("\n")
     lines = base[:head] + tuple(shared.setdefault(line, line) for line in middle) + base[len(base) - tail:]
     return lines if "\n".join(lines) == text else None
+
+
+def _each_line(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, one line at a time."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 _KEPT: weakref.WeakKeyDictionary[WikiGateway, RevisionTexts] = weakref.WeakKeyDictionary()
@@ -258,16 +276,17 @@ def history_batches(gateway: WikiGateway, title: str, batch: int = 50, sizes: Se
 
 
 def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch: int) -> Iterator[list[PageRevision]]:
-    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|tags|sha1",
-                                 "rvlimit": batch}
+    params: dict[str, object] = {"titles": title, "prop": "revisions",
+                                 "rvprop": "ids|user|timestamp|tags|sha1|size", "rvlimit": batch}
     while True:
         data = gateway.query(**params)
         raws = data["query"]["pages"][0].get("revisions", [])
         sha1s = {int(r["revid"]): r["sha1"] for r in raws
                  if isinstance(r.get("sha1"), str) and not r.get("sha1hidden")}  # no sha1: its text is hidden
+        sizes = {int(r["revid"]): int(r.get("size") or 0) for r in raws}
         lines = {rev_id: texts.lines(rev_id, sha1) for rev_id, sha1 in sha1s.items()}
         missing = [rev_id for rev_id, found in lines.items() if found is None]
-        for rev_id, text in _texts_by_id(gateway, missing).items():
+        for rev_id, text in _texts_by_id(gateway, missing, sizes):
             lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text)
         revisions = []
         for raw in raws:
@@ -286,20 +305,41 @@ def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch:
         params["rvcontinue"] = more
 
 
-def _texts_by_id(gateway: WikiGateway, rev_ids: Sequence[int]) -> dict[int, str]:
-    """The visible texts of ``rev_ids`` (50 a request, the API's limit with content); a text
-    hidden or gone meanwhile is left out (read as hidden)."""
-    found: dict[int, str] = {}
-    for start in range(0, len(rev_ids), 50):
-        chunk = rev_ids[start:start + 50]
+def _text_chunks(rev_ids: Sequence[int], sizes: Mapping[int, int], budget: int) -> Iterator[list[int]]:
+    """``rev_ids`` in requests of at most 50 (the API's limit with content) and at most ``budget``
+    bytes of text by ``sizes`` (a larger text alone)."""
+    chunk: list[int] = []
+    held = 0
+    for rev_id in rev_ids:
+        size = sizes.get(rev_id, 0)
+        if chunk and (len(chunk) >= 50 or held + size > budget):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(rev_id)
+        held += size
+    if chunk:
+        yield chunk
+
+
+def _texts_by_id(gateway: WikiGateway, rev_ids: Sequence[int], sizes: Mapping[int, int] | None = None,
+                 budget: int = TEXT_BYTES_PER_READ) -> Iterator[tuple[int, str]]:
+    """The visible texts of ``rev_ids``, a request at a time (:func:`_text_chunks`: at most
+    ``budget`` bytes each by ``sizes``), each request's texts given before the next is read; a
+    text hidden or gone meanwhile is left out (read as hidden)."""
+    for chunk in _text_chunks(rev_ids, sizes or {}, budget):
         data = gateway.query(revids="|".join(map(str, chunk)), prop="revisions", rvprop="ids|content",
                              rvslots="main")
-        for page in data["query"].get("pages", []):
-            for raw in page.get("revisions", []):
-                main = (raw.get("slots") or {}).get("main", {})
-                if isinstance(main.get("content"), str) and "texthidden" not in main:
-                    found[int(raw["revid"])] = main["content"]
-    return found
+        found = [(int(raw["revid"]), text) for page in data["query"].get("pages", [])
+                 for raw in page.get("revisions", []) if (text := _visible_content(raw)) is not None]
+        del data  # this answer is let go before the next is read
+        yield from found
+        del found
+
+
+def _visible_content(raw: dict[str, Any]) -> str | None:
+    main = (raw.get("slots") or {}).get("main", {})
+    content = main.get("content")
+    return content if isinstance(content, str) and "texthidden" not in main else None
 
 
 def _unix(stamp: object) -> float:

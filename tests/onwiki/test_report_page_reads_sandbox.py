@@ -11,7 +11,7 @@ import pytest
 
 from automod.config import CommunityConfig
 from automod.onwiki import process_report_page, report_page_steps
-from automod.onwiki.page_reads import header_history, history
+from automod.onwiki.page_reads import TEXT_BYTES_PER_READ, RevisionTexts, header_history, history, history_batches
 from automod.onwiki.report_trust import PageHistory
 from automod.store import Store
 from support.content_reads import counting_content
@@ -127,3 +127,24 @@ def test_a_text_hidden_after_it_was_kept_is_read_as_hidden(sandbox, wiki, unique
     after = {r.rev_id: r for r in PageHistory(gateway, title).recent()}
     assert after[middle].hidden and after[middle].text == ""
     assert not after[before[0].rev_id].hidden and "Earlier report 3" in after[before[0].rev_id].text
+
+
+def test_the_texts_a_history_read_lacks_come_a_bounded_answer_at_a_time(sandbox, wiki, unique_title, gateway):
+    """Issue 29: the texts saved since the last pass were read in one answer, their sum growing
+    with the page (the worker's transient peak rose as the report page grew, and its heap kept
+    what each new peak took). Now each answer holds at most ``TEXT_BYTES_PER_READ`` bytes of
+    text (or one revision), and every text still comes. Here 8 revisions of about 100 KB:
+    before, one answer of about 840 KB."""
+    admin = wiki(sandbox.admin)
+    title = f"Project:Automod/False positives {unique_title[-8:]} bounded"
+    for edit in range(8):
+        admin.edit(title, f"{HEADER}\n\n{_sections(220, edit)}")
+    with counting_content(gateway) as reads:
+        revisions = [r for batch in history_batches(gateway, title, texts=RevisionTexts()) for r in batch]
+    assert [f"(edit {7 - i})" in r.text and f"(edit {6 - i})" not in r.text for i, r in enumerate(revisions)] \
+        == [True] * 8  # every text came, newest first (signatures are expanded: compared by marker)
+    size = max(len(r.text.encode()) for r in revisions)
+    assert 80_000 < size < TEXT_BYTES_PER_READ and 8 * size > 2 * TEXT_BYTES_PER_READ
+    answers = [r["bytes"] for r in reads.requests if r["bytes"]]
+    assert sum(answers) >= 8 * size * 0.99
+    assert max(answers) <= TEXT_BYTES_PER_READ, answers
