@@ -285,9 +285,10 @@ def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch:
                  if isinstance(r.get("sha1"), str) and not r.get("sha1hidden")}  # no sha1: its text is hidden
         sizes = {int(r["revid"]): int(r.get("size") or 0) for r in raws}
         lines = {rev_id: texts.lines(rev_id, sha1) for rev_id, sha1 in sha1s.items()}
-        missing = [rev_id for rev_id, found in lines.items() if found is None]
-        for rev_id, text in _texts_by_id(gateway, missing, sizes):
-            lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text)
+        parents = {int(r["revid"]): int(r.get("parentid") or 0) for r in raws}
+        missing = sorted(rev_id for rev_id, found in lines.items() if found is None)  # oldest first:
+        for rev_id, text in _texts_by_id(gateway, missing, sizes):  # each kept beside its parent's lines
+            lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text, parent=parents.get(rev_id) or None)
         revisions = []
         for raw in raws:
             rev_id = int(raw["revid"])
@@ -332,7 +333,7 @@ def _texts_by_id(gateway: WikiGateway, rev_ids: Sequence[int], sizes: Mapping[in
         found = [(int(raw["revid"]), text) for page in data["query"].get("pages", [])
                  for raw in page.get("revisions", []) if (text := _visible_content(raw)) is not None]
         del data  # this answer is let go before the next is read
-        yield from found
+        yield from sorted(found)
         del found
 
 
