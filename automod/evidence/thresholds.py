@@ -234,6 +234,38 @@ def observations_from_store(store: Store, wiki: str, model: str, since: float | 
     return [Observation(e.rev_id, e.probability, truth(e.labels), e.edit_time) for e in edits]
 
 
+def threshold_row_from_store(store: Store, wiki: str, model: str, threshold: float, since: float | None = None,
+                             days: float | None = None) -> tuple[ThresholdRow, int]:
+    """:func:`build_table`'s row for one ``threshold`` over :func:`observations_from_store`'s
+    observations, and how many there were — folded a score at a time as the store reads them
+    (:meth:`automod.store.Store.score_points`), never held: a config edit weighs a month of a
+    large wiki's scores (millions) in constant memory (issue 29). ``days``: as for build_table;
+    without it, the span of the scores' times (None without scores)."""
+    scored = positives = above = judged = tp = 0
+    first = last = None
+    for point in store.score_points(wiki=wiki, model=model, since=since):
+        scored += 1
+        label = truth(point.labels)
+        first = point.edit_time if first is None else min(first, point.edit_time)
+        last = point.edit_time if last is None else max(last, point.edit_time)
+        positives += label is True
+        if point.probability > threshold:
+            above += 1
+            if label is not None:
+                judged += 1
+                tp += label
+    if days is None and first is not None and last is not None:
+        days = max((last - first) / DAY, 1.0)
+    p_int, r_int = wilson(tp, judged), wilson(tp, positives)
+    return ThresholdRow(
+        threshold=threshold, would_revert=above, per_day=_rate(above, days), labelled=judged, true_positives=tp,
+        false_positives=judged - tp, false_positives_per_day=_rate(judged - tp, days),
+        precision=tp / judged if judged else None,
+        precision_low=p_int[0] if p_int else None, precision_high=p_int[1] if p_int else None,
+        recall=tp / positives if positives else None,
+        recall_low=r_int[0] if r_int else None, recall_high=r_int[1] if r_int else None), scored
+
+
 def combined_observations(store: Store, wiki: str, models: Sequence[str],
                           since: float | None = None) -> list[Observation]:
     """Model agreement as one score: the lowest of the models' probabilities.

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from automod.config import AppliedConfig, CommunityConfig
-from automod.evidence import build_table, days_covered, observations_from_store
+from automod.evidence import threshold_row_from_store
 from automod.onwiki.gateway import ConfigPage, WikiGateway
 from automod.onwiki.i18n import Messages, load_messages
 from automod.onwiki.messages import messages_for
@@ -47,11 +47,14 @@ def expected_impact(store: Store, wiki: str, config: CommunityConfig | None, now
     if config is None:
         return None
     model, threshold = config.model, config.threshold
-    observations = observations_from_store(store, wiki, model, since=now - WINDOW_DAYS * 86400)
     # The same per-day rate as `automod thresholds`: over the days the scores span, not the
-    # window (no scores at all: 0 a day).
-    row = build_table(observations, grid=[threshold], days=days_covered(observations) or WINDOW_DAYS).rows[0]
-    return {"model": model, "threshold": threshold, "scored": len(observations),
+    # window (no scores at all: 0 a day). Folded as the store reads them: a month of a large
+    # wiki's scores is millions, and a config edit must not hold them all (issue 29).
+    since = now - WINDOW_DAYS * 86400
+    row, scored = threshold_row_from_store(store, wiki, model, threshold, since)
+    if row.per_day is None:  # no scores: the window's days
+        row, scored = threshold_row_from_store(store, wiki, model, threshold, since, days=WINDOW_DAYS)
+    return {"model": model, "threshold": threshold, "scored": scored,
             "would_revert": row.would_revert, "per_day": row.per_day, "labelled": row.labelled,
             "precision": row.precision, "precision_low": row.precision_low, "precision_high": row.precision_high,
             "mode": config.mode if config.enabled else "off"}

@@ -14,7 +14,7 @@ from automod.records import ReportStatus
 from automod.store._connection import StoreCore, StreamPosition
 from automod.store.actions import Action, ActionQueries
 from automod.store.decisions import REVERT_OUTCOMES, BreakerTrip, DecidedEdit, Decision, DecisionQueries
-from automod.store.exports import ExportQueries, ScoredEdit
+from automod.store.exports import ExportQueries, ScoredEdit, ScorePoint
 from automod.store.labels import Label, LabelCandidate, LabelQueries
 from automod.store.lock import InstanceLock
 from automod.store.migrations import LABELS_MIGRATION, MIGRATIONS, Migration
@@ -33,7 +33,8 @@ from automod.store.stats import StatsQueries, decision_rates
 __all__ = ["CONFIRMED_REPORT_STATUSES", "LABELS_MIGRATION", "MIGRATIONS", "REPORT_STATUSES", "REVERT_OUTCOMES",
            "Action", "BreakerTrip", "DecidedEdit", "Decision", "InstanceLock", "Label", "LabelCandidate", "Migration",
            "Report",
-           "ReportState", "ReportStatus", "ScoredEdit", "Store", "StoreCore", "StreamPosition", "SurfaceMove",
+           "ReportState", "ReportStatus", "ScoredEdit", "ScorePoint", "Store", "StoreCore", "StreamPosition",
+           "SurfaceMove",
            "UnpostedOutcome", "decision_rates"]
 
 
