@@ -23,7 +23,8 @@ from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
 __all__ = ["BATCH_SIZES", "KEPT_REVISIONS", "PageRevision", "RevisionTexts", "SectionSpan", "current_text",
-           "header_history", "history", "history_batches", "kept_texts", "section_spans", "text_sha1", "user_rights"]
+           "header_history", "history", "history_batches", "kept_texts", "lines_after", "section_spans", "text_sha1",
+           "user_rights"]
 
 #: Sizes of the history's first batches, then ``batch`` each: a question about the newest
 #: revisions (one new report) reads a few, not 50; after these three the count read is 50 —
@@ -82,7 +83,7 @@ class RevisionTexts:
         page makes a few new strings, not one per line of the page (issue 29)."""
         with self._lock:
             base = self._texts.get(parent) if parent is not None else None
-            lines = _lines_after(base[1], text, self._lines) if base is not None else None
+            lines = lines_after(base[1], text, self._lines) if base is not None else None
             if lines is None:
                 # a line at a time, each matched to its kept string at once: a split would hold every
                 # line of the page as a new small object before the duplicates are let go, a burst
@@ -115,7 +116,7 @@ class RevisionTexts:
         return len(self._lines)
 
 
-def _lines_after(base: tuple[str, ...], text: str, shared: dict[str, str]) -> tuple[str, ...] | None:
+def lines_after(base: tuple[str, ...], text: str, shared: dict[str, str]) -> tuple[str, ...] | None:
     """``text``'s lines, those it shares with ``base`` (its parent's lines) at its start and at
     its end taken from ``base``, the rest split and shared through ``shared``; None if the
     result would not give ``text`` back (never expected: then the caller splits it whole)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automod.onwiki.page_reads import RevisionTexts, _lines_after, text_sha1
+from automod.onwiki.page_reads import RevisionTexts, lines_after, text_sha1
 
 
 def _page(n: int) -> str:
@@ -55,7 +55,7 @@ def test_a_revision_kept_after_its_parent_is_its_text_line_for_line(parent_lines
     kept = texts.keep(2, text_sha1(child), child, parent=1)
     assert kept == tuple(child.split("\n"))
     # ... and from the parent's lines, not by splitting it whole (which the guard falls back to)
-    assert _lines_after(tuple(parent_lines), child, {}) == kept
+    assert lines_after(tuple(parent_lines), child, {}) == kept
 
 
 def test_a_report_added_to_a_long_page_reuses_the_parents_lines():
