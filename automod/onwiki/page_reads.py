@@ -263,25 +263,30 @@ def history_batches(gateway: WikiGateway, title: str, batch: int = 50, sizes: Se
         return
     params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content|tags",
                                  "rvslots": "main"}
-    for n in itertools.count():
-        params["rvlimit"] = min(sizes[n], batch) if n < len(sizes) else batch
+    limits = (min(sizes[n], batch) if n < len(sizes) else batch for n in itertools.count())
+    for raws in _revision_answers(gateway, params, limits):
+        yield [_revision(r) for r in raws]
+
+
+def _revision_answers(gateway: WikiGateway, params: dict[str, object],
+                      limits: Iterator[int]) -> Iterator[list[dict[str, Any]]]:
+    """The revisions of each answer to ``params`` (one page's), ``limits`` a request, newest
+    first, following ``rvcontinue`` until there are no more."""
+    for limit in limits:
+        params["rvlimit"] = limit
         data = gateway.query(**params)
-        page = data["query"]["pages"][0]
-        revisions = [_revision(r) for r in page.get("revisions", [])]
-        if revisions:
-            yield revisions
+        raws = data["query"]["pages"][0].get("revisions", [])
+        if raws:
+            yield raws
         more = (data.get("continue") or {}).get("rvcontinue")
-        if not more or not revisions:
+        if not more or not raws:
             return
         params["rvcontinue"] = more
 
 
 def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch: int) -> Iterator[list[PageRevision]]:
-    params: dict[str, object] = {"titles": title, "prop": "revisions",
-                                 "rvprop": "ids|user|timestamp|tags|sha1|size", "rvlimit": batch}
-    while True:
-        data = gateway.query(**params)
-        raws = data["query"]["pages"][0].get("revisions", [])
+    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|tags|sha1|size"}
+    for raws in _revision_answers(gateway, params, itertools.repeat(batch)):
         sha1s = {int(r["revid"]): r["sha1"] for r in raws
                  if isinstance(r.get("sha1"), str) and not r.get("sha1hidden")}  # no sha1: its text is hidden
         sizes = {int(r["revid"]): int(r.get("size") or 0) for r in raws}
@@ -299,12 +304,7 @@ def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch:
                                           tags=frozenset(raw.get("tags") or ()), hidden=kept is None,
                                           timestamp=_unix(raw.get("timestamp")), sha1=sha1s.get(rev_id),
                                           lines=kept if kept is not None else ("",)))
-        if revisions:
-            yield revisions
-        more = (data.get("continue") or {}).get("rvcontinue")
-        if not more or not revisions:
-            return
-        params["rvcontinue"] = more
+        yield revisions
 
 
 def _text_chunks(rev_ids: Sequence[int], sizes: Mapping[int, int], budget: int) -> Iterator[list[int]]:
