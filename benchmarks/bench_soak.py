@@ -10,7 +10,9 @@ that grow; article-talk edits; and a config edit every ``--config-every`` steps.
 runs more than ``--backlog`` candidates ahead of the bot, so a growing queue is not mistaken for
 a leak. The bot process's RSS and high-water mark (/proc/<pid>/status VmRSS, VmHWM) are sampled
 against its decision count; the slope per 1,000 decisions after ``--warmup`` decisions is the
-least-squares fit, with r². Target: at most 0.5 MiB per 1,000 decisions.
+least-squares fit, with r², and again over the second half of the run after warm-up, which
+says whether it levels off (10,000 decisions by default: the bot's caches and the allocators'
+working set fill over the first few thousand). Target: at most 0.5 MiB per 1,000 decisions.
 
 ``--probe`` also samples, inside the bot, the C heap in use and free-but-kept (glibc ``mallinfo2``) and
 SQLite's memory (``sqlite3_memory_used``), and prints their slopes: live native memory or fragmentation;
@@ -33,7 +35,7 @@ report-page pass (`process_report_page`, one new report section per pass) timed 
 to ``--report-sections`` sections, and the warning-level read (`warning_level`) as a talk page
 grows to ``--talk-kb`` KB. Medians per band are printed.
 
-Run: python benchmarks/bench_soak.py [--decisions 5000] [--warmup 1000] [--dir DIR]
+Run: python benchmarks/bench_soak.py [--decisions 10000] [--warmup 1000] [--dir DIR]
          [--no-scale] [--no-soak] [--tracemalloc] [--probe] [--peaks] [--max-in-flight N] [--wrap CMD]
 
 ``--wrap CMD`` runs the bot under CMD (``--wrap "heaptrack -o /tmp/soak"`` then ``heaptrack_print``
@@ -533,6 +535,15 @@ def soak(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
                 print(f"  {name} slope after warm-up: {slope:+.3f} MiB per 1,000 decisions (r² {r2:.2f}; "
                       f"{len(after)} samples; {after[0][column]:.1f} -> {after[-1][column]:.1f} MiB; "
                       f"target <= 0.5: {verdict})")
+            # Whether it levels off: the same fit over the second half of the run after warm-up
+            # (caches fill and the allocators reach their working set early, then RSS should stay).
+            half = [s for s in after if s[0] >= (after[0][0] + after[-1][0]) / 2]
+            if len(half) >= 3:
+                for name, column in (("RSS", 1), ("HWM", 2)):
+                    slope, r2 = fit([(s[0] / 1000, s[column]) for s in half])
+                    print(f"  {name} slope over the second half ({half[0][0]}-{half[-1][0]} decisions): {slope:+.3f} "
+                          f"MiB per 1,000 decisions (r² {r2:.2f}; {half[0][column]:.1f} -> {half[-1][column]:.1f} MiB; "
+                          f"target <= 0.5: {'within' if slope <= 0.5 else 'OVER'})")
             if args.probe:
                 for name, column in (("live objects (gc.get_objects)", 11),
                                      ("allocated blocks (sys.getallocatedblocks)", 12)):
@@ -666,7 +677,7 @@ def scale(sandbox: SandboxInfo, root: Path, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--decisions", type=int, default=5000)
+    parser.add_argument("--decisions", type=int, default=10000)
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--backlog", type=int, default=20)
