@@ -9,7 +9,6 @@ shares (login, rollback, edit, the skip rules' reads).
 from __future__ import annotations
 
 import hashlib
-import itertools
 import threading
 import weakref
 from collections import OrderedDict
@@ -22,15 +21,9 @@ from automod.errors import WikiError
 from automod.onwiki.gateway import WikiGateway, is_ip
 from automod.onwiki.provenance import PageRevision
 
-__all__ = ["BATCH_SIZES", "KEPT_REVISIONS", "PageRevision", "RevisionTexts", "SectionSpan", "current_text",
+__all__ = ["KEPT_REVISIONS", "PageRevision", "RevisionTexts", "SectionSpan", "current_text",
            "header_history", "history", "history_batches", "kept_texts", "lines_after", "section_spans", "text_sha1",
            "user_rights"]
-
-#: Sizes of the history's first batches, then ``batch`` each: a question about the newest
-#: revisions (one new report) reads a few, not 50; after these three the count read is 50 —
-#: the old first batch — and from there the same multiples of 50 as before.
-BATCH_SIZES = (5, 10, 35)
-
 
 #: How many revision texts a wiki's :class:`RevisionTexts` keeps: the report page's newest
 #: fifty (what every pass reads back) and a few more; a flood's deeper reads pass through.
@@ -179,9 +172,9 @@ def current_text(gateway: WikiGateway, title: str) -> tuple[int, str] | None:
     if "missing" in page or not page.get("revisions"):
         return None
     top = page["revisions"][0]
-    rev_id, sha1 = int(top["revid"]), top.get("sha1")
+    rev_id, sha1 = int(top["revid"]), _visible_sha1(top)
     texts = kept_texts(gateway)
-    if isinstance(sha1, str) and not top.get("sha1hidden"):
+    if sha1 is not None:
         lines = texts.lines(rev_id, sha1)
         if lines is not None:
             return rev_id, "\n".join(lines)
@@ -231,9 +224,8 @@ def header_history(gateway: WikiGateway, title: str, limit: int = 50) -> list[Pa
         return history(gateway, title, limit)
     found = []
     for raw in page.get("revisions", []):
-        revision = _revision(raw)
-        sha1 = raw.get("sha1")
-        if not isinstance(sha1, str) or raw.get("sha1hidden"):
+        revision, sha1 = _revision(raw), raw.get("sha1")
+        if _visible_sha1(raw) is None:
             revision = revision.but(text="", hidden=True)
         found.append(revision.but(sha1=sha1 if isinstance(sha1, str) else None))
     return found
@@ -248,63 +240,51 @@ def _revision(raw: dict[str, Any]) -> PageRevision:
                         tags=frozenset(raw.get("tags") or ()), hidden=hidden, timestamp=_unix(raw.get("timestamp")))
 
 
-def history_batches(gateway: WikiGateway, title: str, batch: int = 50, sizes: Sequence[int] = BATCH_SIZES,
-                    texts: RevisionTexts | None = None) -> Iterator[list[PageRevision]]:
-    """All of ``title``'s revisions with their text, newest first: first ``sizes`` at a time,
-    then ``batch`` at a time (the API's limit with content is 50) — the caller stops reading
-    when it has what it needs, so a question about the newest revisions reads only a few.
-
-    With ``texts`` (revision texts kept across calls), each batch is read without content
-    (ids, user, time, tags, sha1: a few hundred bytes a revision) and only the texts not kept
-    are read, by revision id, in one more request: a history read again and again reads each
-    text once."""
-    if texts is not None:
-        yield from _kept_batches(gateway, title, texts, batch)
-        return
-    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|content|tags",
-                                 "rvslots": "main"}
-    limits = (min(sizes[n], batch) if n < len(sizes) else batch for n in itertools.count())
-    for raws in _revision_answers(gateway, params, limits):
-        yield [_revision(r) for r in raws]
-
-
-def _revision_answers(gateway: WikiGateway, params: dict[str, object],
-                      limits: Iterator[int]) -> Iterator[list[dict[str, Any]]]:
-    """The revisions of each answer to ``params`` (one page's), ``limits`` a request, newest
-    first, following ``rvcontinue`` until there are no more."""
-    for limit in limits:
-        params["rvlimit"] = limit
+def history_batches(gateway: WikiGateway, title: str, texts: RevisionTexts,
+                    batch: int = 50) -> Iterator[list[PageRevision]]:
+    """All of ``title``'s revisions with their text, newest first, ``batch`` at a time — the
+    caller stops reading when it has what it needs. Each batch is read without content (ids,
+    user, time, tags, sha1: a few hundred bytes a revision) and only the texts ``texts`` does not
+    keep are read, by revision id: a history read again and again reads each text once."""
+    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|tags|sha1|size",
+                                 "rvlimit": batch}
+    while True:
         data = gateway.query(**params)
         raws = data["query"]["pages"][0].get("revisions", [])
         if raws:
-            yield raws
+            yield _kept_revisions(gateway, texts, raws)
         more = (data.get("continue") or {}).get("rvcontinue")
         if not more or not raws:
             return
         params["rvcontinue"] = more
 
 
-def _kept_batches(gateway: WikiGateway, title: str, texts: RevisionTexts, batch: int) -> Iterator[list[PageRevision]]:
-    params: dict[str, object] = {"titles": title, "prop": "revisions", "rvprop": "ids|user|timestamp|tags|sha1|size"}
-    for raws in _revision_answers(gateway, params, itertools.repeat(batch)):
-        sha1s = {int(r["revid"]): r["sha1"] for r in raws
-                 if isinstance(r.get("sha1"), str) and not r.get("sha1hidden")}  # no sha1: its text is hidden
-        sizes = {int(r["revid"]): int(r.get("size") or 0) for r in raws}
-        lines = {rev_id: texts.lines(rev_id, sha1) for rev_id, sha1 in sha1s.items()}
-        parents = {int(r["revid"]): int(r.get("parentid") or 0) for r in raws}
-        missing = sorted(rev_id for rev_id, found in lines.items() if found is None)  # oldest first:
-        for rev_id, text in _texts_by_id(gateway, missing, sizes):  # each kept beside its parent's lines
-            lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text, parent=parents.get(rev_id) or None)
-        revisions = []
-        for raw in raws:
-            rev_id = int(raw["revid"])
-            kept = lines.get(rev_id)
-            revisions.append(PageRevision(rev_id, str(raw.get("user", "")), "",
-                                          parent=int(raw["parentid"]) if "parentid" in raw else None,
-                                          tags=frozenset(raw.get("tags") or ()), hidden=kept is None,
-                                          timestamp=_unix(raw.get("timestamp")), sha1=sha1s.get(rev_id),
-                                          lines=kept if kept is not None else ("",)))
-        yield revisions
+def _kept_revisions(gateway: WikiGateway, texts: RevisionTexts, raws: list[dict[str, Any]]) -> list[PageRevision]:
+    """One history batch's revisions, their texts from ``texts`` or read (and kept) now."""
+    sha1s = {int(r["revid"]): sha1 for r in raws if (sha1 := _visible_sha1(r)) is not None}
+    sizes = {int(r["revid"]): int(r.get("size") or 0) for r in raws}
+    lines = {rev_id: texts.lines(rev_id, sha1) for rev_id, sha1 in sha1s.items()}
+    parents = {int(r["revid"]): int(r.get("parentid") or 0) for r in raws}
+    missing = sorted(rev_id for rev_id, found in lines.items() if found is None)  # oldest first:
+    for rev_id, text in _texts_by_id(gateway, missing, sizes):  # each kept beside its parent's lines
+        lines[rev_id] = texts.keep(rev_id, sha1s[rev_id], text, parent=parents.get(rev_id) or None)
+    revisions = []
+    for raw in raws:
+        rev_id = int(raw["revid"])
+        kept = lines.get(rev_id)
+        revisions.append(PageRevision(rev_id, str(raw.get("user", "")), "",
+                                      parent=int(raw["parentid"]) if "parentid" in raw else None,
+                                      tags=frozenset(raw.get("tags") or ()), hidden=kept is None,
+                                      timestamp=_unix(raw.get("timestamp")), sha1=sha1s.get(rev_id),
+                                      lines=kept if kept is not None else ("",)))
+    return revisions
+
+
+def _visible_sha1(raw: dict[str, Any]) -> str | None:
+    """A revision's sha1 as the API gives it, or None when its text is hidden (no sha1, or
+    ``sha1hidden``): such a text is never taken from what was kept."""
+    sha1 = raw.get("sha1")
+    return sha1 if isinstance(sha1, str) and not raw.get("sha1hidden") else None
 
 
 def _text_chunks(rev_ids: Sequence[int], sizes: Mapping[int, int], budget: int) -> Iterator[list[int]]:

@@ -98,7 +98,7 @@ class PageHistory:
         if self._complete or self._bounded:
             return False
         if self._batches is None:
-            self._batches = history_batches(self.gateway, self.page, texts=kept_texts(self.gateway))
+            self._batches = history_batches(self.gateway, self.page, kept_texts(self.gateway))
         batch = next(self._batches, None)
         if batch is None:
             self._complete = True

@@ -140,7 +140,7 @@ def test_the_texts_a_history_read_lacks_come_a_bounded_answer_at_a_time(sandbox,
     for edit in range(8):
         admin.edit(title, f"{HEADER}\n\n{_sections(220, edit)}")
     with counting_content(gateway) as reads:
-        revisions = [r for batch in history_batches(gateway, title, texts=RevisionTexts()) for r in batch]
+        revisions = [r for batch in history_batches(gateway, title, RevisionTexts()) for r in batch]
     assert [f"(edit {7 - i})" in r.text and f"(edit {6 - i})" not in r.text for i, r in enumerate(revisions)] \
         == [True] * 8  # every text came, newest first (signatures are expanded: compared by marker)
     size = max(len(r.text.encode()) for r in revisions)
